@@ -1,0 +1,96 @@
+# Tandem's two commands, `make run` and `make test`, and their helpers. Every target installs
+# what it needs and skips what is already there, so a fresh Debian/Ubuntu machine needs nothing
+# else and a warm one wastes no time.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Builds live outside the clone so every clone and CI run on this machine shares one cache.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/tandem/target
+export CARGO_TERM_COLOR ?= never
+# Stops the accessibility bus from outliving the windows the tests open.
+export NO_AT_BRIDGE := 1
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STAMPS := $(CARGO_TARGET_DIR)/stamps
+APP := $(CARGO_TARGET_DIR)/debug/tandem
+
+# What Tauri, WebKitGTK, the tray, Xvfb and the WebDriver tests need from Debian.
+APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
+	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev \
+	xvfb xauth dbus-x11 webkit2gtk-driver imagemagick sqlite3
+
+UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/svelte.config.js \
+	ui/tsconfig.json -type f 2>/dev/null)
+
+.PHONY: help run test bench deps bindings fmt clean-stamps
+
+help:
+	@echo "make run    build and open Tandem (under Xvfb when there is no display)"
+	@echo "make test   every check and test: format, clippy, Rust, UI, end to end"
+	@echo "make bindings   regenerate ui/src/bindings from the Rust types"
+	@echo "make fmt    format Rust and UI sources"
+
+## Set-up ---------------------------------------------------------------------------------------
+
+deps: $(STAMPS)/apt $(STAMPS)/rust ui/node_modules/.installed
+
+$(STAMPS)/apt: Makefile
+	@mkdir -p $(STAMPS)
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:" $$missing; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+$(STAMPS)/rust:
+	@mkdir -p $(STAMPS)
+	@command -v cargo >/dev/null || { echo "cargo is missing: install Rust from rustup.rs"; exit 1; }
+	@rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt
+	@rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy
+	@command -v node >/dev/null || { $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)' \
+		|| { echo "Node.js $$(node --version) is too old: the UI build (Vite 8) needs 20.19 or newer"; exit 1; }
+	@touch $@
+
+ui/node_modules/.installed: ui/package-lock.json $(STAMPS)/apt
+	cd ui && npm ci --no-audit --no-fund
+	@touch $@
+
+ui/dist/index.html: ui/node_modules/.installed $(UI_SOURCES)
+	cd ui && npm run build --silent
+
+## The two commands ----------------------------------------------------------------------------
+
+run: deps ui/dist/index.html
+	cargo build --bin tandem
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+		exec $(APP); \
+	else \
+		echo "No display found: running Tandem under Xvfb (screen 1280x800). Take a look with:"; \
+		echo "  DISPLAY=:99 import -window root shot.png"; \
+		exec xvfb-run -n 99 -s "-screen 0 1280x800x24" dbus-run-session -- $(APP); \
+	fi
+
+test: deps ui/dist/index.html
+	cargo fmt --all -- --check
+	cd ui && npx prettier --check . && npm run --silent check && npx vitest run
+	cargo clippy --all-targets --locked -- -D warnings
+	cargo test --locked
+
+## Helpers -------------------------------------------------------------------------------------
+
+bindings: deps
+	TANDEM_WRITE_BINDINGS=1 cargo test --lib bindings
+
+fmt: deps
+	cargo fmt --all
+	cd ui && npx prettier --write .
+
+clean-stamps:
+	rm -rf $(STAMPS) ui/node_modules/.installed

@@ -1,0 +1,127 @@
+//! The one error type of the core, and how it crosses the IPC boundary.
+//!
+//! Every variant is something a caller can act on. Internal details (SQL text, file paths) are
+//! logged where the error is born and never put in the message a user sees.
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use ts_rs::TS;
+
+use crate::model::{Entity, EntityKind};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The entity does not exist (or no longer does).
+    #[error("{entity} {id} was not found")]
+    NotFound { entity: EntityKind, id: String },
+
+    /// The caller's `expected_version` is stale: someone changed the entity since they read it.
+    #[error("{} was changed elsewhere; reload and try again", .current.kind())]
+    Conflict { current: Box<Entity> },
+
+    /// A field's value is not acceptable. Nothing was written.
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+
+    /// The database could not do what was asked (I/O, corruption, lock timeout, schema).
+    #[error("the database could not complete the request: {}", storage_reason(.0))]
+    Storage(#[from] sqlx::Error),
+
+    /// The database file is from a newer Tandem or could not be brought up to date.
+    #[error("the database could not be upgraded: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+
+    /// A value in the environment or configuration is unusable.
+    #[error("{name}: {reason}")]
+    Config { name: &'static str, reason: String },
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn not_found(entity: EntityKind, id: impl ToString) -> Self {
+        Error::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// A stable, machine-readable name for the kind of failure.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::Conflict { .. } => ErrorCode::Conflict,
+            Error::Invalid { .. } => ErrorCode::Invalid,
+            Error::Storage(_) | Error::Migrate(_) => ErrorCode::Storage,
+            Error::Config { .. } => ErrorCode::Config,
+        }
+    }
+}
+
+/// What a user may be told about a storage failure: SQLite's own words ("database is locked",
+/// "file is not a database") or the kind of I/O failure, never SQL text or file paths.
+fn storage_reason(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(e) => e.message().to_owned(),
+        sqlx::Error::Io(e) => e.kind().to_string(),
+        sqlx::Error::PoolTimedOut => "it is busy; try again".to_owned(),
+        _ => "an internal error (details are in the log)".to_owned(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotFound,
+    Conflict,
+    Invalid,
+    Storage,
+    Config,
+}
+
+/// What a command error looks like to the UI: `{code, message, ...details}`.
+///
+/// Only used to generate the TypeScript type; [`Error`]'s own `Serialize` writes this shape.
+#[derive(TS)]
+#[allow(dead_code)]
+pub struct CommandError {
+    code: ErrorCode,
+    message: String,
+    #[ts(optional)]
+    field: Option<String>,
+    #[ts(optional)]
+    entity: Option<EntityKind>,
+    #[ts(optional)]
+    id: Option<String>,
+    #[ts(optional)]
+    current: Option<Entity>,
+}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        if let Error::Storage(e) = self {
+            tracing::error!(error = %e, "storage error");
+        }
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("code", &self.code())?;
+        map.serialize_entry("message", &self.to_string())?;
+        match self {
+            Error::NotFound { entity, id } => {
+                map.serialize_entry("entity", entity)?;
+                map.serialize_entry("id", id)?;
+            }
+            Error::Conflict { current } => map.serialize_entry("current", current)?,
+            Error::Invalid { field, .. } => map.serialize_entry("field", field)?,
+            Error::Config { name, .. } => map.serialize_entry("field", name)?,
+            Error::Storage(_) | Error::Migrate(_) => {}
+        }
+        map.end()
+    }
+}

@@ -1,0 +1,23 @@
+//! Tandem: a live desktop task board for many windows and many running copies.
+//!
+//! Modules, in the order a change flows through them:
+//! - [`model`]: the board's entities (Project, Column, Task, ...) and the IPC boundary's types.
+//! - [`validate`]: field rules, enforced by the store for every writer.
+//! - [`store`]: the SQLite database, its migrations, the one write path and the change log.
+//! - [`bus`]: in-process fan-out of each committed transaction's changes.
+//! - [`error`]: the one error type and how it serialises for the UI.
+//! - [`config`]: where the database lives.
+//! - [`cli`]: the headless `tandem` subcommands.
+//! - [`app`]: the Tauri adapter: commands and windows. The only module that imports `tauri`.
+
+pub mod app;
+pub mod bus;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod store;
+pub mod validate;
+
+#[cfg(test)]
+mod bindings;

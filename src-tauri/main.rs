@@ -1,0 +1,61 @@
+//! `tandem`: with no command, the desktop app; with one, the headless CLI.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tandem::app::{self, AppState};
+use tandem::cli::{self, Cli};
+use tandem::model::{Actor, Origin};
+use tandem::{config, store::Store};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cli::parse_error(e),
+    };
+    init_tracing(cli.command.is_some());
+    match cli.command {
+        Some(command) => {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    eprintln!("tandem: cannot start: {e}");
+                    return ExitCode::from(cli::EXIT_FAILURE);
+                }
+            };
+            runtime.block_on(cli::run(cli.db, cli.json, command))
+        }
+        None => match gui(cli.db) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tandem: {e:#}");
+                ExitCode::from(cli::EXIT_FAILURE)
+            }
+        },
+    }
+}
+
+fn gui(db: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let path = config::db_path(db)?;
+    let instance = uuid::Uuid::now_v7().to_string();
+    let origin = Origin::new(&instance, Actor::Gui);
+    let store = tauri::async_runtime::block_on(Store::open(&path, &origin))?;
+    tracing::info!(db = %path.display(), "opened the database");
+    app::run(AppState::new(store, instance))?;
+    Ok(())
+}
+
+/// Logs go to stderr, filtered by `TANDEM_LOG` (e.g. `debug`, `tandem=trace`). The CLI logs
+/// nothing by default: its errors are one line each, and scripts read its stderr.
+fn init_tracing(headless: bool) {
+    let default = if headless { "off" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,321 @@
+//! The board's entities as the user knows them, and the types that cross the IPC boundary.
+//!
+//! Field names are the database's column names and the change log's JSON keys, so a row, a
+//! change's `data` and the TypeScript type all read alike. Times are Unix milliseconds.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use ts_rs::TS;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type, TS)]
+        #[serde(transparent)]
+        #[sqlx(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// A fresh, time-ordered id (UUID v7).
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7().to_string())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifies a project.
+    ProjectId
+);
+id_type!(
+    /// Identifies a column within a project.
+    ColumnId
+);
+id_type!(
+    /// Identifies a task.
+    TaskId
+);
+id_type!(
+    /// Identifies a subtask of a task.
+    SubtaskId
+);
+id_type!(
+    /// Identifies a label of a project.
+    LabelId
+);
+
+/// A board: columns of tasks, with its own labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct Project {
+    pub id: ProjectId,
+    pub name: String,
+    /// Sort key among projects; sparse so a reorder rewrites one row.
+    pub position: i64,
+    /// Bumped by every update; callers send the version they saw to detect conflicts.
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A stage of work within a project ("To do", "Doing", "Done").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct Column {
+    pub id: ColumnId,
+    pub project_id: ProjectId,
+    pub name: String,
+    pub position: i64,
+    /// The most tasks the column should hold; shown when exceeded, never enforced.
+    pub wip_limit: Option<i64>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, TS)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum Priority {
+    #[default]
+    None,
+    Low,
+    Medium,
+    High,
+    Urgent,
+}
+
+/// A card on the board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct Task {
+    pub id: TaskId,
+    pub project_id: ProjectId,
+    pub column_id: ColumnId,
+    pub title: String,
+    /// Plain text; line breaks are kept.
+    pub description: String,
+    pub priority: Priority,
+    /// A calendar date, `YYYY-MM-DD`.
+    pub due_date: Option<String>,
+    /// Sort key within the column; sparse so a move rewrites one row.
+    pub position: i64,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A checklist item of a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct Subtask {
+    pub id: SubtaskId,
+    pub task_id: TaskId,
+    pub title: String,
+    pub done: bool,
+    pub position: i64,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A coloured tag, defined per project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct Label {
+    pub id: LabelId,
+    pub project_id: ProjectId,
+    pub name: String,
+    /// `#RRGGBB`.
+    pub color: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// That a label is on a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct TaskLabel {
+    pub task_id: TaskId,
+    pub label_id: LabelId,
+}
+
+/// Any versioned entity, tagged with its kind; carried by a `Conflict` as the current state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "entity", rename_all = "snake_case")]
+pub enum Entity {
+    Project(Project),
+    Column(Column),
+    Task(Task),
+    Subtask(Subtask),
+    Label(Label),
+}
+
+impl Entity {
+    pub fn kind(&self) -> EntityKind {
+        match self {
+            Entity::Project(_) => EntityKind::Project,
+            Entity::Column(_) => EntityKind::Column,
+            Entity::Task(_) => EntityKind::Task,
+            Entity::Subtask(_) => EntityKind::Subtask,
+            Entity::Label(_) => EntityKind::Label,
+        }
+    }
+}
+
+/// The kinds of row the change log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, TS)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum EntityKind {
+    Project,
+    Column,
+    Task,
+    Subtask,
+    Label,
+    TaskLabel,
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EntityKind::Project => "project",
+            EntityKind::Column => "column",
+            EntityKind::Task => "task",
+            EntityKind::Subtask => "subtask",
+            EntityKind::Label => "label",
+            EntityKind::TaskLabel => "task label",
+        })
+    }
+}
+
+/// Everything a window needs to draw one project, read in one snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Board {
+    pub project: Project,
+    pub columns: Vec<Column>,
+    pub tasks: Vec<Task>,
+    pub subtasks: Vec<Subtask>,
+    pub labels: Vec<Label>,
+    pub task_labels: Vec<TaskLabel>,
+    /// The change log's last seq at the moment of the snapshot: changes after it are news.
+    pub seq: i64,
+}
+
+/// What kind of program made a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Gui,
+    Cli,
+    Hub,
+}
+
+/// Who made a change. Changes written by other programs (the sqlite3 shell, a sync tool) have
+/// no origin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Origin {
+    /// The process that wrote it; one id per run of Tandem.
+    pub instance: String,
+    pub actor: Actor,
+    /// The window label, for changes made in a window.
+    pub window: Option<String>,
+    /// The caller's id for the mutation, so a window recognises its own echo.
+    pub mutation_id: Option<String>,
+}
+
+impl Origin {
+    pub fn new(instance: &str, actor: Actor) -> Self {
+        Self {
+            instance: instance.to_owned(),
+            actor,
+            window: None,
+            mutation_id: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, TS)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum Op {
+    Insert,
+    Update,
+    Delete,
+}
+
+/// One row of the change log: one entity changed by one committed transaction.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Change {
+    /// Commit order across every process sharing the database file.
+    pub seq: i64,
+    pub op: Op,
+    pub entity: EntityKind,
+    pub entity_id: String,
+    pub project_id: Option<ProjectId>,
+    /// The row after the change (insert, update); kept as the JSON SQLite wrote, never re-parsed.
+    #[ts(type = "Record<string, unknown> | null")]
+    pub data: Option<Box<RawValue>>,
+    /// The changed fields' values before an update, or the whole row before a delete.
+    #[ts(type = "Record<string, unknown> | null")]
+    pub previous: Option<Box<RawValue>>,
+    pub origin: Option<Origin>,
+    pub at: i64,
+}
+
+/// Asks to add a task to a project, at the bottom of a column (the first when none is given).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CreateTask {
+    pub project_id: ProjectId,
+    #[ts(optional)]
+    pub column_id: Option<ColumnId>,
+    pub title: String,
+    #[ts(optional)]
+    pub mutation_id: Option<String>,
+}
+
+/// Asks to give a task a new title.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct RenameTask {
+    pub id: TaskId,
+    pub expected_version: i64,
+    pub title: String,
+    #[ts(optional)]
+    pub mutation_id: Option<String>,
+}
+
+/// Asks to move a task to `to_index` among the other tasks of `to_column`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct MoveTask {
+    pub id: TaskId,
+    pub expected_version: i64,
+    pub to_column: ColumnId,
+    pub to_index: i64,
+    #[ts(optional)]
+    pub mutation_id: Option<String>,
+}
+
+/// Asks to delete a task.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DeleteTask {
+    pub id: TaskId,
+    pub expected_version: i64,
+    #[ts(optional)]
+    pub mutation_id: Option<String>,
+}

@@ -1,0 +1,278 @@
+//! The SQLite database: connections, migrations, the write path and the change log.
+//!
+//! Owns every SQL statement. Every write is one `BEGIN IMMEDIATE` transaction: it validates,
+//! applies, lets the triggers append the change rows (I1), stamps them with its origin, commits,
+//! and publishes them on the bus before the next writer of this process may start, so the bus
+//! carries changes in seq order. A write that fails rolls back whole: nothing written, nothing
+//! logged (I4). It must never hold its transaction across an await on another task.
+
+mod board;
+mod task;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, Sqlite, Transaction};
+use tokio::sync::Mutex;
+
+pub use task::NewTask;
+
+use crate::bus::{Bus, Committed};
+use crate::error::{Error, Result};
+use crate::model::{Change, Origin, ProjectId};
+
+/// How long a write waits for another process's write to finish before giving up. Long enough
+/// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Readers in the pool. WAL lets them read beside the writer; two cover a window's snapshot
+/// while the log is read for another.
+const READERS: u32 = 4;
+
+/// The migrations, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src-tauri/migrations");
+
+pub struct Store {
+    /// Connections for reads; they never write.
+    readers: SqlitePool,
+    /// The one connection this process writes through. The lock serialises this process's
+    /// writers first-come first-served (so they never spin in SQLite's busy handler against each
+    /// other) and is held until the commit is published, which keeps the bus in seq order.
+    writer: Mutex<SqliteConnection>,
+    /// Where committed changes go.
+    bus: Bus,
+    /// The database file, as opened.
+    path: PathBuf,
+}
+
+/// A write in progress: the transaction and the log's last seq before it began.
+struct Write<'c> {
+    tx: Transaction<'c, Sqlite>,
+    start: i64,
+}
+
+impl Store {
+    /// Opens (creating if need be) the database at `path`, brings its schema up to date and, for
+    /// a new database, creates the Inbox project.
+    pub async fn open(path: &Path, origin: &Origin) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                tracing::error!(dir = %dir.display(), error = %e, "cannot create the data folder");
+                Error::Storage(sqlx::Error::Io(e))
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL is durable against application crashes and only a power loss can
+            // lose the last commits; it keeps an fsync off every write.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+
+        let mut writer = SqliteConnection::connect_with(&options).await?;
+        migrate(&mut writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options)
+            .await?;
+
+        let store = Store {
+            readers,
+            writer: Mutex::new(writer),
+            bus: Bus::new(),
+            path: path.to_owned(),
+        };
+        store.seed(origin).await?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// The log's last seq.
+    pub async fn seq(&self) -> Result<i64> {
+        Ok(last_seq(&self.readers).await?)
+    }
+
+    /// The changes after `seq`, in order; only those of `project` when given.
+    pub async fn changes_since(
+        &self,
+        seq: i64,
+        project: Option<&ProjectId>,
+    ) -> Result<Vec<Change>> {
+        let rows: Vec<ChangeRow> = sqlx::query_as(
+            "SELECT seq, op, entity, entity_id, project_id, data, previous, origin, at
+             FROM changes
+             WHERE seq > ?1 AND (?2 IS NULL OR project_id = ?2)
+             ORDER BY seq",
+        )
+        .bind(seq)
+        .bind(project)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.into_iter().map(Change::try_from).collect()
+    }
+
+    /// Runs `apply` in one write transaction on behalf of `origin`, then commits and publishes
+    /// the changes it made. Returns what `apply` returned and the committed changes.
+    async fn write<T>(
+        &self,
+        origin: &Origin,
+        apply: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T>,
+    ) -> Result<(T, Committed)> {
+        let mut conn = self.writer.lock().await;
+        let mut write = Write::begin(&mut conn).await?;
+        let value = apply(&mut write.tx).await?;
+        let committed = write.commit(origin).await?;
+        if !committed.is_empty() {
+            self.bus.publish(committed.clone());
+        }
+        Ok((value, committed))
+    }
+}
+
+impl<'c> Write<'c> {
+    async fn begin(conn: &'c mut SqliteConnection) -> Result<Self> {
+        // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+        // writes can fail with SQLITE_BUSY without waiting when another process writes first.
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let start = last_seq(&mut *tx).await?;
+        Ok(Write { tx, start })
+    }
+
+    /// Stamps the transaction's change rows with `origin`, reads them back and commits.
+    async fn commit(mut self, origin: &Origin) -> Result<Committed> {
+        let origin = serde_json::to_string(origin).map_err(|e| {
+            tracing::error!(error = %e, "cannot encode an origin");
+            Error::Storage(sqlx::Error::Encode(Box::new(e)))
+        })?;
+        let mut rows: Vec<ChangeRow> = sqlx::query_as(
+            "UPDATE changes SET origin = ?1 WHERE seq > ?2
+             RETURNING seq, op, entity, entity_id, project_id, data, previous, origin, at",
+        )
+        .bind(origin)
+        .bind(self.start)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
+        // RETURNING gives rows in no promised order.
+        rows.sort_unstable_by_key(|row| row.seq);
+        rows.into_iter().map(Change::try_from).collect()
+    }
+}
+
+async fn last_seq<'e>(executor: impl sqlx::SqliteExecutor<'e>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")
+        .fetch_one(executor)
+        .await
+}
+
+/// Applies the embedded migrations. Two processes opening a new file at once may race; the
+/// loser finds the work done on its next try.
+async fn migrate(conn: &mut SqliteConnection) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        match MIGRATOR.run(&mut *conn).await {
+            Ok(()) => return Ok(()),
+            Err(e) if tries < 3 => {
+                tracing::warn!(error = %e, "migration failed, trying again");
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// A `changes` row as stored.
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    seq: i64,
+    op: crate::model::Op,
+    entity: crate::model::EntityKind,
+    entity_id: String,
+    project_id: Option<ProjectId>,
+    data: Option<String>,
+    previous: Option<String>,
+    origin: Option<String>,
+    at: i64,
+}
+
+impl TryFrom<ChangeRow> for Change {
+    type Error = Error;
+
+    fn try_from(row: ChangeRow) -> Result<Change> {
+        let json = |text: Option<String>| -> Result<Option<Box<serde_json::value::RawValue>>> {
+            text.map(serde_json::value::RawValue::from_string)
+                .transpose()
+                .map_err(|e| corrupt_log(row.seq, e))
+        };
+        Ok(Change {
+            seq: row.seq,
+            op: row.op,
+            entity: row.entity,
+            entity_id: row.entity_id,
+            project_id: row.project_id,
+            data: json(row.data)?,
+            previous: json(row.previous)?,
+            origin: row
+                .origin
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| corrupt_log(row.seq, e))?,
+            at: row.at,
+        })
+    }
+}
+
+fn corrupt_log(seq: i64, error: serde_json::Error) -> Error {
+    tracing::error!(seq, error = %error, "the change log holds a row that is not valid JSON");
+    Error::Storage(sqlx::Error::Decode(Box::new(error)))
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Shared by all tests of the store: a database in a temporary folder.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::model::Actor;
+
+    pub struct TestStore {
+        pub store: Store,
+        pub origin: Origin,
+        _dir: tempfile::TempDir,
+    }
+
+    pub async fn store() -> TestStore {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let origin = Origin::new("test-instance", Actor::Gui);
+        let store = Store::open(&dir.path().join("tandem.db"), &origin)
+            .await
+            .expect("a new store opens");
+        TestStore {
+            store,
+            origin,
+            _dir: dir,
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use tandem::model::{Actor, Change, Origin};
+use tandem::store::Store;
+
+/// The `tandem` binary cargo built for these tests.
+pub fn tandem_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tandem"))
+}
+
+/// A temporary home for one test: its own database file and data folder.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temporary folder"),
+        }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("tandem.db")
+    }
+
+    /// `tandem <args>` on this sandbox's database, with no window system in reach.
+    pub fn tandem(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("tandem runs")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(tandem_bin());
+        command
+            .args(args)
+            .env("TANDEM_DB", self.db())
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("TANDEM_LOG");
+        command
+    }
+
+    /// The database through the library, as another instance would see it.
+    pub async fn store(&self) -> Store {
+        open_store(&self.db()).await
+    }
+}
+
+pub async fn open_store(path: &Path) -> Store {
+    Store::open(path, &Origin::new("test-observer", Actor::Cli))
+        .await
+        .expect("the database opens")
+}
+
+/// The whole change log.
+pub async fn log(store: &Store) -> Vec<Change> {
+    store.changes_since(0, None).await.expect("the log reads")
+}
+
+/// Waits until `check` returns `Some`, failing the test with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

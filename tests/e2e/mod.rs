@@ -1,0 +1,185 @@
+//! End-to-end tests: the real app, in real windows, driven through WebDriver.
+//!
+//! Each test gets a [`Desktop`]: an X server (its own Xvfb unless `DISPLAY` is set), a private
+//! D-Bus session, and WebKitWebDriver, which launches the `tandem` binary as its "browser". All
+//! of it lives in one process group that is killed when the test ends, pass or fail.
+
+mod board;
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::common::{tandem_bin, Sandbox};
+
+/// How long a window may take to show something. Generous: CI machines are shared and slow,
+/// and a wait ends as soon as the thing appears.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A private desktop for one test.
+pub struct Desktop {
+    /// Our own X server, when the test run has no display.
+    xvfb: Option<Child>,
+    /// `dbus-run-session -- WebKitWebDriver`, leader of its own process group.
+    driver: Child,
+    url: String,
+}
+
+impl Desktop {
+    /// Starts a desktop whose app instances use `sandbox`'s database and data folders.
+    pub async fn start(sandbox: &Sandbox) -> Desktop {
+        let (xvfb, display) = match std::env::var("DISPLAY") {
+            Ok(display) if !display.is_empty() => (None, display),
+            _ => {
+                let (child, display) = start_xvfb();
+                (Some(child), display)
+            }
+        };
+        let port = free_port();
+        let home = sandbox.dir.path();
+        use std::os::unix::process::CommandExt;
+        let driver = Command::new("dbus-run-session")
+            .args(["--", "WebKitWebDriver", &format!("--port={port}")])
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("NO_AT_BRIDGE", "1")
+            .env("TANDEM_DB", sandbox.db())
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .env("TANDEM_LOG", "warn")
+            .stdout(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect(
+                "WebKitWebDriver starts (is webkit2gtk-driver installed? `make test` installs it)",
+            );
+        let desktop = Desktop {
+            xvfb,
+            driver,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "WebKitWebDriver did not listen on {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        desktop
+    }
+
+    /// Launches an instance of the app and connects to its windows.
+    pub async fn launch(&self) -> App {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "webkitgtk:browserOptions".into(),
+            json!({ "binary": tandem_bin(), "args": [] }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("a WebDriver session with the app");
+        App { client }
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        // The driver, its D-Bus session and the apps it launched share the driver's group.
+        let _ = Command::new("kill")
+            .args(["-TERM", &format!("-{}", self.driver.id())])
+            .status();
+        let _ = self.driver.wait();
+        if let Some(xvfb) = &mut self.xvfb {
+            let _ = xvfb.kill();
+            let _ = xvfb.wait();
+        }
+    }
+}
+
+/// Starts Xvfb on a display number of its own choosing and reads that number back.
+fn start_xvfb() -> (Child, String) {
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts (is xvfb installed? `make test` installs it)");
+    let stdout = child.stdout.take().expect("Xvfb's stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("Xvfb reports its display");
+    let number = line.trim();
+    assert!(!number.is_empty(), "Xvfb exited without a display");
+    (child, format!(":{number}"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// One running instance of the app, seen through WebDriver.
+pub struct App {
+    pub client: Client,
+}
+
+impl App {
+    /// The first element matching `css`, waiting for it to appear.
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element matches {css}: {e}"))
+    }
+
+    /// Waits until `css` matches nothing.
+    pub async fn gone(&self, css: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("the window answers")
+            .is_empty()
+        {
+            assert!(Instant::now() < deadline, "{css} is still there");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The card titled `title` in the column named `column`, waiting for it.
+    pub async fn card(&self, column: &str, title: &str) -> Element {
+        self.find(&format!(
+            r#"section[aria-label="{column}"] [data-task-id][aria-label="{title}"]"#
+        ))
+        .await
+    }
+
+    /// Quits the app by ending the WebDriver session, which closes its windows.
+    pub async fn quit(self) {
+        self.client.close().await.expect("the session ends");
+    }
+}

@@ -1,0 +1,7 @@
+//! Tandem's integration tests, in one binary so the app links once: the real `tandem` binary on
+//! real database files, and the real app window driven through WebDriver.
+
+mod common;
+
+mod cli;
+mod e2e;

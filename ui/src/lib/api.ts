@@ -1,0 +1,51 @@
+// Typed calls to the backend's commands. Every request and reply type is generated from Rust.
+
+import { invoke } from "@tauri-apps/api/core";
+import type { Board } from "../bindings/Board";
+import type { CommandError } from "../bindings/CommandError";
+import type { CreateTask } from "../bindings/CreateTask";
+import type { DeleteTask } from "../bindings/DeleteTask";
+import type { MoveTask } from "../bindings/MoveTask";
+import type { Project } from "../bindings/Project";
+import type { ProjectId } from "../bindings/ProjectId";
+import type { RenameTask } from "../bindings/RenameTask";
+import type { Task } from "../bindings/Task";
+
+export const api = {
+  projects: () => invoke<Project[]>("projects"),
+  board: (project_id: ProjectId) => invoke<Board>("board", { project_id }),
+  createTask: (request: CreateTask) => invoke<Task>("task_create", { request }),
+  renameTask: (request: RenameTask) => invoke<Task>("task_rename", { request }),
+  moveTask: (request: MoveTask) => invoke<Task>("task_move", { request }),
+  deleteTask: (request: DeleteTask) => invoke<null>("task_delete", { request }),
+};
+
+/** Whether a rejection is one of the backend's typed errors. */
+export function isCommandError(error: unknown): error is CommandError {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    typeof (error as CommandError).code === "string" &&
+    typeof (error as CommandError).message === "string"
+  );
+}
+
+/** A sentence for the user about a failed call. */
+export function describe(error: unknown): string {
+  if (isCommandError(error)) return sentence(error.message);
+  if (error instanceof Error) return sentence(error.message);
+  if (typeof error === "string") return sentence(error);
+  return "Something went wrong.";
+}
+
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return "Something went wrong.";
+  const capital = trimmed[0]!.toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** A fresh id a window puts on a change so it can recognise the echo. */
+export function mutationId(): string {
+  return crypto.randomUUID();
+}

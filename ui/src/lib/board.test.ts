@@ -1,0 +1,160 @@
+import { describe, expect, it } from "vitest";
+import type { Board } from "../bindings/Board";
+import type { ColumnId } from "../bindings/ColumnId";
+import type { Task } from "../bindings/Task";
+import type { TaskId } from "../bindings/TaskId";
+import {
+  columnTasks,
+  dropIndex,
+  keyboardDestination,
+  provisionalPosition,
+  withTask,
+  withoutTask,
+} from "./board";
+import { describe as describeError } from "./api";
+
+const col = (id: string, position: number) => ({
+  id: id as ColumnId,
+  project_id: "p",
+  name: id,
+  position,
+  wip_limit: null,
+  version: 1,
+  created_at: 0,
+  updated_at: 0,
+});
+
+const task = (id: string, column: string, position: number, version = 1): Task => ({
+  id: id as TaskId,
+  project_id: "p",
+  column_id: column as ColumnId,
+  title: id,
+  description: "",
+  priority: "none",
+  due_date: null,
+  position,
+  version,
+  created_at: 0,
+  updated_at: 0,
+});
+
+/** To do: a, b, c; Doing: x; Done: empty. */
+function board(): Board {
+  return {
+    project: { id: "p", name: "Inbox", position: 1, version: 1, created_at: 0, updated_at: 0 },
+    columns: [col("todo", 1), col("doing", 2), col("done", 3)],
+    tasks: [
+      task("c", "todo", 30),
+      task("a", "todo", 10),
+      task("x", "doing", 10),
+      task("b", "todo", 20),
+    ],
+    subtasks: [],
+    labels: [],
+    task_labels: [],
+    seq: 7,
+  };
+}
+
+const titles = (b: Board, column: string) => columnTasks(b, column as ColumnId).map((t) => t.id);
+
+describe("columnTasks", () => {
+  it("orders a column's tasks by position", () => {
+    expect(titles(board(), "todo")).toEqual(["a", "b", "c"]);
+    expect(titles(board(), "done")).toEqual([]);
+  });
+});
+
+describe("keyboardDestination", () => {
+  const dest = (id: string, dir: "left" | "right" | "up" | "down") =>
+    keyboardDestination(board(), id as TaskId, dir);
+
+  it("moves across to the neighbouring column at the same height, clamped", () => {
+    expect(dest("a", "right")).toEqual({ to_column: "doing", to_index: 0 });
+    expect(dest("c", "right")).toEqual({ to_column: "doing", to_index: 1 });
+    expect(dest("x", "right")).toEqual({ to_column: "done", to_index: 0 });
+    expect(dest("x", "left")).toEqual({ to_column: "todo", to_index: 0 });
+  });
+
+  it("moves up and down within the column", () => {
+    expect(dest("b", "up")).toEqual({ to_column: "todo", to_index: 0 });
+    expect(dest("b", "down")).toEqual({ to_column: "todo", to_index: 2 });
+  });
+
+  it("stops at the edges of the board", () => {
+    expect(dest("a", "left")).toBeNull();
+    expect(dest("a", "up")).toBeNull();
+    expect(dest("c", "down")).toBeNull();
+    expect(keyboardDestination(board(), "ghost" as TaskId, "up")).toBeNull();
+  });
+});
+
+describe("provisionalPosition", () => {
+  it("puts a moved task between its new neighbours, as the backend will", () => {
+    const b = board();
+    const pos = provisionalPosition(b, "x" as TaskId, {
+      to_column: "todo" as ColumnId,
+      to_index: 1,
+    });
+    expect(pos).toBeGreaterThan(10);
+    expect(pos).toBeLessThan(20);
+    const moved = withTask(b, { ...b.tasks[2]!, column_id: "todo" as ColumnId, position: pos });
+    expect(titles(moved, "todo")).toEqual(["a", "x", "b", "c"]);
+  });
+
+  it("puts a task moved past the end at the bottom", () => {
+    const b = board();
+    const pos = provisionalPosition(b, "a" as TaskId, {
+      to_column: "todo" as ColumnId,
+      to_index: 9,
+    });
+    const moved = withTask(b, { ...b.tasks[1]!, position: pos });
+    expect(titles(moved, "todo")).toEqual(["b", "c", "a"]);
+  });
+});
+
+describe("withTask and withoutTask", () => {
+  it("replaces a task by a newer or equal version and adds new ones", () => {
+    const b = withTask(board(), { ...task("a", "todo", 10, 2), title: "renamed" });
+    expect(b.tasks.find((t) => t.id === "a")?.title).toBe("renamed");
+    expect(withTask(b, task("n", "done", 1)).tasks).toHaveLength(5);
+  });
+
+  it("never lets an older version overwrite a newer one", () => {
+    const b = withTask(board(), task("a", "todo", 10, 3));
+    const stale = withTask(b, { ...task("a", "todo", 10, 2), title: "stale" });
+    expect(stale.tasks.find((t) => t.id === "a")?.title).toBe("a");
+  });
+
+  it("removes a task", () => {
+    expect(titles(withoutTask(board(), "b" as TaskId), "todo")).toEqual(["a", "c"]);
+  });
+});
+
+describe("dropIndex", () => {
+  const boxes = [
+    { id: "a" as TaskId, top: 0, height: 40 },
+    { id: "b" as TaskId, top: 50, height: 40 },
+    { id: "c" as TaskId, top: 100, height: 40 },
+  ];
+
+  it("lands above the first card whose middle is below the pointer", () => {
+    expect(dropIndex(boxes, 10, "z" as TaskId)).toBe(0);
+    expect(dropIndex(boxes, 75, "z" as TaskId)).toBe(2);
+    expect(dropIndex(boxes, 500, "z" as TaskId)).toBe(3);
+  });
+
+  it("counts without the dragged card itself", () => {
+    expect(dropIndex(boxes, 130, "a" as TaskId)).toBe(2);
+  });
+});
+
+describe("error messages", () => {
+  it("turns backend errors into sentences", () => {
+    expect(
+      describeError({ code: "invalid", message: "title: must not be empty", field: "title" }),
+    ).toBe("Title: must not be empty.");
+    expect(describeError("boom")).toBe("Boom.");
+    expect(describeError(42)).toBe("Something went wrong.");
+  });
+});

@@ -1,0 +1,97 @@
+// The board's pure rules on the client: ordering, where keyboard moves go, and applying a task
+// the backend returned. No I/O here; the backend stays the authority for every rule.
+
+import type { Board } from "../bindings/Board";
+import type { ColumnId } from "../bindings/ColumnId";
+import type { Task } from "../bindings/Task";
+import type { TaskId } from "../bindings/TaskId";
+
+/** The tasks of a column, top to bottom. */
+export function columnTasks(board: Board, column: ColumnId): Task[] {
+  return board.tasks.filter((t) => t.column_id === column).sort((a, b) => a.position - b.position);
+}
+
+/** Where a task stands: its column's index on the board and its index in that column. */
+export function locate(board: Board, id: TaskId): { column: number; index: number } | null {
+  const task = board.tasks.find((t) => t.id === id);
+  if (!task) return null;
+  const column = board.columns.findIndex((c) => c.id === task.column_id);
+  const index = columnTasks(board, task.column_id).findIndex((t) => t.id === id);
+  return column < 0 ? null : { column, index };
+}
+
+export type Direction = "left" | "right" | "up" | "down";
+
+export interface Destination {
+  to_column: ColumnId;
+  /** The index among the target column's other tasks, as the `task_move` command takes it. */
+  to_index: number;
+}
+
+/**
+ * Where Alt+arrow sends a task: across to the neighbouring column at the same height (clamped),
+ * or one place up or down in its own. `null` when it is already at that edge.
+ */
+export function keyboardDestination(
+  board: Board,
+  id: TaskId,
+  direction: Direction,
+): Destination | null {
+  const here = locate(board, id);
+  if (!here) return null;
+  const column = board.columns[here.column];
+  if (!column) return null;
+  const count = columnTasks(board, column.id).length;
+  switch (direction) {
+    case "up":
+      return here.index > 0 ? { to_column: column.id, to_index: here.index - 1 } : null;
+    case "down":
+      return here.index < count - 1 ? { to_column: column.id, to_index: here.index + 1 } : null;
+    case "left":
+    case "right": {
+      const target = board.columns[here.column + (direction === "left" ? -1 : 1)];
+      if (!target) return null;
+      const size = columnTasks(board, target.id).length;
+      return { to_column: target.id, to_index: Math.min(here.index, size) };
+    }
+  }
+}
+
+/**
+ * The position a moved task takes locally until the backend's answer arrives: halfway between
+ * its new neighbours, as the backend places it. Only the order matters here; the exact number is
+ * replaced by the backend's.
+ */
+export function provisionalPosition(board: Board, id: TaskId, dest: Destination): number {
+  const others = columnTasks(board, dest.to_column).filter((t) => t.id !== id);
+  const index = Math.min(dest.to_index, others.length);
+  const before = others[index - 1]?.position ?? 0;
+  const after = others[index]?.position;
+  return after === undefined ? before + 65536 : (before + after) / 2;
+}
+
+/** The board with `task` put in (added, or replacing its older self unless that is newer). */
+export function withTask(board: Board, task: Task): Board {
+  const current = board.tasks.find((t) => t.id === task.id);
+  if (current && current.version > task.version) return board;
+  const tasks = current
+    ? board.tasks.map((t) => (t.id === task.id ? task : t))
+    : [...board.tasks, task];
+  return { ...board, tasks };
+}
+
+/** The board without the task `id`. */
+export function withoutTask(board: Board, id: TaskId): Board {
+  return { ...board, tasks: board.tasks.filter((t) => t.id !== id) };
+}
+
+/** The index among `column`'s other tasks at which a drop at `y` lands, given the cards' boxes. */
+export function dropIndex(
+  boxes: { id: TaskId; top: number; height: number }[],
+  y: number,
+  dragged: TaskId,
+): number {
+  const others = boxes.filter((b) => b.id !== dragged);
+  const index = others.findIndex((b) => y < b.top + b.height / 2);
+  return index < 0 ? others.length : index;
+}
