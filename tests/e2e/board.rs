@@ -9,6 +9,8 @@ use crate::common::{eventually, Sandbox};
 
 /// WebDriver key codes: Alt and the right arrow, then "release all modifiers".
 const ALT_RIGHT: &str = "\u{E00A}\u{E014}\u{E000}";
+/// WebDriver's Enter key.
+const ENTER: &str = "\u{E007}";
 
 /// The column a task is in, as the database has it.
 async fn column_in_database(sandbox: &Sandbox, title: &str) -> Option<String> {
@@ -27,7 +29,9 @@ async fn a_card_added_and_moved_by_keyboard_is_still_there_after_a_restart() {
     let app = desktop.launch().await;
 
     let add = app.find(r#"input[aria-label="Add a card to To do"]"#).await;
-    add.send_keys("Write the release notes\n").await.unwrap();
+    add.send_keys(&format!("Write the release notes{ENTER}"))
+        .await
+        .unwrap();
     let card = app.card("To do", "Write the release notes").await;
     assert_eq!(card.text().await.unwrap(), "Write the release notes");
 

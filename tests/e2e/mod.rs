@@ -8,6 +8,7 @@ mod board;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,8 @@ pub struct Desktop {
     xvfb: Option<Child>,
     /// `dbus-run-session -- WebKitWebDriver`, leader of its own process group.
     driver: Child,
+    /// The driver's and the apps' stderr, shown when a test fails.
+    log: PathBuf,
     url: String,
 }
 
@@ -42,6 +45,8 @@ impl Desktop {
         };
         let port = free_port();
         let home = sandbox.dir.path();
+        let log = home.join("desktop.log");
+        let stderr = std::fs::File::create(&log).expect("a log file");
         use std::os::unix::process::CommandExt;
         let driver = Command::new("dbus-run-session")
             .args(["--", "WebKitWebDriver", &format!("--port={port}")])
@@ -55,6 +60,7 @@ impl Desktop {
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
             .env("TANDEM_LOG", "warn")
             .stdout(Stdio::null())
+            .stderr(stderr)
             .process_group(0)
             .spawn()
             .expect(
@@ -63,6 +69,7 @@ impl Desktop {
         let desktop = Desktop {
             xvfb,
             driver,
+            log,
             url: format!("http://127.0.0.1:{port}"),
         };
         let deadline = Instant::now() + UI_TIMEOUT;
@@ -95,10 +102,15 @@ impl Desktop {
 impl Drop for Desktop {
     fn drop(&mut self) {
         // The driver, its D-Bus session and the apps it launched share the driver's group.
-        let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{}", self.driver.id())])
-            .status();
+        if let Ok(group) = libc::pid_t::try_from(self.driver.id()) {
+            // SAFETY: killpg only sends a signal; the group is the one we created for the driver.
+            unsafe { libc::killpg(group, libc::SIGTERM) };
+        }
         let _ = self.driver.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            eprintln!("--- what the driver and the app said ---\n{log}");
+        }
         if let Some(xvfb) = &mut self.xvfb {
             let _ = xvfb.kill();
             let _ = xvfb.wait();
