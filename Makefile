@@ -24,13 +24,14 @@ APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libg
 UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/svelte.config.js \
 	ui/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: help run test bench deps bindings fmt clean-stamps
+.PHONY: help run test bench deps bindings fmt screenshot clean-stamps
 
 help:
 	@echo "make run    build and open Tandem (under Xvfb when there is no display)"
 	@echo "make test   every check and test: format, clippy, Rust, UI, end to end"
 	@echo "make bindings   regenerate ui/src/bindings from the Rust types"
 	@echo "make fmt    format Rust and UI sources"
+	@echo "make screenshot   remake docs/screenshot.png on a demo board"
 
 ## Set-up ---------------------------------------------------------------------------------------
 
@@ -72,9 +73,9 @@ run: deps ui/dist/index.html
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
 		exec $(APP); \
 	else \
-		echo "No display found: running Tandem under Xvfb (screen 1280x800). Take a look with:"; \
+		echo "No display found: running Tandem under Xvfb on :99 (1280x800). Take a look with:"; \
 		echo "  DISPLAY=:99 import -window root shot.png"; \
-		exec xvfb-run -n 99 -s "-screen 0 1280x800x24" dbus-run-session -- $(APP); \
+		exec scripts/headless.sh :99 1280x800 $(APP); \
 	fi
 
 test: deps ui/dist/index.html
@@ -87,6 +88,10 @@ test: deps ui/dist/index.html
 
 bindings: deps
 	TANDEM_WRITE_BINDINGS=1 cargo test --lib bindings
+
+screenshot: deps ui/dist/index.html
+	cargo build --bin tandem
+	scripts/screenshot.sh $(APP) docs/screenshot.png
 
 fmt: deps
 	cargo fmt --all

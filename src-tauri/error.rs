@@ -125,3 +125,65 @@ impl Serialize for Error {
         map.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{ColumnId, Priority, ProjectId, Task, TaskId};
+
+    fn to_json(error: &Error) -> serde_json::Value {
+        serde_json::to_value(error).unwrap()
+    }
+
+    #[test]
+    fn invalid_names_the_field() {
+        assert_eq!(
+            to_json(&Error::invalid("title", "must not be empty")),
+            json!({"code": "invalid", "message": "title: must not be empty", "field": "title"})
+        );
+    }
+
+    #[test]
+    fn not_found_names_the_entity_and_id() {
+        assert_eq!(
+            to_json(&Error::not_found(EntityKind::Task, "t1")),
+            json!({"code": "not_found", "message": "task t1 was not found", "entity": "task", "id": "t1"})
+        );
+    }
+
+    #[test]
+    fn conflict_carries_the_current_entity() {
+        let task = Task {
+            id: TaskId::from("t1"),
+            project_id: ProjectId::from("p"),
+            column_id: ColumnId::from("c"),
+            title: "Theirs".into(),
+            description: String::new(),
+            priority: Priority::High,
+            due_date: None,
+            position: 1,
+            version: 3,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let value = to_json(&Error::Conflict {
+            current: Box::new(Entity::Task(task)),
+        });
+        assert_eq!(value["code"], "conflict");
+        assert_eq!(value["current"]["entity"], "task");
+        assert_eq!(value["current"]["title"], "Theirs");
+        assert_eq!(value["current"]["version"], 3);
+    }
+
+    #[test]
+    fn storage_errors_say_what_sqlite_said_and_nothing_more() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "/home/me/secret.db");
+        let value = to_json(&Error::Storage(sqlx::Error::Io(io)));
+        assert_eq!(value["code"], "storage");
+        let message = value["message"].as_str().unwrap();
+        assert!(message.contains("permission denied"), "{message}");
+        assert!(!message.contains("secret.db"), "no paths: {message}");
+    }
+}
