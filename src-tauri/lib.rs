@@ -5,6 +5,7 @@
 //! - [`validate`]: field rules, enforced by the store for every writer.
 //! - [`store`]: the SQLite database, its migrations, the one write path and the change log.
 //! - [`bus`]: in-process fan-out of each committed transaction's changes.
+//! - [`debounce`]: per-subscriber throttling and coalescing of changes into batches.
 //! - [`error`]: the one error type and how it serialises for the UI.
 //! - [`config`]: where the database lives.
 //! - [`cli`]: the headless `tandem` subcommands.
@@ -14,6 +15,7 @@ pub mod app;
 pub mod bus;
 pub mod cli;
 pub mod config;
+pub mod debounce;
 pub mod error;
 pub mod model;
 pub mod store;

@@ -279,6 +279,16 @@ pub struct Change {
     pub at: i64,
 }
 
+/// The changes of the seqs `from_seq..=to_seq`, for one subscriber: coalesced per entity and
+/// limited to its scope. The range covers every seq in it, including changes outside the scope or
+/// coalesced away, so a subscriber that has applied up to `from_seq - 1` knows it missed nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Batch {
+    pub from_seq: i64,
+    pub to_seq: i64,
+    pub changes: Vec<Change>,
+}
+
 /// Asks to add a task to a project, at the bottom of a column (the first when none is given).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct CreateTask {

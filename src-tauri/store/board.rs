@@ -188,10 +188,39 @@ mod tests {
     #[tokio::test]
     async fn the_seed_is_logged_like_any_other_write() {
         let t = testing::store().await;
-        let changes = t.store.changes_since(0, None).await.unwrap();
+        let changes = t.store.changes_since(0, None).await.unwrap().changes;
         assert_eq!(changes.len(), 4, "one project and three columns");
         assert!(changes.iter().all(|c| c.origin.as_ref() == Some(&t.origin)));
         assert_eq!(t.store.seq().await.unwrap(), changes[3].seq);
+    }
+
+    #[tokio::test]
+    async fn changes_since_covers_the_whole_range_read_even_outside_the_scope() {
+        let t = testing::store().await;
+        let inbox = t.store.first_project().await.unwrap();
+        let start = t.store.seq().await.unwrap();
+        let mut conn = t.store.writer.lock().await;
+        sqlx::query("INSERT INTO projects VALUES ('other', 'Other', 2, 1, 0, 0)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        let end = t.store.seq().await.unwrap();
+        assert_eq!(end, start + 1);
+
+        let scoped = t.store.changes_since(start, Some(&inbox.id)).await.unwrap();
+        assert_eq!((scoped.from_seq, scoped.to_seq), (start + 1, end));
+        assert!(
+            scoped.changes.is_empty(),
+            "the other project's change is out of scope"
+        );
+        let all = t.store.changes_since(start, None).await.unwrap();
+        assert_eq!(all.changes.len(), 1);
+        let none = t.store.changes_since(end, None).await.unwrap();
+        assert_eq!(
+            (none.from_seq, none.to_seq, none.changes.len()),
+            (end + 1, end, 0)
+        );
     }
 
     #[tokio::test]
@@ -202,7 +231,7 @@ mod tests {
         drop(Store::open(&path, &origin).await.unwrap());
         let store = Store::open(&path, &origin).await.unwrap();
         assert_eq!(store.projects().await.unwrap().len(), 1);
-        assert_eq!(store.changes_since(0, None).await.unwrap().len(), 4);
+        assert_eq!(store.changes_since(0, None).await.unwrap().changes.len(), 4);
     }
 
     #[tokio::test]

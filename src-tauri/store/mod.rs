@@ -24,7 +24,7 @@ pub use task::NewTask;
 
 use crate::bus::{Bus, Committed};
 use crate::error::{Error, Result};
-use crate::model::{Change, Origin, ProjectId};
+use crate::model::{Batch, Change, Origin, ProjectId};
 
 /// How long a write waits for another process's write to finish before giving up. Long enough
 /// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
@@ -106,23 +106,32 @@ impl Store {
         Ok(last_seq(&self.readers).await?)
     }
 
-    /// The changes after `seq`, in order; only those of `project` when given.
-    pub async fn changes_since(
-        &self,
-        seq: i64,
-        project: Option<&ProjectId>,
-    ) -> Result<Vec<Change>> {
+    /// The changes after `seq` up to the log's end, in order, only those of `project` when
+    /// given, read in one snapshot: the batch's range says how far the log was read, whatever
+    /// the scope left out.
+    pub async fn changes_since(&self, seq: i64, project: Option<&ProjectId>) -> Result<Batch> {
+        let mut tx = self.readers.begin().await?;
+        let to_seq = last_seq(&mut *tx).await?;
         let rows: Vec<ChangeRow> = sqlx::query_as(
             "SELECT seq, op, entity, entity_id, project_id, data, previous, origin, at
              FROM changes
-             WHERE seq > ?1 AND (?2 IS NULL OR project_id = ?2)
+             WHERE seq > ?1 AND seq <= ?2 AND (?3 IS NULL OR project_id = ?3)
              ORDER BY seq",
         )
         .bind(seq)
+        .bind(to_seq)
         .bind(project)
-        .fetch_all(&self.readers)
+        .fetch_all(&mut *tx)
         .await?;
-        rows.into_iter().map(Change::try_from).collect()
+        tx.rollback().await?;
+        Ok(Batch {
+            from_seq: seq + 1,
+            to_seq: to_seq.max(seq),
+            changes: rows
+                .into_iter()
+                .map(Change::try_from)
+                .collect::<Result<_>>()?,
+        })
     }
 
     /// Runs `apply` in one write transaction on behalf of `origin`, then commits and publishes

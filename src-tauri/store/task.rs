@@ -315,7 +315,7 @@ mod tests {
     }
 
     async fn log(t: &TestStore) -> Vec<Change> {
-        t.store.changes_since(0, None).await.unwrap()
+        t.store.changes_since(0, None).await.unwrap().changes
     }
 
     /// Runs a write that must fail, and checks that it left the log (and so the tables) alone.

@@ -59,7 +59,11 @@ pub async fn open_store(path: &Path) -> Store {
 
 /// The whole change log.
 pub async fn log(store: &Store) -> Vec<Change> {
-    store.changes_since(0, None).await.expect("the log reads")
+    store
+        .changes_since(0, None)
+        .await
+        .expect("the log reads")
+        .changes
 }
 
 /// Waits until `check` returns `Some`, failing the test with `what` after `timeout`.

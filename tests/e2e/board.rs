@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use tandem::model::Task;
 
 use super::Desktop;
@@ -12,14 +13,21 @@ const ALT_RIGHT: &str = "\u{E00A}\u{E014}\u{E000}";
 /// WebDriver's Enter key.
 const ENTER: &str = "\u{E007}";
 
-/// The column a task is in, as the database has it.
-async fn column_in_database(sandbox: &Sandbox, title: &str) -> Option<String> {
+/// Waits until the database has the task titled `title` in the column named `column`.
+async fn assert_in_database(sandbox: &Sandbox, title: &str, column: &str) {
     let store = sandbox.store().await;
-    let inbox = store.first_project().await.ok()?;
-    let board = store.board(&inbox.id).await.ok()?;
-    let task: &Task = board.tasks.iter().find(|t| t.title == title)?;
-    let column = board.columns.iter().find(|c| c.id == task.column_id)?;
-    Some(column.name.clone())
+    eventually(
+        &format!("{title:?} to be in {column} in the database"),
+        Duration::from_secs(10),
+        || async {
+            let inbox = store.first_project().await.ok()?;
+            let board = store.board(&inbox.id).await.ok()?;
+            let task: &Task = board.tasks.iter().find(|t| t.title == title)?;
+            let found = board.columns.iter().find(|c| c.id == task.column_id)?;
+            (found.name == column).then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -40,17 +48,57 @@ async fn a_card_added_and_moved_by_keyboard_is_still_there_after_a_restart() {
     app.card("Doing", "Write the release notes").await;
     app.gone(r#"section[aria-label="To do"] [data-task-id]"#)
         .await;
-    let column = eventually(
-        "the move to reach the database",
-        Duration::from_secs(10),
-        || column_in_database(&sandbox, "Write the release notes"),
-    )
-    .await;
-    assert_eq!(column, "Doing");
+    assert_in_database(&sandbox, "Write the release notes", "Doing").await;
 
     app.quit().await;
     let app = desktop.launch().await;
     let card = app.card("Doing", "Write the release notes").await;
     assert_eq!(card.text().await.unwrap(), "Write the release notes");
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_card_dragged_onto_another_column_lands_where_it_was_dropped() {
+    let sandbox = Sandbox::new();
+    for (title, column) in [("Plan", "To do"), ("First", "Done"), ("Second", "Done")] {
+        let output = sandbox.tandem(&["task", "add", title, "--column", column]);
+        assert!(output.status.success());
+    }
+    let desktop = Desktop::start(&sandbox).await;
+    let app = desktop.launch().await;
+
+    let card = app.card("To do", "Plan").await;
+    let second = app.card("Done", "Second").await;
+    // Down on the card, then over the top edge of "Second": it lands between the Done cards.
+    let drag = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: card,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(100)),
+            x: 20.0,
+            y: 5.0,
+        })
+        .then(PointerAction::MoveToElement {
+            element: second,
+            duration: Some(Duration::from_millis(300)),
+            x: 0.0,
+            y: -8.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    app.client.perform_actions(drag).await.unwrap();
+
+    app.wait_for_titles("Done", &["First", "Plan", "Second"])
+        .await;
+    app.wait_for_titles("To do", &[]).await;
+    assert_in_database(&sandbox, "Plan", "Done").await;
     app.quit().await;
 }

@@ -190,6 +190,44 @@ impl App {
         .await
     }
 
+    /// The titles of the cards in the column named `column`, top to bottom.
+    pub async fn titles(&self, column: &str) -> Vec<String> {
+        let cards = self
+            .client
+            .find_all(Locator::Css(&format!(
+                r#"section[aria-label="{column}"] [data-task-id]"#
+            )))
+            .await
+            .expect("the window answers");
+        let mut titles = Vec::new();
+        for card in cards {
+            titles.push(
+                card.attr("aria-label")
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+            );
+        }
+        titles
+    }
+
+    /// Waits until the column named `column` shows exactly `expected`, top to bottom.
+    pub async fn wait_for_titles(&self, column: &str, expected: &[&str]) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            let titles = self.titles(column).await;
+            if titles == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{column} shows {titles:?}, expected {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Quits the app by ending the WebDriver session, which closes its windows.
     pub async fn quit(self) {
         self.client.close().await.expect("the session ends");
