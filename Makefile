@@ -29,6 +29,7 @@ UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/svelte.conf
 help:
 	@echo "make run    build and open Tandem (under Xvfb when there is no display)"
 	@echo "make test   every check and test: format, clippy, Rust, UI, end to end"
+	@echo "make bench  measure the DESIGN targets beside naive baselines (release build)"
 	@echo "make bindings   regenerate ui/src/bindings from the Rust types"
 	@echo "make fmt    format Rust and UI sources"
 	@echo "make screenshot   remake docs/screenshot.png on a demo board"
@@ -83,6 +84,9 @@ test: deps ui/dist/index.html
 	cd ui && npx prettier --check . && npm run --silent check && npx vitest run
 	cargo clippy --all-targets --locked -- -D warnings
 	cargo test --locked
+
+bench: deps ui/dist/index.html
+	cargo bench --locked --bench live
 
 ## Helpers -------------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Origin,
         Op,
         Change,
+        Batch,
         CreateTask,
         RenameTask,
         MoveTask,

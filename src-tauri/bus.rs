@@ -25,7 +25,12 @@ pub struct Bus {
 
 impl Bus {
     pub fn new() -> Self {
-        let (sender, _) = broadcast::channel(BUS_CAPACITY);
+        Self::with_capacity(BUS_CAPACITY)
+    }
+
+    /// A bus that keeps `capacity` transactions for its slowest subscriber.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity);
         Self { sender }
     }
 

@@ -123,7 +123,7 @@ pub async fn run(db: Option<PathBuf>, json: bool, command: Command) -> ExitCode 
 /// Which exit code an error earns.
 pub fn exit_code(error: &Error) -> u8 {
     match error {
-        Error::Storage(_) | Error::Migrate(_) => EXIT_FAILURE,
+        Error::Storage(_) | Error::Migrate(_) | Error::Window => EXIT_FAILURE,
         Error::NotFound { .. }
         | Error::Conflict { .. }
         | Error::Invalid { .. }

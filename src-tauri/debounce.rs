@@ -88,12 +88,17 @@ impl Debouncer {
         self.delivered_to
     }
 
+    /// The last seq taken in, delivered or pending: where a catch-up from the log starts.
+    pub fn seen(&self) -> i64 {
+        self.pending.to_seq.unwrap_or(self.delivered_to)
+    }
+
     /// Takes in a committed transaction's changes that are in the subscriber's scope, and the
     /// transaction's last seq (which may be of a change outside the scope). Returns a batch when
     /// it must go out now (leading edge); else the changes wait for [`Debouncer::deadline`].
     /// Seqs already taken in are ignored, so replaying an overlap from the log is harmless.
     pub fn push(&mut self, now: Instant, changes: &[Change], last_seq: i64) -> Option<Batch> {
-        let seen = self.pending.to_seq.unwrap_or(self.delivered_to);
+        let seen = self.seen();
         if last_seq <= seen {
             return None;
         }

@@ -33,6 +33,10 @@ pub enum Error {
     #[error("the database could not be upgraded: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 
+    /// The desktop could not open or change a window.
+    #[error("the window could not be opened")]
+    Window,
+
     /// A value in the environment or configuration is unusable.
     #[error("{name}: {reason}")]
     Config { name: &'static str, reason: String },
@@ -61,6 +65,7 @@ impl Error {
             Error::Invalid { .. } => ErrorCode::Invalid,
             Error::Storage(_) | Error::Migrate(_) => ErrorCode::Storage,
             Error::Config { .. } => ErrorCode::Config,
+            Error::Window => ErrorCode::Window,
         }
     }
 }
@@ -84,6 +89,7 @@ pub enum ErrorCode {
     Invalid,
     Storage,
     Config,
+    Window,
 }
 
 /// What a command error looks like to the UI: `{code, message, ...details}`.
@@ -120,7 +126,7 @@ impl Serialize for Error {
             Error::Conflict { current } => map.serialize_entry("current", current)?,
             Error::Invalid { field, .. } => map.serialize_entry("field", field)?,
             Error::Config { name, .. } => map.serialize_entry("field", name)?,
-            Error::Storage(_) | Error::Migrate(_) => {}
+            Error::Storage(_) | Error::Migrate(_) | Error::Window => {}
         }
         map.end()
     }

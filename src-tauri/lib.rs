@@ -6,6 +6,7 @@
 //! - [`store`]: the SQLite database, its migrations, the one write path and the change log.
 //! - [`bus`]: in-process fan-out of each committed transaction's changes.
 //! - [`debounce`]: per-subscriber throttling and coalescing of changes into batches.
+//! - [`subscription`]: one subscriber's live stream: bus → debouncer → sink, resynced on lag.
 //! - [`error`]: the one error type and how it serialises for the UI.
 //! - [`config`]: where the database lives.
 //! - [`cli`]: the headless `tandem` subcommands.
@@ -19,6 +20,7 @@ pub mod debounce;
 pub mod error;
 pub mod model;
 pub mod store;
+pub mod subscription;
 pub mod validate;
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use clap::Parser;
 use tandem::app::{self, AppState};
 use tandem::cli::{self, Cli};
 use tandem::model::{Actor, Origin};
-use tandem::{config, store::Store};
+use tandem::{config, debounce, store::Store};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -14,6 +14,14 @@ fn main() -> ExitCode {
         Err(e) => return cli::parse_error(e),
     };
     init_tracing(cli.command.is_some());
+    // Checked in every mode, so a mistyped value never passes silently.
+    let debounce = match debounce::window_from_env() {
+        Ok(window) => window,
+        Err(e) => {
+            eprintln!("tandem: {e}");
+            return ExitCode::from(cli::EXIT_USAGE);
+        }
+    };
     match cli.command {
         Some(command) => {
             let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -28,7 +36,7 @@ fn main() -> ExitCode {
             };
             runtime.block_on(cli::run(cli.db, cli.json, command))
         }
-        None => match gui(cli.db) {
+        None => match gui(cli.db, debounce) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tandem: {e:#}");
@@ -38,13 +46,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn gui(db: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+fn gui(db: Option<std::path::PathBuf>, debounce: std::time::Duration) -> anyhow::Result<()> {
     let path = config::db_path(db)?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Gui);
     let store = tauri::async_runtime::block_on(Store::open(&path, &origin))?;
     tracing::info!(db = %path.display(), "opened the database");
-    app::run(AppState::new(store, instance))?;
+    app::run(AppState::new(store, instance, debounce))?;
     Ok(())
 }
 

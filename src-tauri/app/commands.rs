@@ -1,11 +1,15 @@
 //! The commands a window may invoke. Each one is a store call with the window's origin.
 
-use tauri::{Runtime, State, WebviewWindow};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
 use super::AppState;
 use crate::error::Result;
-use crate::model::{Board, CreateTask, DeleteTask, MoveTask, Project, ProjectId, RenameTask, Task};
+use crate::model::{
+    Batch, Board, CreateTask, DeleteTask, MoveTask, Project, ProjectId, RenameTask, Task,
+};
 use crate::store::NewTask;
+use crate::subscription;
 
 #[tauri::command]
 pub async fn projects(app: State<'_, AppState>) -> Result<Vec<Project>> {
@@ -15,6 +19,43 @@ pub async fn projects(app: State<'_, AppState>) -> Result<Vec<Project>> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn board(app: State<'_, AppState>, project_id: ProjectId) -> Result<Board> {
     app.store.board(&project_id).await
+}
+
+/// Shows `project_id` in the calling window: returns its board and from then on sends every
+/// later change to `channel`, in batches. Replaces the window's previous subscription.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn subscribe<R: Runtime>(
+    app: State<'_, AppState>,
+    window: WebviewWindow<R>,
+    project_id: ProjectId,
+    channel: Channel<Batch>,
+) -> Result<Board> {
+    let (board, subscription) =
+        subscription::subscribe(app.store.clone(), project_id, app.debounce, move |batch| {
+            channel.send(batch).is_ok()
+        })
+        .await?;
+    app.set_subscription(window.label(), subscription);
+    Ok(board)
+}
+
+/// The changes of `project_id` after `since`, for a window that found a gap in its stream.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn changes_since(
+    app: State<'_, AppState>,
+    since: i64,
+    project_id: ProjectId,
+) -> Result<Batch> {
+    app.store.changes_since(since, Some(&project_id)).await
+}
+
+/// Opens another board window.
+#[tauri::command]
+pub async fn window_open<R: Runtime>(app: AppHandle<R>) -> Result<()> {
+    super::open_board_window(&app).map_err(|e| {
+        tracing::error!(error = %e, "cannot open a window");
+        crate::error::Error::Window
+    })
 }
 
 #[tauri::command]

@@ -1,33 +1,57 @@
-//! The desktop app: the Tauri commands and the board windows.
+//! The desktop app: the Tauri commands, the board windows and their menu.
 //!
 //! A thin adapter over the core. It turns IPC calls into store calls and their results into IPC
-//! replies, names the window each change came from, and holds no rules of its own: every rule
-//! lives in the store, where the CLI meets it too.
+//! replies, gives each window its own live stream, names the window each change came from, and
+//! holds no rules of its own: every rule lives in the store, where the CLI meets it too.
 
 mod commands;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tauri::{AppHandle, Builder, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::menu::{MenuBuilder, MenuItemBuilder, PredefinedMenuItem, SubmenuBuilder};
+use tauri::{
+    AppHandle, Builder, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent,
+};
+use tokio::sync::watch;
 
 use crate::model::{Actor, Origin};
 use crate::store::Store;
+use crate::subscription::Subscription;
+
+/// How often to look for commits by other processes. Short enough that the CLI's edits look
+/// live; the check is one tiny query that reads nothing while nobody writes.
+const OTHER_WRITERS_POLL: Duration = Duration::from_millis(50);
+
+/// The menu item that opens a new board window.
+const NEW_WINDOW: &str = "new-window";
 
 /// What every command can reach.
 pub struct AppState {
-    pub store: Store,
+    pub store: Arc<Store>,
     /// This process's id in change origins.
     pub instance: String,
+    /// The debounce window of every window's stream.
+    debounce: Duration,
+    /// Each window's live stream, by window label; replacing or removing one stops it.
+    subscriptions: Mutex<HashMap<String, Subscription>>,
     /// The number of the last board window opened, for the next label (`board-<n>`).
     windows: AtomicU32,
+    /// Set to `true` when the app exits, to stop its background tasks.
+    shutdown: watch::Sender<bool>,
 }
 
 impl AppState {
-    pub fn new(store: Store, instance: String) -> Self {
+    pub fn new(store: Store, instance: String, debounce: Duration) -> Self {
         Self {
-            store,
+            store: Arc::new(store),
             instance,
+            debounce,
+            subscriptions: Mutex::default(),
             windows: AtomicU32::new(0),
+            shutdown: watch::Sender::new(false),
         }
     }
 
@@ -39,30 +63,107 @@ impl AppState {
             ..Origin::new(&self.instance, Actor::Gui)
         }
     }
+
+    /// Completes when the app is shutting down.
+    fn stopping(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut stop = self.shutdown.subscribe();
+        async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        }
+    }
+
+    /// Makes `subscription` the stream of `window`, stopping the one it had.
+    fn set_subscription(&self, window: &str, subscription: Subscription) {
+        self.subscriptions_lock()
+            .insert(window.to_owned(), subscription);
+    }
+
+    fn subscriptions_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Subscription>> {
+        // A panic while holding the map cannot leave it half-changed: keep using it.
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Runs the desktop app until its last window closes.
 pub fn run(state: AppState) -> tauri::Result<()> {
     let builder = Builder::default().plugin(tauri_plugin_window_state::Builder::default().build());
-    setup(builder, state).run(tauri::generate_context!())
+    setup(builder, state)
+        .build(tauri::generate_context!())?
+        .run(|app, event| {
+            if let RunEvent::Exit = event {
+                app.state::<AppState>().shutdown.send_replace(true);
+            }
+        });
+    Ok(())
 }
 
-/// Everything but the runtime, so tests can mount the same app on a mock runtime.
+/// Everything but the runtime and the context, so tests can mount the same app on a mock.
 pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::projects,
             commands::board,
+            commands::subscribe,
+            commands::changes_since,
+            commands::window_open,
             commands::task_create,
             commands::task_rename,
             commands::task_move,
             commands::task_delete,
         ])
+        .on_window_event(|window, event| {
+            if let WindowEvent::Destroyed = event {
+                let state = window.state::<AppState>();
+                state.subscriptions_lock().remove(window.label());
+            }
+        })
+        .on_menu_event(|app, event| {
+            if event.id() == NEW_WINDOW {
+                if let Err(e) = open_board_window(app) {
+                    tracing::error!(error = %e, "cannot open a window");
+                }
+            }
+        })
         .setup(|app| {
+            app.set_menu(menu(app.handle())?)?;
+            watch_other_writers(app.handle());
             open_board_window(app.handle())?;
             Ok(())
         })
+}
+
+fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<tauri::menu::Menu<R>> {
+    let new_window = MenuItemBuilder::with_id(NEW_WINDOW, "New Window")
+        .accelerator("CmdOrCtrl+Shift+N")
+        .build(app)?;
+    let file = SubmenuBuilder::new(app, "File")
+        .item(&new_window)
+        .item(&PredefinedMenuItem::close_window(
+            app,
+            Some("Close Window"),
+        )?)
+        .separator()
+        .item(&PredefinedMenuItem::quit(app, Some("Quit Tandem"))?)
+        .build()?;
+    MenuBuilder::new(app).item(&file).build()
+}
+
+/// Brings commits by other processes (the CLI, the sqlite3 shell) to every window.
+fn watch_other_writers<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let store = state.store.clone();
+    let stopping = state.stopping();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = store
+            .watch_other_writers(OTHER_WRITERS_POLL, stopping)
+            .await
+        {
+            tracing::error!(error = %e, "stopped watching for other programs' changes");
+        }
+    });
 }
 
 /// Opens a new board window, labelled `board-<n>`.
@@ -77,7 +178,7 @@ pub fn open_board_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     .title("Tandem")
     .inner_size(1180.0, 760.0)
     .min_inner_size(560.0, 400.0)
-    // Tauri's own file-drop handling would swallow the board's HTML drag and drop.
+    // Tauri's own file-drop handling would swallow pointer drags over the board.
     .disable_drag_drop_handler()
     .build()?;
     Ok(())

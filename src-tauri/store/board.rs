@@ -201,7 +201,7 @@ mod tests {
         let start = t.store.seq().await.unwrap();
         let mut conn = t.store.writer.lock().await;
         sqlx::query("INSERT INTO projects VALUES ('other', 'Other', 2, 1, 0, 0)")
-            .execute(&mut *conn)
+            .execute(&mut conn.conn)
             .await
             .unwrap();
         drop(conn);

@@ -40,14 +40,24 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src-tauri/migrations"
 pub struct Store {
     /// Connections for reads; they never write.
     readers: SqlitePool,
-    /// The one connection this process writes through. The lock serialises this process's
-    /// writers first-come first-served (so they never spin in SQLite's busy handler against each
-    /// other) and is held until the commit is published, which keeps the bus in seq order.
-    writer: Mutex<SqliteConnection>,
+    /// The one connection this process writes through, and how far the bus has been fed. The
+    /// lock serialises this process's writers first-come first-served (so they never spin in
+    /// SQLite's busy handler against each other) and is held until a commit is published, which
+    /// keeps the bus in seq order.
+    writer: Mutex<Writer>,
     /// Where committed changes go.
     bus: Bus,
+    /// How to open the connection that watches for other processes' commits.
+    watch_options: SqliteConnectOptions,
     /// The database file, as opened.
     path: PathBuf,
+}
+
+/// The writing end of the store.
+struct Writer {
+    conn: SqliteConnection,
+    /// The last seq put on the bus: every change up to it has been published, in order, once.
+    published_to: i64,
 }
 
 /// A write in progress: the transaction and the log's last seq before it began.
@@ -75,9 +85,11 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        let watch_options = options.clone();
 
-        let mut writer = SqliteConnection::connect_with(&options).await?;
-        migrate(&mut writer).await?;
+        let mut conn = SqliteConnection::connect_with(&options).await?;
+        migrate(&mut conn).await?;
+        let published_to = last_seq(&mut conn).await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(options)
@@ -85,7 +97,8 @@ impl Store {
 
         let store = Store {
             readers,
-            writer: Mutex::new(writer),
+            watch_options,
+            writer: Mutex::new(Writer { conn, published_to }),
             bus: Bus::new(),
             path: path.to_owned(),
         };
@@ -141,15 +154,95 @@ impl Store {
         origin: &Origin,
         apply: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T>,
     ) -> Result<(T, Committed)> {
-        let mut conn = self.writer.lock().await;
-        let mut write = Write::begin(&mut conn).await?;
+        let mut writer = self.writer.lock().await;
+        let Writer { conn, published_to } = &mut *writer;
+        let mut write = Write::begin(conn).await?;
+        // Other processes committed since the bus was last fed: their changes go first.
+        let earlier = if write.start > *published_to {
+            changes_between(&mut write.tx, *published_to, write.start).await?
+        } else {
+            Vec::new()
+        };
         let value = apply(&mut write.tx).await?;
+        let start = write.start;
         let committed = write.commit(origin).await?;
+        if !earlier.is_empty() {
+            self.bus.publish(earlier.into());
+        }
         if !committed.is_empty() {
             self.bus.publish(committed.clone());
         }
+        *published_to = committed.last().map_or(start, |c| c.seq);
         Ok((value, committed))
     }
+
+    /// Publishes whatever the log holds past what the bus has carried: other processes'
+    /// commits. Returns how many changes it published.
+    pub async fn catch_up(&self) -> Result<usize> {
+        let mut writer = self.writer.lock().await;
+        let Writer { conn, published_to } = &mut *writer;
+        let changes = changes_between(&mut *conn, *published_to, i64::MAX).await?;
+        if let Some(last) = changes.last() {
+            *published_to = last.seq;
+            let count = changes.len();
+            self.bus.publish(changes.into());
+            return Ok(count);
+        }
+        Ok(0)
+    }
+
+    /// Watches the database file for commits by other processes (the CLI, the sqlite3 shell, a
+    /// sync tool) and publishes them, until `shutdown` completes. `PRAGMA data_version` on a
+    /// connection of its own changes only when another connection commits, so a poll costs
+    /// one tiny query and reads no rows while nothing happens.
+    pub async fn watch_other_writers(
+        &self,
+        every: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<()> {
+        let mut conn = SqliteConnection::connect_with(&self.watch_options).await?;
+        let mut seen: i64 = data_version(&mut conn).await?;
+        // Commits made before that first reading would never change it: publish them now.
+        self.catch_up().await?;
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                _ = ticks.tick() => {
+                    let version = data_version(&mut conn).await?;
+                    if version != seen {
+                        seen = version;
+                        self.catch_up().await?;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn data_version(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(conn)
+        .await
+}
+
+/// The changes with `after < seq <= upto`, in order.
+async fn changes_between(
+    conn: &mut SqliteConnection,
+    after: i64,
+    upto: i64,
+) -> Result<Vec<Change>> {
+    let rows: Vec<ChangeRow> = sqlx::query_as(
+        "SELECT seq, op, entity, entity_id, project_id, data, previous, origin, at
+         FROM changes WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+    )
+    .bind(after)
+    .bind(upto)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(Change::try_from).collect()
 }
 
 impl<'c> Write<'c> {
@@ -283,5 +376,93 @@ pub(crate) mod testing {
             origin,
             _dir: dir,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::Actor;
+    use crate::store::NewTask;
+
+    /// Two stores on one file: as two processes would share it.
+    async fn two_processes() -> (tempfile::TempDir, Arc<Store>, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tandem.db");
+        let here = Store::open(&path, &Origin::new("here", Actor::Gui))
+            .await
+            .unwrap();
+        let there = Store::open(&path, &Origin::new("there", Actor::Cli))
+            .await
+            .unwrap();
+        (dir, Arc::new(here), there)
+    }
+
+    async fn add(store: &Store, instance: &str, title: &str) -> i64 {
+        let project = store.first_project().await.unwrap().id;
+        let origin = Origin::new(instance, Actor::Cli);
+        let new = NewTask {
+            project_id: project,
+            column_id: None,
+            title: title.into(),
+        };
+        store.create_task(&origin, new).await.unwrap();
+        store.seq().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn other_processes_commits_are_published_before_a_local_write_in_seq_order() {
+        let (_dir, here, there) = two_processes().await;
+        let mut bus = here.bus().subscribe();
+        let theirs = add(&there, "there", "Theirs").await;
+        let ours = add(&here, "here", "Ours").await;
+        assert_eq!(ours, theirs + 1);
+
+        let first = bus.recv().await.unwrap();
+        let second = bus.recv().await.unwrap();
+        assert_eq!(first.last().unwrap().seq, theirs);
+        assert_eq!(
+            first.last().unwrap().origin.as_ref().unwrap().instance,
+            "there"
+        );
+        assert_eq!(second[0].seq, ours);
+        assert!(bus.try_recv().is_err(), "nothing twice");
+    }
+
+    #[tokio::test]
+    async fn catch_up_publishes_what_the_bus_has_not_carried_once() {
+        let (_dir, here, there) = two_processes().await;
+        let mut bus = here.bus().subscribe();
+        let theirs = add(&there, "there", "Theirs").await;
+        assert_eq!(here.catch_up().await.unwrap(), 1);
+        assert_eq!(here.catch_up().await.unwrap(), 0);
+        assert_eq!(bus.recv().await.unwrap()[0].seq, theirs);
+        assert!(bus.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn the_watcher_publishes_commits_by_other_processes() {
+        let (_dir, here, there) = two_processes().await;
+        let mut bus = here.bus().subscribe();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let watcher = tokio::spawn({
+            let here = here.clone();
+            async move {
+                here.watch_other_writers(Duration::from_millis(5), async {
+                    let _ = stopped.await;
+                })
+                .await
+            }
+        });
+        let theirs = add(&there, "there", "Theirs").await;
+        let committed = tokio::time::timeout(Duration::from_secs(10), bus.recv())
+            .await
+            .expect("the watcher publishes within the deadline")
+            .unwrap();
+        assert_eq!(committed.last().unwrap().seq, theirs);
+        drop(stop);
+        watcher.await.unwrap().unwrap();
     }
 }

@@ -600,7 +600,7 @@ mod tests {
             "INSERT INTO projects VALUES ('other', 'Other', 2, 1, 0, 0);
              INSERT INTO columns VALUES ('other-col', 'other', 'Elsewhere', 1, NULL, 1, 0, 0);",
         )
-        .execute(&mut *conn)
+        .execute(&mut conn.conn)
         .await
         .unwrap();
         drop(conn);

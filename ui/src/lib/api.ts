@@ -1,6 +1,7 @@
 // Typed calls to the backend's commands. Every request and reply type is generated from Rust.
 
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
 import type { CommandError } from "../bindings/CommandError";
 import type { CreateTask } from "../bindings/CreateTask";
@@ -14,6 +15,15 @@ import type { Task } from "../bindings/Task";
 export const api = {
   projects: () => invoke<Project[]>("projects"),
   board: (project_id: ProjectId) => invoke<Board>("board", { project_id }),
+  /** Shows a project in this window: its board now, and every later change to `onBatch`. */
+  subscribe: (project_id: ProjectId, onBatch: (batch: Batch) => void) => {
+    const channel = new Channel<Batch>();
+    channel.onmessage = onBatch;
+    return invoke<Board>("subscribe", { project_id, channel });
+  },
+  changesSince: (since: number, project_id: ProjectId) =>
+    invoke<Batch>("changes_since", { since, project_id }),
+  openWindow: () => invoke<null>("window_open"),
   createTask: (request: CreateTask) => invoke<Task>("task_create", { request }),
   renameTask: (request: RenameTask) => invoke<Task>("task_rename", { request }),
   moveTask: (request: MoveTask) => invoke<Task>("task_move", { request }),

@@ -3,7 +3,9 @@ import type { Board } from "../bindings/Board";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
+import type { Change } from "../bindings/Change";
 import {
+  applyChanges,
   columnTasks,
   dropIndex,
   keyboardDestination,
@@ -156,5 +158,65 @@ describe("error messages", () => {
     ).toBe("Title: must not be empty.");
     expect(describeError("boom")).toBe("Boom.");
     expect(describeError(42)).toBe("Something went wrong.");
+  });
+});
+
+describe("applyChanges", () => {
+  const change = (
+    seq: number,
+    op: Change["op"],
+    entity: Change["entity"],
+    data: object | null,
+    id?: string,
+  ): Change => ({
+    seq,
+    op,
+    entity,
+    entity_id: id ?? String((data as { id?: string } | null)?.id ?? ""),
+    project_id: "p",
+    data: data as Record<string, unknown> | null,
+    previous: null,
+    origin: null,
+    at: 0,
+  });
+
+  it("adds, updates and removes tasks", () => {
+    const { board: b } = applyChanges(board(), [
+      change(8, "insert", "task", task("n", "done", 5)),
+      change(9, "update", "task", { ...task("a", "doing", 5, 2), title: "moved" }),
+      change(10, "delete", "task", null, "b"),
+    ]);
+    expect(titles(b, "done")).toEqual(["n"]);
+    expect(titles(b, "doing")).toEqual(["a", "x"]);
+    expect(titles(b, "todo")).toEqual(["c"]);
+  });
+
+  it("keeps columns in position order as they change", () => {
+    const { board: b } = applyChanges(board(), [
+      change(8, "update", "column", { ...col("todo", 4), name: "Later" }),
+      change(9, "insert", "column", col("review", 2.5)),
+    ]);
+    expect(b.columns.map((c) => c.id)).toEqual(["doing", "review", "done", "todo"]);
+  });
+
+  it("renames the project and says when it is gone", () => {
+    const renamed = applyChanges(board(), [
+      change(8, "update", "project", { ...board().project, name: "Work" }),
+    ]);
+    expect(renamed.board.project.name).toBe("Work");
+    expect(renamed.projectGone).toBe(false);
+    expect(applyChanges(board(), [change(9, "delete", "project", null, "p")]).projectGone).toBe(
+      true,
+    );
+  });
+
+  it("links and unlinks labels", () => {
+    const link = { task_id: "a", label_id: "l" };
+    const linked = applyChanges(board(), [change(8, "insert", "task_label", link, "a:l")]).board;
+    expect(linked.task_labels).toEqual([link]);
+    const unlinked = applyChanges(linked, [
+      { ...change(9, "delete", "task_label", null, "a:l"), previous: link },
+    ]).board;
+    expect(unlinked.task_labels).toEqual([]);
   });
 });

@@ -2,9 +2,14 @@
 // the backend returned. No I/O here; the backend stays the authority for every rule.
 
 import type { Board } from "../bindings/Board";
+import type { Change } from "../bindings/Change";
+import type { Column } from "../bindings/Column";
 import type { ColumnId } from "../bindings/ColumnId";
+import type { Label } from "../bindings/Label";
+import type { Subtask } from "../bindings/Subtask";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
+import type { TaskLabel } from "../bindings/TaskLabel";
 
 /** The tasks of a column, top to bottom. */
 export function columnTasks(board: Board, column: ColumnId): Task[] {
@@ -94,4 +99,74 @@ export function dropIndex(
   const others = boxes.filter((b) => b.id !== dragged);
   const index = others.findIndex((b) => y < b.top + b.height / 2);
   return index < 0 ? others.length : index;
+}
+
+/** The outcome of applying a batch's changes to a board. */
+export interface Applied {
+  board: Board;
+  /** The project itself was deleted: the window must show another one. */
+  projectGone: boolean;
+}
+
+type Keyed = { id: string };
+
+function upsert<T extends Keyed>(list: T[], item: T): T[] {
+  return list.some((x) => x.id === item.id)
+    ? list.map((x) => (x.id === item.id ? item : x))
+    : [...list, item];
+}
+
+function remove<T extends Keyed>(list: T[], id: string): T[] {
+  return list.filter((x) => x.id !== id);
+}
+
+/**
+ * The board after `changes` (in seq order), as the backend's change log describes them. An
+ * insert of an entity the board holds replaces it; a task never goes back to an older version
+ * than the one shown, so a late echo cannot undo a newer optimistic edit.
+ */
+export function applyChanges(board: Board, changes: Change[]): Applied {
+  let next = board;
+  let projectGone = false;
+  for (const change of changes) {
+    const data = change.data as unknown;
+    const deleted = change.op === "delete";
+    /** `list` with this change applied to the entity it names. */
+    const edit = <T extends Keyed>(list: T[]): T[] =>
+      deleted ? remove(list, change.entity_id) : upsert(list, data as T);
+    switch (change.entity) {
+      case "project":
+        if (change.entity_id !== next.project.id) break;
+        if (deleted) projectGone = true;
+        else next = { ...next, project: data as Board["project"] };
+        break;
+      case "column":
+        next = {
+          ...next,
+          columns: edit<Column>(next.columns).sort((a, b) => a.position - b.position),
+        };
+        break;
+      case "task":
+        next = deleted
+          ? withoutTask(next, change.entity_id as TaskId)
+          : withTask(next, data as Task);
+        break;
+      case "subtask":
+        next = { ...next, subtasks: edit<Subtask>(next.subtasks) };
+        break;
+      case "label":
+        next = { ...next, labels: edit<Label>(next.labels) };
+        break;
+      case "task_label": {
+        const link = (deleted ? change.previous : data) as TaskLabel | null;
+        if (!link) break;
+        const others = next.task_labels.filter(
+          (l) => !(l.task_id === link.task_id && l.label_id === link.label_id),
+        );
+        next = { ...next, task_labels: deleted ? others : [...others, link] };
+        break;
+      }
+    }
+  }
+  return { board: next, projectGone };
 }

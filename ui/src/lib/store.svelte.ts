@@ -1,14 +1,25 @@
 // The window's one store: the projects, the board on show, and the notices for the user. Fed
-// only by the backend's replies; edits apply at once and are rolled back to the backend's state
-// when it refuses them.
+// only by the backend: the board's snapshot, then its stream of batches, applied in seq order,
+// each change once. Edits apply at once and are rolled back to the backend's state when it
+// refuses them.
 
+import { SvelteSet } from "svelte/reactivity";
+import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
+import type { Change } from "../bindings/Change";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
 import type { Task } from "../bindings/Task";
+import type { TaskId } from "../bindings/TaskId";
 import { api, describe, isCommandError, mutationId } from "./api";
-import { provisionalPosition, withTask, withoutTask, type Destination } from "./board";
+import {
+  applyChanges,
+  provisionalPosition,
+  withTask,
+  withoutTask,
+  type Destination,
+} from "./board";
 
 export interface Notice {
   id: number;
@@ -18,21 +29,50 @@ export interface Notice {
 
 /** How long a notice stays up, in ms. Errors stay until dismissed. */
 const INFO_NOTICE_MS = 4000;
+/** How long a card changed elsewhere stays highlighted, in ms. */
+const FLASH_MS = 1200;
 
 class BoardStore {
   projects = $state<Project[]>([]);
   board = $state<Board | null>(null);
   notices = $state<Notice[]>([]);
   loading = $state(true);
+  /** Whether this window's live stream is running. */
+  live = $state(false);
+  /** Cards changed elsewhere a moment ago. */
+  flashing = new SvelteSet<TaskId>();
+  /** The last seq applied to the board. */
+  #seq = 0;
+  /** Bumped by every subscription, so a stale stream's batches are ignored. */
+  #stream = 0;
+  /** Batches wait here for the snapshot and for each other: one at a time, in order. */
+  #queue: Promise<void> = Promise.resolve();
+  /** The mutation ids this window sent: their echoes are not news. */
+  #mine = new Set<string>();
   #nextNotice = 1;
 
-  /** Loads the project list and shows `project` (else the one on show, else the first). */
+  /** Shows `project` (else the one on show, else the first) and follows its changes live. */
   async load(project?: ProjectId): Promise<void> {
     try {
       this.projects = await api.projects();
       const wanted = project ?? this.board?.project.id;
       const chosen = this.projects.find((p) => p.id === wanted) ?? this.projects[0];
-      this.board = chosen ? await api.board(chosen.id) : null;
+      if (!chosen) {
+        this.board = null;
+        return;
+      }
+      const stream = ++this.#stream;
+      let ready!: () => void;
+      this.#queue = new Promise<void>((resolve) => (ready = resolve));
+      this.live = false;
+      const board = await api.subscribe(chosen.id, (batch) => {
+        this.#queue = this.#queue.then(() => this.#receive(stream, batch));
+      });
+      if (stream !== this.#stream) return;
+      this.board = board;
+      this.#seq = board.seq;
+      this.live = true;
+      ready();
     } catch (error) {
       this.fail(error);
     } finally {
@@ -49,7 +89,7 @@ class BoardStore {
         project_id: board.project.id,
         column_id: column,
         title,
-        mutation_id: mutationId(),
+        mutation_id: this.#mutation(),
       });
       if (this.board) this.board = withTask(this.board, task);
       return true;
@@ -66,7 +106,7 @@ class BoardStore {
         id: task.id,
         expected_version: task.version,
         title,
-        mutation_id: mutationId(),
+        mutation_id: this.#mutation(),
       }),
     );
   }
@@ -81,7 +121,7 @@ class BoardStore {
         expected_version: task.version,
         to_column: dest.to_column,
         to_index: dest.to_index,
-        mutation_id: mutationId(),
+        mutation_id: this.#mutation(),
       }),
     );
   }
@@ -93,7 +133,7 @@ class BoardStore {
       await api.deleteTask({
         id: task.id,
         expected_version: task.version,
-        mutation_id: mutationId(),
+        mutation_id: this.#mutation(),
       });
       this.notify("info", `Deleted “${task.title}”.`);
     } catch (error) {
@@ -112,6 +152,60 @@ class BoardStore {
     this.notices = this.notices.filter((n) => n.id !== id);
   }
 
+  fail(error: unknown): void {
+    const text =
+      isCommandError(error) && error.code === "conflict"
+        ? "Someone changed this card meanwhile; the board now shows their version."
+        : describe(error);
+    this.notify("error", text);
+  }
+
+  /** Applies one batch of the stream `stream`: each change once, in seq order, gaps filled. */
+  async #receive(stream: number, batch: Batch): Promise<void> {
+    if (stream !== this.#stream || !this.board || batch.to_seq <= this.#seq) return;
+    if (batch.from_seq > this.#seq + 1) {
+      // Missed changes come from the log, never from guesses.
+      const fill = await api.changesSince(this.#seq, this.board.project.id);
+      if (stream !== this.#stream) return;
+      this.#apply(fill.changes, fill.to_seq);
+    }
+    this.#apply(batch.changes, batch.to_seq);
+  }
+
+  #apply(changes: Change[], to_seq: number): void {
+    if (!this.board) return;
+    const fresh = changes.filter((c) => c.seq > this.#seq);
+    const { board, projectGone } = applyChanges(this.board, fresh);
+    this.board = board;
+    this.#seq = Math.max(this.#seq, to_seq);
+    for (const change of fresh) {
+      const own = change.origin?.mutation_id && this.#mine.has(change.origin.mutation_id);
+      if (change.entity === "task" && change.op !== "delete" && !own) {
+        this.#flash(change.entity_id as TaskId);
+      }
+    }
+    if (projectGone) {
+      this.notify("info", `“${board.project.name}” was deleted elsewhere.`);
+      void this.load(this.projects.find((p) => p.id !== board.project.id)?.id);
+    }
+  }
+
+  #flash(id: TaskId): void {
+    this.flashing.add(id);
+    setTimeout(() => this.flashing.delete(id), FLASH_MS);
+  }
+
+  #mutation(): string {
+    const id = mutationId();
+    this.#mine.add(id);
+    // Echoes arrive within moments; remembering the last thousand is plenty.
+    if (this.#mine.size > 1000) {
+      const oldest = this.#mine.values().next().value;
+      if (oldest !== undefined) this.#mine.delete(oldest);
+    }
+    return id;
+  }
+
   /** Shows `draft` at once, then the backend's answer; on refusal, the backend's state. */
   async #optimistic(draft: Task, send: () => Promise<Task>): Promise<void> {
     if (!this.board) return;
@@ -124,14 +218,6 @@ class BoardStore {
       this.fail(error);
       await this.load();
     }
-  }
-
-  fail(error: unknown): void {
-    const text =
-      isCommandError(error) && error.code === "conflict"
-        ? "Someone changed this card meanwhile; the board now shows their version."
-        : describe(error);
-    this.notify("error", text);
   }
 }
 

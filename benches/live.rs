@@ -1,0 +1,322 @@
+//! `make bench`: the figures of DESIGN §10 that this build can reach, each measured beside a
+//! naive baseline in the same process, so the ratios hold on a shared, noisy machine.
+//!
+//! Prints one Markdown table (kept in the README). Timing goals live here, never in tests.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
+use tandem::debounce::DEFAULT_WINDOW;
+use tandem::model::{Actor, Batch, Origin, Task};
+use tandem::store::{NewTask, Store};
+use tandem::subscription;
+
+/// Samples per latency figure: enough for a stable p99 without making the bench slow.
+const WRITES: usize = 2000;
+/// Isolated edits for the window-latency figure; each waits out the debounce window.
+const EDITS: usize = 100;
+/// The burst of DESIGN §10: 1,000 moves in one second.
+const BURST: usize = 1000;
+
+struct Row {
+    what: &'static str,
+    target: &'static str,
+    tandem: String,
+    baseline: String,
+    ratio: String,
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut rows = Vec::new();
+    rows.extend(write_path(dir.path()).await);
+    rows.push(edit_to_window(dir.path()).await);
+    rows.push(burst(dir.path()).await);
+
+    println!("| what | target | Tandem | naive baseline | ratio |");
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            row.what, row.target, row.tandem, row.baseline, row.ratio
+        );
+    }
+}
+
+async fn open(dir: &Path, name: &str) -> (Arc<Store>, Origin, Task) {
+    let origin = Origin::new("bench", Actor::Cli);
+    let store = Store::open(&dir.join(name), &origin)
+        .await
+        .expect("a store");
+    let project = store.first_project().await.unwrap().id;
+    let task = store
+        .create_task(
+            &origin,
+            NewTask {
+                project_id: project,
+                column_id: None,
+                title: "Benchmark".into(),
+            },
+        )
+        .await
+        .unwrap();
+    (Arc::new(store), origin, task)
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort_unstable();
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Single task writes: validate, apply, log (triggers), stamp, commit, publish on the bus.
+/// Baseline: the same rename done as SQLite does it by default, a rollback journal and an fsync
+/// per commit, with the log rows written by the same triggers.
+async fn write_path(dir: &Path) -> Vec<Row> {
+    let (store, origin, mut task) = open(dir, "write.db").await;
+    let mut drain = store.bus().subscribe();
+    tokio::spawn(async move { while drain.recv().await.is_ok() {} });
+    let mut samples = Vec::with_capacity(WRITES);
+    let started = Instant::now();
+    for i in 0..WRITES {
+        let t = Instant::now();
+        task = store
+            .rename_task(&origin, &task.id, task.version, &format!("title {i}"))
+            .await
+            .unwrap();
+        samples.push(t.elapsed());
+    }
+    let rate = WRITES as f64 / started.elapsed().as_secs_f64();
+    let p50 = percentile(&mut samples, 0.5);
+    let p99 = percentile(&mut samples, 0.99);
+
+    // The baseline: the same schema, SQLite's default durability.
+    let path = dir.join("write.db");
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&path)
+        .journal_mode(SqliteJournalMode::Delete)
+        .synchronous(SqliteSynchronous::Full)
+        .connect()
+        .await
+        .unwrap();
+    let naive_writes = WRITES / 4;
+    let mut naive = Vec::with_capacity(naive_writes);
+    let naive_started = Instant::now();
+    for i in 0..naive_writes {
+        let t = Instant::now();
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::query("UPDATE tasks SET title = ?1, version = version + 1 WHERE id = ?2")
+            .bind(format!("naive {i}"))
+            .bind(&task.id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        naive.push(t.elapsed());
+    }
+    let naive_rate = naive_writes as f64 / naive_started.elapsed().as_secs_f64();
+    let naive_p50 = percentile(&mut naive, 0.5);
+    let naive_p99 = percentile(&mut naive, 0.99);
+
+    vec![
+        Row {
+            what: "task write + log + bus, p50 / p99",
+            target: "p99 ≤ 1 ms",
+            tandem: format!("{} / {}", ms(p50), ms(p99)),
+            baseline: format!(
+                "{} / {} (rollback journal, fsync each)",
+                ms(naive_p50),
+                ms(naive_p99)
+            ),
+            ratio: format!(
+                "{:.1}× faster at p99",
+                naive_p99.as_secs_f64() / p99.as_secs_f64()
+            ),
+        },
+        Row {
+            what: "task writes per second",
+            target: "≥ 5,000/s",
+            tandem: format!("{rate:.0}/s"),
+            baseline: format!("{naive_rate:.0}/s"),
+            ratio: format!("{:.1}×", rate / naive_rate),
+        },
+    ]
+}
+
+/// An edit in one window reaching another window's stream in the same process: commit, bus,
+/// debouncer (leading edge), sink. Baseline: a window that polls the log once a second.
+async fn edit_to_window(dir: &Path) -> Row {
+    let (store, origin, mut task) = open(dir, "window.db").await;
+    let arrivals: Arc<Mutex<BTreeMap<i64, Instant>>> = Arc::default();
+    let (_board, _subscription) =
+        subscription::subscribe(store.clone(), task.project_id.clone(), DEFAULT_WINDOW, {
+            let arrivals = arrivals.clone();
+            move |batch: Batch| {
+                let now = Instant::now();
+                arrivals.lock().unwrap().insert(batch.to_seq, now);
+                true
+            }
+        })
+        .await
+        .unwrap();
+
+    // The baseline poller: reads the log once a second and notes when each change arrived.
+    let polled: Arc<Mutex<BTreeMap<i64, Instant>>> = Arc::default();
+    let poller = tokio::spawn({
+        let store = store.clone();
+        let polled = polled.clone();
+        let mut seen = store.seq().await.unwrap();
+        async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let batch = store.changes_since(seen, None).await.unwrap();
+                let now = Instant::now();
+                for change in &batch.changes {
+                    polled.lock().unwrap().insert(change.seq, now);
+                }
+                seen = batch.to_seq;
+            }
+        }
+    });
+
+    let mut sent = Vec::with_capacity(EDITS);
+    for i in 0..EDITS {
+        // Isolated edits: each after the window, as a person edits.
+        tokio::time::sleep(DEFAULT_WINDOW + Duration::from_millis(10)).await;
+        let t = Instant::now();
+        task = store
+            .rename_task(&origin, &task.id, task.version, &format!("edit {i}"))
+            .await
+            .unwrap();
+        sent.push((store.seq().await.unwrap(), t));
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    poller.abort();
+
+    let latencies = |arrived: &BTreeMap<i64, Instant>| -> Vec<Duration> {
+        sent.iter()
+            .filter_map(|(seq, t)| arrived.get(seq).map(|a| a.duration_since(*t)))
+            .collect()
+    };
+    let mut live = latencies(&arrivals.lock().unwrap());
+    let mut naive = latencies(&polled.lock().unwrap());
+    assert_eq!(live.len(), EDITS, "every edit reached the window");
+    let (p50, p99) = (percentile(&mut live, 0.5), percentile(&mut live, 0.99));
+    let (n50, n99) = (percentile(&mut naive, 0.5), percentile(&mut naive, 0.99));
+    Row {
+        what: "edit → other window, same instance, p50 / p99",
+        target: "p99 ≤ 16 ms",
+        tandem: format!("{} / {}", ms(p50), ms(p99)),
+        baseline: format!("{} / {} (poll the log each 1 s)", ms(n50), ms(n99)),
+        ratio: format!(
+            "{:.0}× faster at p99",
+            n99.as_secs_f64() / p99.as_secs_f64()
+        ),
+    }
+}
+
+/// What a window has seen of a burst: how many batches, and where each task ended up.
+#[derive(Clone, Default)]
+struct WindowView {
+    batches: usize,
+    /// Task id → (column id, position).
+    places: BTreeMap<String, (String, i64)>,
+}
+
+/// 1,000 moves in one second: how many batches a window receives, and whether the state it
+/// ends with is exactly the database's. Baseline: one emit per change, no coalescing.
+async fn burst(dir: &Path) -> Row {
+    let (store, origin, first) = open(dir, "burst.db").await;
+    let board = store.board(&first.project_id).await.unwrap();
+    let mut tasks = vec![first];
+    for i in 0..19 {
+        let new = NewTask {
+            project_id: board.project.id.clone(),
+            column_id: None,
+            title: format!("card {i}"),
+        };
+        tasks.push(store.create_task(&origin, new).await.unwrap());
+    }
+    let seen: Arc<Mutex<WindowView>> = Arc::default();
+    let (_board, _subscription) =
+        subscription::subscribe(store.clone(), board.project.id.clone(), DEFAULT_WINDOW, {
+            let seen = seen.clone();
+            move |batch: Batch| {
+                let mut seen = seen.lock().unwrap();
+                seen.batches += 1;
+                for change in &batch.changes {
+                    if let Some(data) = &change.data {
+                        let task: Task = serde_json::from_str(data.get()).unwrap();
+                        seen.places
+                            .insert(task.id.0, (task.column_id.0, task.position));
+                    }
+                }
+                true
+            }
+        })
+        .await
+        .unwrap();
+
+    let columns: Vec<_> = board.columns.iter().map(|c| c.id.clone()).collect();
+    let before = store.seq().await.unwrap();
+    let started = Instant::now();
+    for i in 0..BURST {
+        // Paced to spread the thousand moves over one second.
+        let due = started + Duration::from_secs(1).mul_f64(i as f64 / BURST as f64);
+        tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
+        let slot = i % tasks.len();
+        let task = &tasks[slot];
+        let moved = store
+            .move_task(
+                &origin,
+                &task.id,
+                task.version,
+                &columns[i % columns.len()],
+                (i % 5) as i64,
+            )
+            .await
+            .unwrap();
+        tasks[slot] = moved;
+    }
+    tokio::time::sleep(DEFAULT_WINDOW * 2).await;
+    let committed = store
+        .changes_since(before, None)
+        .await
+        .unwrap()
+        .changes
+        .len();
+    let WindowView { batches, places } = seen.lock().unwrap().clone();
+    let exact = store
+        .tasks(&board.project.id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|t| {
+            places.get(&t.id.0).is_none_or(|(column, position)| {
+                *column == t.column_id.0 && *position == t.position
+            })
+        });
+    Row {
+        what: "1,000 moves in 1 s → batches per window",
+        target: "≤ 11, final state exact",
+        tandem: format!(
+            "{batches} batches, state {}",
+            if exact { "exact" } else { "WRONG" }
+        ),
+        baseline: format!("{committed} emits (one per change)"),
+        ratio: format!(
+            "{:.0}× fewer repaints",
+            committed as f64 / batches.max(1) as f64
+        ),
+    }
+}

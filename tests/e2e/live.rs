@@ -1,0 +1,127 @@
+//! Windows that stay in step: every change, made in any window or by another process, shows up
+//! in every open window.
+
+use std::collections::BTreeMap;
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::wd::WindowHandle;
+use tandem::model::TaskId;
+
+use super::{App, Desktop, UI_TIMEOUT};
+use crate::common::Sandbox;
+
+/// WebDriver key codes: Alt and the right arrow, then "release all modifiers"; Enter.
+const ALT_RIGHT: &str = "\u{E00A}\u{E014}\u{E000}";
+const ENTER: &str = "\u{E007}";
+
+/// Opens a second window with Ctrl+Shift+N and returns both windows' handles.
+async fn open_second_window(app: &App) -> (WindowHandle, WindowHandle) {
+    let first = app.client.window().await.unwrap();
+    let chord = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down {
+            value: Key::Control.into(),
+        })
+        .then(KeyAction::Down {
+            value: Key::Shift.into(),
+        })
+        .then(KeyAction::Down { value: 'N' })
+        .then(KeyAction::Up { value: 'N' })
+        .then(KeyAction::Up {
+            value: Key::Shift.into(),
+        })
+        .then(KeyAction::Up {
+            value: Key::Control.into(),
+        });
+    app.client.perform_actions(chord).await.unwrap();
+    let deadline = std::time::Instant::now() + UI_TIMEOUT;
+    loop {
+        let handles = app.client.windows().await.unwrap();
+        if let Some(second) = handles.into_iter().find(|h| *h != first) {
+            return (first, second);
+        }
+        assert!(std::time::Instant::now() < deadline, "no second window");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// Each column's titles, top to bottom, as the database has them.
+async fn database_columns(sandbox: &Sandbox) -> BTreeMap<String, Vec<String>> {
+    let store = sandbox.store().await;
+    let inbox = store.first_project().await.unwrap();
+    let board = store.board(&inbox.id).await.unwrap();
+    let mut columns = BTreeMap::new();
+    for column in &board.columns {
+        let mut tasks: Vec<_> = board
+            .tasks
+            .iter()
+            .filter(|t| t.column_id == column.id)
+            .collect();
+        tasks.sort_by_key(|t| t.position);
+        columns.insert(
+            column.name.clone(),
+            tasks.iter().map(|t| t.title.clone()).collect(),
+        );
+    }
+    columns
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_windows_stay_in_step_with_each_other_and_with_the_command_line() {
+    let sandbox = Sandbox::new();
+    let desktop = Desktop::start(&sandbox).await;
+    let app = desktop.launch().await;
+    app.find(r#"section[aria-label="To do"]"#).await;
+    let (first, second) = open_second_window(&app).await;
+
+    // Added in the second window, it appears in the first.
+    app.client.switch_to_window(second.clone()).await.unwrap();
+    app.find(r#"input[aria-label="Add a card to To do"]"#)
+        .await
+        .send_keys(&format!("From the second window{ENTER}"))
+        .await
+        .unwrap();
+    app.card("To do", "From the second window").await;
+    app.client.switch_to_window(first.clone()).await.unwrap();
+    let card = app.card("To do", "From the second window").await;
+
+    // Moved in the first window, it moves in the second.
+    card.click().await.unwrap();
+    card.send_keys(ALT_RIGHT).await.unwrap();
+    app.card("Doing", "From the second window").await;
+    app.client.switch_to_window(second.clone()).await.unwrap();
+    app.card("Doing", "From the second window").await;
+    app.wait_for_titles("To do", &[]).await;
+
+    // A burst of 200 moves by another process: both windows end on the database's state.
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let output = sandbox.tandem(&["task", "add", &format!("Burst {i}")]);
+        assert!(output.status.success());
+        ids.push(TaskId(
+            String::from_utf8(output.stdout).unwrap().trim().to_owned(),
+        ));
+    }
+    let columns = ["To do", "Doing", "Done"];
+    for i in 0..200usize {
+        let id = &ids[(i * 7) % ids.len()];
+        let column = columns[(i * 5 + i / 3) % columns.len()];
+        let index = ((i * 3) % 5).to_string();
+        let output =
+            sandbox.tandem(&["task", "move", &id.0, "--column", column, "--index", &index]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let expected = database_columns(&sandbox).await;
+    for window in [&first, &second] {
+        app.client.switch_to_window(window.clone()).await.unwrap();
+        for (column, titles) in &expected {
+            let titles: Vec<&str> = titles.iter().map(String::as_str).collect();
+            app.wait_for_titles(column, &titles).await;
+        }
+    }
+    app.quit().await;
+}
