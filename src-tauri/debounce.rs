@@ -157,14 +157,12 @@ impl Debouncer {
 struct Coalesced {
     /// The last seq taken in since the last delivery.
     to_seq: Option<i64>,
-    /// Each entity's pending change, with the seq and op of its first change in the window.
+    /// Each entity's pending change.
     by_entity: HashMap<(EntityKind, String), Pending>,
 }
 
 #[derive(Debug)]
 struct Pending {
-    /// Orders the batch: an entity created in it comes before anything that refers to it.
-    first_seq: i64,
     /// Whether the entity was created within the window, so the subscriber never saw it.
     created_here: bool,
     change: Change,
@@ -179,7 +177,6 @@ impl Coalesced {
         {
             Entry::Vacant(slot) => {
                 slot.insert(Pending {
-                    first_seq: change.seq,
                     created_here: change.op == Op::Insert,
                     change,
                 });
@@ -196,10 +193,13 @@ impl Coalesced {
         }
     }
 
+    /// The pending changes in seq order (each carries the seq of its entity's latest change),
+    /// so every stream's seqs only ever increase (I3). A client applies a whole batch before it
+    /// draws, so an entity's creation need not come before what refers to it.
     fn into_changes(self) -> Vec<Change> {
-        let mut pending: Vec<Pending> = self.by_entity.into_values().collect();
-        pending.sort_unstable_by_key(|p| p.first_seq);
-        pending.into_iter().map(|p| p.change).collect()
+        let mut changes: Vec<Change> = self.by_entity.into_values().map(|p| p.change).collect();
+        changes.sort_unstable_by_key(|c| c.seq);
+        changes
     }
 }
 
@@ -520,6 +520,9 @@ mod tests {
             let mut last = 0;
             for batch in &batches {
                 prop_assert_eq!(batch.from_seq, last + 1);
+                for pair in batch.changes.windows(2) {
+                    prop_assert!(pair[0].seq < pair[1].seq, "a batch is in seq order");
+                }
                 apply(&mut seen, &batch.changes);
                 last = batch.to_seq;
             }

@@ -15,7 +15,8 @@ use tauri::menu::{MenuBuilder, MenuItemBuilder, PredefinedMenuItem, SubmenuBuild
 use tauri::{
     AppHandle, Builder, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent,
 };
-use tokio::sync::watch;
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+use tokio::sync::{watch, Notify};
 
 use crate::model::{Actor, Origin};
 use crate::store::Store;
@@ -24,6 +25,9 @@ use crate::subscription::Subscription;
 /// How often to look for commits by other processes. Short enough that the CLI's edits look
 /// live; the check is one tiny query that reads nothing while nobody writes.
 const OTHER_WRITERS_POLL: Duration = Duration::from_millis(50);
+
+/// How long a window's moves and resizes must settle before its size and place are saved.
+const WINDOW_STATE_SETTLE: Duration = Duration::from_millis(400);
 
 /// The menu item that opens a new board window.
 const NEW_WINDOW: &str = "new-window";
@@ -41,6 +45,8 @@ pub struct AppState {
     windows: AtomicU32,
     /// Set to `true` when the app exits, to stop its background tasks.
     shutdown: watch::Sender<bool>,
+    /// Rung when a window moves or resizes, so its size and place are saved once it settles.
+    window_moved: Arc<Notify>,
 }
 
 impl AppState {
@@ -52,6 +58,7 @@ impl AppState {
             subscriptions: Mutex::default(),
             windows: AtomicU32::new(0),
             shutdown: watch::Sender::new(false),
+            window_moved: Arc::default(),
         }
     }
 
@@ -115,9 +122,14 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::task_delete,
         ])
         .on_window_event(|window, event| {
-            if let WindowEvent::Destroyed = event {
-                let state = window.state::<AppState>();
-                state.subscriptions_lock().remove(window.label());
+            let state = window.state::<AppState>();
+            match event {
+                WindowEvent::Destroyed => {
+                    state.subscriptions_lock().remove(window.label());
+                    save_window_state(window.app_handle());
+                }
+                WindowEvent::Moved(_) | WindowEvent::Resized(_) => state.window_moved.notify_one(),
+                _ => {}
             }
         })
         .on_menu_event(|app, event| {
@@ -130,6 +142,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         .setup(|app| {
             app.set_menu(menu(app.handle())?)?;
             watch_other_writers(app.handle());
+            save_window_state_when_settled(app.handle());
             open_board_window(app.handle())?;
             Ok(())
         })
@@ -164,6 +177,39 @@ fn watch_other_writers<R: Runtime>(app: &AppHandle<R>) {
             tracing::error!(error = %e, "stopped watching for other programs' changes");
         }
     });
+}
+
+/// The window-state plugin writes only on a clean exit. Saving once moves and resizes settle
+/// (and when a window closes) keeps the windows' places through a crash or a kill.
+fn save_window_state_when_settled<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let moved = state.window_moved.clone();
+    let stopping = state.stopping();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::pin!(stopping);
+        loop {
+            tokio::select! {
+                () = &mut stopping => return,
+                () = moved.notified() => {}
+            }
+            // Wait for the moves to stop: every new one restarts the wait.
+            loop {
+                tokio::select! {
+                    () = &mut stopping => return,
+                    () = moved.notified() => continue,
+                    () = tokio::time::sleep(WINDOW_STATE_SETTLE) => break,
+                }
+            }
+            save_window_state(&app);
+        }
+    });
+}
+
+fn save_window_state<R: Runtime>(app: &AppHandle<R>) {
+    if let Err(e) = app.save_window_state(StateFlags::all()) {
+        tracing::warn!(error = %e, "cannot save the windows' sizes and places");
+    }
 }
 
 /// Opens a new board window, labelled `board-<n>`.

@@ -102,3 +102,35 @@ async fn a_card_dragged_onto_another_column_lands_where_it_was_dropped() {
     assert_in_database(&sandbox, "Plan", "Done").await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_reopens_at_the_size_and_place_it_was_left() {
+    let sandbox = Sandbox::new();
+    let desktop = Desktop::start(&sandbox).await;
+    let app = desktop.launch().await;
+    app.find(r#"section[aria-label="To do"]"#).await;
+    app.client.set_window_rect(120, 90, 900, 620).await.unwrap();
+    let left = app.client.get_window_rect().await.unwrap();
+    // Saved once the window settles, so even a killed app remembers it.
+    let saved = sandbox
+        .dir
+        .path()
+        .join("config/dev.tandem.board/.window-state.json");
+    eventually(
+        "the window's state to be saved",
+        Duration::from_secs(10),
+        || async {
+            let text = std::fs::read_to_string(&saved).ok()?;
+            let state: serde_json::Value = serde_json::from_str(&text).ok()?;
+            (state["board-1"]["width"] == 900).then_some(())
+        },
+    )
+    .await;
+    app.quit().await;
+
+    let app = desktop.launch().await;
+    app.find(r#"section[aria-label="To do"]"#).await;
+    let reopened = app.client.get_window_rect().await.unwrap();
+    assert_eq!(reopened, left, "(x, y, width, height)");
+    app.quit().await;
+}

@@ -1,0 +1,235 @@
+//! Convergence: whatever several windows do, in whatever order, once writes stop every window's
+//! model equals a fresh read of the database (I2), and every window applied each change once,
+//! in seq order (I3).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use proptest::prelude::*;
+use tandem::error::Error;
+use tandem::model::{Actor, Batch, Board, Op, Origin, Task};
+use tandem::store::{NewTask, Store};
+use tandem::subscription::{self, Subscription};
+
+use crate::common::eventually;
+
+/// What a simulated window holds: its tasks, and what it checked of its stream.
+#[derive(Default)]
+struct Window {
+    tasks: BTreeMap<String, Task>,
+    /// The last seq applied; `None` until the snapshot is in.
+    seq: Option<i64>,
+    /// Batches that arrived before the snapshot, applied right after it, as the UI does.
+    early: Vec<Batch>,
+    /// Every change applied, by seq, to prove none came twice or out of order.
+    applied: Vec<i64>,
+    /// Breaches of I3, kept rather than panicking inside the stream.
+    violations: Vec<String>,
+}
+
+impl Window {
+    fn start(&mut self, board: Board) {
+        self.seq = Some(board.seq);
+        self.tasks = board
+            .tasks
+            .into_iter()
+            .map(|t| (t.id.0.clone(), t))
+            .collect();
+        for batch in std::mem::take(&mut self.early) {
+            self.receive(batch);
+        }
+    }
+
+    fn receive(&mut self, batch: Batch) {
+        let Some(seq) = self.seq else {
+            self.early.push(batch);
+            return;
+        };
+        if batch.from_seq != seq + 1 {
+            self.violations
+                .push(format!("batch from {} after {seq}", batch.from_seq));
+        }
+        for change in batch.changes {
+            if self.applied.last().is_some_and(|last| change.seq <= *last) || change.seq <= seq {
+                self.violations
+                    .push(format!("change {} twice or late", change.seq));
+            }
+            self.applied.push(change.seq);
+            if change.entity != tandem::model::EntityKind::Task {
+                continue;
+            }
+            match (change.op, change.data) {
+                (Op::Delete, _) => {
+                    self.tasks.remove(&change.entity_id);
+                }
+                (_, Some(data)) => {
+                    let task: Task = serde_json::from_str(data.get()).unwrap();
+                    self.tasks.insert(task.id.0.clone(), task);
+                }
+                (_, None) => self
+                    .violations
+                    .push(format!("change {} has no data", change.seq)),
+            }
+        }
+        self.seq = Some(batch.to_seq);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Command {
+    Add {
+        column: usize,
+    },
+    Rename {
+        task: usize,
+    },
+    Move {
+        task: usize,
+        column: usize,
+        index: i64,
+    },
+    Delete {
+        task: usize,
+    },
+}
+
+fn command() -> impl Strategy<Value = (usize, Command)> {
+    let command = prop_oneof![
+        (0usize..3).prop_map(|column| Command::Add { column }),
+        (0usize..8).prop_map(|task| Command::Rename { task }),
+        (0usize..8, 0usize..3, 0i64..6).prop_map(|(task, column, index)| Command::Move {
+            task,
+            column,
+            index
+        }),
+        (0usize..8).prop_map(|task| Command::Delete { task }),
+    ];
+    (0usize..3, command)
+}
+
+async fn run(windows: usize, commands: Vec<(usize, Command)>, debounce: Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        Store::open(&dir.path().join("tandem.db"), &Origin::new("i", Actor::Gui))
+            .await
+            .unwrap(),
+    );
+    let project = store.first_project().await.unwrap().id;
+
+    let mut models = Vec::new();
+    let mut subscriptions: Vec<Subscription> = Vec::new();
+    for _ in 0..windows {
+        let model = Arc::new(Mutex::new(Window::default()));
+        let (board, subscription) =
+            subscription::subscribe(store.clone(), project.clone(), debounce, {
+                let model = model.clone();
+                move |batch| {
+                    model.lock().unwrap().receive(batch);
+                    true
+                }
+            })
+            .await
+            .unwrap();
+        model.lock().unwrap().start(board);
+        models.push(model);
+        subscriptions.push(subscription);
+    }
+
+    let columns = store.board(&project).await.unwrap().columns;
+    for (window, command) in commands {
+        let origin = Origin {
+            window: Some(format!("board-{window}")),
+            ..Origin::new("i", Actor::Gui)
+        };
+        // Each window acts on what it currently sees, stale or not, as a person would.
+        let seen: Vec<Task> = models[window % windows]
+            .lock()
+            .unwrap()
+            .tasks
+            .values()
+            .cloned()
+            .collect();
+        let pick = |i: usize| seen.get(i % seen.len().max(1)).cloned();
+        let result = match command {
+            Command::Add { column } => store
+                .create_task(
+                    &origin,
+                    NewTask {
+                        project_id: project.clone(),
+                        column_id: Some(columns[column].id.clone()),
+                        title: "card".into(),
+                    },
+                )
+                .await
+                .map(drop),
+            Command::Rename { task } => match pick(task) {
+                Some(t) => store
+                    .rename_task(&origin, &t.id, t.version, &format!("v{}", t.version + 1))
+                    .await
+                    .map(drop),
+                None => Ok(()),
+            },
+            Command::Move {
+                task,
+                column,
+                index,
+            } => match pick(task) {
+                Some(t) => store
+                    .move_task(&origin, &t.id, t.version, &columns[column].id, index)
+                    .await
+                    .map(drop),
+                None => Ok(()),
+            },
+            Command::Delete { task } => match pick(task) {
+                Some(t) => store.delete_task(&origin, &t.id, t.version).await,
+                None => Ok(()),
+            },
+        };
+        match result {
+            // A window acting on a stale view is refused, and must be: that is I4 at work.
+            Ok(()) | Err(Error::Conflict { .. } | Error::NotFound { .. }) => {}
+            Err(other) => panic!("unexpected refusal: {other}"),
+        }
+    }
+
+    // Quiet: every window must come to equal a fresh read of the database.
+    let fresh: Board = store.board(&project).await.unwrap();
+    let expected: BTreeMap<String, Task> = fresh
+        .tasks
+        .into_iter()
+        .map(|t| (t.id.0.clone(), t))
+        .collect();
+    for model in &models {
+        eventually(
+            "every window to converge",
+            Duration::from_secs(10),
+            || async {
+                let window = model.lock().unwrap();
+                (window.tasks == expected).then_some(())
+            },
+        )
+        .await;
+        let violations = &model.lock().unwrap().violations;
+        assert!(violations.is_empty(), "I3 broken: {violations:?}");
+    }
+    drop(subscriptions);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn windows_converge_on_the_database_and_apply_each_change_once_in_order(
+        commands in prop::collection::vec(command(), 1..60),
+        windows in 1usize..4,
+        debounce_ms in prop::sample::select(vec![0u64, 5, 20]),
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(run(windows, commands, Duration::from_millis(debounce_ms)));
+    }
+}
