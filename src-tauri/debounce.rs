@@ -83,11 +83,6 @@ impl Debouncer {
         }
     }
 
-    /// The last seq delivered.
-    pub fn delivered_to(&self) -> i64 {
-        self.delivered_to
-    }
-
     /// The last seq taken in, delivered or pending: where a catch-up from the log starts.
     pub fn seen(&self) -> i64 {
         self.pending.to_seq.unwrap_or(self.delivered_to)

@@ -106,7 +106,8 @@ pub fn run(state: AppState) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Everything but the runtime and the context, so tests can mount the same app on a mock.
+/// The app's state, commands, window events, menu and background tasks, generic over the
+/// runtime so the wiring does not depend on the webview behind it.
 pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
         .manage(state)

@@ -9,7 +9,7 @@
 mod board;
 mod task;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -49,8 +49,6 @@ pub struct Store {
     bus: Bus,
     /// How to open the connection that watches for other processes' commits.
     watch_options: SqliteConnectOptions,
-    /// The database file, as opened.
-    path: PathBuf,
 }
 
 /// The writing end of the store.
@@ -100,14 +98,9 @@ impl Store {
             watch_options,
             writer: Mutex::new(Writer { conn, published_to }),
             bus: Bus::new(),
-            path: path.to_owned(),
         };
         store.seed(origin).await?;
         Ok(store)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     pub fn bus(&self) -> &Bus {
