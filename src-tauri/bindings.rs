@@ -41,6 +41,8 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Op,
         Change,
         Batch,
+        Status,
+        WindowStatus,
         CreateTask,
         RenameTask,
         MoveTask,

@@ -329,3 +329,24 @@ pub struct DeleteTask {
     #[ts(optional)]
     pub mutation_id: Option<String>,
 }
+
+/// How one window's live stream is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct WindowStatus {
+    pub label: String,
+    pub batches: u64,
+    /// Changes delivered.
+    pub changes: u64,
+    /// Changes merged into later ones before delivery.
+    pub coalesced: u64,
+    pub gaps_filled: u64,
+    pub resyncs: u64,
+}
+
+/// How this instance is doing: the log's end and each window's stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Status {
+    /// The change log's last seq: every change ever committed to this database.
+    pub seq: i64,
+    pub windows: Vec<WindowStatus>,
+}

@@ -38,10 +38,15 @@ impl Log for Store {
 /// What a subscription has done, for diagnostics.
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Changes in scope taken in from the bus or the log.
+    pub taken: AtomicU64,
     pub batches: AtomicU64,
+    /// Changes delivered; `taken - changes` were coalesced away.
     pub changes: AtomicU64,
     /// Times the subscriber fell behind the bus and was caught up from the log.
     pub resyncs: AtomicU64,
+    /// Times the subscriber found a gap in its stream and read the log to fill it.
+    pub gaps_filled: AtomicU64,
 }
 
 /// A running subscription; dropping it stops the stream.
@@ -141,6 +146,9 @@ impl<L: Log, S: FnMut(Batch) -> bool + Send + 'static> Forward<L, S> {
             .filter(|c| c.project_id.as_ref() == Some(&self.project))
             .cloned()
             .collect();
+        self.counters
+            .taken
+            .fetch_add(mine.len() as u64, Ordering::Relaxed);
         let batch = self.debouncer.push(Instant::now(), &mine, last.seq);
         self.send(batch)
     }
@@ -152,6 +160,9 @@ impl<L: Log, S: FnMut(Batch) -> bool + Send + 'static> Forward<L, S> {
         let from = self.debouncer.seen();
         match self.log.since(from, &self.project).await {
             Ok(read) => {
+                self.counters
+                    .taken
+                    .fetch_add(read.changes.len() as u64, Ordering::Relaxed);
                 let batch = self
                     .debouncer
                     .push(Instant::now(), &read.changes, read.to_seq);
@@ -268,10 +279,15 @@ mod tests {
         for pair in received.windows(2) {
             assert_eq!(pair[1].from_seq, pair[0].to_seq + 1, "contiguous ranges");
         }
+        let counters = &subscription.counters;
         assert_eq!(
-            subscription.counters.batches.load(Ordering::Relaxed),
+            counters.batches.load(Ordering::Relaxed),
             received.len() as u64
         );
+        assert_eq!(counters.taken.load(Ordering::Relaxed), 1000);
+        let delivered: usize = received.iter().map(|b| b.changes.len()).sum();
+        assert_eq!(counters.changes.load(Ordering::Relaxed), delivered as u64);
+        assert!(delivered < 1000, "updates to one task coalesced");
     }
 
     #[tokio::test(start_paused = true)]

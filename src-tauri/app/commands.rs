@@ -6,7 +6,7 @@ use tauri::{AppHandle, Runtime, State, WebviewWindow};
 use super::AppState;
 use crate::error::Result;
 use crate::model::{
-    Batch, Board, CreateTask, DeleteTask, MoveTask, Project, ProjectId, RenameTask, Task,
+    Batch, Board, CreateTask, DeleteTask, MoveTask, Project, ProjectId, RenameTask, Status, Task,
 };
 use crate::store::NewTask;
 use crate::subscription;
@@ -41,12 +41,23 @@ pub async fn subscribe<R: Runtime>(
 
 /// The changes of `project_id` after `since`, for a window that found a gap in its stream.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn changes_since(
+pub async fn changes_since<R: Runtime>(
     app: State<'_, AppState>,
+    window: WebviewWindow<R>,
     since: i64,
     project_id: ProjectId,
 ) -> Result<Batch> {
+    app.gap_filled(window.label());
     app.store.changes_since(since, Some(&project_id)).await
+}
+
+/// How this instance and its windows' streams are doing.
+#[tauri::command]
+pub async fn status(app: State<'_, AppState>) -> Result<Status> {
+    Ok(Status {
+        seq: app.store.seq().await?,
+        windows: app.window_statuses(),
+    })
 }
 
 /// Opens another board window.

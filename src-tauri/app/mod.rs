@@ -18,7 +18,7 @@ use tauri::{
 use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 use tokio::sync::{watch, Notify};
 
-use crate::model::{Actor, Origin};
+use crate::model::{Actor, Origin, WindowStatus};
 use crate::store::Store;
 use crate::subscription::Subscription;
 
@@ -85,6 +85,39 @@ impl AppState {
             .insert(window.to_owned(), subscription);
     }
 
+    /// Each window's stream counters, by label.
+    fn window_statuses(&self) -> Vec<WindowStatus> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut windows: Vec<WindowStatus> = self
+            .subscriptions_lock()
+            .iter()
+            .map(|(label, subscription)| {
+                let c = &subscription.counters;
+                let changes = c.changes.load(Relaxed);
+                WindowStatus {
+                    label: label.clone(),
+                    batches: c.batches.load(Relaxed),
+                    changes,
+                    coalesced: c.taken.load(Relaxed).saturating_sub(changes),
+                    gaps_filled: c.gaps_filled.load(Relaxed),
+                    resyncs: c.resyncs.load(Relaxed),
+                }
+            })
+            .collect();
+        windows.sort_by(|a, b| a.label.cmp(&b.label));
+        windows
+    }
+
+    /// Counts a gap `window` filled from the log.
+    fn gap_filled(&self, window: &str) {
+        if let Some(subscription) = self.subscriptions_lock().get(window) {
+            subscription
+                .counters
+                .gaps_filled
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     fn subscriptions_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Subscription>> {
         // A panic while holding the map cannot leave it half-changed: keep using it.
         self.subscriptions
@@ -116,6 +149,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::board,
             commands::subscribe,
             commands::changes_since,
+            commands::status,
             commands::window_open,
             commands::task_create,
             commands::task_rename,

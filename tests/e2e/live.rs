@@ -123,5 +123,23 @@ async fn two_windows_stay_in_step_with_each_other_and_with_the_command_line() {
             app.wait_for_titles(column, &titles).await;
         }
     }
+
+    // The diagnostics panel accounts for both windows' streams.
+    app.find("button.badge").await.click().await.unwrap();
+    let panel = app
+        .find(r#"[role="dialog"][aria-label="Diagnostics"]"#)
+        .await;
+    let deadline = std::time::Instant::now() + UI_TIMEOUT;
+    loop {
+        let text = panel.text().await.unwrap();
+        if text.contains("board-1") && text.contains("board-2") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "diagnostics shows: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     app.quit().await;
 }

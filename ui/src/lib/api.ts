@@ -10,6 +10,7 @@ import type { MoveTask } from "../bindings/MoveTask";
 import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
 import type { RenameTask } from "../bindings/RenameTask";
+import type { Status } from "../bindings/Status";
 import type { Task } from "../bindings/Task";
 
 export const api = {
@@ -24,6 +25,7 @@ export const api = {
   changesSince: (since: number, project_id: ProjectId) =>
     invoke<Batch>("changes_since", { since, project_id }),
   openWindow: () => invoke<null>("window_open"),
+  status: () => invoke<Status>("status"),
   createTask: (request: CreateTask) => invoke<Task>("task_create", { request }),
   renameTask: (request: RenameTask) => invoke<Task>("task_rename", { request }),
   moveTask: (request: MoveTask) => invoke<Task>("task_move", { request }),

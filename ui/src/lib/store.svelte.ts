@@ -13,6 +13,7 @@ import type { ProjectId } from "../bindings/ProjectId";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import { api, describe, isCommandError, mutationId } from "./api";
+import { Samples } from "./stats";
 import {
   applyChanges,
   provisionalPosition,
@@ -41,6 +42,10 @@ class BoardStore {
   live = $state(false);
   /** Cards changed elsewhere a moment ago. */
   flashing = new SvelteSet<TaskId>();
+  /** Milliseconds from each change's commit to this window applying it, latest first. */
+  latencies = new Samples(1000);
+  /** Bumped whenever a batch is applied, so the diagnostics panel can refresh. */
+  applied = $state(0);
   /** The last seq applied to the board. */
   #seq = 0;
   /** Bumped by every subscription, so a stale stream's batches are ignored. */
@@ -178,6 +183,9 @@ class BoardStore {
     const { board, projectGone } = applyChanges(this.board, fresh);
     this.board = board;
     this.#seq = Math.max(this.#seq, to_seq);
+    const now = Date.now();
+    for (const change of fresh) this.latencies.add(Math.max(0, now - change.at));
+    this.applied++;
     for (const change of fresh) {
       const own = change.origin?.mutation_id && this.#mine.has(change.origin.mutation_id);
       if (change.entity === "task" && change.op !== "delete" && !own) {
