@@ -119,6 +119,8 @@ impl<L: Log, S: FnMut(Batch) -> bool + Send + 'static> Forward<L, S> {
         loop {
             let deadline = self.debouncer.deadline();
             let keep_going = tokio::select! {
+                // A dropped subscription delivers nothing more, even if news is waiting.
+                biased;
                 _ = &mut stopped => false,
                 received = receiver.recv() => match received {
                     Ok(committed) => self.take(&committed),
