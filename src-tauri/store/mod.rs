@@ -30,6 +30,9 @@ use crate::model::{Batch, Change, Origin, ProjectId};
 /// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long the watcher for other programs' changes waits after a failure before trying again.
+const WATCH_RETRY: Duration = Duration::from_secs(1);
+
 /// Readers in the pool. WAL lets them read beside the writer; two cover a window's snapshot
 /// while the log is read for another.
 const READERS: u32 = 4;
@@ -188,28 +191,43 @@ impl Store {
     /// sync tool) and publishes them, until `shutdown` completes. `PRAGMA data_version` on a
     /// connection of its own changes only when another connection commits, so a poll costs
     /// one tiny query and reads no rows while nothing happens.
+    ///
+    /// A failure (the file briefly locked, the disk full) is logged and retried after
+    /// [`WATCH_RETRY`]: windows must not stop hearing of other programs' changes for good.
     pub async fn watch_other_writers(
         &self,
         every: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<()> {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                result = self.watch_until_error(every) => {
+                    let Err(e) = result;
+                    tracing::warn!(error = %e, "watching for other programs' changes failed; retrying");
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                () = tokio::time::sleep(WATCH_RETRY) => {}
+            }
+        }
+    }
+
+    async fn watch_until_error(&self, every: Duration) -> Result<std::convert::Infallible> {
         let mut conn = SqliteConnection::connect_with(&self.watch_options).await?;
         let mut seen: i64 = data_version(&mut conn).await?;
         // Commits made before that first reading would never change it: publish them now.
         self.catch_up().await?;
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::pin!(shutdown);
         loop {
-            tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                _ = ticks.tick() => {
-                    let version = data_version(&mut conn).await?;
-                    if version != seen {
-                        seen = version;
-                        self.catch_up().await?;
-                    }
-                }
+            ticks.tick().await;
+            let version = data_version(&mut conn).await?;
+            if version != seen {
+                seen = version;
+                self.catch_up().await?;
             }
         }
     }

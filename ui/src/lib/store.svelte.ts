@@ -71,7 +71,14 @@ class BoardStore {
       this.#queue = new Promise<void>((resolve) => (ready = resolve));
       this.live = false;
       const board = await api.subscribe(chosen.id, (batch) => {
-        this.#queue = this.#queue.then(() => this.#receive(stream, batch));
+        this.#queue = this.#queue
+          .then(() => this.#receive(stream, batch))
+          .catch((error) => {
+            // A stream that cannot be applied must not go quiet: say so and start afresh.
+            if (stream !== this.#stream) return;
+            this.fail(error);
+            void this.load();
+          });
       });
       if (stream !== this.#stream) return;
       this.board = board;
