@@ -340,12 +340,15 @@ impl TryFrom<ChangeRow> for Change {
             project_id: row.project_id,
             data: json(row.data)?,
             previous: json(row.previous)?,
-            origin: row
-                .origin
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(|e| corrupt_log(row.seq, e))?,
+            // Another program may record its own kind of origin: that is "not Tandem", not an
+            // error that would stop the stream.
+            origin: row.origin.as_deref().and_then(|text| {
+                serde_json::from_str(text)
+                    .inspect_err(|e| {
+                        tracing::warn!(seq = row.seq, error = %e, "an origin Tandem does not know");
+                    })
+                    .ok()
+            }),
             at: row.at,
         })
     }
@@ -475,5 +478,40 @@ mod tests {
         assert_eq!(committed.last().unwrap().seq, theirs);
         drop(stop);
         watcher.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_log_refuses_rows_that_are_not_json_from_any_writer() {
+        let (_dir, here, _there) = two_processes().await;
+        let before = here.seq().await.unwrap();
+        let mut writer = here.writer.lock().await;
+        for bad in [
+            "INSERT INTO changes (op, entity, entity_id, data) VALUES ('update', 'task', 'x', '{oops')",
+            "INSERT INTO changes (op, entity, entity_id, origin) VALUES ('update', 'task', 'x', 'me')",
+            "UPDATE changes SET previous = 'not json' WHERE seq = 1",
+        ] {
+            let err = sqlx::query(bad).execute(&mut writer.conn).await.unwrap_err();
+            assert!(err.to_string().contains("must be valid JSON"), "{bad}: {err}");
+        }
+        drop(writer);
+        assert_eq!(here.seq().await.unwrap(), before);
+    }
+
+    #[tokio::test]
+    async fn an_origin_of_another_programs_shape_reads_as_no_origin() {
+        let (_dir, here, _there) = two_processes().await;
+        let mut writer = here.writer.lock().await;
+        sqlx::query(
+            "INSERT INTO changes (op, entity, entity_id, origin)
+             VALUES ('update', 'task', 'x', '{\"tool\": \"sync\"}')",
+        )
+        .execute(&mut writer.conn)
+        .await
+        .unwrap();
+        drop(writer);
+        let log = here.changes_since(0, None).await.unwrap().changes;
+        let last = log.last().unwrap();
+        assert_eq!(last.entity_id, "x");
+        assert_eq!(last.origin, None);
     }
 }
