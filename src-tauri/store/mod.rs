@@ -30,6 +30,13 @@ use crate::model::{Batch, Change, Origin, ProjectId};
 /// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The change log's columns, in [`ChangeRow`]'s order.
+macro_rules! change_columns {
+    () => {
+        "seq, op, entity, entity_id, project_id, data, previous, origin, at"
+    };
+}
+
 /// How long the watcher for other programs' changes waits after a failure before trying again.
 const WATCH_RETRY: Duration = Duration::from_secs(1);
 
@@ -121,12 +128,13 @@ impl Store {
     pub async fn changes_since(&self, seq: i64, project: Option<&ProjectId>) -> Result<Batch> {
         let mut tx = self.readers.begin().await?;
         let to_seq = last_seq(&mut *tx).await?;
-        let rows: Vec<ChangeRow> = sqlx::query_as(
-            "SELECT seq, op, entity, entity_id, project_id, data, previous, origin, at
-             FROM changes
-             WHERE seq > ?1 AND seq <= ?2 AND (?3 IS NULL OR project_id = ?3)
-             ORDER BY seq",
-        )
+        let rows: Vec<ChangeRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            change_columns!(),
+            " FROM changes
+                 WHERE seq > ?1 AND seq <= ?2 AND (?3 IS NULL OR project_id = ?3)
+                 ORDER BY seq"
+        ))
         .bind(seq)
         .bind(to_seq)
         .bind(project)
@@ -245,10 +253,11 @@ async fn changes_between(
     after: i64,
     upto: i64,
 ) -> Result<Vec<Change>> {
-    let rows: Vec<ChangeRow> = sqlx::query_as(
-        "SELECT seq, op, entity, entity_id, project_id, data, previous, origin, at
-         FROM changes WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-    )
+    let rows: Vec<ChangeRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        change_columns!(),
+        " FROM changes WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"
+    ))
     .bind(after)
     .bind(upto)
     .fetch_all(conn)
@@ -271,10 +280,10 @@ impl<'c> Write<'c> {
             tracing::error!(error = %e, "cannot encode an origin");
             Error::Storage(sqlx::Error::Encode(Box::new(e)))
         })?;
-        let mut rows: Vec<ChangeRow> = sqlx::query_as(
-            "UPDATE changes SET origin = ?1 WHERE seq > ?2
-             RETURNING seq, op, entity, entity_id, project_id, data, previous, origin, at",
-        )
+        let mut rows: Vec<ChangeRow> = sqlx::query_as(concat!(
+            "UPDATE changes SET origin = ?1 WHERE seq > ?2 RETURNING ",
+            change_columns!()
+        ))
         .bind(origin)
         .bind(self.start)
         .fetch_all(&mut *self.tx)

@@ -66,18 +66,31 @@ pub async fn log(store: &Store) -> Vec<Change> {
         .changes
 }
 
-/// Waits until `check` returns `Some`, failing the test with `what` after `timeout`.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
+/// Polls `check` until it returns `Some`, or `timeout` passes (then `None`). The check may keep
+/// what it last saw, for the caller's failure message.
+pub async fn poll_until<T>(
+    timeout: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> Option<T> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(value) = check().await {
-            return value;
+            return Some(value);
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            return None;
+        }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// Waits until `check` returns `Some`, failing the test with `what` after `timeout`.
+pub async fn eventually<T>(
+    what: &str,
+    timeout: Duration,
+    check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    poll_until(timeout, check)
+        .await
+        .unwrap_or_else(|| panic!("timed out waiting for {what}"))
 }

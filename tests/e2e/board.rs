@@ -5,13 +5,8 @@ use std::time::Duration;
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use tandem::model::Task;
 
-use super::Desktop;
+use super::{Desktop, ALT_RIGHT, ENTER};
 use crate::common::{eventually, Sandbox};
-
-/// WebDriver key codes: Alt and the right arrow, then "release all modifiers".
-const ALT_RIGHT: &str = "\u{E00A}\u{E014}\u{E000}";
-/// WebDriver's Enter key.
-const ENTER: &str = "\u{E007}";
 
 /// Waits until the database has the task titled `title` in the column named `column`.
 async fn assert_in_database(sandbox: &Sandbox, title: &str, column: &str) {

@@ -8,12 +8,8 @@ use fantoccini::key::Key;
 use fantoccini::wd::WindowHandle;
 use tandem::model::TaskId;
 
-use super::{App, Desktop, UI_TIMEOUT};
-use crate::common::Sandbox;
-
-/// WebDriver key codes: Alt and the right arrow, then "release all modifiers"; Enter.
-const ALT_RIGHT: &str = "\u{E00A}\u{E014}\u{E000}";
-const ENTER: &str = "\u{E007}";
+use super::{App, Desktop, ALT_RIGHT, ENTER, UI_TIMEOUT};
+use crate::common::{eventually, Sandbox};
 
 /// Opens a second window with Ctrl+Shift+N and returns both windows' handles.
 async fn open_second_window(app: &App) -> (WindowHandle, WindowHandle) {
@@ -34,15 +30,12 @@ async fn open_second_window(app: &App) -> (WindowHandle, WindowHandle) {
             value: Key::Control.into(),
         });
     app.client.perform_actions(chord).await.unwrap();
-    let deadline = std::time::Instant::now() + UI_TIMEOUT;
-    loop {
-        let handles = app.client.windows().await.unwrap();
-        if let Some(second) = handles.into_iter().find(|h| *h != first) {
-            return (first, second);
-        }
-        assert!(std::time::Instant::now() < deadline, "no second window");
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let second = eventually("a second window", UI_TIMEOUT, async || {
+        let handles = app.client.windows().await.ok()?;
+        handles.into_iter().find(|h| *h != first)
+    })
+    .await;
+    (first, second)
 }
 
 /// Each column's titles, top to bottom, as the database has them.
@@ -126,20 +119,10 @@ async fn two_windows_stay_in_step_with_each_other_and_with_the_command_line() {
 
     // The diagnostics panel accounts for both windows' streams.
     app.find("button.badge").await.click().await.unwrap();
-    let panel = app
-        .find(r#"[role="dialog"][aria-label="Diagnostics"]"#)
-        .await;
-    let deadline = std::time::Instant::now() + UI_TIMEOUT;
-    loop {
-        let text = panel.text().await.unwrap();
-        if text.contains("board-1") && text.contains("board-2") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "diagnostics shows: {text}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.wait_for_text(
+        r#"[role="dialog"][aria-label="Diagnostics"]"#,
+        &["board-1", "board-2"],
+    )
+    .await;
     app.quit().await;
 }

@@ -11,13 +11,18 @@ use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::common::{tandem_bin, Sandbox};
+use crate::common::{eventually, poll_until, tandem_bin, Sandbox};
+
+/// WebDriver key codes: Alt and the right arrow, then "release all modifiers".
+pub const ALT_RIGHT: &str = "\u{E00A}\u{E014}\u{E000}";
+/// WebDriver's Enter key.
+pub const ENTER: &str = "\u{E007}";
 
 /// How long a window may take to show something. Generous: CI machines are shared and slow,
 /// and a wait ends as soon as the thing appears.
@@ -73,14 +78,10 @@ impl Desktop {
             log,
             url: format!("http://127.0.0.1:{port}"),
         };
-        let deadline = Instant::now() + UI_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "WebKitWebDriver did not listen on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        eventually("WebKitWebDriver to listen", UI_TIMEOUT, async || {
+            TcpStream::connect(("127.0.0.1", port)).ok()
+        })
+        .await;
         desktop
     }
 
@@ -170,17 +171,11 @@ impl App {
 
     /// Waits until `css` matches nothing.
     pub async fn gone(&self, css: &str) {
-        let deadline = Instant::now() + UI_TIMEOUT;
-        while !self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .expect("the window answers")
-            .is_empty()
-        {
-            assert!(Instant::now() < deadline, "{css} is still there");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        eventually(&format!("{css} to go"), UI_TIMEOUT, async || {
+            let found = self.client.find_all(Locator::Css(css)).await.ok()?;
+            found.is_empty().then_some(())
+        })
+        .await;
     }
 
     /// The card titled `title` in the column named `column`, waiting for it.
@@ -215,18 +210,28 @@ impl App {
 
     /// Waits until the column named `column` shows exactly `expected`, top to bottom.
     pub async fn wait_for_titles(&self, column: &str, expected: &[&str]) {
-        let deadline = Instant::now() + UI_TIMEOUT;
-        loop {
-            let titles = self.titles(column).await;
-            if titles == expected {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{column} shows {titles:?}, expected {expected:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        let mut shown = Vec::new();
+        let found = poll_until(UI_TIMEOUT, async || {
+            shown = self.titles(column).await;
+            (shown == expected).then_some(())
+        })
+        .await;
+        assert!(
+            found.is_some(),
+            "{column} shows {shown:?}, expected {expected:?}"
+        );
+    }
+
+    /// Waits until the element `css` shows text containing every one of `parts`.
+    pub async fn wait_for_text(&self, css: &str, parts: &[&str]) {
+        let element = self.find(css).await;
+        let mut text = String::new();
+        let found = poll_until(UI_TIMEOUT, async || {
+            text = element.text().await.ok()?;
+            parts.iter().all(|p| text.contains(p)).then_some(())
+        })
+        .await;
+        assert!(found.is_some(), "{css} shows {text:?}, expected {parts:?}");
     }
 
     /// Quits the app by ending the WebDriver session, which closes its windows.
