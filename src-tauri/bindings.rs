@@ -42,6 +42,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Change,
         Batch,
         Status,
+        LinkStatus,
         WindowStatus,
         CreateTask,
         RenameTask,

@@ -6,12 +6,14 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::bridge::{self, Endpoint, Link, LinkConfig, Timing};
 use crate::config;
 use crate::error::{Error, Result};
-use crate::model::{Actor, Column, Origin, Project, Task, TaskId};
+use crate::model::{Actor, Change, Column, LinkStatus, Origin, Project, Task, TaskId};
 use crate::store::{NewTask, Store};
 
 /// Exit code for input the user can fix: bad arguments, unknown ids, invalid values, conflicts.
@@ -40,6 +42,19 @@ pub enum Command {
     /// Add, list, move and remove tasks.
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Print every change as one JSON line, as it happens, until interrupted.
+    Watch {
+        /// Only this project's changes (name or id).
+        #[arg(long)]
+        project: Option<String>,
+        /// First replay the log's changes after this seq.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+        since: Option<i64>,
+    },
+    /// Show the hub, the instances linked to it, and their windows' streams.
+    Status,
+    /// Serve the hub headless (for service managers), or stand by while another serves it.
+    Hub,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,7 +138,7 @@ pub async fn run(db: Option<PathBuf>, json: bool, command: Command) -> ExitCode 
 /// Which exit code an error earns.
 pub fn exit_code(error: &Error) -> u8 {
     match error {
-        Error::Storage(_) | Error::Migrate(_) | Error::Window => EXIT_FAILURE,
+        Error::Storage(_) | Error::Migrate(_) | Error::Window | Error::Link(_) => EXIT_FAILURE,
         Error::NotFound { .. }
         | Error::Conflict { .. }
         | Error::Invalid { .. }
@@ -131,18 +146,53 @@ pub fn exit_code(error: &Error) -> u8 {
     }
 }
 
+/// How often `watch` and `hub` look for other programs' commits to the file.
+const OTHER_WRITERS_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 async fn execute(db: Option<PathBuf>, json: bool, command: Command) -> Result<()> {
     let path = config::db_path(db)?;
-    let origin = Origin::new(&uuid::Uuid::now_v7().to_string(), Actor::Cli);
+    let instance = uuid::Uuid::now_v7().to_string();
+    let origin = Origin::new(&instance, Actor::Cli);
     let store = Store::open(&path, &origin).await?;
+    let endpoint = Endpoint::for_database(&path);
     let out = Output { json };
     match command {
-        Command::Task(TaskCommand::Add {
+        Command::Watch { project, since } => {
+            let scope = match project {
+                Some(name) => Some(store.find_project(&name).await?.id),
+                None => None,
+            };
+            watch(Arc::new(store), endpoint, instance, scope, since).await
+        }
+        Command::Status => status(&store, &path, endpoint, &instance, &out).await,
+        Command::Hub => hub(Arc::new(store), endpoint, instance).await,
+        Command::Task(command) => {
+            // What this command commits, to tell the open windows through the hub.
+            let mut committed = store.bus().subscribe();
+            task(&store, &origin, &out, command).await?;
+            let mine: Vec<Change> = std::iter::from_fn(|| committed.try_recv().ok())
+                .flat_map(|changes| changes.to_vec())
+                .filter(|c| c.origin.as_ref().is_some_and(|o| o.instance == instance))
+                .collect();
+            if let Ok(endpoint) = endpoint {
+                // The change is committed; windows that miss this news read it from the file.
+                if let Err(e) = bridge::announce(&endpoint, &instance, &mine).await {
+                    tracing::info!(error = %e, "could not tell the hub about the change");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn task(store: &Store, origin: &Origin, out: &Output, command: TaskCommand) -> Result<()> {
+    match command {
+        TaskCommand::Add {
             title,
             project,
             column,
-        }) => {
-            let project = project.resolve(&store).await?;
+        } => {
+            let project = project.resolve(store).await?;
             let column_id = match column {
                 Some(name) => Some(store.find_column(&project.id, &name).await?.id),
                 None => None,
@@ -152,21 +202,21 @@ async fn execute(db: Option<PathBuf>, json: bool, command: Command) -> Result<()
                 column_id,
                 title,
             };
-            let task = store.create_task(&origin, new).await?;
+            let task = store.create_task(origin, new).await?;
             out.print(&task, || task.id.to_string())
         }
-        Command::Task(TaskCommand::Ls { project }) => {
-            let project = project.resolve(&store).await?;
+        TaskCommand::Ls { project } => {
+            let project = project.resolve(store).await?;
             let board = store.board(&project.id).await?;
             let tasks = store.tasks(&project.id).await?;
             out.print(&tasks, || listing(&project, &board.columns, &tasks))
         }
-        Command::Task(TaskCommand::Move { id, column, index }) => {
+        TaskCommand::Move { id, column, index } => {
             let task = store.task(&TaskId(id)).await?;
             let column = store.find_column(&task.project_id, &column).await?;
             let moved = store
                 .move_task(
-                    &origin,
+                    origin,
                     &task.id,
                     task.version,
                     &column.id,
@@ -175,12 +225,291 @@ async fn execute(db: Option<PathBuf>, json: bool, command: Command) -> Result<()
                 .await?;
             out.print(&moved, String::new)
         }
-        Command::Task(TaskCommand::Rm { id }) => {
+        TaskCommand::Rm { id } => {
             let task = store.task(&TaskId(id)).await?;
-            store.delete_task(&origin, &task.id, task.version).await?;
+            store.delete_task(origin, &task.id, task.version).await?;
             out.print(&task, String::new)
         }
     }
+}
+
+/// `tandem watch`: replays the log after `since`, then prints each change as it commits,
+/// whether it came over the link or from the file, once and in seq order.
+async fn watch(
+    store: Arc<Store>,
+    endpoint: std::io::Result<Endpoint>,
+    instance: String,
+    scope: Option<crate::model::ProjectId>,
+    since: Option<i64>,
+) -> Result<()> {
+    // Joined before the log is read, so nothing falls between the replay and the stream.
+    let mut bus = store.bus().subscribe();
+    let since = match since {
+        Some(seq) => seq,
+        None => store.seq().await?,
+    };
+    let replay = store.changes_since(since, scope.as_ref()).await?;
+    let mut printed = replay.to_seq;
+    if !print_changes(&replay.changes) {
+        return Ok(());
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stopping = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    tokio::spawn({
+        let store = store.clone();
+        let stopping = stopping();
+        async move {
+            store
+                .watch_other_writers(OTHER_WRITERS_POLL, stopping)
+                .await
+        }
+    });
+    if let Ok(endpoint) = endpoint {
+        let config = LinkConfig {
+            instance,
+            kind: Actor::Cli,
+            scope: scope.clone(),
+            serve: false,
+            window: std::time::Duration::ZERO,
+            timing: Timing::default(),
+        };
+        tokio::spawn(Link::new(config, endpoint, store.clone()).run(stopping()));
+    }
+    let interrupted = interrupted();
+    tokio::pin!(interrupted);
+    loop {
+        let changes: Vec<Change> = tokio::select! {
+            () = &mut interrupted => break,
+            received = bus.recv() => match received {
+                Ok(committed) => committed.iter().filter(|c| c.seq > printed).cloned().collect(),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    store.changes_since(printed, scope.as_ref()).await?.changes
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            },
+        };
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            continue;
+        };
+        printed = last;
+        let mine: Vec<Change> = changes
+            .into_iter()
+            .filter(|c| scope.is_none() || c.project_id == scope)
+            .collect();
+        if !print_changes(&mine) {
+            break;
+        }
+    }
+    stop.send_replace(true);
+    Ok(())
+}
+
+/// Prints changes as JSON lines; `false` once nobody reads stdout any more.
+fn print_changes(changes: &[Change]) -> bool {
+    let mut out = io::stdout().lock();
+    for change in changes {
+        let Ok(line) = serde_json::to_string(change) else {
+            tracing::error!(seq = change.seq, "cannot encode a change");
+            continue;
+        };
+        if writeln!(out, "{line}").is_err() {
+            return false;
+        }
+    }
+    out.flush().is_ok()
+}
+
+/// `tandem status`: the log, the hub and everyone linked to it.
+async fn status(
+    store: &Store,
+    path: &std::path::Path,
+    endpoint: std::io::Result<Endpoint>,
+    instance: &str,
+    out: &Output,
+) -> Result<()> {
+    let seq = store.seq().await?;
+    let (socket, welcome) = match &endpoint {
+        Ok(endpoint) => (
+            Some(endpoint.socket().to_path_buf()),
+            bridge::ask_hub(endpoint, instance).await?,
+        ),
+        Err(_) => (None, None),
+    };
+    // This command's own connection is not one of the peers worth showing.
+    let peers: Vec<_> = welcome
+        .as_ref()
+        .map(|w| {
+            w.peers
+                .iter()
+                .filter(|p| p.instance != instance)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let report = StatusReport {
+        db: path.to_path_buf(),
+        seq,
+        socket,
+        hub: welcome.as_ref().map(|w| w.hub.clone()),
+        peers,
+    };
+    out.print(&report, || report.text())
+}
+
+/// What `tandem status` prints.
+#[derive(serde::Serialize)]
+struct StatusReport {
+    db: PathBuf,
+    /// The change log's last seq.
+    seq: i64,
+    /// Where the hub listens (or would).
+    socket: Option<PathBuf>,
+    /// The hub's instance id; `None` when no instance is running.
+    hub: Option<String>,
+    peers: Vec<bridge::frame::PeerInfo>,
+}
+
+impl StatusReport {
+    fn text(&self) -> String {
+        let mut text = format!(
+            "database  {}  (log at seq {})\n",
+            self.db.display(),
+            self.seq
+        );
+        let Some(hub) = &self.hub else {
+            text.push_str("hub       none: no instance of Tandem is running on this database");
+            return text;
+        };
+        let serving = self.peers.iter().find(|p| &p.instance == hub);
+        let socket = self
+            .socket
+            .as_ref()
+            .map(|s| s.display().to_string())
+            .unwrap_or_default();
+        match serving {
+            Some(p) => text.push_str(&format!(
+                "hub       {hub}  ({}, pid {})  at {socket}\n",
+                kind_name(p.kind),
+                p.pid
+            )),
+            None => text.push_str(&format!("hub       {hub}  at {socket}\n")),
+        }
+        text.push_str(&format!("peers     {}\n", self.peers.len()));
+        for peer in &self.peers {
+            let l = &peer.link;
+            text.push_str(&format!(
+                "  {:<4} pid {:<7} {}  batches in {}, out {}, resyncs {}\n",
+                kind_name(peer.kind),
+                peer.pid,
+                peer.instance,
+                l.batches_in,
+                l.batches_out,
+                l.resyncs
+            ));
+            let windows = peer
+                .report
+                .as_ref()
+                .and_then(|r| serde_json::from_str::<WindowsReport>(r.get()).ok())
+                .map(|r| r.windows)
+                .unwrap_or_default();
+            for w in windows {
+                text.push_str(&format!(
+                    "       {:<9} batches {}, changes {}, coalesced {}, gaps filled {}, resyncs {}\n",
+                    w.label, w.batches, w.changes, w.coalesced, w.gaps_filled, w.resyncs
+                ));
+            }
+        }
+        text.trim_end().to_owned()
+    }
+}
+
+/// The part of a GUI instance's report that `status` shows.
+#[derive(serde::Deserialize)]
+struct WindowsReport {
+    windows: Vec<crate::model::WindowStatus>,
+}
+
+fn kind_name(kind: Actor) -> &'static str {
+    match kind {
+        Actor::Gui => "gui",
+        Actor::Cli => "cli",
+        Actor::Hub => "hub",
+    }
+}
+
+/// `tandem hub`: serves the hub, or stands by to take over, until interrupted.
+async fn hub(
+    store: Arc<Store>,
+    endpoint: std::io::Result<Endpoint>,
+    instance: String,
+) -> Result<()> {
+    let endpoint = endpoint.map_err(|e| Error::Config {
+        name: "XDG_RUNTIME_DIR",
+        reason: format!("no folder for the hub's socket: {}", e.kind()),
+    })?;
+    let socket = endpoint.socket().to_path_buf();
+    let config = LinkConfig {
+        instance,
+        kind: Actor::Hub,
+        scope: None,
+        serve: true,
+        window: std::time::Duration::ZERO,
+        timing: Timing::default(),
+    };
+    let link = Link::new(config, endpoint, store);
+    let mut status = link.status();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(link.run(async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+    }));
+    let interrupted = interrupted();
+    tokio::pin!(interrupted);
+    let mut said = String::new();
+    loop {
+        tokio::select! {
+            () = &mut interrupted => break,
+            changed = status.changed() => if changed.is_err() { break },
+        }
+        let line = match &*status.borrow_and_update() {
+            LinkStatus::Live { serving: true, .. } => {
+                format!("serving the hub at {}", socket.display())
+            }
+            LinkStatus::Live { hub, .. } => format!("standing by: instance {hub} serves the hub"),
+            LinkStatus::Reconnecting => "the hub went away; taking over or reconnecting".to_owned(),
+            LinkStatus::LocalOnly { reason } => format!("cannot serve the hub: {reason}"),
+            LinkStatus::Connecting => continue,
+        };
+        // Presence changes the instance count, not what is worth saying.
+        if line != said {
+            eprintln!("tandem: {line}");
+            said = line;
+        }
+    }
+    stop.send_replace(true);
+    let _ = running.await;
+    Ok(())
+}
+
+/// Completes on Ctrl+C or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 impl ProjectArg {

@@ -40,6 +40,10 @@ pub enum Error {
     /// A value in the environment or configuration is unusable.
     #[error("{name}: {reason}")]
     Config { name: &'static str, reason: String },
+
+    /// The link to the other instances failed (the hub's socket, or what came over it).
+    #[error("the link to the other instances failed: {0}")]
+    Link(#[from] crate::bridge::frame::ProtocolError),
 }
 
 impl Error {
@@ -66,6 +70,7 @@ impl Error {
             Error::Storage(_) | Error::Migrate(_) => ErrorCode::Storage,
             Error::Config { .. } => ErrorCode::Config,
             Error::Window => ErrorCode::Window,
+            Error::Link(_) => ErrorCode::Link,
         }
     }
 }
@@ -90,6 +95,7 @@ pub enum ErrorCode {
     Storage,
     Config,
     Window,
+    Link,
 }
 
 /// What a command error looks like to the UI: `{code, message, ...details}`.
@@ -126,7 +132,7 @@ impl Serialize for Error {
             Error::Conflict { current } => map.serialize_entry("current", current)?,
             Error::Invalid { field, .. } => map.serialize_entry("field", field)?,
             Error::Config { name, .. } => map.serialize_entry("field", name)?,
-            Error::Storage(_) | Error::Migrate(_) | Error::Window => {}
+            Error::Storage(_) | Error::Migrate(_) | Error::Window | Error::Link(_) => {}
         }
         map.end()
     }

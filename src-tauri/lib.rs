@@ -7,12 +7,14 @@
 //! - [`bus`]: in-process fan-out of each committed transaction's changes.
 //! - [`debounce`]: per-subscriber throttling and coalescing of changes into batches.
 //! - [`subscription`]: one subscriber's live stream: bus → debouncer → sink, resynced on lag.
+//! - [`bridge`]: the hub and the links that join every running copy of Tandem on one file.
 //! - [`error`]: the one error type and how it serialises for the UI.
 //! - [`config`]: where the database lives.
 //! - [`cli`]: the headless `tandem` subcommands.
 //! - [`app`]: the Tauri adapter: commands and windows. The only module that imports `tauri`.
 
 pub mod app;
+pub mod bridge;
 pub mod bus;
 pub mod cli;
 pub mod config;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tandem::app::{self, AppState};
+use tandem::bridge::Endpoint;
 use tandem::cli::{self, Cli};
 use tandem::model::{Actor, Origin};
 use tandem::{config, debounce, store::Store};
@@ -52,7 +53,8 @@ fn gui(db: Option<std::path::PathBuf>, debounce: std::time::Duration) -> anyhow:
     let origin = Origin::new(&instance, Actor::Gui);
     let store = tauri::async_runtime::block_on(Store::open(&path, &origin))?;
     tracing::info!(db = %path.display(), "opened the database");
-    app::run(AppState::new(store, instance, debounce))?;
+    let endpoint = Endpoint::for_database(&path);
+    app::run(AppState::new(store, instance, debounce, endpoint))?;
     Ok(())
 }
 

@@ -343,10 +343,33 @@ pub struct WindowStatus {
     pub resyncs: u64,
 }
 
-/// How this instance is doing: the log's end and each window's stream.
+/// How this instance is doing: the log's end, its link to the other instances, and each
+/// window's stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Status {
     /// The change log's last seq: every change ever committed to this database.
     pub seq: i64,
+    pub link: LinkStatus,
     pub windows: Vec<WindowStatus>,
+}
+
+/// This instance's link to the hub that joins the copies of Tandem on one database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LinkStatus {
+    /// Looking for the hub for the first time.
+    Connecting,
+    /// Linked: changes from every instance arrive as they are made.
+    Live {
+        /// The hub's instance id.
+        hub: String,
+        /// Whether this instance is the hub.
+        serving: bool,
+        /// Running copies of Tandem on this database, this one included (not CLI commands).
+        instances: u32,
+    },
+    /// The link dropped; trying again. Changes still arrive from the file, a little later.
+    Reconnecting,
+    /// No socket could be made: changes made elsewhere arrive by watching the file.
+    LocalOnly { reason: String },
 }

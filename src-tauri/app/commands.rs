@@ -56,6 +56,7 @@ pub async fn changes_since<R: Runtime>(
 pub async fn status(app: State<'_, AppState>) -> Result<Status> {
     Ok(Status {
         seq: app.store.seq().await?,
+        link: app.link_status.borrow().clone(),
         windows: app.window_statuses(),
     })
 }

@@ -13,12 +13,14 @@ use std::time::Duration;
 
 use tauri::menu::{MenuBuilder, MenuItemBuilder, PredefinedMenuItem, SubmenuBuilder};
 use tauri::{
-    AppHandle, Builder, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent,
+    AppHandle, Builder, Emitter, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder,
+    WindowEvent,
 };
 use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 use tokio::sync::{watch, Notify};
 
-use crate::model::{Actor, Origin, WindowStatus};
+use crate::bridge::{Endpoint, Link, LinkConfig, Timing};
+use crate::model::{Actor, LinkStatus, Origin, WindowStatus};
 use crate::store::Store;
 use crate::subscription::Subscription;
 
@@ -28,6 +30,9 @@ const OTHER_WRITERS_POLL: Duration = Duration::from_millis(50);
 
 /// How long a window's moves and resizes must settle before its size and place are saved.
 const WINDOW_STATE_SETTLE: Duration = Duration::from_millis(400);
+
+/// The event that tells every window the link's new state.
+const LINK_EVENT: &str = "link";
 
 /// The menu item that opens a new board window.
 const NEW_WINDOW: &str = "new-window";
@@ -47,14 +52,48 @@ pub struct AppState {
     shutdown: watch::Sender<bool>,
     /// Rung when a window moves or resizes, so its size and place are saved once it settles.
     window_moved: Arc<Notify>,
+    /// The link to the other instances, until setup starts it.
+    link: Mutex<Option<Link>>,
+    /// The link's state, for the badge and `status`.
+    link_status: watch::Receiver<LinkStatus>,
 }
 
 impl AppState {
-    pub fn new(store: Store, instance: String, debounce: Duration) -> Self {
+    /// The state of an app on `store`, linked to the other instances at `endpoint` (or working
+    /// alone when no endpoint could be found).
+    pub fn new(
+        store: Store,
+        instance: String,
+        debounce: Duration,
+        endpoint: std::io::Result<Endpoint>,
+    ) -> Self {
+        let store = Arc::new(store);
+        let (link, link_status) = match endpoint {
+            Ok(endpoint) => {
+                let config = LinkConfig {
+                    instance: instance.clone(),
+                    kind: Actor::Gui,
+                    scope: None,
+                    serve: true,
+                    window: debounce,
+                    timing: Timing::default(),
+                };
+                let link = Link::new(config, endpoint, store.clone());
+                let status = link.status();
+                (Some(link), status)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no place for the hub's socket; working locally");
+                let reason = e.kind().to_string();
+                (None, watch::channel(LinkStatus::LocalOnly { reason }).1)
+            }
+        };
         Self {
-            store: Arc::new(store),
+            store,
             instance,
             debounce,
+            link: Mutex::new(link),
+            link_status,
             subscriptions: Mutex::default(),
             windows: AtomicU32::new(0),
             shutdown: watch::Sender::new(false),
@@ -177,6 +216,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         .setup(|app| {
             app.set_menu(menu(app.handle())?)?;
             watch_other_writers(app.handle());
+            start_link(app.handle());
             save_window_state_when_settled(app.handle());
             open_board_window(app.handle())?;
             Ok(())
@@ -210,6 +250,45 @@ fn watch_other_writers<R: Runtime>(app: &AppHandle<R>) {
             .await
         {
             tracing::error!(error = %e, "stopped watching for other programs' changes");
+        }
+    });
+}
+
+/// Links this instance to the others, and tells every window how the link is doing.
+fn start_link<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let link = state
+        .link
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(link) = link {
+        let reporter = {
+            let app = app.clone();
+            Box::new(move || {
+                let state = app.state::<AppState>();
+                serde_json::value::to_raw_value(&serde_json::json!({
+                    "windows": state.window_statuses(),
+                }))
+                .ok()
+            })
+        };
+        tauri::async_runtime::spawn(link.with_reporter(reporter).run(state.stopping()));
+    }
+    let mut status = state.link_status.clone();
+    let stopping = state.stopping();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::pin!(stopping);
+        loop {
+            tokio::select! {
+                () = &mut stopping => return,
+                changed = status.changed() => if changed.is_err() { return },
+            }
+            let now = status.borrow_and_update().clone();
+            if let Err(e) = app.emit(LINK_EVENT, now) {
+                tracing::warn!(error = %e, "cannot tell the windows about the link");
+            }
         }
     });
 }

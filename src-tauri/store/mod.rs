@@ -186,13 +186,46 @@ impl Store {
         let mut writer = self.writer.lock().await;
         let Writer { conn, published_to } = &mut *writer;
         let changes = changes_between(&mut *conn, *published_to, i64::MAX).await?;
-        if let Some(last) = changes.last() {
-            *published_to = last.seq;
-            let count = changes.len();
-            self.bus.publish(changes.into());
-            return Ok(count);
+        Ok(self.publish_to(published_to, changes))
+    }
+
+    /// Takes in a batch another instance committed (relayed by the hub). When it carries every
+    /// change after what the bus has carried, up to its end, it is published as is; otherwise
+    /// (changes coalesced away, or others' commits it does not hold) the log fills in. Either
+    /// way the bus gets each change once, in seq order. Returns how many changes it published.
+    pub async fn receive(&self, batch: &Batch) -> Result<usize> {
+        let mut writer = self.writer.lock().await;
+        let Writer { conn, published_to } = &mut *writer;
+        if batch.to_seq <= *published_to {
+            return Ok(0);
         }
-        Ok(0)
+        let fresh: Vec<&Change> = batch
+            .changes
+            .iter()
+            .filter(|c| c.seq > *published_to)
+            .collect();
+        let complete = fresh.last().is_some_and(|c| c.seq == batch.to_seq)
+            && fresh
+                .iter()
+                .zip(*published_to + 1..)
+                .all(|(c, seq)| c.seq == seq);
+        let changes: Vec<Change> = if complete {
+            fresh.into_iter().cloned().collect()
+        } else {
+            changes_between(&mut *conn, *published_to, i64::MAX).await?
+        };
+        Ok(self.publish_to(published_to, changes))
+    }
+
+    /// Publishes `changes` (which follow `published_to`) and moves the mark past them.
+    fn publish_to(&self, published_to: &mut i64, changes: Vec<Change>) -> usize {
+        let Some(last) = changes.last() else {
+            return 0;
+        };
+        *published_to = last.seq;
+        let count = changes.len();
+        self.bus.publish(changes.into());
+        count
     }
 
     /// Watches the database file for commits by other processes (the CLI, the sqlite3 shell, a

@@ -1,10 +1,12 @@
 // Typed calls to the backend's commands. Every request and reply type is generated from Rust.
 
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
 import type { CommandError } from "../bindings/CommandError";
 import type { CreateTask } from "../bindings/CreateTask";
+import type { LinkStatus } from "../bindings/LinkStatus";
 import type { DeleteTask } from "../bindings/DeleteTask";
 import type { MoveTask } from "../bindings/MoveTask";
 import type { Project } from "../bindings/Project";
@@ -26,6 +28,9 @@ export const api = {
     invoke<Batch>("changes_since", { since, project_id }),
   openWindow: () => invoke<null>("window_open"),
   status: () => invoke<Status>("status"),
+  /** Calls `handler` whenever this instance's link to the others changes. */
+  onLink: (handler: (link: LinkStatus) => void) =>
+    listen<LinkStatus>("link", (event) => handler(event.payload)),
   createTask: (request: CreateTask) => invoke<Task>("task_create", { request }),
   renameTask: (request: RenameTask) => invoke<Task>("task_rename", { request }),
   moveTask: (request: MoveTask) => invoke<Task>("task_move", { request }),

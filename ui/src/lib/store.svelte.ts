@@ -7,6 +7,7 @@ import { SvelteSet } from "svelte/reactivity";
 import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
 import type { Change } from "../bindings/Change";
+import type { LinkStatus } from "../bindings/LinkStatus";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
@@ -40,6 +41,8 @@ class BoardStore {
   loading = $state(true);
   /** Whether this window's live stream is running. */
   live = $state(false);
+  /** This instance's link to the other copies of Tandem. */
+  link = $state<LinkStatus>({ state: "connecting" });
   /** Cards changed elsewhere a moment ago. */
   flashing = new SvelteSet<TaskId>();
   /** Milliseconds from each change's commit to this window applying it, latest first. */
@@ -55,6 +58,21 @@ class BoardStore {
   /** The mutation ids this window sent: their echoes are not news. */
   #mine = new Set<string>();
   #nextNotice = 1;
+
+  /** Follows the link's state: listens first, then reads it, so no change falls between. */
+  async followLink(): Promise<void> {
+    try {
+      let heard = false;
+      await api.onLink((link) => {
+        heard = true;
+        this.link = link;
+      });
+      const now = (await api.status()).link;
+      if (!heard) this.link = now;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
 
   /** Shows `project` (else the one on show, else the first) and follows its changes live. */
   async load(project?: ProjectId): Promise<void> {

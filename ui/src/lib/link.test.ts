@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { badge } from "./link";
+
+describe("badge", () => {
+  it("counts the linked instances", () => {
+    const live = { state: "live", hub: "h", serving: false, instances: 3 } as const;
+    expect(badge(true, live)).toMatchObject({ text: "Live · 3 instances", tone: "live" });
+    expect(badge(true, { ...live, instances: 1 }).text).toBe("Live · 1 instance");
+  });
+
+  it("says when this instance is the hub", () => {
+    const serving = { state: "live", hub: "me", serving: true, instances: 2 } as const;
+    expect(badge(true, serving).detail).toContain("this one is the hub");
+  });
+
+  it("says reconnecting and local only as the issue words them", () => {
+    expect(badge(true, { state: "reconnecting" })).toMatchObject({
+      text: "Reconnecting…",
+      tone: "waiting",
+    });
+    const alone = badge(true, { state: "local_only", reason: "permission denied" });
+    expect(alone).toMatchObject({ text: "Local only", tone: "alone" });
+    expect(alone.detail).toContain("permission denied");
+  });
+
+  it("waits for the window's own stream first", () => {
+    const live = { state: "live", hub: "h", serving: false, instances: 2 } as const;
+    expect(badge(false, live).text).toBe("Connecting…");
+  });
+});

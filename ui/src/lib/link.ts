@@ -1,0 +1,45 @@
+// What the status badge says about this window's stream and this instance's link to the others.
+
+import type { LinkStatus } from "../bindings/LinkStatus";
+
+export interface Badge {
+  text: string;
+  /** live: everything arrives as it happens; waiting: catching up; alone: no other instance. */
+  tone: "live" | "waiting" | "alone";
+  /** A longer sentence for screen readers and the tooltip. */
+  detail: string;
+}
+
+/** The badge for a window whose stream is (or is not yet) `live`, on an instance whose link is `link`. */
+export function badge(live: boolean, link: LinkStatus): Badge {
+  if (!live) {
+    return { text: "Connecting…", tone: "waiting", detail: "Loading this board." };
+  }
+  switch (link.state) {
+    case "live": {
+      const n = link.instances;
+      return {
+        text: `Live · ${n} ${n === 1 ? "instance" : "instances"}`,
+        tone: "live",
+        detail: `Live. ${n === 1 ? "One copy" : `${n} copies`} of Tandem linked on this database${
+          link.serving ? "; this one is the hub" : ""
+        }.`,
+      };
+    }
+    case "reconnecting":
+      return {
+        text: "Reconnecting…",
+        tone: "waiting",
+        detail:
+          "The link to the other copies of Tandem dropped; changes still arrive from the file.",
+      };
+    case "local_only":
+      return {
+        text: "Local only",
+        tone: "alone",
+        detail: `No link to other copies of Tandem (${link.reason}); changes arrive from the file within a second.`,
+      };
+    case "connecting":
+      return { text: "Live", tone: "live", detail: "Live. Looking for other copies of Tandem." };
+  }
+}
