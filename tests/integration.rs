@@ -3,6 +3,7 @@
 
 mod common;
 
+mod bridge;
 mod cli;
 mod convergence;
 mod e2e;

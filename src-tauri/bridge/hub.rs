@@ -126,11 +126,14 @@ impl Hub {
             let hello = self.hello(&mut lines).await?;
             tracing::debug!(id, instance = %hello.instance, kind = ?hello.kind, "a peer joined");
             self.join(id, hello, &outbox).await?;
-            tokio::select! {
-                result = self.read(id, &mut lines, &outbox) => result,
+            let written = tokio::select! {
+                result = self.read(id, &mut lines, &outbox) => return result,
                 result = write(&mut send, &outbox, &self.timing) => result,
-                _ = stopping.wait_for(|stop| *stop) => Ok(()),
-            }
+                _ = stopping.wait_for(|stop| *stop) => return Ok(()),
+            };
+            // A peer that closed without reading (a CLI command announcing its change) still
+            // sent what it sent: take that in before letting it go.
+            self.read(id, &mut lines, &outbox).await.and(written)
         }
         .await;
         if self.lock().remove(&id).is_some() {

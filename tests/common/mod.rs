@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use tandem::bridge::Endpoint;
 use tandem::model::{Actor, Change, Origin};
 use tandem::store::Store;
 
@@ -19,13 +20,29 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("a temporary folder"),
-        }
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let run = dir.path().join("run");
+        std::fs::create_dir(&run).expect("a runtime folder");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700))
+            .expect("a private runtime folder");
+        Self { dir }
     }
 
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("tandem.db")
+    }
+
+    /// This sandbox's `XDG_RUNTIME_DIR`, where its hub's socket goes.
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    /// The hub's endpoint for this sandbox's database, as every process here computes it. The
+    /// database must exist.
+    pub fn endpoint(&self) -> Endpoint {
+        let db = std::fs::canonicalize(self.db()).expect("the database exists");
+        Endpoint::in_dir(self.runtime_dir().join("tandem"), &db)
     }
 
     /// `tandem <args>` on this sandbox's database, with no window system in reach.
@@ -39,6 +56,7 @@ impl Sandbox {
             .args(args)
             .env("TANDEM_DB", self.db())
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env("XDG_RUNTIME_DIR", self.runtime_dir())
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("TANDEM_LOG");

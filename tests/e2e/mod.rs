@@ -61,6 +61,7 @@ impl Desktop {
             .env("NO_AT_BRIDGE", "1")
             .env("TANDEM_DB", sandbox.db())
             .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_RUNTIME_DIR", sandbox.runtime_dir())
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
