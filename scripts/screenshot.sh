@@ -9,6 +9,7 @@ display=:93
 tmp=$(mktemp -d)
 cleanup() {
 	[ -n "${pid:-}" ] && kill -- "-$pid" 2>/dev/null || true
+	[ -n "${hub:-}" ] && kill "$hub" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -23,6 +24,10 @@ add "Migrate billing to the new payments API" "Doing"
 add "Design the settings panel" "Doing"
 add "Ship v0.1 to beta testers" "Done"
 add "Fix the crash on an empty project" "Done"
+
+# A second, headless instance, so the badge shows the link between copies of Tandem.
+"$app" hub 2>/dev/null &
+hub=$!
 
 # The screen is the window's size, so the shot is the window and nothing else.
 setsid "$(dirname "$0")/headless.sh" "$display" 1180x760 "$app" >"$tmp/app.log" 2>&1 &

@@ -232,8 +232,8 @@ async fn three_instances_on_one_file_each_receive_every_change_over_the_socket()
     }
 }
 
-/// `tandem hub`, started and serving.
-async fn hub_process(sandbox: &Sandbox) -> Child {
+/// `tandem hub`, started and serving. The database must exist.
+pub async fn hub_process(sandbox: &Sandbox) -> Child {
     let child = sandbox
         .command(&["hub"])
         .stderr(Stdio::null())

@@ -126,3 +126,37 @@ async fn two_windows_stay_in_step_with_each_other_and_with_the_command_line() {
     .await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_links_to_the_other_instances_and_takes_over_the_hub_when_it_dies() {
+    let sandbox = Sandbox::new();
+    let created = sandbox.tandem(&["task", "ls"]);
+    assert!(created.status.success(), "{created:?}");
+    let mut hub = crate::bridge::hub_process(&sandbox).await;
+    let desktop = Desktop::start(&sandbox).await;
+    let app = desktop.launch().await;
+    app.wait_for_text(".badge", &["Live · 2 instances"]).await;
+
+    let output = sandbox.tandem(&["task", "add", "Through the hub"]);
+    assert!(output.status.success(), "{output:?}");
+    app.card("To do", "Through the hub").await;
+
+    hub.kill().expect("kill -9 the headless instance");
+    hub.wait().expect("it is gone");
+    // The app's own instance wins the election and serves; the badge counts it alone.
+    app.wait_for_text(".badge", &["Live · 1 instance"]).await;
+    let status = sandbox.tandem(&["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    let hub_id = status["hub"].as_str().expect("a hub serves");
+    let peers = status["peers"].as_array().expect("peers");
+    let serving = peers
+        .iter()
+        .find(|p| p["instance"] == hub_id)
+        .expect("the hub is a peer");
+    assert_eq!(serving["kind"], "gui", "the app took over: {status}");
+
+    let output = sandbox.tandem(&["task", "add", "Through the new hub"]);
+    assert!(output.status.success(), "{output:?}");
+    app.card("To do", "Through the new hub").await;
+    app.quit().await;
+}
