@@ -1,7 +1,10 @@
 //! `make bench`: the figures of DESIGN §10 that this build can reach, each measured beside a
 //! naive baseline in the same process, so the ratios hold on a shared, noisy machine.
 //!
-//! Prints one Markdown table (kept in the README). Timing goals live here, never in tests.
+//! Prints one Markdown table (kept in the README). Timing goals live here, never in tests. The
+//! figures across instances are in `peers`.
+
+mod peers;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,6 +40,10 @@ async fn main() {
     rows.extend(write_path(dir.path()).await);
     rows.push(edit_to_window(dir.path()).await);
     rows.push(burst(dir.path()).await);
+    rows.push(peers::edit_to_other_instance(dir.path()).await);
+    rows.push(peers::other_program_to_window(dir.path()).await);
+    rows.push(peers::hub_failover(dir.path()).await);
+    rows.push(peers::fan_out(dir.path()).await);
 
     println!("| what | target | Tandem | naive baseline | ratio |");
     println!("|---|---|---|---|---|");

@@ -349,6 +349,7 @@ async fn quick_hub(sandbox: &Sandbox, store: Arc<Store>) -> (watch::Sender<bool>
         ping_every: Duration::from_millis(200),
         silence_limit: Duration::from_secs(5),
         queue: 8,
+        ..Timing::default()
     };
     let endpoint = sandbox.endpoint();
     let election = endpoint.try_elect().unwrap().expect("nobody else serves");

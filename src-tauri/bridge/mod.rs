@@ -38,6 +38,10 @@ pub struct Timing {
     /// Batches that may wait for one peer before it is told to resync: a second of a heavy
     /// burst even at one batch per commit.
     pub queue: usize,
+    /// The first wait before reconnecting: a new hub binds within milliseconds of its election.
+    pub retry_min: Duration,
+    /// The longest wait between tries, so a hub that comes back is found within two seconds.
+    pub retry_max: Duration,
 }
 
 impl Default for Timing {
@@ -47,6 +51,8 @@ impl Default for Timing {
             ping_every: Duration::from_secs(5),
             silence_limit: Duration::from_secs(15),
             queue: 1024,
+            retry_min: Duration::from_millis(10),
+            retry_max: Duration::from_secs(2),
         }
     }
 }

@@ -26,10 +26,6 @@ use crate::debounce::Debouncer;
 use crate::model::{Actor, Batch, Change, LinkStatus, ProjectId};
 use crate::store::Store;
 
-/// The first wait before reconnecting: a new hub binds within milliseconds of its election.
-pub const BACKOFF_MIN: Duration = Duration::from_millis(10);
-/// The longest wait between tries, so a hub that comes back is found within two seconds.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// How often a GUI instance's diagnostics are offered to the hub, for `tandem status`.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
 
@@ -105,7 +101,8 @@ impl Link {
     /// is none and this instance may, and reconnects whenever the link breaks.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown = shared(shutdown);
-        let mut backoff = Backoff::new(fastrand::Rng::new());
+        let timing = self.config.timing;
+        let mut backoff = Backoff::new(timing.retry_min, timing.retry_max, fastrand::Rng::new());
         let mut serving = false;
         loop {
             match self.endpoint.connect().await {
@@ -443,19 +440,23 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Jittered exponential backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`]: each wait is drawn
-/// from the upper half of a doubling ceiling, so peers that lost one hub together do not all
-/// knock on the next one at the same instant.
+/// Jittered exponential backoff from `min` to `max`: each wait is drawn from the upper half of
+/// a doubling ceiling, so peers that lost one hub together do not all knock on the next one at
+/// the same instant.
 #[derive(Debug)]
 pub struct Backoff {
+    min: Duration,
+    max: Duration,
     ceiling: Duration,
     rng: fastrand::Rng,
 }
 
 impl Backoff {
-    pub fn new(rng: fastrand::Rng) -> Self {
+    pub fn new(min: Duration, max: Duration, rng: fastrand::Rng) -> Self {
         Self {
-            ceiling: BACKOFF_MIN,
+            min,
+            max,
+            ceiling: min,
             rng,
         }
     }
@@ -463,7 +464,7 @@ impl Backoff {
     /// The next wait.
     pub fn wait(&mut self) -> Duration {
         let ceiling = self.ceiling;
-        self.ceiling = (ceiling * 2).min(BACKOFF_MAX);
+        self.ceiling = (ceiling * 2).min(self.max);
         let half = ceiling / 2;
         let jitter = self
             .rng
@@ -473,7 +474,7 @@ impl Backoff {
 
     /// Starts again from the shortest wait, after a link that worked.
     pub fn reset(&mut self) {
-        self.ceiling = BACKOFF_MIN;
+        self.ceiling = self.min;
     }
 }
 
@@ -483,12 +484,21 @@ mod tests {
 
     #[test]
     fn backoff_doubles_from_ten_milliseconds_to_two_seconds_with_jitter_and_never_stops() {
-        let mut backoff = Backoff::new(fastrand::Rng::with_seed(7));
+        let Timing {
+            retry_min: min,
+            retry_max: max,
+            ..
+        } = Timing::default();
+        assert_eq!(
+            (min, max),
+            (Duration::from_millis(10), Duration::from_secs(2))
+        );
+        let mut backoff = Backoff::new(min, max, fastrand::Rng::with_seed(7));
         let waits: Vec<Duration> = (0..40).map(|_| backoff.wait()).collect();
-        assert!(waits[0] >= BACKOFF_MIN / 2 && waits[0] <= BACKOFF_MIN);
-        assert!(waits.iter().all(|w| *w <= BACKOFF_MAX));
+        assert!(waits[0] >= min / 2 && waits[0] <= min);
+        assert!(waits.iter().all(|w| *w <= max));
         assert!(
-            waits[20..].iter().all(|w| *w >= BACKOFF_MAX / 2),
+            waits[20..].iter().all(|w| *w >= max / 2),
             "it levels off, never gives up"
         );
         assert!(
@@ -496,6 +506,6 @@ mod tests {
             "jittered, not in lock step"
         );
         backoff.reset();
-        assert!(backoff.wait() <= BACKOFF_MIN);
+        assert!(backoff.wait() <= min);
     }
 }
