@@ -616,3 +616,65 @@ async fn status_shows_the_hub_and_its_peers_or_that_there_is_none() {
     hub.kill().unwrap();
     hub.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_that_cannot_make_a_socket_works_locally_from_the_file() {
+    let sandbox = Sandbox::new();
+    let observer = board(&sandbox).await;
+    // The runtime folder is a file: no socket can be made there.
+    let blocked = sandbox.dir.path().join("not-a-folder");
+    std::fs::write(&blocked, b"").unwrap();
+    let store = Arc::new(
+        Store::open(&sandbox.db(), &Origin::new("alone", Actor::Gui))
+            .await
+            .unwrap(),
+    );
+    let start = store.seq().await.unwrap();
+    let db = std::fs::canonicalize(sandbox.db()).unwrap();
+    let endpoint = tandem::bridge::Endpoint::in_dir(blocked.join("tandem"), &db);
+    let config = LinkConfig {
+        instance: "alone".into(),
+        kind: Actor::Gui,
+        scope: None,
+        serve: true,
+        window: Duration::from_millis(20),
+        timing: Timing::default(),
+    };
+    let link = Link::new(config, endpoint, store.clone());
+    let mut status = link.status();
+    let (stop, mut stopped) = watch::channel(false);
+    tokio::spawn(link.run(async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }));
+    let local = tokio::time::timeout(
+        DEADLINE,
+        status.wait_for(|s| matches!(s, LinkStatus::LocalOnly { .. })),
+    )
+    .await
+    .is_ok();
+    assert!(local, "says it works alone: {:?}", *status.borrow());
+
+    // Changes made elsewhere still arrive, from the file.
+    let mut bus = store.bus().subscribe();
+    let watcher = tokio::spawn({
+        let store = store.clone();
+        let mut stopped = stop.subscribe();
+        async move {
+            store
+                .watch_other_writers(Duration::from_millis(50), async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        }
+    });
+    let output = sandbox.tandem(&["task", "add", "From the terminal"]);
+    assert!(output.status.success(), "{output:?}");
+    let committed = tokio::time::timeout(DEADLINE, bus.recv())
+        .await
+        .expect("the file's change arrives")
+        .unwrap();
+    let last = log(&observer).await.last().unwrap().seq;
+    assert!(committed.iter().any(|c| c.seq == last && c.seq > start));
+    stop.send_replace(true);
+    watcher.await.unwrap().unwrap();
+}
