@@ -355,15 +355,7 @@ pub async fn announce(
     };
     let mut send = BufWriter::new(&stream);
     let timing = Timing::default();
-    let hello = Frame::Hello(Hello {
-        proto: PROTO,
-        instance: instance.to_owned(),
-        pid: std::process::id(),
-        kind: Actor::Cli,
-        scope: None,
-        last_seq: first.seq - 1,
-    });
-    send_frame(&mut send, &hello, timing).await?;
+    send_frame(&mut send, &command_hello(instance, first.seq - 1), timing).await?;
     let batch = Frame::Batch(Batch {
         from_seq: first.seq,
         to_seq: last.seq,
@@ -387,15 +379,7 @@ pub async fn ask_hub(
     let mut send = BufWriter::new(&stream);
     let mut lines = FramedRead::new(&stream, LineDecoder::new());
     let timing = Timing::default();
-    let hello = Frame::Hello(Hello {
-        proto: PROTO,
-        instance: instance.to_owned(),
-        pid: std::process::id(),
-        kind: Actor::Cli,
-        scope: None,
-        last_seq: 0,
-    });
-    send_frame(&mut send, &hello, timing).await?;
+    send_frame(&mut send, &command_hello(instance, 0), timing).await?;
     let line = match tokio::time::timeout(timing.hello_within, lines.next()).await {
         Err(_) | Ok(None) => return Err(ProtocolError::NoHello(timing.hello_within)),
         Ok(Some(line)) => line?,
@@ -406,6 +390,18 @@ pub async fn ask_hub(
     };
     send.shutdown().await?;
     Ok(Some(welcome))
+}
+
+/// The `hello` of a one-shot CLI connection.
+fn command_hello(instance: &str, last_seq: i64) -> Frame {
+    Frame::Hello(Hello {
+        proto: PROTO,
+        instance: instance.to_owned(),
+        pid: std::process::id(),
+        kind: Actor::Cli,
+        scope: None,
+        last_seq,
+    })
 }
 
 async fn send_frame(
