@@ -412,7 +412,7 @@ mod tests {
 
     /// Runs `bytes`, cut into `cuts`-sized pieces, through a decoder and the parser, as a
     /// connection would: stops at the first error.
-    fn decode_all(bytes: &[u8], cuts: &[usize], max: usize) -> Vec<Result<Frame, String>> {
+    fn decode_all(bytes: &[u8], cuts: &[usize], max: usize) -> Vec<Result<Frame, ProtocolError>> {
         let mut decoder = LineDecoder::with_max(max);
         let mut buffer = BytesMut::new();
         let mut out = Vec::new();
@@ -432,7 +432,7 @@ mod tests {
                 };
                 match line {
                     Ok(Some(line)) => {
-                        let frame = Frame::parse(&line).map_err(|e| e.code().to_owned());
+                        let frame = Frame::parse(&line);
                         let failed = frame.is_err();
                         out.push(frame);
                         if failed {
@@ -441,7 +441,7 @@ mod tests {
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        out.push(Err(e.code().to_owned()));
+                        out.push(Err(e));
                         return out;
                     }
                 }
@@ -459,9 +459,9 @@ mod tests {
             cuts in proptest::collection::vec(1usize..64, 1..8),
         ) {
             for result in decode_all(&bytes, &cuts, 256) {
-                if let Err(code) = result {
+                if let Err(e) = result {
                     let known = ["too_long", "bad_json", "wrong_proto"];
-                    prop_assert!(known.contains(&code.as_str()), "{}", code);
+                    prop_assert!(known.contains(&e.code()), "{}", e);
                 }
             }
         }
