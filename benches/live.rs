@@ -178,38 +178,8 @@ async fn write_path(dir: &Path) -> Vec<Row> {
 /// debouncer (leading edge), sink. Baseline: a window that polls the log once a second.
 async fn edit_to_window(dir: &Path) -> Row {
     let (store, origin, mut task) = open(dir, "window.db").await;
-    let arrivals: Arc<Mutex<BTreeMap<i64, Instant>>> = Arc::default();
-    let (_board, _subscription) =
-        subscription::subscribe(store.clone(), task.project_id.clone(), DEFAULT_WINDOW, {
-            let arrivals = arrivals.clone();
-            move |batch: Batch| {
-                let now = Instant::now();
-                arrivals.lock().unwrap().insert(batch.to_seq, now);
-                true
-            }
-        })
-        .await
-        .unwrap();
-
-    // The baseline poller: reads the log once a second and notes when each change arrived.
-    let polled: Arc<Mutex<BTreeMap<i64, Instant>>> = Arc::default();
-    let poller = tokio::spawn({
-        let store = store.clone();
-        let polled = polled.clone();
-        let mut seen = store.seq().await.unwrap();
-        async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                let batch = store.changes_since(seen, None).await.unwrap();
-                let now = Instant::now();
-                for change in &batch.changes {
-                    polled.lock().unwrap().insert(change.seq, now);
-                }
-                seen = batch.to_seq;
-            }
-        }
-    });
+    let (arrivals, _subscription) = peers::window(&store).await;
+    let (polled, poller) = peers::poll_each_second(&store);
 
     let mut sent = Vec::with_capacity(EDITS);
     for i in 0..EDITS {
@@ -224,27 +194,13 @@ async fn edit_to_window(dir: &Path) -> Row {
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
     poller.abort();
-
-    let latencies = |arrived: &BTreeMap<i64, Instant>| -> Vec<Duration> {
-        sent.iter()
-            .filter_map(|(seq, t)| arrived.get(seq).map(|a| a.duration_since(*t)))
-            .collect()
-    };
-    let mut live = latencies(&arrivals.lock().unwrap());
-    let mut naive = latencies(&polled.lock().unwrap());
-    assert_eq!(live.len(), EDITS, "every edit reached the window");
-    let (p50, p99) = (percentile(&mut live, 0.5), percentile(&mut live, 0.99));
-    let (n50, n99) = (percentile(&mut naive, 0.5), percentile(&mut naive, 0.99));
-    Row {
-        what: "edit → other window, same instance, p50 / p99",
-        target: "p99 ≤ 16 ms",
-        tandem: format!("{} / {}", ms(p50), ms(p99)),
-        baseline: format!("{} / {} (poll the log each 1 s)", ms(n50), ms(n99)),
-        ratio: format!(
-            "{:.0}× faster at p99",
-            n99.as_secs_f64() / p99.as_secs_f64()
-        ),
-    }
+    peers::latency_row(
+        "edit → other window, same instance, p50 / p99",
+        "p99 ≤ 16 ms",
+        &sent,
+        &arrivals,
+        &polled,
+    )
 }
 
 /// What a window has seen of a burst: how many batches, and where each task ended up.

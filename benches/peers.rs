@@ -136,10 +136,10 @@ fn kill(mut child: Child) {
     let _ = child.wait();
 }
 
-type Arrivals = Arc<Mutex<BTreeMap<i64, Instant>>>;
+pub type Arrivals = Arc<Mutex<BTreeMap<i64, Instant>>>;
 
 /// A window's stream on `store` that notes when each seq arrived.
-async fn window(store: &Arc<Store>) -> (Arrivals, subscription::Subscription) {
+pub async fn window(store: &Arc<Store>) -> (Arrivals, subscription::Subscription) {
     let project = store.first_project().await.unwrap().id;
     let arrivals: Arrivals = Arc::default();
     let (_, subscription) = subscription::subscribe(store.clone(), project, DEFAULT_WINDOW, {
@@ -158,7 +158,7 @@ async fn window(store: &Arc<Store>) -> (Arrivals, subscription::Subscription) {
 }
 
 /// The naive baseline: reads the log once a second and notes when each change arrived.
-fn poll_each_second(store: &Arc<Store>) -> (Arrivals, tokio::task::JoinHandle<()>) {
+pub fn poll_each_second(store: &Arc<Store>) -> (Arrivals, tokio::task::JoinHandle<()>) {
     let polled: Arrivals = Arc::default();
     let handle = tokio::spawn({
         let store = store.clone();
@@ -181,7 +181,7 @@ fn poll_each_second(store: &Arc<Store>) -> (Arrivals, tokio::task::JoinHandle<()
 }
 
 /// p50 and p99 of each sent edit's arrival, live against the baseline, as a row.
-fn latency_row(
+pub fn latency_row(
     what: &'static str,
     target: &'static str,
     sent: &[(i64, Instant)],
