@@ -15,6 +15,8 @@ export NO_AT_BRIDGE := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMPS := $(CARGO_TARGET_DIR)/stamps
 APP := $(CARGO_TARGET_DIR)/debug/tandem
+# The most the built tests may run: a warm run takes about two minutes.
+TEST_LIMIT ?= 15m
 
 # What Tauri, WebKitGTK, the tray, Xvfb and the WebDriver tests need from Debian; sqlite3 and
 # socat are the other programs the bridge tests talk to the database and the hub with.
@@ -84,7 +86,9 @@ test: deps ui/dist/index.html
 	cargo fmt --all -- --check
 	cd ui && npx prettier --check . && npm run --silent check && npx vitest run
 	cargo clippy --all-targets --locked -- -D warnings
-	cargo test --locked
+	cargo test --locked --no-run
+	@# Each end-to-end test has its own deadline; this one stops anything else that would hang.
+	timeout --kill-after=30s $(TEST_LIMIT) cargo test --locked
 
 bench: deps ui/dist/index.html
 	cargo bench --locked --bench live

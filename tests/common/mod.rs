@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use tandem::bridge::Endpoint;
@@ -111,4 +112,38 @@ pub async fn eventually<T>(
     poll_until(timeout, check)
         .await
         .unwrap_or_else(|| panic!("timed out waiting for {what}"))
+}
+
+/// A child process that dies with the test, pass or fail, so no failure leaves a hub or a
+/// watcher running behind the test run.
+pub struct Process(Child);
+
+impl Process {
+    pub fn spawn(command: &mut Command, what: &str) -> Process {
+        Process(
+            command
+                .spawn()
+                .unwrap_or_else(|e| panic!("{what} starts: {e}")),
+        )
+    }
+}
+
+impl Deref for Process {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl DerefMut for Process {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

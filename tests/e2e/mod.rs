@@ -28,6 +28,21 @@ pub const ENTER: &str = "\u{E007}";
 /// and a wait ends as soon as the thing appears.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The most one end-to-end test may take, start to end. WebDriver calls have no deadline of
+/// their own, so a window that stops answering would otherwise hang the whole run.
+pub const TEST_LIMIT: Duration = Duration::from_secs(240);
+
+/// Runs `test` on a fresh desktop for `sandbox`. A test that outlives [`TEST_LIMIT`] fails, with
+/// what the driver and the app said, and its desktop is torn down.
+pub async fn on_desktop(sandbox: &Sandbox, test: impl AsyncFnOnce(&Desktop)) {
+    let desktop = Desktop::start(sandbox).await;
+    let finished = tokio::time::timeout(TEST_LIMIT, test(&desktop)).await;
+    assert!(
+        finished.is_ok(),
+        "the test did not finish within {TEST_LIMIT:?}: a window stopped answering"
+    );
+}
+
 /// A private desktop for one test.
 pub struct Desktop {
     /// Our own X server, when the test run has no display.
