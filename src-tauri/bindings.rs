@@ -44,6 +44,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Status,
         LinkStatus,
         WindowStatus,
+        Latency,
         CreateTask,
         RenameTask,
         MoveTask,

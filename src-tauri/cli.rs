@@ -418,8 +418,12 @@ impl StatusReport {
                 .map(|r| r.windows)
                 .unwrap_or_default();
             for w in windows {
+                let latency = match w.latency {
+                    Some(l) => format!("; commit→shown p50 {} ms, p99 {} ms", l.p50_ms, l.p99_ms),
+                    None => String::new(),
+                };
                 text.push_str(&format!(
-                    "       {:<9} batches {}, changes {}, coalesced {}, gaps filled {}, resyncs {}\n",
+                    "       {:<9} batches {}, changes {}, coalesced {}, gaps filled {}, resyncs {}{latency}\n",
                     w.label, w.batches, w.changes, w.coalesced, w.gaps_filled, w.resyncs
                 ));
             }
@@ -587,6 +591,46 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    #[test]
+    fn status_text_shows_each_windows_stream_and_latency() {
+        let report = r#"{"windows": [
+            {"label": "board-1", "batches": 3, "changes": 5, "coalesced": 1, "gaps_filled": 0,
+             "resyncs": 0, "latency": {"p50_ms": 4, "p99_ms": 17, "samples": 5}},
+            {"label": "board-2", "batches": 0, "changes": 0, "coalesced": 0, "gaps_filled": 0,
+             "resyncs": 0}
+        ]}"#;
+        let status = StatusReport {
+            db: "/data/tandem.db".into(),
+            seq: 9,
+            socket: Some("/run/tandem/x.sock".into()),
+            hub: Some("app".into()),
+            peers: vec![bridge::frame::PeerInfo {
+                instance: "app".into(),
+                pid: 42,
+                kind: Actor::Gui,
+                scope: None,
+                link: Default::default(),
+                report: serde_json::value::RawValue::from_string(report.into()).ok(),
+            }],
+        };
+        let text = status.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].starts_with("hub       app  (gui, pid 42)"),
+            "{text}"
+        );
+        assert!(
+            lines[4].trim().starts_with("board-1")
+                && lines[4].ends_with("resyncs 0; commit→shown p50 4 ms, p99 17 ms"),
+            "{text}"
+        );
+        assert!(lines[5].trim().starts_with("board-2"), "{text}");
+        assert!(
+            lines[5].ends_with("resyncs 0"),
+            "a window with no figures yet: {text}"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`bus`]: in-process fan-out of each committed transaction's changes.
 //! - [`debounce`]: per-subscriber throttling and coalescing of changes into batches.
 //! - [`subscription`]: one subscriber's live stream: bus → debouncer → sink, resynced on lag.
+//! - [`latency`]: commit→apply latency as the windows report it.
 //! - [`bridge`]: the hub and the links that join every running copy of Tandem on one file.
 //! - [`error`]: the one error type and how it serialises for the UI.
 //! - [`config`]: where the database lives.
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod debounce;
 pub mod error;
+pub mod latency;
 pub mod model;
 pub mod store;
 pub mod subscription;

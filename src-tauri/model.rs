@@ -341,6 +341,19 @@ pub struct WindowStatus {
     pub coalesced: u64,
     pub gaps_filled: u64,
     pub resyncs: u64,
+    /// Commit→apply latency, as the window measures it; `None` until it has applied a change.
+    #[serde(default)]
+    pub latency: Option<Latency>,
+}
+
+/// Commit→apply latency over a window's latest changes: from the commit in any process to the
+/// window showing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Latency {
+    pub p50_ms: u32,
+    pub p99_ms: u32,
+    /// How many changes the figures are drawn from.
+    pub samples: u32,
 }
 
 /// How this instance is doing: the log's end, its link to the other instances, and each

@@ -7,7 +7,7 @@
 //! when its [`Subscription`] is dropped or its sink is gone.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, oneshot};
@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use crate::bus::Committed;
 use crate::debounce::Debouncer;
 use crate::error::Result;
+use crate::latency::Latencies;
 use crate::model::{Batch, Board, Change, ProjectId};
 use crate::store::Store;
 
@@ -47,6 +48,8 @@ pub struct Counters {
     pub resyncs: AtomicU64,
     /// Times the subscriber found a gap in its stream and read the log to fill it.
     pub gaps_filled: AtomicU64,
+    /// Commit→apply latency, as the subscriber reports it.
+    pub latency: Mutex<Latencies>,
 }
 
 /// A running subscription; dropping it stops the stream.

@@ -5,6 +5,7 @@ use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
 use super::AppState;
 use crate::error::Result;
+use crate::latency::Latencies;
 use crate::model::{
     Batch, Board, CreateTask, DeleteTask, MoveTask, Project, ProjectId, RenameTask, Status, Task,
 };
@@ -59,6 +60,19 @@ pub async fn status(app: State<'_, AppState>) -> Result<Status> {
         link: app.link_status.borrow().clone(),
         windows: app.window_statuses(),
     })
+}
+
+/// Takes the commit→apply latencies, in milliseconds, that the calling window measured since
+/// its last report.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn window_latency<R: Runtime>(
+    app: State<'_, AppState>,
+    window: WebviewWindow<R>,
+    samples_ms: Vec<u32>,
+) -> Result<()> {
+    Latencies::check(&samples_ms)?;
+    app.latencies_applied(window.label(), &samples_ms);
+    Ok(())
 }
 
 /// Opens another board window.

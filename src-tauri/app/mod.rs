@@ -8,7 +8,7 @@ mod commands;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tauri::menu::{MenuBuilder, MenuItemBuilder, PredefinedMenuItem, SubmenuBuilder};
@@ -140,6 +140,7 @@ impl AppState {
                     coalesced: c.taken.load(Relaxed).saturating_sub(changes),
                     gaps_filled: c.gaps_filled.load(Relaxed),
                     resyncs: c.resyncs.load(Relaxed),
+                    latency: lock(&c.latency).summary(),
                 }
             })
             .collect();
@@ -157,12 +158,24 @@ impl AppState {
         }
     }
 
-    fn subscriptions_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Subscription>> {
-        // A panic while holding the map cannot leave it half-changed: keep using it.
-        self.subscriptions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Records the commit→apply latencies `window` measured.
+    fn latencies_applied(&self, window: &str, samples_ms: &[u32]) {
+        if let Some(subscription) = self.subscriptions_lock().get(window) {
+            lock(&subscription.counters.latency).record(samples_ms);
+        }
     }
+
+    fn subscriptions_lock(&self) -> MutexGuard<'_, HashMap<String, Subscription>> {
+        lock(&self.subscriptions)
+    }
+}
+
+/// Locks `mutex`. Every change made under these locks is a single insert, remove or push, so a
+/// panic cannot leave the data half-changed: a poisoned lock is still good to use.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs the desktop app until its last window closes.
@@ -189,6 +202,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::subscribe,
             commands::changes_since,
             commands::status,
+            commands::window_latency,
             commands::window_open,
             commands::task_create,
             commands::task_rename,
@@ -257,11 +271,7 @@ fn watch_other_writers<R: Runtime>(app: &AppHandle<R>) {
 /// Links this instance to the others, and tells every window how the link is doing.
 fn start_link<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
-    let link = state
-        .link
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
+    let link = lock(&state.link).take();
     if let Some(link) = link {
         let reporter = {
             let app = app.clone();

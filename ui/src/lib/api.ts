@@ -28,6 +28,8 @@ export const api = {
     invoke<Batch>("changes_since", { since, project_id }),
   openWindow: () => invoke<null>("window_open"),
   status: () => invoke<Status>("status"),
+  /** Tells the backend how long this window's latest changes took from commit to applied. */
+  reportLatencies: (samples_ms: number[]) => invoke<null>("window_latency", { samples_ms }),
   /** Calls `handler` whenever this instance's link to the others changes. */
   onLink: (handler: (link: LinkStatus) => void) =>
     listen<LinkStatus>("link", (event) => handler(event.payload)),

@@ -14,7 +14,7 @@ import type { ProjectId } from "../bindings/ProjectId";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import { api, describe, isCommandError, mutationId } from "./api";
-import { Samples } from "./stats";
+import { PendingLatencies } from "./latency";
 import {
   applyChanges,
   provisionalPosition,
@@ -45,10 +45,8 @@ class BoardStore {
   link = $state<LinkStatus>({ state: "connecting" });
   /** Cards changed elsewhere a moment ago. */
   flashing = new SvelteSet<TaskId>();
-  /** Milliseconds from each change's commit to this window applying it, latest first. */
-  latencies = new Samples(1000);
-  /** Bumped whenever a batch is applied, so the diagnostics panel can refresh. */
-  applied = $state(0);
+  /** Commit→apply latencies not yet reported to the backend. */
+  #latencies = new PendingLatencies();
   /** The last seq applied to the board. */
   #seq = 0;
   /** Bumped by every subscription, so a stale stream's batches are ignored. */
@@ -71,6 +69,18 @@ class BoardStore {
       if (!heard) this.link = now;
     } catch (error) {
       this.fail(error);
+    }
+  }
+
+  /** Reports the commit→apply latencies measured since the last report, for `status`. */
+  async reportLatencies(): Promise<void> {
+    const samples = this.#latencies.take();
+    if (samples.length === 0) return;
+    try {
+      await api.reportLatencies(samples);
+    } catch (error) {
+      // Diagnostics only: the board is fine, so the user is not bothered.
+      console.warn("could not report latencies:", describe(error));
     }
   }
 
@@ -209,8 +219,7 @@ class BoardStore {
     this.board = board;
     this.#seq = Math.max(this.#seq, to_seq);
     const now = Date.now();
-    for (const change of fresh) this.latencies.add(Math.max(0, now - change.at));
-    this.applied++;
+    for (const change of fresh) this.#latencies.add(now, change.at);
     for (const change of fresh) {
       const own = change.origin?.mutation_id && this.#mine.has(change.origin.mutation_id);
       if (change.entity === "task" && change.op !== "delete" && !own) {
