@@ -69,7 +69,7 @@ impl Site {
             kind: Actor::Gui,
             scope: None,
             serve,
-            window,
+            window: window.into(),
             timing,
         };
         let link = Link::new(config, self.endpoint.clone(), store.clone());

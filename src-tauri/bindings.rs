@@ -9,6 +9,7 @@ use ts_rs::{Config, TS};
 
 use crate::error::{CommandError, ErrorCode};
 use crate::model::*;
+use crate::settings::{Settings, SettingsView, WindowSource};
 
 /// Every type the UI sees, with its file name.
 fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
@@ -45,6 +46,9 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         LinkStatus,
         WindowStatus,
         Latency,
+        Settings,
+        SettingsView,
+        WindowSource,
         CreateTask,
         RenameTask,
         MoveTask,

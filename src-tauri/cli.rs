@@ -275,7 +275,7 @@ async fn watch(
             kind: Actor::Cli,
             scope: scope.clone(),
             serve: false,
-            window: std::time::Duration::ZERO,
+            window: std::time::Duration::ZERO.into(),
             timing: Timing::default(),
         };
         tokio::spawn(Link::new(config, endpoint, store.clone()).run(stopping()));
@@ -462,7 +462,7 @@ async fn hub(
         kind: Actor::Hub,
         scope: None,
         serve: true,
-        window: std::time::Duration::ZERO,
+        window: std::time::Duration::ZERO.into(),
         timing: Timing::default(),
     };
     let link = Link::new(config, endpoint, store);

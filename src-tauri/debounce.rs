@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::value::RawValue;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
@@ -27,14 +28,14 @@ pub const MAX_WINDOW_MS: u64 = 1000;
 /// The environment variable that overrides the window, in milliseconds.
 pub const WINDOW_VAR: &str = "TANDEM_DEBOUNCE_MS";
 
-/// Reads the window from `TANDEM_DEBOUNCE_MS`: unset means [`DEFAULT_WINDOW`], `0` means every
-/// change goes out on its own, anything but a whole number of ms up to [`MAX_WINDOW_MS`] is an
-/// error that names the variable.
-pub fn window_from_env() -> Result<Duration> {
+/// Reads the window from `TANDEM_DEBOUNCE_MS`: `None` when unset, `0` means every change goes
+/// out on its own, anything but a whole number of ms up to [`MAX_WINDOW_MS`] is an error that
+/// names the variable.
+pub fn window_from_env() -> Result<Option<Duration>> {
     match std::env::var(WINDOW_VAR) {
-        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_WINDOW),
+        Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => Err(window_error("is not text")),
-        Ok(text) => parse_window(&text),
+        Ok(text) => parse_window(&text).map(Some),
     }
 }
 
@@ -56,6 +57,39 @@ fn window_error(reason: &str) -> Error {
     Error::Config {
         name: WINDOW_VAR,
         reason: format!("{reason}; use 0 to {MAX_WINDOW_MS} (0: no batching)"),
+    }
+}
+
+/// The window W as it is now. The settings may change it while the app runs; every stream
+/// follows.
+#[derive(Debug, Clone)]
+pub struct Window(watch::Receiver<Duration>);
+
+impl Window {
+    pub fn now(&self) -> Duration {
+        *self.0.borrow()
+    }
+
+    /// Completes with the new window when it changes; never, for a window that cannot change.
+    /// Cancel-safe.
+    pub async fn changed(&mut self) -> Duration {
+        if self.0.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        *self.0.borrow_and_update()
+    }
+}
+
+impl From<watch::Receiver<Duration>> for Window {
+    fn from(receiver: watch::Receiver<Duration>) -> Self {
+        Self(receiver)
+    }
+}
+
+/// A window that never changes.
+impl From<Duration> for Window {
+    fn from(window: Duration) -> Self {
+        Self(watch::Sender::new(window).subscribe())
     }
 }
 
@@ -81,6 +115,11 @@ impl Debouncer {
             delivered_to: seq,
             pending: Coalesced::default(),
         }
+    }
+
+    /// Changes W from now on. What is pending goes at the last delivery plus the new W.
+    pub fn set_window(&mut self, window: Duration) {
+        self.window = window;
     }
 
     /// The last seq taken in, delivered or pending: where a catch-up from the log starts.

@@ -11,6 +11,7 @@
 //! - [`bridge`]: the hub and the links that join every running copy of Tandem on one file.
 //! - [`error`]: the one error type and how it serialises for the UI.
 //! - [`config`]: where the database lives.
+//! - [`settings`]: the user's settings file, and which debounce window is in force.
 //! - [`cli`]: the headless `tandem` subcommands.
 //! - [`app`]: the Tauri adapter: commands and windows. The only module that imports `tauri`.
 
@@ -23,6 +24,7 @@ pub mod debounce;
 pub mod error;
 pub mod latency;
 pub mod model;
+pub mod settings;
 pub mod store;
 pub mod subscription;
 pub mod validate;

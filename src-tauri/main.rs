@@ -3,10 +3,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tandem::app::{self, AppState};
+use tandem::app::{self, AppState, Startup};
 use tandem::bridge::Endpoint;
 use tandem::cli::{self, Cli};
 use tandem::model::{Actor, Origin};
+use tandem::settings::SettingsFile;
 use tandem::{config, debounce, store::Store};
 
 fn main() -> ExitCode {
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
     };
     init_tracing(cli.command.is_some());
     // Checked in every mode, so a mistyped value never passes silently.
-    let debounce = match debounce::window_from_env() {
+    let env_window = match debounce::window_from_env() {
         Ok(window) => window,
         Err(e) => {
             eprintln!("tandem: {e}");
@@ -37,7 +38,7 @@ fn main() -> ExitCode {
             };
             runtime.block_on(cli::run(cli.db, cli.json, command))
         }
-        None => match gui(cli.db, debounce) {
+        None => match gui(cli.db, env_window) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tandem: {e:#}");
@@ -47,14 +48,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn gui(db: Option<std::path::PathBuf>, debounce: std::time::Duration) -> anyhow::Result<()> {
+fn gui(
+    db: Option<std::path::PathBuf>,
+    env_window: Option<std::time::Duration>,
+) -> anyhow::Result<()> {
     let path = config::db_path(db)?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Gui);
     let store = tauri::async_runtime::block_on(Store::open(&path, &origin))?;
     tracing::info!(db = %path.display(), "opened the database");
-    let endpoint = Endpoint::for_database(&path);
-    app::run(AppState::new(store, instance, debounce, endpoint))?;
+    let start = Startup {
+        instance,
+        endpoint: Endpoint::for_database(&path),
+        database: path,
+        settings_file: SettingsFile::in_config_dir(),
+        env_window,
+    };
+    app::run(AppState::new(store, start))?;
     Ok(())
 }
 

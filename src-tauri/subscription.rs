@@ -8,13 +8,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::sync::{broadcast, oneshot};
 use tokio::time::Instant;
 
 use crate::bus::Committed;
-use crate::debounce::Debouncer;
+use crate::debounce::{Debouncer, Window};
 use crate::error::Result;
 use crate::latency::Latencies;
 use crate::model::{Batch, Board, Change, ProjectId};
@@ -65,7 +64,7 @@ pub struct Subscription {
 pub async fn subscribe<S>(
     store: Arc<Store>,
     project: ProjectId,
-    window: Duration,
+    window: impl Into<Window>,
     sink: S,
 ) -> Result<(Board, Subscription)>
 where
@@ -73,7 +72,7 @@ where
 {
     let receiver = store.bus().subscribe();
     let board = store.board(&project).await?;
-    let subscription = start(store, project, board.seq, window, receiver, sink);
+    let subscription = start(store, project, board.seq, window.into(), receiver, sink);
     Ok((board, subscription))
 }
 
@@ -82,7 +81,7 @@ pub fn start<L: Log, S>(
     log: Arc<L>,
     project: ProjectId,
     seq: i64,
-    window: Duration,
+    window: Window,
     receiver: broadcast::Receiver<Committed>,
     sink: S,
 ) -> Subscription
@@ -94,7 +93,8 @@ where
     let forward = Forward {
         log,
         project,
-        debouncer: Debouncer::new(window, seq),
+        debouncer: Debouncer::new(window.now(), seq),
+        window,
         sink,
         counters: counters.clone(),
     };
@@ -109,6 +109,8 @@ struct Forward<L, S> {
     log: Arc<L>,
     project: ProjectId,
     debouncer: Debouncer,
+    /// W, which the settings may change as the stream runs.
+    window: Window,
     sink: S,
     counters: Arc<Counters>,
 }
@@ -131,6 +133,12 @@ impl<L: Log, S: FnMut(Batch) -> bool + Send + 'static> Forward<L, S> {
                     Err(broadcast::error::RecvError::Closed) => false,
                 },
                 () = sleep_until(deadline), if deadline.is_some() => {
+                    let batch = self.debouncer.flush(Instant::now());
+                    self.send(batch)
+                }
+                window = self.window.changed() => {
+                    // What waits may be due at once under a shorter window.
+                    self.debouncer.set_window(window);
                     let batch = self.debouncer.flush(Instant::now());
                     self.send(batch)
                 }
@@ -201,6 +209,8 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use serde_json::value::RawValue;
     use tokio::sync::mpsc;
 
@@ -245,16 +255,44 @@ mod tests {
 
     /// A subscription to project "p" from seq 0 whose batches arrive on the returned channel.
     fn subscribed(bus: &Bus, log: FakeLog) -> (Subscription, mpsc::UnboundedReceiver<Batch>) {
+        subscribed_with(bus, log, W.into())
+    }
+
+    fn subscribed_with(
+        bus: &Bus,
+        log: FakeLog,
+        window: Window,
+    ) -> (Subscription, mpsc::UnboundedReceiver<Batch>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let subscription = start(
             Arc::new(log),
             ProjectId::from("p"),
             0,
-            W,
+            window,
             bus.subscribe(),
             move |batch| tx.send(batch).is_ok(),
         );
         (subscription, rx)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_new_window_from_the_settings_applies_to_a_running_stream() {
+        let bus = Bus::new();
+        let (settings, window) = tokio::sync::watch::channel(Duration::from_secs(1));
+        let (_subscription, mut batches) = subscribed_with(&bus, FakeLog(0), window.into());
+        bus.publish(committed(vec![change(1, "p", "a")]));
+        assert_eq!(batches.recv().await.unwrap().to_seq, 1, "the leading edge");
+        tokio::time::advance(Duration::from_millis(10)).await;
+        bus.publish(committed(vec![change(2, "p", "b")]));
+        tokio::time::advance(Duration::from_millis(10)).await;
+        let changed_at = Instant::now();
+        // No batching from now on: what waits goes at once, not a second after the first.
+        settings.send_replace(Duration::ZERO);
+        assert_eq!(batches.recv().await.unwrap().to_seq, 2);
+        assert_eq!(Instant::now(), changed_at, "no time passed");
+        bus.publish(committed(vec![change(3, "p", "c")]));
+        assert_eq!(batches.recv().await.unwrap().to_seq, 3);
+        assert_eq!(Instant::now(), changed_at, "every change goes on its own");
     }
 
     #[tokio::test(start_paused = true)]

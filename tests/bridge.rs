@@ -95,7 +95,7 @@ impl Instance {
             kind: Actor::Gui,
             scope: None,
             serve: options.serve,
-            window: options.window,
+            window: options.window.into(),
             timing: options.timing,
         };
         let link = Link::new(config, sandbox.endpoint(), store.clone());
@@ -647,7 +647,7 @@ async fn an_instance_that_cannot_make_a_socket_works_locally_from_the_file() {
         kind: Actor::Gui,
         scope: None,
         serve: true,
-        window: Duration::from_millis(20),
+        window: Duration::from_millis(20).into(),
         timing: Timing::default(),
     };
     let link = Link::new(config, endpoint, store.clone());

@@ -9,6 +9,7 @@ use crate::latency::Latencies;
 use crate::model::{
     Batch, Board, CreateTask, DeleteTask, MoveTask, Project, ProjectId, RenameTask, Status, Task,
 };
+use crate::settings::{Settings, SettingsView};
 use crate::store::NewTask;
 use crate::subscription;
 
@@ -31,11 +32,13 @@ pub async fn subscribe<R: Runtime>(
     project_id: ProjectId,
     channel: Channel<Batch>,
 ) -> Result<Board> {
-    let (board, subscription) =
-        subscription::subscribe(app.store.clone(), project_id, app.debounce, move |batch| {
-            channel.send(batch).is_ok()
-        })
-        .await?;
+    let (board, subscription) = subscription::subscribe(
+        app.store.clone(),
+        project_id,
+        app.debounce.subscribe(),
+        move |batch| channel.send(batch).is_ok(),
+    )
+    .await?;
     app.set_subscription(window.label(), subscription);
     Ok(board)
 }
@@ -73,6 +76,18 @@ pub async fn window_latency<R: Runtime>(
     Latencies::check(&samples_ms)?;
     app.latencies_applied(window.label(), &samples_ms);
     Ok(())
+}
+
+/// The settings, what is in force, and where things are kept.
+#[tauri::command]
+pub async fn settings(app: State<'_, AppState>) -> Result<SettingsView> {
+    Ok(app.settings_view())
+}
+
+/// Saves the settings and puts them in force in every window of this instance.
+#[tauri::command]
+pub async fn settings_set(app: State<'_, AppState>, settings: Settings) -> Result<SettingsView> {
+    app.change_settings(settings)
 }
 
 /// Opens another board window.

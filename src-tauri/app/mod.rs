@@ -7,6 +7,7 @@
 mod commands;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -21,6 +22,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::bridge::{Endpoint, Link, LinkConfig, Timing};
 use crate::model::{Actor, LinkStatus, Origin, WindowStatus};
+use crate::settings::{self, Settings, SettingsFile, SettingsView};
 use crate::store::Store;
 use crate::subscription::Subscription;
 
@@ -37,13 +39,34 @@ const LINK_EVENT: &str = "link";
 /// The menu item that opens a new board window.
 const NEW_WINDOW: &str = "new-window";
 
+/// What an app starts from, besides its database.
+pub struct Startup {
+    /// This process's id in change origins.
+    pub instance: String,
+    /// The database file's path, as the user gave it.
+    pub database: PathBuf,
+    /// Where the hub for this database listens.
+    pub endpoint: std::io::Result<Endpoint>,
+    pub settings_file: Option<SettingsFile>,
+    /// `TANDEM_DEBOUNCE_MS`, when set.
+    pub env_window: Option<Duration>,
+}
+
 /// What every command can reach.
 pub struct AppState {
     pub store: Arc<Store>,
     /// This process's id in change origins.
     pub instance: String,
-    /// The debounce window of every window's stream.
-    debounce: Duration,
+    /// The debounce window of every window's stream and of the link; the settings change it.
+    debounce: watch::Sender<Duration>,
+    /// The user's settings as loaded or last saved, and why the saved ones could not be used.
+    settings: Mutex<(Settings, Option<String>)>,
+    /// Where the settings are saved; `None` when there is no config folder.
+    settings_file: Option<SettingsFile>,
+    /// `TANDEM_DEBOUNCE_MS` for this run, which wins over the settings.
+    env_window: Option<Duration>,
+    /// The database file, for the settings panel.
+    database: PathBuf,
     /// Each window's live stream, by window label; replacing or removing one stops it.
     subscriptions: Mutex<HashMap<String, Subscription>>,
     /// The number of the last board window opened, for the next label (`board-<n>`).
@@ -59,14 +82,27 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state of an app on `store`, linked to the other instances at `endpoint` (or working
-    /// alone when no endpoint could be found).
-    pub fn new(
-        store: Store,
-        instance: String,
-        debounce: Duration,
-        endpoint: std::io::Result<Endpoint>,
-    ) -> Self {
+    /// The state of an app on `store`, linked to the other instances at `start.endpoint` (or
+    /// working alone when no endpoint could be found).
+    pub fn new(store: Store, start: Startup) -> Self {
+        let Startup {
+            instance,
+            database,
+            endpoint,
+            settings_file,
+            env_window,
+        } = start;
+        let loaded = settings_file
+            .as_ref()
+            .map_or(Ok(Settings::default()), |f| f.load());
+        let (settings, problem) = match loaded {
+            Ok(settings) => (settings, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "using the default settings");
+                (Settings::default(), Some(e.to_string()))
+            }
+        };
+        let debounce = watch::Sender::new(settings::debounce_window(env_window, &settings).0);
         let store = Arc::new(store);
         let (link, link_status) = match endpoint {
             Ok(endpoint) => {
@@ -75,7 +111,7 @@ impl AppState {
                     kind: Actor::Gui,
                     scope: None,
                     serve: true,
-                    window: debounce,
+                    window: debounce.subscribe().into(),
                     timing: Timing::default(),
                 };
                 let link = Link::new(config, endpoint, store.clone());
@@ -92,6 +128,10 @@ impl AppState {
             store,
             instance,
             debounce,
+            settings: Mutex::new((settings, problem)),
+            settings_file,
+            env_window,
+            database,
             link: Mutex::new(link),
             link_status,
             subscriptions: Mutex::default(),
@@ -99,6 +139,39 @@ impl AppState {
             shutdown: watch::Sender::new(false),
             window_moved: Arc::default(),
         }
+    }
+
+    /// The settings and what is in force, as the settings panel shows them.
+    fn settings_view(&self) -> SettingsView {
+        let (settings, problem) = lock(&self.settings).clone();
+        let (window, source) = settings::debounce_window(self.env_window, &settings);
+        SettingsView {
+            settings,
+            debounce_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
+            debounce_source: source,
+            database: self.database.display().to_string(),
+            file: self
+                .settings_file
+                .as_ref()
+                .map(|f| f.path().display().to_string()),
+            problem,
+        }
+    }
+
+    /// Saves `settings` and puts them in force at once, in every window and on the link.
+    fn change_settings(&self, settings: Settings) -> crate::error::Result<SettingsView> {
+        settings.validate()?;
+        let Some(file) = &self.settings_file else {
+            return Err(crate::error::Error::Config {
+                name: "XDG_CONFIG_HOME",
+                reason: "there is no config folder to save settings in; set HOME".into(),
+            });
+        };
+        file.save(&settings)?;
+        self.debounce
+            .send_replace(settings::debounce_window(self.env_window, &settings).0);
+        *lock(&self.settings) = (settings, None);
+        Ok(self.settings_view())
     }
 
     /// The origin of a change made in `window`.
@@ -203,6 +276,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::changes_since,
             commands::status,
             commands::window_latency,
+            commands::settings,
+            commands::settings_set,
             commands::window_open,
             commands::task_create,
             commands::task_rename,

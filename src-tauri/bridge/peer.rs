@@ -22,7 +22,7 @@ use tokio_util::codec::FramedRead;
 use super::frame::{Frame, Hello, LineDecoder, PeerInfo, ProtocolError, Welcome, PROTO};
 use super::hub::Hub;
 use super::{Endpoint, Timing};
-use crate::debounce::Debouncer;
+use crate::debounce::{Debouncer, Window};
 use crate::model::{Actor, Batch, Change, LinkStatus, ProjectId};
 use crate::store::Store;
 
@@ -39,7 +39,7 @@ pub struct LinkConfig {
     /// Whether this instance serves the hub when nobody does.
     pub serve: bool,
     /// The debounce window of this instance's outgoing batches.
-    pub window: Duration,
+    pub window: Window,
     pub timing: Timing,
 }
 
@@ -207,7 +207,8 @@ impl Link {
             tracing::warn!(error = %e, "could not catch up from the log");
         }
 
-        let mut outgoing = Debouncer::new(self.config.window, start);
+        let mut window = self.config.window.clone();
+        let mut outgoing = Debouncer::new(window.now(), start);
         let mut pings =
             tokio::time::interval_at(Instant::now() + timing.ping_every, timing.ping_every);
         let mut reports = tokio::time::interval(REPORT_EVERY);
@@ -245,7 +246,7 @@ impl Link {
                         // read the log.
                         let from = outgoing.seen();
                         let to = self.store.seq().await.unwrap_or(from);
-                        outgoing = Debouncer::new(self.config.window, to);
+                        outgoing = Debouncer::new(window.now(), to);
                         let batch = Batch { from_seq: from + 1, to_seq: to, changes: Vec::new() };
                         self.send_batch(&mut send, batch).await
                     }
@@ -255,6 +256,13 @@ impl Link {
                     Some(batch) => self.send_batch(&mut send, batch).await,
                     None => Ok(()),
                 },
+                w = window.changed() => {
+                    outgoing.set_window(w);
+                    match outgoing.flush(Instant::now()) {
+                        Some(batch) => self.send_batch(&mut send, batch).await,
+                        None => Ok(()),
+                    }
+                }
                 _ = pings.tick() => {
                     if last_heard.elapsed() > timing.silence_limit {
                         Err(ProtocolError::Silent(timing.silence_limit))

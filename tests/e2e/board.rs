@@ -135,3 +135,52 @@ async fn a_window_reopens_at_the_size_and_place_it_was_left() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_chosen_in_the_panel_are_checked_saved_and_kept_for_the_next_start() {
+    let sandbox = Sandbox::new();
+    let saved = sandbox
+        .dir
+        .path()
+        .join("config/dev.tandem.board/settings.json");
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.find(r#"section[aria-label="To do"]"#).await;
+        app.press_with_ctrl(&[',']).await;
+        let settings = r#"[role="dialog"][aria-label="Settings"]"#;
+        app.wait_for_text(settings, &["In force: the default, 100 ms"])
+            .await;
+
+        let field = app.find("input#debounce").await;
+        field.send_keys(&format!("fast{ENTER}")).await.unwrap();
+        app.wait_for_text(r#"[role="alert"]"#, &["not a whole number"])
+            .await;
+        assert!(!saved.exists(), "nothing is saved from bad input");
+
+        field.clear().await.unwrap();
+        field.send_keys(&format!("0{ENTER}")).await.unwrap();
+        app.wait_for_text(settings, &["Saved.", "In force: 0 ms"])
+            .await;
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        assert_eq!(file["debounce_ms"], 0);
+        app.quit().await;
+
+        let app = desktop.launch().await;
+        app.find(r#"button[aria-label="Settings"]"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.wait_for_text(settings, &["In force: 0 ms"]).await;
+        let shown = app
+            .find("input#debounce")
+            .await
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(shown.as_deref(), Some("0"));
+        app.quit().await;
+    })
+    .await;
+}

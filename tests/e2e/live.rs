@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::wd::WindowHandle;
 use tandem::model::TaskId;
@@ -14,22 +13,7 @@ use crate::common::{eventually, Sandbox};
 /// Opens a second window with Ctrl+Shift+N and returns both windows' handles.
 async fn open_second_window(app: &App) -> (WindowHandle, WindowHandle) {
     let first = app.client.window().await.unwrap();
-    let chord = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down {
-            value: Key::Control.into(),
-        })
-        .then(KeyAction::Down {
-            value: Key::Shift.into(),
-        })
-        .then(KeyAction::Down { value: 'N' })
-        .then(KeyAction::Up { value: 'N' })
-        .then(KeyAction::Up {
-            value: Key::Shift.into(),
-        })
-        .then(KeyAction::Up {
-            value: Key::Control.into(),
-        });
-    app.client.perform_actions(chord).await.unwrap();
+    app.press_with_ctrl(&[Key::Shift.into(), 'N']).await;
     let second = eventually("a second window", UI_TIMEOUT, async || {
         let handles = app.client.windows().await.ok()?;
         handles.into_iter().find(|h| *h != first)

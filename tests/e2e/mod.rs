@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -248,6 +250,26 @@ impl App {
         })
         .await;
         assert!(found.is_some(), "{css} shows {text:?}, expected {parts:?}");
+    }
+
+    /// Presses Ctrl with `keys` (modifiers first), then lets go of them all.
+    pub async fn press_with_ctrl(&self, keys: &[char]) {
+        let mut chord = KeyActions::new("keyboard".into()).then(KeyAction::Down {
+            value: Key::Control.into(),
+        });
+        for &key in keys {
+            chord = chord.then(KeyAction::Down { value: key });
+        }
+        for &key in keys.iter().rev() {
+            chord = chord.then(KeyAction::Up { value: key });
+        }
+        chord = chord.then(KeyAction::Up {
+            value: Key::Control.into(),
+        });
+        self.client
+            .perform_actions(chord)
+            .await
+            .expect("the window takes the keys");
     }
 
     /// Quits the app by ending the WebDriver session, which closes its windows.

@@ -12,6 +12,8 @@ import type { MoveTask } from "../bindings/MoveTask";
 import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
 import type { RenameTask } from "../bindings/RenameTask";
+import type { Settings } from "../bindings/Settings";
+import type { SettingsView } from "../bindings/SettingsView";
 import type { Status } from "../bindings/Status";
 import type { Task } from "../bindings/Task";
 
@@ -30,6 +32,9 @@ export const api = {
   status: () => invoke<Status>("status"),
   /** Tells the backend how long this window's latest changes took from commit to applied. */
   reportLatencies: (samples_ms: number[]) => invoke<null>("window_latency", { samples_ms }),
+  settings: () => invoke<SettingsView>("settings"),
+  /** Saves the settings; they apply at once in every window of this instance. */
+  saveSettings: (settings: Settings) => invoke<SettingsView>("settings_set", { settings }),
   /** Calls `handler` whenever this instance's link to the others changes. */
   onLink: (handler: (link: LinkStatus) => void) =>
     listen<LinkStatus>("link", (event) => handler(event.payload)),

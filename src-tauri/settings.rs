@@ -1,0 +1,228 @@
+//! The user's settings: a small JSON file in the config folder
+//! (`$XDG_CONFIG_HOME/dev.tandem.board/settings.json` on Linux), read at start and saved whole,
+//! atomically, on every change.
+//!
+//! A file that cannot be read or holds nonsense never stops the app: it runs on the defaults,
+//! says why, and leaves the file alone until the user saves new settings over it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::config::APP_ID;
+use crate::debounce::{DEFAULT_WINDOW, MAX_WINDOW_MS};
+use crate::error::{Error, Result};
+
+/// The settings file's name inside the config folder.
+pub const SETTINGS_FILE: &str = "settings.json";
+
+/// What the user chose. A field left out means the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Settings {
+    /// The debounce window of every window's stream, in ms (0 to 1000; 0: no batching).
+    pub debounce_ms: Option<u64>,
+}
+
+impl Settings {
+    /// Checks every field, naming the first that is out of range.
+    pub fn validate(&self) -> Result<()> {
+        match self.debounce_ms {
+            Some(ms) if ms > MAX_WINDOW_MS => Err(Error::invalid(
+                "debounce_ms",
+                format!("{ms} ms is more than the most, {MAX_WINDOW_MS} ms"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Where the debounce window in force comes from, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowSource {
+    /// `TANDEM_DEBOUNCE_MS`, set for this run: it wins over the settings until the app restarts.
+    Environment,
+    Settings,
+    Default,
+}
+
+/// The debounce window in force: the environment's for this run, else the settings', else the
+/// default.
+pub fn debounce_window(env: Option<Duration>, settings: &Settings) -> (Duration, WindowSource) {
+    match (env, settings.debounce_ms) {
+        (Some(window), _) => (window, WindowSource::Environment),
+        (None, Some(ms)) => (Duration::from_millis(ms), WindowSource::Settings),
+        (None, None) => (DEFAULT_WINDOW, WindowSource::Default),
+    }
+}
+
+/// The settings as the settings panel shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SettingsView {
+    pub settings: Settings,
+    /// The debounce window in force, in ms.
+    pub debounce_ms: u64,
+    pub debounce_source: WindowSource,
+    /// The database file this instance works on.
+    pub database: String,
+    /// Where the settings are saved; `None` when there is no config folder.
+    pub file: Option<String>,
+    /// Why the saved settings could not be used, when they could not.
+    pub problem: Option<String>,
+}
+
+/// The settings file.
+#[derive(Debug, Clone)]
+pub struct SettingsFile {
+    path: PathBuf,
+}
+
+impl SettingsFile {
+    /// The settings file in the user's config folder; `None` when there is no config folder.
+    pub fn in_config_dir() -> Option<Self> {
+        dirs::config_dir().map(|dir| Self::at(dir.join(APP_ID).join(SETTINGS_FILE)))
+    }
+
+    pub fn at(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The saved settings; the defaults when nothing was saved yet.
+    pub fn load(&self) -> Result<Settings> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+            Err(e) => return Err(self.error(format!("cannot be read: {}", e.kind()))),
+        };
+        let settings: Settings = serde_json::from_str(&text)
+            .map_err(|e| self.error(format!("is not valid settings: {e}")))?;
+        settings
+            .validate()
+            .map_err(|e| self.error(format!("holds a bad value: {e}")))?;
+        Ok(settings)
+    }
+
+    /// Saves `settings` whole: written beside the file, then renamed over it, so a crash
+    /// leaves the old settings or the new, never half of either.
+    pub fn save(&self, settings: &Settings) -> Result<()> {
+        settings.validate()?;
+        let io = |e: std::io::Error| self.error(format!("cannot be saved: {}", e.kind()));
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let text = serde_json::to_string_pretty(settings)
+            .map_err(|e| self.error(format!("cannot be written: {e}")))?;
+        let partial = self.path.with_extension("json.partial");
+        std::fs::write(&partial, text + "\n").map_err(io)?;
+        std::fs::rename(&partial, &self.path).map_err(io)
+    }
+
+    fn error(&self, reason: String) -> Error {
+        Error::Config {
+            name: SETTINGS_FILE,
+            reason: format!("{} {reason}", self.path.display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> (tempfile::TempDir, SettingsFile) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let file = SettingsFile::at(dir.path().join("config").join(SETTINGS_FILE));
+        (dir, file)
+    }
+
+    #[test]
+    fn nothing_saved_means_the_defaults() {
+        let (_dir, file) = file();
+        assert_eq!(file.load().unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn saved_settings_are_loaded_back() {
+        let (_dir, file) = file();
+        let settings = Settings {
+            debounce_ms: Some(250),
+        };
+        file.save(&settings).unwrap();
+        assert_eq!(file.load().unwrap(), settings);
+        assert!(
+            !file.path().with_extension("json.partial").exists(),
+            "no partial file is left behind"
+        );
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_by_name_and_nothing_is_saved() {
+        let (_dir, file) = file();
+        let error = file
+            .save(&Settings {
+                debounce_ms: Some(MAX_WINDOW_MS + 1),
+            })
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            Error::Invalid {
+                field: "debounce_ms",
+                ..
+            }
+        ));
+        assert!(!file.path().exists());
+    }
+
+    #[test]
+    fn a_damaged_file_is_a_config_error_naming_it_and_is_left_alone() {
+        for text in [
+            "{not json",
+            r#"{"debounce_ms": "fast"}"#,
+            r#"{"debounce_ms": 5000}"#,
+        ] {
+            let (_dir, file) = file();
+            std::fs::create_dir_all(file.path().parent().unwrap()).unwrap();
+            std::fs::write(file.path(), text).unwrap();
+            let error = file.load().unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    Error::Config {
+                        name: SETTINGS_FILE,
+                        ..
+                    }
+                ),
+                "{text}: {error}"
+            );
+            assert!(error.to_string().contains("settings.json"), "{error}");
+            assert_eq!(std::fs::read_to_string(file.path()).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_settings_which_win_over_the_default() {
+        let chosen = Settings {
+            debounce_ms: Some(40),
+        };
+        let env = Some(Duration::from_millis(7));
+        assert_eq!(
+            debounce_window(env, &chosen),
+            (Duration::from_millis(7), WindowSource::Environment)
+        );
+        assert_eq!(
+            debounce_window(None, &chosen),
+            (Duration::from_millis(40), WindowSource::Settings)
+        );
+        assert_eq!(
+            debounce_window(None, &Settings::default()),
+            (DEFAULT_WINDOW, WindowSource::Default)
+        );
+    }
+}
