@@ -42,6 +42,75 @@ fn line(field: &'static str, value: &str, max: usize) -> Result<String> {
     Ok(value.to_owned())
 }
 
+/// Longest task description, in characters: a few pages of notes.
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+
+/// The largest WIP limit: past this, a limit means nothing on a board.
+pub const MAX_WIP_LIMIT: i64 = 999;
+
+/// A description: plain text whose line breaks and tabs are kept (Windows line ends become
+/// `\n`), trailing blank space dropped, at most [`MAX_DESCRIPTION_CHARS`]. May be empty.
+pub fn description(field: &'static str, value: &str) -> Result<String> {
+    let value = value.replace("\r\n", "\n");
+    let value = value.trim_end();
+    let chars = value.chars().count();
+    if chars > MAX_DESCRIPTION_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters (it has {chars})"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Error::invalid(
+            field,
+            "must be plain text: line breaks and tabs, no other control characters",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A calendar date written `YYYY-MM-DD`, and a real one.
+pub fn date(field: &'static str, value: &str) -> Result<String> {
+    let value = value.trim();
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(value, &format) {
+        Ok(_) if value.len() == 10 => Ok(value.to_owned()),
+        _ => Err(Error::invalid(
+            field,
+            format!("{value:?} is not a date written YYYY-MM-DD"),
+        )),
+    }
+}
+
+/// A colour written `#RRGGBB`, returned in lower case.
+pub fn color(field: &'static str, value: &str) -> Result<String> {
+    let value = value.trim();
+    let hex = value.strip_prefix('#').unwrap_or("");
+    if hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("{value:?} is not a colour written #RRGGBB"),
+        ))
+    }
+}
+
+/// A work-in-progress limit: at least 1, at most [`MAX_WIP_LIMIT`].
+pub fn wip_limit(field: &'static str, value: i64) -> Result<i64> {
+    if (1..=MAX_WIP_LIMIT).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("must be from 1 to {MAX_WIP_LIMIT} (it is {value})"),
+        ))
+    }
+}
+
 /// A position in a list: not negative. Past the end means "at the end".
 pub fn index(field: &'static str, value: i64) -> Result<usize> {
     usize::try_from(value).map_err(|_| Error::invalid(field, "must not be negative"))
@@ -88,6 +157,66 @@ mod tests {
     fn names_are_shorter_than_titles() {
         assert!(name("name", &"n".repeat(MAX_NAME_CHARS)).is_ok());
         assert!(name("name", &"n".repeat(MAX_NAME_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn descriptions_keep_their_lines_and_refuse_other_control_characters() {
+        assert_eq!(
+            description("description", "Steps:\r\n1. one\n\t2. two  \n\n").unwrap(),
+            "Steps:\n1. one\n\t2. two"
+        );
+        assert_eq!(description("description", "").unwrap(), "");
+        assert!(description("description", "bell\u{7}").is_err());
+        let long = "x".repeat(MAX_DESCRIPTION_CHARS + 1);
+        assert!(matches!(
+            description("description", &long),
+            Err(Error::Invalid {
+                field: "description",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn dates_are_real_calendar_dates() {
+        assert_eq!(date("due_date", " 2026-02-28 ").unwrap(), "2026-02-28");
+        assert!(date("due_date", "2028-02-29").is_ok(), "a leap day");
+        for bad in [
+            "2026-02-29",
+            "2026-04-31",
+            "2026-13-01",
+            "26-01-01",
+            "2026-1-5",
+            "soon",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    date("due_date", bad),
+                    Err(Error::Invalid {
+                        field: "due_date",
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn colours_are_hex_triplets() {
+        assert_eq!(color("color", "#A1b2C3").unwrap(), "#a1b2c3");
+        for bad in ["a1b2c3", "#abc", "#abcdeg", "#a1b2c3d", "red", ""] {
+            assert!(color("color", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn wip_limits_are_small_positive_numbers() {
+        assert_eq!(wip_limit("wip_limit", 3).unwrap(), 3);
+        for bad in [0, -1, MAX_WIP_LIMIT + 1] {
+            assert!(wip_limit("wip_limit", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -2,16 +2,14 @@
 
 use sqlx::SqliteConnection;
 
-use super::{last_seq, now_ms, Store};
+use super::position::{self, List, POSITION_GAP};
+use super::{at_version, last_seq, now_ms, Store, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{
-    Board, Column, ColumnId, EntityKind, Label, Origin, Project, ProjectId, Subtask, Task,
+    Board, Column, ColumnId, EntityKind, Label, Origin, Project, ProjectId, Subtask, Task, TaskId,
     TaskLabel,
 };
-
-/// The gap between neighbouring positions. A move lands halfway between two neighbours, so a
-/// column takes sixteen moves into the same gap before it needs renumbering.
-pub(super) const POSITION_GAP: i64 = 1 << 16;
+use crate::validate;
 
 /// The project and columns a new database starts with.
 const INBOX: &str = "Inbox";
@@ -40,19 +38,7 @@ impl Store {
             .bind(now)
             .execute(&mut *conn)
             .await?;
-            for (i, name) in (1..).zip(INBOX_COLUMNS) {
-                sqlx::query(
-                    "INSERT INTO columns (id, project_id, name, position, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                )
-                .bind(ColumnId::new())
-                .bind(&project)
-                .bind(name)
-                .bind(i * POSITION_GAP)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-            }
+            add_columns(conn, &project, &INBOX_COLUMNS, now).await?;
             sqlx::query("INSERT INTO meta (key, value) VALUES ('seeded', ?1)")
                 .bind(now.to_string())
                 .execute(&mut *conn)
@@ -159,13 +145,365 @@ impl Store {
     }
 }
 
+/// The fields of a column to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnEdit {
+    pub name: Option<String>,
+    /// `Some(None)` removes the limit.
+    pub wip_limit: Option<Option<i64>>,
+}
+
+impl Store {
+    /// Creates a project, after the others, with the usual three columns.
+    pub async fn create_project(&self, origin: &Origin, name: &str) -> Result<Project> {
+        let name = validate::name("name", name)?;
+        let (project, _) = self
+            .write(origin, async |conn: &mut SqliteConnection| {
+                name_is_free(conn, Names::Projects, None, &name, None).await?;
+                let id = ProjectId::new();
+                let position =
+                    position::slot(conn, List::Projects, None, &id.0, None, usize::MAX).await?;
+                let now = now_ms();
+                let project: Project = sqlx::query_as(
+                    "INSERT INTO projects (id, name, position, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?4) RETURNING *",
+                )
+                .bind(&id)
+                .bind(&name)
+                .bind(position)
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?;
+                add_columns(conn, &project.id, &INBOX_COLUMNS, now).await?;
+                Ok(project)
+            })
+            .await?;
+        Ok(project)
+    }
+
+    /// Renames a project. Names are unique, ignoring case.
+    pub async fn rename_project(
+        &self,
+        origin: &Origin,
+        id: &ProjectId,
+        expected_version: i64,
+        name: &str,
+    ) -> Result<Project> {
+        let name = validate::name("name", name)?;
+        self.update(
+            origin,
+            &id.0,
+            expected_version,
+            async |conn, project: Project| {
+                if project.name != name {
+                    name_is_free(conn, Names::Projects, None, &name, Some(&id.0)).await?;
+                }
+                Ok(Project { name, ..project })
+            },
+        )
+        .await
+    }
+
+    /// Moves a project to `to_index` among the others (past the end: last).
+    pub async fn move_project(
+        &self,
+        origin: &Origin,
+        id: &ProjectId,
+        expected_version: i64,
+        to_index: i64,
+    ) -> Result<Project> {
+        self.reorder(origin, &id.0, expected_version, to_index)
+            .await
+    }
+
+    /// Deletes a project with everything on it. The last project cannot go: a board needs one.
+    pub async fn delete_project(
+        &self,
+        origin: &Origin,
+        id: &ProjectId,
+        expected_version: i64,
+    ) -> Result<()> {
+        self.write(origin, async |conn: &mut SqliteConnection| {
+            at_version::<Project>(conn, &id.0, expected_version).await?;
+            let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE id != ?1")
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?;
+            if others == 0 {
+                return Err(Error::invalid(
+                    "project_id",
+                    "the last project cannot be deleted; create another first",
+                ));
+            }
+            // Children first and explicitly, so each of their log rows still finds its project.
+            for sql in [
+                "DELETE FROM task_labels WHERE task_id IN (SELECT id FROM tasks WHERE project_id = ?1)",
+                "DELETE FROM subtasks WHERE task_id IN (SELECT id FROM tasks WHERE project_id = ?1)",
+                "DELETE FROM tasks WHERE project_id = ?1",
+                "DELETE FROM labels WHERE project_id = ?1",
+                "DELETE FROM columns WHERE project_id = ?1",
+                "DELETE FROM projects WHERE id = ?1",
+            ] {
+                sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Adds a column to `project` at `index` (past the end, or `None`: last). Names are unique
+    /// in a project, ignoring case.
+    pub async fn create_column(
+        &self,
+        origin: &Origin,
+        project: &ProjectId,
+        name: &str,
+        index: Option<i64>,
+    ) -> Result<Column> {
+        let name = validate::name("name", name)?;
+        let index = index.map(|i| validate::index("index", i)).transpose()?;
+        let (column, _) = self
+            .write(origin, async |conn: &mut SqliteConnection| {
+                at_version_any::<Project>(conn, &project.0).await?;
+                name_is_free(conn, Names::Columns, Some(project), &name, None).await?;
+                let id = ColumnId::new();
+                let position = position::slot(
+                    conn,
+                    List::Columns,
+                    Some(&project.0),
+                    &id.0,
+                    None,
+                    index.unwrap_or(usize::MAX),
+                )
+                .await?;
+                let now = now_ms();
+                Ok(sqlx::query_as(
+                    "INSERT INTO columns (id, project_id, name, position, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING *",
+                )
+                .bind(&id)
+                .bind(project)
+                .bind(&name)
+                .bind(position)
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?)
+            })
+            .await?;
+        Ok(column)
+    }
+
+    /// Renames a column and/or sets or removes its WIP limit.
+    pub async fn edit_column(
+        &self,
+        origin: &Origin,
+        id: &ColumnId,
+        expected_version: i64,
+        edit: ColumnEdit,
+    ) -> Result<Column> {
+        let name = edit.name.map(|n| validate::name("name", &n)).transpose()?;
+        let wip_limit = edit
+            .wip_limit
+            .map(|limit| {
+                limit
+                    .map(|l| validate::wip_limit("wip_limit", l))
+                    .transpose()
+            })
+            .transpose()?;
+        self.update(
+            origin,
+            &id.0,
+            expected_version,
+            async |conn, column: Column| {
+                let name = name.unwrap_or_else(|| column.name.clone());
+                if name != column.name {
+                    let project = column.project_id.clone();
+                    name_is_free(conn, Names::Columns, Some(&project), &name, Some(&id.0)).await?;
+                }
+                Ok(Column {
+                    name,
+                    wip_limit: wip_limit.unwrap_or(column.wip_limit),
+                    ..column
+                })
+            },
+        )
+        .await
+    }
+
+    /// Moves a column to `to_index` in its project (past the end: last).
+    pub async fn move_column(
+        &self,
+        origin: &Origin,
+        id: &ColumnId,
+        expected_version: i64,
+        to_index: i64,
+    ) -> Result<Column> {
+        self.reorder(origin, &id.0, expected_version, to_index)
+            .await
+    }
+
+    /// Deletes a column. One that holds tasks goes only when told where they go: `tasks_to`, a
+    /// column of the same project, at whose bottom they land in their order. A project keeps at
+    /// least one column.
+    pub async fn delete_column(
+        &self,
+        origin: &Origin,
+        id: &ColumnId,
+        expected_version: i64,
+        tasks_to: Option<&ColumnId>,
+    ) -> Result<()> {
+        self.write(origin, async |conn: &mut SqliteConnection| {
+            let doomed = at_version::<Column>(conn, &id.0, expected_version).await?;
+            let tasks: Vec<TaskId> =
+                sqlx::query_scalar("SELECT id FROM tasks WHERE column_id = ?1 ORDER BY position")
+                    .bind(id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            let siblings: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM columns WHERE project_id = ?1")
+                    .bind(&doomed.project_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if siblings <= 1 {
+                return Err(Error::invalid(
+                    "column_id",
+                    "a project keeps at least one column",
+                ));
+            }
+            match tasks_to {
+                None if !tasks.is_empty() => {
+                    return Err(Error::invalid(
+                        "tasks_to",
+                        format!(
+                            "the column holds {} tasks: say which column they move to",
+                            tasks.len()
+                        ),
+                    ))
+                }
+                None => {}
+                Some(to) => {
+                    let target = column(conn, to).await?;
+                    if target.project_id != doomed.project_id || target.id == doomed.id {
+                        return Err(Error::invalid(
+                            "tasks_to",
+                            "the tasks can only move to another column of the same project",
+                        ));
+                    }
+                    let now = now_ms();
+                    for task in &tasks {
+                        let position = position::slot(
+                            conn,
+                            List::Tasks,
+                            Some(&target.id.0),
+                            &task.0,
+                            None,
+                            usize::MAX,
+                        )
+                        .await?;
+                        sqlx::query(
+                            "UPDATE tasks SET column_id = ?2, position = ?3,
+                                version = version + 1, updated_at = ?4
+                             WHERE id = ?1",
+                        )
+                        .bind(task)
+                        .bind(&target.id)
+                        .bind(position)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
+            }
+            sqlx::query("DELETE FROM columns WHERE id = ?1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// Adds `names` as columns of `project`, in order.
+async fn add_columns(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    names: &[&str],
+    now: i64,
+) -> Result<()> {
+    for (i, name) in (1..).zip(names) {
+        sqlx::query(
+            "INSERT INTO columns (id, project_id, name, position, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        )
+        .bind(ColumnId::new())
+        .bind(project)
+        .bind(name)
+        .bind(i * POSITION_GAP)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The named things whose names must be unique: projects, and each project's columns.
+#[derive(Clone, Copy)]
+enum Names {
+    Projects,
+    Columns,
+}
+
+/// Refuses `name` when another project (or column of `project`), not `except`, has it,
+/// ignoring case: the command line finds them by name.
+async fn name_is_free(
+    conn: &mut SqliteConnection,
+    names: Names,
+    project: Option<&ProjectId>,
+    name: &str,
+    except: Option<&str>,
+) -> Result<()> {
+    let (sql, what) = match names {
+        Names::Projects => (
+            "SELECT EXISTS (SELECT 1 FROM projects
+             WHERE name = ?1 COLLATE NOCASE AND id IS NOT ?2)",
+            "a project",
+        ),
+        Names::Columns => (
+            "SELECT EXISTS (SELECT 1 FROM columns
+             WHERE name = ?1 COLLATE NOCASE AND id IS NOT ?2 AND project_id = ?3)",
+            "the project a column",
+        ),
+    };
+    let taken: bool = sqlx::query_scalar(sql)
+        .bind(name)
+        .bind(except)
+        .bind(project)
+        .fetch_one(&mut *conn)
+        .await?;
+    if taken {
+        return Err(Error::invalid(
+            "name",
+            format!("there is already {what} named {name:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The row `id` of `T`'s table at whatever version, or `NotFound`.
+async fn at_version_any<T: Versioned>(conn: &mut SqliteConnection, id: &str) -> Result<T> {
+    sqlx::query_as(&format!("SELECT * FROM {} WHERE id = ?1", T::TABLE))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Error::not_found(T::KIND, id))
+}
+
 /// A column inside a write, or `NotFound`.
 pub(super) async fn column(conn: &mut SqliteConnection, id: &ColumnId) -> Result<Column> {
-    sqlx::query_as("SELECT * FROM columns WHERE id = ?1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found(EntityKind::Column, id))
+    at_version_any(conn, &id.0).await
 }
 
 #[cfg(test)]
@@ -270,5 +608,260 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    async fn names(t: &testing::TestStore, project: &ProjectId) -> Vec<String> {
+        let board = t.store.board(project).await.unwrap();
+        board.columns.iter().map(|c| c.name.clone()).collect()
+    }
+
+    #[tokio::test]
+    async fn projects_are_created_with_three_columns_renamed_reordered_and_deleted() {
+        let t = testing::store().await;
+        let inbox = t.store.first_project().await.unwrap();
+        let work = t.store.create_project(&t.origin, " Work ").await.unwrap();
+        assert_eq!(work.name, "Work");
+        assert_eq!(names(&t, &work.id).await, ["To do", "Doing", "Done"]);
+
+        t.store
+            .move_project(&t.origin, &work.id, 1, 0)
+            .await
+            .unwrap();
+        let order: Vec<_> = t
+            .store
+            .projects()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(order, ["Work", "Inbox"]);
+        let renamed = t
+            .store
+            .rename_project(&t.origin, &work.id, 2, "Job")
+            .await
+            .unwrap();
+        assert_eq!((renamed.name.as_str(), renamed.version), ("Job", 3));
+
+        let task = t
+            .store
+            .create_task(
+                &t.origin,
+                crate::store::NewTask {
+                    project_id: work.id.clone(),
+                    column_id: None,
+                    title: "Goes with it".into(),
+                },
+            )
+            .await
+            .unwrap();
+        t.store
+            .delete_project(&t.origin, &work.id, 3)
+            .await
+            .unwrap();
+        assert!(matches!(
+            t.store.task(&task.id).await,
+            Err(Error::NotFound { .. })
+        ));
+        let last = t
+            .store
+            .delete_project(&t.origin, &inbox.id, 1)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                last,
+                Error::Invalid {
+                    field: "project_id",
+                    ..
+                }
+            ),
+            "{last}"
+        );
+    }
+
+    #[tokio::test]
+    async fn project_and_column_names_are_unique_ignoring_case() {
+        let t = testing::store().await;
+        let inbox = t.store.first_project().await.unwrap();
+        let before = t.store.seq().await.unwrap();
+        let err = t
+            .store
+            .create_project(&t.origin, "INBOX")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid { field: "name", .. }));
+        let err = t
+            .store
+            .create_column(&t.origin, &inbox.id, "doing", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid { field: "name", .. }));
+        assert_eq!(t.store.seq().await.unwrap(), before, "nothing logged (I4)");
+        // Its own name, in another case, is no clash.
+        let renamed = t
+            .store
+            .rename_project(&t.origin, &inbox.id, 1, "inbox")
+            .await
+            .unwrap();
+        assert_eq!(renamed.name, "inbox");
+    }
+
+    #[tokio::test]
+    async fn columns_are_added_anywhere_limited_moved_and_renamed() {
+        let t = testing::store().await;
+        let inbox = t.store.first_project().await.unwrap().id;
+        let review = t
+            .store
+            .create_column(&t.origin, &inbox, "Review", Some(2))
+            .await
+            .unwrap();
+        assert_eq!(
+            names(&t, &inbox).await,
+            ["To do", "Doing", "Review", "Done"]
+        );
+        let limited = t
+            .store
+            .edit_column(
+                &t.origin,
+                &review.id,
+                1,
+                ColumnEdit {
+                    name: Some("In review".into()),
+                    wip_limit: Some(Some(3)),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((limited.wip_limit, limited.version), (Some(3), 2));
+        let unlimited = t
+            .store
+            .edit_column(
+                &t.origin,
+                &review.id,
+                2,
+                ColumnEdit {
+                    wip_limit: Some(None),
+                    ..ColumnEdit::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(unlimited.wip_limit, None);
+        t.store
+            .move_column(&t.origin, &review.id, 3, 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            names(&t, &inbox).await,
+            ["In review", "To do", "Doing", "Done"]
+        );
+        let before = t.store.seq().await.unwrap();
+        for limit in [0, -2, 1000] {
+            let edit = ColumnEdit {
+                wip_limit: Some(Some(limit)),
+                ..ColumnEdit::default()
+            };
+            let err = t
+                .store
+                .edit_column(&t.origin, &review.id, 4, edit)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::Invalid {
+                        field: "wip_limit",
+                        ..
+                    }
+                ),
+                "{limit}"
+            );
+        }
+        assert_eq!(t.store.seq().await.unwrap(), before, "nothing logged (I4)");
+    }
+
+    #[tokio::test]
+    async fn a_column_with_tasks_goes_only_when_told_where_they_go() {
+        let t = testing::store().await;
+        let board = t
+            .store
+            .board(&t.store.first_project().await.unwrap().id)
+            .await
+            .unwrap();
+        let [todo, doing, done] = [0, 1, 2].map(|i| board.columns[i].clone());
+        for title in ["One", "Two"] {
+            let new = crate::store::NewTask {
+                project_id: board.project.id.clone(),
+                column_id: Some(todo.id.clone()),
+                title: title.into(),
+            };
+            t.store.create_task(&t.origin, new).await.unwrap();
+        }
+        let before = t.store.seq().await.unwrap();
+        let err = t
+            .store
+            .delete_column(&t.origin, &todo.id, 1, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Invalid {
+                    field: "tasks_to",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = t
+            .store
+            .delete_column(&t.origin, &todo.id, 1, Some(&todo.id))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Invalid {
+                    field: "tasks_to",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(t.store.seq().await.unwrap(), before, "nothing logged (I4)");
+
+        t.store
+            .delete_column(&t.origin, &todo.id, 1, Some(&done.id))
+            .await
+            .unwrap();
+        let after = t.store.board(&board.project.id).await.unwrap();
+        let mut moved: Vec<_> = after
+            .tasks
+            .iter()
+            .filter(|t| t.column_id == done.id)
+            .collect();
+        moved.sort_by_key(|t| t.position);
+        let titles: Vec<_> = moved.iter().map(|t| t.title.as_str()).collect();
+        assert_eq!(titles, ["One", "Two"], "in their order");
+        t.store
+            .delete_column(&t.origin, &doing.id, 1, None)
+            .await
+            .unwrap();
+        let last = t
+            .store
+            .delete_column(&t.origin, &done.id, 1, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                last,
+                Error::Invalid {
+                    field: "column_id",
+                    ..
+                }
+            ),
+            "{last}"
+        );
     }
 }

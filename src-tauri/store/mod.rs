@@ -7,6 +7,12 @@
 //! logged (I4). It must never hold its transaction across an await on another task.
 
 mod board;
+mod edit;
+mod label;
+mod position;
+#[cfg(test)]
+mod replay_tests;
+mod subtask;
 mod task;
 
 use std::path::Path;
@@ -20,11 +26,14 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Sqlite, Transaction};
 use tokio::sync::Mutex;
 
-pub use task::NewTask;
+pub use board::ColumnEdit;
+pub use task::{NewTask, Step, TaskEdit};
 
 use crate::bus::{Bus, Committed};
 use crate::error::{Error, Result};
-use crate::model::{Batch, Change, Origin, ProjectId};
+use crate::model::{
+    Batch, Change, Column, Entity, EntityKind, Label, Origin, Project, ProjectId, Subtask, Task,
+};
 
 /// How long a write waits for another process's write to finish before giving up. Long enough
 /// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
@@ -401,6 +410,59 @@ fn corrupt_log(seq: i64, error: serde_json::Error) -> Error {
     Error::Storage(sqlx::Error::Decode(Box::new(error)))
 }
 
+/// A row a caller must have seen at its current version to change it (optimistic concurrency).
+pub(super) trait Versioned:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin
+{
+    const TABLE: &'static str;
+    const KIND: EntityKind;
+    fn version(&self) -> i64;
+    fn into_entity(self) -> Entity;
+}
+
+macro_rules! versioned {
+    ($($ty:ident => $table:literal),* $(,)?) => {$(
+        impl Versioned for $ty {
+            const TABLE: &'static str = $table;
+            const KIND: EntityKind = EntityKind::$ty;
+            fn version(&self) -> i64 {
+                self.version
+            }
+            fn into_entity(self) -> Entity {
+                Entity::$ty(self)
+            }
+        }
+    )*};
+}
+
+versioned!(
+    Project => "projects",
+    Column => "columns",
+    Task => "tasks",
+    Subtask => "subtasks",
+    Label => "labels",
+);
+
+/// The row `id` of `T`'s table, if the caller saw its current version; else `NotFound`, or
+/// `Conflict` with the row as it is now.
+pub(super) async fn at_version<T: Versioned>(
+    conn: &mut SqliteConnection,
+    id: &str,
+    expected_version: i64,
+) -> Result<T> {
+    let row: T = sqlx::query_as(&format!("SELECT * FROM {} WHERE id = ?1", T::TABLE))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Error::not_found(T::KIND, id))?;
+    if row.version() != expected_version {
+        return Err(Error::Conflict {
+            current: Box::new(row.into_entity()),
+        });
+    }
+    Ok(row)
+}
+
 /// Milliseconds since the Unix epoch.
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -418,7 +480,14 @@ pub(crate) mod testing {
     pub struct TestStore {
         pub store: Store,
         pub origin: Origin,
-        _dir: tempfile::TempDir,
+        dir: tempfile::TempDir,
+    }
+
+    impl TestStore {
+        /// The database file.
+        pub fn path(&self) -> std::path::PathBuf {
+            self.dir.path().join("tandem.db")
+        }
     }
 
     pub async fn store() -> TestStore {
@@ -427,11 +496,7 @@ pub(crate) mod testing {
         let store = Store::open(&dir.path().join("tandem.db"), &origin)
             .await
             .expect("a new store opens");
-        TestStore {
-            store,
-            origin,
-            _dir: dir,
-        }
+        TestStore { store, origin, dir }
     }
 }
 

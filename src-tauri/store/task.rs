@@ -1,11 +1,12 @@
-//! Tasks: create, rename, move, delete.
+//! Tasks: create, edit, move, delete.
 
 use sqlx::SqliteConnection;
 
-use super::board::{column, POSITION_GAP};
-use super::{now_ms, Store};
+use super::board::column;
+use super::position::{self, List};
+use super::{at_version, now_ms, Store};
 use crate::error::{Error, Result};
-use crate::model::{ColumnId, Entity, EntityKind, Origin, ProjectId, Task, TaskId};
+use crate::model::{ColumnId, EntityKind, Origin, Priority, ProjectId, Task, TaskId};
 use crate::validate;
 
 /// What a caller gives to create a task.
@@ -15,6 +16,50 @@ pub struct NewTask {
     /// The column to add it to; the project's first column when not given.
     pub column_id: Option<ColumnId>,
     pub title: String,
+}
+
+/// The fields of a task to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskEdit {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub priority: Option<Priority>,
+    /// `Some(None)` clears the due date.
+    pub due_date: Option<Option<String>>,
+}
+
+impl TaskEdit {
+    /// The edit with every given field checked and tidied, or the first bad field.
+    fn validated(self) -> Result<TaskEdit> {
+        Ok(TaskEdit {
+            title: self
+                .title
+                .map(|t| validate::title("title", &t))
+                .transpose()?,
+            description: self
+                .description
+                .map(|d| validate::description("description", &d))
+                .transpose()?,
+            priority: self.priority,
+            due_date: self
+                .due_date
+                .map(|due| due.map(|d| validate::date("due_date", &d)).transpose())
+                .transpose()?,
+        })
+    }
+}
+
+/// A step of a task to a neighbouring place on the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// To the bottom of the next column.
+    NextColumn,
+    /// To the bottom of the previous column.
+    PreviousColumn,
+    /// One place up in its column.
+    Up,
+    /// One place down in its column.
+    Down,
 }
 
 impl Store {
@@ -52,10 +97,9 @@ impl Store {
                         "the column belongs to another project",
                     ));
                 }
-                let last: Option<i64> =
-                    sqlx::query_scalar("SELECT MAX(position) FROM tasks WHERE column_id = ?1")
-                        .bind(&column.id)
-                        .fetch_one(&mut *conn)
+                let id = TaskId::new();
+                let position =
+                    position::slot(conn, List::Tasks, Some(&column.id.0), &id.0, None, usize::MAX)
                         .await?;
                 let now = now_ms();
                 let task: Task = sqlx::query_as(
@@ -63,11 +107,11 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
                      RETURNING *",
                 )
-                .bind(TaskId::new())
+                .bind(&id)
                 .bind(&column.project_id)
                 .bind(&column.id)
                 .bind(&title)
-                .bind(last.unwrap_or(0) + POSITION_GAP)
+                .bind(position)
                 .bind(now)
                 .fetch_one(&mut *conn)
                 .await?;
@@ -85,25 +129,33 @@ impl Store {
         expected_version: i64,
         title: &str,
     ) -> Result<Task> {
-        let title = validate::title("title", title)?;
-        let (task, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
-                let task = task_at_version(conn, id, expected_version).await?;
-                if task.title == title {
-                    return Ok(task);
-                }
-                Ok(sqlx::query_as(
-                    "UPDATE tasks SET title = ?2, version = version + 1, updated_at = ?3
-                     WHERE id = ?1 RETURNING *",
-                )
-                .bind(id)
-                .bind(&title)
-                .bind(now_ms())
-                .fetch_one(&mut *conn)
-                .await?)
+        let edit = TaskEdit {
+            title: Some(title.to_owned()),
+            ..TaskEdit::default()
+        };
+        self.edit_task(origin, id, expected_version, edit).await
+    }
+
+    /// Changes the given fields of a task. Fields equal to the current ones change nothing;
+    /// an edit that changes nothing is not logged and keeps the version.
+    pub async fn edit_task(
+        &self,
+        origin: &Origin,
+        id: &TaskId,
+        expected_version: i64,
+        edit: TaskEdit,
+    ) -> Result<Task> {
+        let edit = edit.validated()?;
+        self.update(origin, &id.0, expected_version, async |_, task: Task| {
+            Ok(Task {
+                title: edit.title.unwrap_or_else(|| task.title.clone()),
+                description: edit.description.unwrap_or_else(|| task.description.clone()),
+                priority: edit.priority.unwrap_or(task.priority),
+                due_date: edit.due_date.unwrap_or_else(|| task.due_date.clone()),
+                ..task
             })
-            .await?;
-        Ok(task)
+        })
+        .await
     }
 
     /// Moves a task to `to_index` among the other tasks of `to_column` (an index past the end
@@ -117,54 +169,70 @@ impl Store {
         to_index: i64,
     ) -> Result<Task> {
         let to_index = validate::index("index", to_index)?;
-        let (task, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
-                let task = task_at_version(conn, id, expected_version).await?;
-                let column = column(conn, to_column).await?;
-                if column.project_id != task.project_id {
-                    return Err(Error::invalid(
-                        "column_id",
-                        "a task can only move to a column of its own project",
-                    ));
-                }
-                let siblings: Vec<(TaskId, i64)> = sqlx::query_as(
-                    "SELECT id, position FROM tasks WHERE column_id = ?1 AND id != ?2
-                     ORDER BY position",
-                )
-                .bind(&column.id)
-                .bind(id)
-                .fetch_all(&mut *conn)
-                .await?;
-                let index = to_index.min(siblings.len());
-                let already_there = task.column_id == column.id
-                    && index
-                        .checked_sub(1)
-                        .is_none_or(|i| siblings[i].1 < task.position)
-                    && siblings.get(index).is_none_or(|s| task.position < s.1);
-                if already_there {
-                    return Ok(task);
-                }
-                let position = match place(&siblings, index) {
-                    Place::Between(position) => position,
-                    Place::Renumber => {
-                        renumber(conn, &siblings, index).await?;
-                        (index as i64 + 1) * POSITION_GAP
+        self.update(origin, &id.0, expected_version, async |conn, task: Task| {
+            let column = column(conn, to_column).await?;
+            if column.project_id != task.project_id {
+                return Err(Error::invalid(
+                    "column_id",
+                    "a task can only move to a column of its own project",
+                ));
+            }
+            placed(conn, task, &column.id, to_index).await
+        })
+        .await
+    }
+
+    /// Moves a task one step: to the next or previous column, or up or down in its own. A step
+    /// past the edge of the board changes nothing.
+    pub async fn step_task(
+        &self,
+        origin: &Origin,
+        id: &TaskId,
+        expected_version: i64,
+        step: Step,
+    ) -> Result<Task> {
+        self.update(
+            origin,
+            &id.0,
+            expected_version,
+            async |conn, task: Task| match step {
+                Step::NextColumn | Step::PreviousColumn => {
+                    let columns: Vec<ColumnId> = sqlx::query_scalar(
+                        "SELECT id FROM columns WHERE project_id = ?1 ORDER BY position, id",
+                    )
+                    .bind(&task.project_id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    let here = columns.iter().position(|c| *c == task.column_id);
+                    let there = match (here, step) {
+                        (Some(i), Step::NextColumn) => columns.get(i + 1),
+                        (Some(i), _) => i.checked_sub(1).and_then(|i| columns.get(i)),
+                        (None, _) => None,
+                    };
+                    match there.cloned() {
+                        Some(column) => placed(conn, task, &column, usize::MAX).await,
+                        None => Ok(task),
                     }
-                };
-                Ok(sqlx::query_as(
-                    "UPDATE tasks SET column_id = ?2, position = ?3, version = version + 1,
-                        updated_at = ?4
-                     WHERE id = ?1 RETURNING *",
-                )
-                .bind(id)
-                .bind(&column.id)
-                .bind(position)
-                .bind(now_ms())
-                .fetch_one(&mut *conn)
-                .await?)
-            })
-            .await?;
-        Ok(task)
+                }
+                Step::Up | Step::Down => {
+                    let above: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM tasks WHERE column_id = ?1 AND position < ?2",
+                    )
+                    .bind(&task.column_id)
+                    .bind(task.position)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    let index = match step {
+                        Step::Up if above == 0 => return Ok(task),
+                        Step::Up => above - 1,
+                        _ => above + 1,
+                    };
+                    let column = task.column_id.clone();
+                    placed(conn, task, &column, usize::try_from(index).unwrap_or(0)).await
+                }
+            },
+        )
+        .await
     }
 
     /// Deletes a task with its subtasks and labels.
@@ -175,7 +243,7 @@ impl Store {
         expected_version: i64,
     ) -> Result<()> {
         self.write(origin, async |conn: &mut SqliteConnection| {
-            task_at_version(conn, id, expected_version).await?;
+            at_version::<Task>(conn, &id.0, expected_version).await?;
             // Children first and explicitly, so each of their log rows still finds its project.
             for sql in [
                 "DELETE FROM task_labels WHERE task_id = ?1",
@@ -191,23 +259,32 @@ impl Store {
     }
 }
 
-/// The task, if the caller saw its current version; else `NotFound` or `Conflict`.
-async fn task_at_version(
+/// `task` as it is when it stands at `index` in `column` (of its project): unchanged when it
+/// already stands there.
+async fn placed(
     conn: &mut SqliteConnection,
-    id: &TaskId,
-    expected_version: i64,
+    task: Task,
+    column: &ColumnId,
+    index: usize,
 ) -> Result<Task> {
-    let task: Task = sqlx::query_as("SELECT * FROM tasks WHERE id = ?1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| Error::not_found(EntityKind::Task, id))?;
-    if task.version != expected_version {
-        return Err(Error::Conflict {
-            current: Box::new(Entity::Task(task)),
-        });
-    }
-    Ok(task)
+    let current = (task.column_id == *column).then_some(task.position);
+    let slot = position::slot(
+        conn,
+        List::Tasks,
+        Some(&column.0),
+        &task.id.0,
+        current,
+        index,
+    )
+    .await?;
+    Ok(match slot {
+        Some(position) => Task {
+            column_id: column.clone(),
+            position,
+            ..task
+        },
+        None => task,
+    })
 }
 
 async fn first_column(
@@ -228,58 +305,11 @@ async fn first_column(
         .ok_or_else(|| Error::invalid("column_id", "the project has no columns"))
 }
 
-#[derive(Debug, PartialEq)]
-enum Place {
-    /// A free position strictly between the neighbours.
-    Between(i64),
-    /// The neighbours are adjacent integers: the column must be renumbered first.
-    Renumber,
-}
-
-/// Where a task goes to stand at `index` among `siblings` (sorted by position).
-fn place(siblings: &[(TaskId, i64)], index: usize) -> Place {
-    let before = index.checked_sub(1).map(|i| siblings[i].1);
-    let after = siblings.get(index).map(|s| s.1);
-    match (before, after) {
-        (None, None) => Place::Between(POSITION_GAP),
-        (Some(b), None) => Place::Between(b.saturating_add(POSITION_GAP)),
-        (before, Some(a)) => {
-            let b = before.unwrap_or(0);
-            if a - b >= 2 {
-                Place::Between(b + (a - b) / 2)
-            } else {
-                Place::Renumber
-            }
-        }
-    }
-}
-
-/// Spreads `siblings` out again, leaving the slot at `index` free. Positions are an internal
-/// order, not a user's edit, so versions stay as they are.
-async fn renumber(
-    conn: &mut SqliteConnection,
-    siblings: &[(TaskId, i64)],
-    index: usize,
-) -> Result<()> {
-    for (i, (id, old)) in siblings.iter().enumerate() {
-        let slot = if i < index { i } else { i + 1 };
-        let position = (slot as i64 + 1) * POSITION_GAP;
-        if position != *old {
-            sqlx::query("UPDATE tasks SET position = ?2 WHERE id = ?1")
-                .bind(id)
-                .bind(position)
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::testing::{self, TestStore};
     use super::*;
-    use crate::model::{Board, Change, Op};
+    use crate::model::{Board, Change, Entity, Op};
     use crate::validate::MAX_TITLE_CHARS;
 
     async fn inbox(t: &TestStore) -> Board {
@@ -663,16 +693,117 @@ mod tests {
         assert_eq!(second[0].seq, t.store.seq().await.unwrap());
     }
 
-    #[test]
-    fn place_halves_gaps_and_asks_for_renumbering_when_none_is_left() {
-        let s = |ps: &[i64]| -> Vec<(TaskId, i64)> {
-            ps.iter().map(|p| (TaskId::from("x"), *p)).collect()
+    #[tokio::test]
+    async fn an_edit_changes_the_given_fields_in_one_logged_update() {
+        let t = testing::store().await;
+        let task = add(&t, 0, "Plan").await;
+        let edit = TaskEdit {
+            description: Some("First line\r\nSecond line".into()),
+            priority: Some(Priority::High),
+            due_date: Some(Some("2026-12-24".into())),
+            ..TaskEdit::default()
         };
-        assert_eq!(place(&s(&[]), 0), Place::Between(POSITION_GAP));
-        assert_eq!(place(&s(&[10]), 1), Place::Between(10 + POSITION_GAP));
-        assert_eq!(place(&s(&[10, 20]), 1), Place::Between(15));
-        assert_eq!(place(&s(&[10]), 0), Place::Between(5));
-        assert_eq!(place(&s(&[10, 11]), 1), Place::Renumber);
-        assert_eq!(place(&s(&[1]), 0), Place::Renumber);
+        let edited = t
+            .store
+            .edit_task(&t.origin, &task.id, 1, edit)
+            .await
+            .unwrap();
+        assert_eq!(edited.title, "Plan");
+        assert_eq!(edited.description, "First line\nSecond line");
+        assert_eq!(edited.priority, Priority::High);
+        assert_eq!(edited.due_date.as_deref(), Some("2026-12-24"));
+        assert_eq!(edited.version, 2);
+        let change = log(&t).await.pop().unwrap();
+        let previous: serde_json::Value =
+            serde_json::from_str(change.previous.unwrap().get()).unwrap();
+        assert_eq!(previous["priority"], "none", "the log keeps what it was");
+
+        let cleared = TaskEdit {
+            due_date: Some(None),
+            ..TaskEdit::default()
+        };
+        let edited = t
+            .store
+            .edit_task(&t.origin, &task.id, 2, cleared)
+            .await
+            .unwrap();
+        assert_eq!(edited.due_date, None);
+    }
+
+    #[tokio::test]
+    async fn an_edit_with_a_bad_field_is_refused_by_name_and_writes_nothing() {
+        let t = testing::store().await;
+        let task = add(&t, 0, "Plan").await;
+        let cases = [
+            (
+                TaskEdit {
+                    due_date: Some(Some("2026-02-30".into())),
+                    ..TaskEdit::default()
+                },
+                "due_date",
+            ),
+            (
+                TaskEdit {
+                    description: Some("x".repeat(validate::MAX_DESCRIPTION_CHARS + 1)),
+                    ..TaskEdit::default()
+                },
+                "description",
+            ),
+            (
+                TaskEdit {
+                    title: Some("two\nlines".into()),
+                    priority: Some(Priority::Low),
+                    ..TaskEdit::default()
+                },
+                "title",
+            ),
+        ];
+        for (edit, field) in cases {
+            let err = refused(&t, t.store.edit_task(&t.origin, &task.id, 1, edit)).await;
+            assert!(
+                matches!(err, Error::Invalid { field: f, .. } if f == field),
+                "{field}: {err}"
+            );
+        }
+        assert_eq!(t.store.task(&task.id).await.unwrap(), task);
+    }
+
+    #[tokio::test]
+    async fn steps_move_a_task_to_neighbouring_places_and_stop_at_the_edges() {
+        let t = testing::store().await;
+        let a = add(&t, 0, "A").await;
+        add(&t, 0, "B").await;
+        let step = |id: TaskId, version: i64, step: Step| {
+            let t = &t;
+            async move {
+                t.store
+                    .step_task(&t.origin, &id, version, step)
+                    .await
+                    .unwrap()
+            }
+        };
+        let a = step(a.id, 1, Step::Down).await;
+        assert_eq!(column_titles(&t, 0).await, ["B", "A"]);
+        let a = step(a.id, a.version, Step::Down).await;
+        assert_eq!(a.version, 2, "the bottom is as far down as it goes");
+        let a = step(a.id, a.version, Step::Up).await;
+        assert_eq!(column_titles(&t, 0).await, ["A", "B"]);
+        let a = step(a.id, a.version, Step::PreviousColumn).await;
+        assert_eq!(
+            column_titles(&t, 0).await,
+            ["A", "B"],
+            "no column before the first"
+        );
+        let a = step(a.id, a.version, Step::NextColumn).await;
+        let a = step(a.id, a.version, Step::NextColumn).await;
+        assert_eq!(column_titles(&t, 2).await, ["A"]);
+        let a = step(a.id, a.version, Step::NextColumn).await;
+        assert_eq!(
+            column_titles(&t, 2).await,
+            ["A"],
+            "no column after the last"
+        );
+        step(a.id, a.version, Step::PreviousColumn).await;
+        assert_eq!(column_titles(&t, 1).await, ["A"]);
     }
 }

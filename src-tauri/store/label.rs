@@ -1,0 +1,375 @@
+//! Labels: coloured tags defined per project, put on that project's tasks.
+
+use sqlx::SqliteConnection;
+
+use super::{at_version, now_ms, Store};
+use crate::error::{Error, Result};
+use crate::model::{EntityKind, Label, LabelId, Origin, ProjectId, Task, TaskId};
+use crate::validate;
+
+impl Store {
+    /// Creates a label in `project`. Names are unique in a project, ignoring case.
+    pub async fn create_label(
+        &self,
+        origin: &Origin,
+        project: &ProjectId,
+        name: &str,
+        color: &str,
+    ) -> Result<Label> {
+        let name = validate::name("name", name)?;
+        let color = validate::color("color", color)?;
+        let (label, _) = self
+            .write(origin, async |conn: &mut SqliteConnection| {
+                let exists: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)")
+                        .bind(project)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                if !exists {
+                    return Err(Error::not_found(EntityKind::Project, project));
+                }
+                name_is_free(conn, project, &name, None).await?;
+                let now = now_ms();
+                Ok(sqlx::query_as(
+                    "INSERT INTO labels (id, project_id, name, color, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING *",
+                )
+                .bind(LabelId::new())
+                .bind(project)
+                .bind(&name)
+                .bind(&color)
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?)
+            })
+            .await?;
+        Ok(label)
+    }
+
+    /// Renames and/or recolours a label; `None` keeps a field as it is.
+    pub async fn edit_label(
+        &self,
+        origin: &Origin,
+        id: &LabelId,
+        expected_version: i64,
+        name: Option<&str>,
+        color: Option<&str>,
+    ) -> Result<Label> {
+        let name = name.map(|n| validate::name("name", n)).transpose()?;
+        let color = color.map(|c| validate::color("color", c)).transpose()?;
+        self.update(
+            origin,
+            &id.0,
+            expected_version,
+            async |conn, label: Label| {
+                let name = name.unwrap_or_else(|| label.name.clone());
+                if name != label.name {
+                    name_is_free(conn, &label.project_id, &name, Some(id)).await?;
+                }
+                Ok(Label {
+                    name,
+                    color: color.unwrap_or_else(|| label.color.clone()),
+                    ..label
+                })
+            },
+        )
+        .await
+    }
+
+    /// Deletes a label, taking it off every task.
+    pub async fn delete_label(
+        &self,
+        origin: &Origin,
+        id: &LabelId,
+        expected_version: i64,
+    ) -> Result<()> {
+        self.write(origin, async |conn: &mut SqliteConnection| {
+            at_version::<Label>(conn, &id.0, expected_version).await?;
+            // The task links first, so each of their log rows still finds its project.
+            for sql in [
+                "DELETE FROM task_labels WHERE label_id = ?1",
+                "DELETE FROM labels WHERE id = ?1",
+            ] {
+                sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Makes `labels` exactly the labels on task `task`, adding and removing as needed. The
+    /// labels must be of the task's project. The caller must have seen the task's current version;
+    /// labelling does not change it.
+    pub async fn set_task_labels(
+        &self,
+        origin: &Origin,
+        task: &TaskId,
+        expected_version: i64,
+        labels: &[LabelId],
+    ) -> Result<Vec<LabelId>> {
+        self.relabel(
+            origin,
+            task,
+            expected_version,
+            async |_| Ok(labels.to_vec()),
+        )
+        .await
+    }
+
+    /// Puts `label` on task `task` (if it is not there yet).
+    pub async fn add_task_label(
+        &self,
+        origin: &Origin,
+        task: &TaskId,
+        expected_version: i64,
+        label: &LabelId,
+    ) -> Result<Vec<LabelId>> {
+        self.relabel(origin, task, expected_version, async |mut on| {
+            on.push(label.clone());
+            Ok(on)
+        })
+        .await
+    }
+
+    /// Takes `label` off task `task` (if it is there).
+    pub async fn remove_task_label(
+        &self,
+        origin: &Origin,
+        task: &TaskId,
+        expected_version: i64,
+        label: &LabelId,
+    ) -> Result<Vec<LabelId>> {
+        self.relabel(origin, task, expected_version, async |mut on| {
+            on.retain(|l| l != label);
+            Ok(on)
+        })
+        .await
+    }
+
+    /// Replaces the labels on a task with what `choose` makes of them. Returns the labels now
+    /// on it, sorted.
+    async fn relabel(
+        &self,
+        origin: &Origin,
+        task: &TaskId,
+        expected_version: i64,
+        choose: impl AsyncFnOnce(Vec<LabelId>) -> Result<Vec<LabelId>>,
+    ) -> Result<Vec<LabelId>> {
+        let (labels, _) = self
+            .write(origin, async |conn: &mut SqliteConnection| {
+                let task = at_version::<Task>(conn, &task.0, expected_version).await?;
+                let on: Vec<LabelId> = sqlx::query_scalar(
+                    "SELECT label_id FROM task_labels WHERE task_id = ?1 ORDER BY label_id",
+                )
+                .bind(&task.id)
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut wanted = choose(on.clone()).await?;
+                wanted.sort();
+                wanted.dedup();
+                for label in wanted.iter().filter(|l| !on.contains(l)) {
+                    let project: Option<ProjectId> =
+                        sqlx::query_scalar("SELECT project_id FROM labels WHERE id = ?1")
+                            .bind(label)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    match project {
+                        None => return Err(Error::not_found(EntityKind::Label, label)),
+                        Some(p) if p != task.project_id => {
+                            return Err(Error::invalid(
+                                "label_id",
+                                "the label belongs to another project",
+                            ))
+                        }
+                        Some(_) => {}
+                    }
+                    sqlx::query("INSERT INTO task_labels (task_id, label_id) VALUES (?1, ?2)")
+                        .bind(&task.id)
+                        .bind(label)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for label in on.iter().filter(|l| !wanted.contains(l)) {
+                    sqlx::query("DELETE FROM task_labels WHERE task_id = ?1 AND label_id = ?2")
+                        .bind(&task.id)
+                        .bind(label)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(wanted)
+            })
+            .await?;
+        Ok(labels)
+    }
+}
+
+/// Refuses `name` when another label of `project` (not `except`) has it, ignoring case.
+async fn name_is_free(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    name: &str,
+    except: Option<&LabelId>,
+) -> Result<()> {
+    let taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM labels
+         WHERE project_id = ?1 AND name = ?2 COLLATE NOCASE AND id IS NOT ?3)",
+    )
+    .bind(project)
+    .bind(name)
+    .bind(except)
+    .fetch_one(&mut *conn)
+    .await?;
+    if taken {
+        return Err(Error::invalid(
+            "name",
+            format!("the project already has a label named {name:?}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{self, TestStore};
+    use super::super::NewTask;
+    use super::*;
+
+    async fn task(t: &TestStore, project: &ProjectId) -> Task {
+        let new = NewTask {
+            project_id: project.clone(),
+            column_id: None,
+            title: "Labelled".into(),
+        };
+        t.store.create_task(&t.origin, new).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn labels_are_created_recoloured_put_on_taken_off_and_deleted() {
+        let t = testing::store().await;
+        let inbox = t.store.first_project().await.unwrap().id;
+        let task = task(&t, &inbox).await;
+        let bug = t
+            .store
+            .create_label(&t.origin, &inbox, "Bug", "#D73A4A")
+            .await
+            .unwrap();
+        let docs = t
+            .store
+            .create_label(&t.origin, &inbox, "Docs", "#0075ca")
+            .await
+            .unwrap();
+        assert_eq!(bug.color, "#d73a4a", "colours are kept in lower case");
+
+        let on = t
+            .store
+            .add_task_label(&t.origin, &task.id, 1, &bug.id)
+            .await
+            .unwrap();
+        assert_eq!(on, vec![bug.id.clone()]);
+        let mut both = vec![bug.id.clone(), docs.id.clone()];
+        both.sort();
+        let on = t
+            .store
+            .set_task_labels(&t.origin, &task.id, 1, &[docs.id.clone(), bug.id.clone()])
+            .await
+            .unwrap();
+        assert_eq!(on, both);
+        let on = t
+            .store
+            .remove_task_label(&t.origin, &task.id, 1, &bug.id)
+            .await
+            .unwrap();
+        assert_eq!(on, vec![docs.id.clone()]);
+
+        let recoloured = t
+            .store
+            .edit_label(
+                &t.origin,
+                &docs.id,
+                1,
+                Some("Documentation"),
+                Some("#00ff00"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                recoloured.name.as_str(),
+                recoloured.color.as_str(),
+                recoloured.version
+            ),
+            ("Documentation", "#00ff00", 2)
+        );
+        t.store.delete_label(&t.origin, &docs.id, 2).await.unwrap();
+        let board = t.store.board(&inbox).await.unwrap();
+        assert_eq!(board.labels, [bug]);
+        assert!(
+            board.task_labels.is_empty(),
+            "a deleted label leaves every task"
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_colours_taken_names_and_other_projects_labels_are_refused() {
+        let t = testing::store().await;
+        let inbox = t.store.first_project().await.unwrap().id;
+        let other = t.store.create_project(&t.origin, "Other").await.unwrap().id;
+        let task = task(&t, &inbox).await;
+        let bug = t
+            .store
+            .create_label(&t.origin, &inbox, "Bug", "#ff0000")
+            .await
+            .unwrap();
+        let theirs = t
+            .store
+            .create_label(&t.origin, &other, "Bug", "#ff0000")
+            .await
+            .unwrap();
+        let before = t.store.seq().await.unwrap();
+
+        let err = t
+            .store
+            .create_label(&t.origin, &inbox, "Red", "red")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid { field: "color", .. }));
+        let err = t
+            .store
+            .create_label(&t.origin, &inbox, "bug", "#00ff00")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid { field: "name", .. }), "{err}");
+        let err = t
+            .store
+            .add_task_label(&t.origin, &task.id, 1, &theirs.id)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Invalid {
+                field: "label_id",
+                ..
+            }
+        ));
+        let err = t
+            .store
+            .add_task_label(&t.origin, &task.id, 1, &LabelId::from("gone"))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::NotFound {
+                entity: EntityKind::Label,
+                ..
+            }
+        ));
+        let err = t
+            .store
+            .edit_label(&t.origin, &bug.id, 9, None, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict { .. }));
+        assert_eq!(t.store.seq().await.unwrap(), before, "nothing logged (I4)");
+    }
+}

@@ -1,0 +1,491 @@
+//! Properties of the whole write path under random operations of every kind:
+//! - I6: replaying the change log from empty rebuilds exactly the tables;
+//! - I4: a refused operation logs nothing;
+//! - every ordered list (projects, a project's columns, a column's tasks, a task's subtasks)
+//!   keeps a strict order: no two siblings share a position.
+
+use proptest::prelude::*;
+use sqlx::{Connection, SqliteConnection};
+
+use super::testing::{self, TestStore};
+use super::{ColumnEdit, Step, TaskEdit, MIGRATOR};
+use crate::model::{
+    Change, ColumnId, EntityKind, LabelId, Op as LogOp, Priority, ProjectId, SubtaskId, TaskId,
+};
+
+/// The tables that hold the board, as replay rebuilds them.
+const TABLES: [&str; 6] = [
+    "projects",
+    "columns",
+    "tasks",
+    "subtasks",
+    "labels",
+    "task_labels",
+];
+
+/// One operation, naming entities by an index into those that exist when it runs.
+#[derive(Debug, Clone)]
+enum Op {
+    CreateProject(u8),
+    RenameProject(usize, u8),
+    MoveProject(usize, i64),
+    DeleteProject(usize),
+    CreateColumn(usize, u8, Option<i64>),
+    EditColumn(usize, Option<u8>, Option<Option<i64>>),
+    MoveColumn(usize, i64),
+    DeleteColumn(usize, Option<usize>),
+    CreateTask(usize, u8),
+    EditTask(usize, Option<u8>, Option<Priority>, Option<Option<u8>>),
+    MoveTask(usize, usize, i64),
+    StepTask(usize, Step),
+    DeleteTask(usize),
+    AddSubtask(usize, u8),
+    CheckSubtask(usize, bool),
+    MoveSubtask(usize, i64),
+    DeleteSubtask(usize),
+    CreateLabel(usize, u8, u8),
+    EditLabel(usize, Option<u8>, Option<u8>),
+    DeleteLabel(usize),
+    AddLabel(usize, usize),
+    RemoveLabel(usize, usize),
+}
+
+fn priority() -> impl Strategy<Value = Priority> {
+    prop_oneof![
+        Just(Priority::None),
+        Just(Priority::Low),
+        Just(Priority::Medium),
+        Just(Priority::High),
+        Just(Priority::Urgent),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        Just(Step::NextColumn),
+        Just(Step::PreviousColumn),
+        Just(Step::Up),
+        Just(Step::Down),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    // Entities are picked by index, wrapping, from those that exist: most land on a few.
+    let i = || 0..4usize;
+    // Small name pools, so names collide and the uniqueness rules are exercised.
+    let n = || 0..6u8;
+    // A few out-of-range values, so refusals are exercised too.
+    let index = || -1..6i64;
+    prop_oneof![
+        1 => n().prop_map(Op::CreateProject),
+        1 => (i(), n()).prop_map(|(a, b)| Op::RenameProject(a, b)),
+        1 => (i(), index()).prop_map(|(a, b)| Op::MoveProject(a, b)),
+        1 => i().prop_map(Op::DeleteProject),
+        1 => (i(), n(), proptest::option::of(index())).prop_map(|(a, b, c)| Op::CreateColumn(a, b, c)),
+        1 => (i(), proptest::option::of(n()), proptest::option::of(proptest::option::of(-1..4i64)))
+            .prop_map(|(a, b, c)| Op::EditColumn(a, b, c)),
+        1 => (i(), index()).prop_map(|(a, b)| Op::MoveColumn(a, b)),
+        1 => (i(), proptest::option::of(i())).prop_map(|(a, b)| Op::DeleteColumn(a, b)),
+        8 => (i(), n()).prop_map(|(a, b)| Op::CreateTask(a, b)),
+        2 => (
+            i(),
+            proptest::option::of(n()),
+            proptest::option::of(priority()),
+            proptest::option::of(proptest::option::of(0..40u8)),
+        )
+            .prop_map(|(a, b, c, d)| Op::EditTask(a, b, c, d)),
+        8 => (i(), i(), index()).prop_map(|(a, b, c)| Op::MoveTask(a, b, c)),
+        2 => (i(), step()).prop_map(|(a, b)| Op::StepTask(a, b)),
+        1 => i().prop_map(Op::DeleteTask),
+        4 => (i(), n()).prop_map(|(a, b)| Op::AddSubtask(a, b)),
+        1 => (i(), any::<bool>()).prop_map(|(a, b)| Op::CheckSubtask(a, b)),
+        3 => (i(), index()).prop_map(|(a, b)| Op::MoveSubtask(a, b)),
+        1 => i().prop_map(Op::DeleteSubtask),
+        1 => (i(), n(), 0..4u8).prop_map(|(a, b, c)| Op::CreateLabel(a, b, c)),
+        1 => (i(), proptest::option::of(n()), proptest::option::of(0..4u8))
+            .prop_map(|(a, b, c)| Op::EditLabel(a, b, c)),
+        1 => i().prop_map(Op::DeleteLabel),
+        2 => (i(), i()).prop_map(|(a, b)| Op::AddLabel(a, b)),
+        1 => (i(), i()).prop_map(|(a, b)| Op::RemoveLabel(a, b)),
+    ]
+}
+
+/// The ids and versions of a table's rows, in a stable order.
+async fn rows(t: &TestStore, table: &str) -> Vec<(String, i64)> {
+    sqlx::query_as(&format!(
+        "SELECT id, version FROM {table} ORDER BY created_at, id"
+    ))
+    .fetch_all(&t.store.readers)
+    .await
+    .expect("the table reads")
+}
+
+/// The `i`-th row (wrapping) of `table`, if it has any.
+async fn pick(t: &TestStore, table: &str, i: usize) -> Option<(String, i64)> {
+    let rows = rows(t, table).await;
+    (!rows.is_empty()).then(|| rows[i % rows.len()].clone())
+}
+
+fn name(n: u8) -> String {
+    // One blank name in the pool: refused, and so logs nothing.
+    if n == 5 {
+        " ".into()
+    } else {
+        format!("Name {n}")
+    }
+}
+
+fn color(c: u8) -> &'static str {
+    ["#aa0000", "#00AA00", "#0000aa", "not a colour"][usize::from(c % 4)]
+}
+
+/// Runs `op`; whether it succeeded does not matter here, only what it left behind.
+async fn run(t: &TestStore, op: &Op) -> Option<bool> {
+    let s = &t.store;
+    let o = &t.origin;
+    macro_rules! ok {
+        ($e:expr) => {
+            Some($e.await.is_ok())
+        };
+    }
+    match op.clone() {
+        Op::CreateProject(n) => ok!(s.create_project(o, &name(n))),
+        Op::RenameProject(i, n) => {
+            let (id, v) = pick(t, "projects", i).await?;
+            ok!(s.rename_project(o, &ProjectId(id), v, &name(n)))
+        }
+        Op::MoveProject(i, to) => {
+            let (id, v) = pick(t, "projects", i).await?;
+            let moved = s
+                .move_project(o, &ProjectId(id.clone()), v, to)
+                .await
+                .is_ok();
+            placed(t, moved, "projects", "'all'", &id, to).await
+        }
+        Op::DeleteProject(i) => {
+            let (id, v) = pick(t, "projects", i).await?;
+            ok!(s.delete_project(o, &ProjectId(id), v))
+        }
+        Op::CreateColumn(i, n, at) => {
+            let (id, _) = pick(t, "projects", i).await?;
+            ok!(s.create_column(o, &ProjectId(id), &name(n), at))
+        }
+        Op::EditColumn(i, n, limit) => {
+            let (id, v) = pick(t, "columns", i).await?;
+            let edit = ColumnEdit {
+                name: n.map(name),
+                wip_limit: limit,
+            };
+            ok!(s.edit_column(o, &ColumnId(id), v, edit))
+        }
+        Op::MoveColumn(i, to) => {
+            let (id, v) = pick(t, "columns", i).await?;
+            let moved = s.move_column(o, &ColumnId(id.clone()), v, to).await.is_ok();
+            placed(t, moved, "columns", "project_id", &id, to).await
+        }
+        Op::DeleteColumn(i, to) => {
+            let (id, v) = pick(t, "columns", i).await?;
+            let to = match to {
+                Some(j) => pick(t, "columns", j).await.map(|(c, _)| ColumnId(c)),
+                None => None,
+            };
+            ok!(s.delete_column(o, &ColumnId(id), v, to.as_ref()))
+        }
+        Op::CreateTask(i, n) => {
+            let (column, _) = pick(t, "columns", i).await?;
+            let project: ProjectId =
+                sqlx::query_scalar("SELECT project_id FROM columns WHERE id = ?1")
+                    .bind(&column)
+                    .fetch_one(&s.readers)
+                    .await
+                    .ok()?;
+            let new = super::NewTask {
+                project_id: project,
+                column_id: Some(ColumnId(column)),
+                title: name(n),
+            };
+            ok!(s.create_task(o, new))
+        }
+        Op::EditTask(i, n, priority, due) => {
+            let (id, v) = pick(t, "tasks", i).await?;
+            let edit = TaskEdit {
+                title: n.map(name),
+                description: n.map(|n| format!("Line one\nLine {n}")),
+                priority,
+                // Day 31 of a 30-day month is refused.
+                due_date: due.map(|d| d.map(|d| format!("2026-04-{:02}", d % 32))),
+            };
+            ok!(s.edit_task(o, &TaskId(id), v, edit))
+        }
+        Op::MoveTask(i, c, to) => {
+            let (id, v) = pick(t, "tasks", i).await?;
+            let (column, _) = pick(t, "columns", c).await?;
+            let moved = s
+                .move_task(o, &TaskId(id.clone()), v, &ColumnId(column), to)
+                .await
+                .is_ok();
+            placed(t, moved, "tasks", "column_id", &id, to).await
+        }
+        Op::StepTask(i, step) => {
+            let (id, v) = pick(t, "tasks", i).await?;
+            ok!(s.step_task(o, &TaskId(id), v, step))
+        }
+        Op::DeleteTask(i) => {
+            let (id, v) = pick(t, "tasks", i).await?;
+            ok!(s.delete_task(o, &TaskId(id), v))
+        }
+        Op::AddSubtask(i, n) => {
+            let (id, _) = pick(t, "tasks", i).await?;
+            ok!(s.add_subtask(o, &TaskId(id), &name(n)))
+        }
+        Op::CheckSubtask(i, done) => {
+            let (id, v) = pick(t, "subtasks", i).await?;
+            ok!(s.check_subtask(o, &SubtaskId(id), v, done))
+        }
+        Op::MoveSubtask(i, to) => {
+            let (id, v) = pick(t, "subtasks", i).await?;
+            let moved = s
+                .move_subtask(o, &SubtaskId(id.clone()), v, to)
+                .await
+                .is_ok();
+            placed(t, moved, "subtasks", "task_id", &id, to).await
+        }
+        Op::DeleteSubtask(i) => {
+            let (id, v) = pick(t, "subtasks", i).await?;
+            ok!(s.delete_subtask(o, &SubtaskId(id), v))
+        }
+        Op::CreateLabel(i, n, c) => {
+            let (id, _) = pick(t, "projects", i).await?;
+            ok!(s.create_label(o, &ProjectId(id), &name(n), color(c)))
+        }
+        Op::EditLabel(i, n, c) => {
+            let (id, v) = pick(t, "labels", i).await?;
+            let n = n.map(name);
+            ok!(s.edit_label(o, &LabelId(id), v, n.as_deref(), c.map(color)))
+        }
+        Op::DeleteLabel(i) => {
+            let (id, v) = pick(t, "labels", i).await?;
+            ok!(s.delete_label(o, &LabelId(id), v))
+        }
+        Op::AddLabel(i, l) => {
+            let (task, v) = pick(t, "tasks", i).await?;
+            let (label, _) = pick(t, "labels", l).await?;
+            ok!(s.add_task_label(o, &TaskId(task), v, &LabelId(label)))
+        }
+        Op::RemoveLabel(i, l) => {
+            let (task, v) = pick(t, "tasks", i).await?;
+            let (label, _) = pick(t, "labels", l).await?;
+            ok!(s.remove_task_label(o, &TaskId(task), v, &LabelId(label)))
+        }
+    }
+}
+
+/// After a successful move of row `id` of `table` to `index`, fails unless it stands there
+/// among its siblings under `parent` (last, for an index past the end). Returns the outcome.
+async fn placed(
+    t: &TestStore,
+    moved: bool,
+    table: &str,
+    parent: &str,
+    id: &str,
+    index: i64,
+) -> Option<bool> {
+    if moved {
+        let ids: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM {table}
+             WHERE {parent} = (SELECT {parent} FROM {table} WHERE id = ?1)
+             ORDER BY position"
+        ))
+        .bind(id)
+        .fetch_all(&t.store.readers)
+        .await
+        .expect("the list reads");
+        let at = ids.iter().position(|i| i == id).expect("the moved row");
+        let wanted = usize::try_from(index).expect("a move to a negative index is refused");
+        assert_eq!(at, wanted.min(ids.len() - 1), "{table}: moved to {index}");
+    }
+    Some(moved)
+}
+
+/// Fails when two siblings in any ordered list share a position.
+async fn assert_strict_orders(t: &TestStore) {
+    for (table, parent) in [
+        ("projects", "'all'"),
+        ("columns", "project_id"),
+        ("tasks", "column_id"),
+        ("subtasks", "task_id"),
+    ] {
+        let shared: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT {parent}, position FROM {table} GROUP BY {parent}, position
+             HAVING COUNT(*) > 1"
+        ))
+        .fetch_all(&t.store.readers)
+        .await
+        .expect("positions read");
+        assert!(shared.is_empty(), "{table} share positions: {shared:?}");
+    }
+}
+
+/// Rebuilds the board's tables from `changes` alone, in a new database with no rows.
+async fn replay(changes: &[Change]) -> (tempfile::TempDir, SqliteConnection) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut conn = SqliteConnection::connect(&format!(
+        "sqlite:{}?mode=rwc",
+        dir.path().join("replay.db").display()
+    ))
+    .await
+    .expect("a replay database");
+    MIGRATOR.run(&mut conn).await.expect("the schema");
+    for change in changes {
+        let table = match change.entity {
+            EntityKind::Project => "projects",
+            EntityKind::Column => "columns",
+            EntityKind::Task => "tasks",
+            EntityKind::Subtask => "subtasks",
+            EntityKind::Label => "labels",
+            EntityKind::TaskLabel => "task_labels",
+        };
+        let json = |raw: &Option<Box<serde_json::value::RawValue>>| {
+            let raw = raw.as_ref().expect("the log carries the row");
+            let fields: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(raw.get()).expect("a JSON object");
+            (raw.get().to_owned(), fields)
+        };
+        let sql = match change.op {
+            LogOp::Insert => {
+                let (text, fields) = json(&change.data);
+                let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+                let values: Vec<String> = keys.iter().map(|k| format!("?1 ->> '$.{k}'")).collect();
+                sqlx::query(&format!(
+                    "INSERT INTO {table} ({}) VALUES ({})",
+                    keys.join(", "),
+                    values.join(", ")
+                ))
+                .bind(text)
+                .execute(&mut conn)
+                .await
+            }
+            LogOp::Update => {
+                let (text, fields) = json(&change.data);
+                let sets: Vec<String> = fields
+                    .keys()
+                    .map(|k| format!("{k} = ?1 ->> '$.{k}'"))
+                    .collect();
+                sqlx::query(&format!(
+                    "UPDATE {table} SET {} WHERE id = ?2",
+                    sets.join(", ")
+                ))
+                .bind(text)
+                .bind(&change.entity_id)
+                .execute(&mut conn)
+                .await
+            }
+            LogOp::Delete if change.entity == EntityKind::TaskLabel => {
+                let (text, _) = json(&change.previous);
+                sqlx::query(
+                    "DELETE FROM task_labels
+                     WHERE task_id = ?1 ->> '$.task_id' AND label_id = ?1 ->> '$.label_id'",
+                )
+                .bind(text)
+                .execute(&mut conn)
+                .await
+            }
+            LogOp::Delete => {
+                sqlx::query(&format!("DELETE FROM {table} WHERE id = ?1"))
+                    .bind(&change.entity_id)
+                    .execute(&mut conn)
+                    .await
+            }
+        };
+        sql.unwrap_or_else(|e| panic!("change {} replays: {e}", change.seq));
+    }
+    (dir, conn)
+}
+
+/// Rows in one database's table and not the other's, both ways.
+async fn differences(conn: &mut SqliteConnection, table: &str) -> i64 {
+    sqlx::query_scalar(&format!(
+        "SELECT (SELECT COUNT(*) FROM (SELECT * FROM live.{table} EXCEPT SELECT * FROM main.{table}))
+              + (SELECT COUNT(*) FROM (SELECT * FROM main.{table} EXCEPT SELECT * FROM live.{table}))"
+    ))
+    .fetch_one(conn)
+    .await
+    .expect("the tables compare")
+}
+
+async fn check(ops: Vec<Op>) {
+    let t = testing::store().await;
+    let mut refused = 0;
+    for op in &ops {
+        let before = t.store.seq().await.expect("the log reads");
+        if run(&t, op).await == Some(false) {
+            refused += 1;
+            assert_eq!(
+                t.store.seq().await.expect("the log reads"),
+                before,
+                "{op:?} was refused, and logs nothing (I4)"
+            );
+        }
+        assert_strict_orders(&t).await;
+    }
+    let log = t.store.changes_since(0, None).await.expect("the log reads");
+    let (_dir, mut replayed) = replay(&log.changes).await;
+    sqlx::query("ATTACH DATABASE ?1 AS live")
+        .bind(t.path().display().to_string())
+        .execute(&mut replayed)
+        .await
+        .expect("the live database attaches");
+    for table in TABLES {
+        assert_eq!(
+            differences(&mut replayed, table).await,
+            0,
+            "{table}: the log rebuilds it exactly (I6), after {} operations ({refused} refused)",
+            ops.len()
+        );
+    }
+}
+
+/// Many moves among the Inbox's three columns: crowded lists, where gaps run out.
+async fn crowd(moves: Vec<(usize, usize, i64)>) {
+    let t = testing::store().await;
+    let inbox = t.store.first_project().await.expect("the Inbox");
+    for title in ["A", "B", "C", "D", "E", "F", "G", "H"] {
+        let new = super::NewTask {
+            project_id: inbox.id.clone(),
+            column_id: None,
+            title: title.into(),
+        };
+        t.store.create_task(&t.origin, new).await.expect("a task");
+    }
+    for (task, column, index) in moves {
+        let op = Op::MoveTask(task, column, index);
+        assert_eq!(run(&t, &op).await, Some(true), "{op:?}");
+        assert_strict_orders(&t).await;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn moves_land_where_they_were_sent_and_keep_each_column_in_a_strict_order(
+        moves in proptest::collection::vec((0..8usize, 0..3usize, 0..9i64), 1..150)
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(crowd(moves));
+    }
+
+    #[test]
+    fn the_log_rebuilds_the_board_and_every_list_keeps_a_strict_order(
+        ops in proptest::collection::vec(op(), 1..120)
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(check(ops));
+    }
+}
