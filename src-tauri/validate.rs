@@ -80,7 +80,7 @@ pub fn date(field: &'static str, value: &str) -> Result<String> {
         Ok(_) if value.len() == 10 => Ok(value.to_owned()),
         _ => Err(Error::invalid(
             field,
-            format!("{value:?} is not a date written YYYY-MM-DD"),
+            format!("{value:?} is not a calendar date written YYYY-MM-DD"),
         )),
     }
 }

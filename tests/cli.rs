@@ -220,3 +220,232 @@ async fn a_file_that_is_not_a_database_is_a_clear_error_and_is_left_alone() {
         "these are my notes, not a database"
     );
 }
+
+/// Runs `tandem <args>`, which must succeed; returns what it printed.
+fn ok(sandbox: &Sandbox, args: &[&str]) -> String {
+    let output = sandbox.tandem(args);
+    assert!(
+        output.status.success(),
+        "tandem {}: {}",
+        args.join(" "),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+#[tokio::test]
+async fn a_task_is_edited_labelled_checked_off_and_its_history_says_who_did_what() {
+    let sandbox = Sandbox::new();
+    let id = add(&sandbox, &["Write the release notes"]);
+    ok(&sandbox, &["label", "add", "Bug", "--color", "#D73A4A"]);
+    ok(
+        &sandbox,
+        &[
+            "task",
+            "edit",
+            &id.0,
+            "--description",
+            "Line one\nLine two",
+            "--priority",
+            "High",
+            "--due",
+            "2026-12-24",
+        ],
+    );
+    assert_eq!(ok(&sandbox, &["task", "label", &id.0, "bug"]), "Bug");
+    let item = ok(&sandbox, &["subtask", "add", &id.0, "Draft"]);
+    ok(&sandbox, &["subtask", "add", &id.0, "Review"]);
+    ok(&sandbox, &["subtask", "check", &item]);
+    ok(&sandbox, &["task", "move", &id.0, "--next"]);
+    let shell = std::process::Command::new("sqlite3")
+        .arg(sandbox.db())
+        .arg(format!(
+            "UPDATE tasks SET title = 'Notes' WHERE id = '{id}'"
+        ))
+        .output()
+        .expect("sqlite3 runs");
+    assert!(shell.status.success(), "{shell:?}");
+
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&sandbox, &["task", "show", &id.0, "--json"])).unwrap();
+    assert_eq!(shown["task"]["description"], "Line one\nLine two");
+    assert_eq!(shown["task"]["priority"], "high");
+    assert_eq!(shown["task"]["due_date"], "2026-12-24");
+    assert_eq!(shown["labels"][0]["name"], "Bug");
+    assert_eq!(shown["subtasks"][0]["done"], true);
+    let text = ok(&sandbox, &["task", "show", &id.0]);
+    assert!(text.contains("checklist 1/2"), "{text}");
+    assert_eq!(column_of(&sandbox, &id), "Doing");
+
+    let history = ok(&sandbox, &["task", "history", &id.0]);
+    let lines: Vec<&str> = history.lines().collect();
+    let expected = [
+        ("the command line", "created \"Write the release notes\""),
+        ("the command line", "priority \"none\" → \"high\""),
+        ("the command line", "labelled \"Bug\""),
+        ("the command line", "checklist: added \"Draft\""),
+        ("the command line", "checklist: added \"Review\""),
+        ("the command line", "checklist: checked \"Draft\""),
+        ("the command line", "moved to \"Doing\""),
+        (
+            "another program",
+            "title \"Write the release notes\" → \"Notes\"",
+        ),
+    ];
+    assert_eq!(lines.len(), expected.len(), "{history}");
+    for (line, (who, what)) in lines.iter().zip(expected) {
+        assert!(
+            line.contains(who) && line.contains(what),
+            "{line:?} ≠ {who} {what}"
+        );
+    }
+    let err = sandbox.tandem(&["task", "history", "no-such-task"]);
+    assert_user_error(&err, "task no-such-task was not found");
+}
+
+#[tokio::test]
+async fn projects_columns_and_labels_are_managed_by_name() {
+    let sandbox = Sandbox::new();
+    let work = ok(&sandbox, &["project", "add", "Work"]);
+    ok(&sandbox, &["project", "rename", "work", "Job"]);
+    ok(&sandbox, &["project", "move", "Job", "--index", "0"]);
+    let projects = ok(&sandbox, &["project", "ls"]);
+    assert!(projects.starts_with(&format!("{work}  Job")), "{projects}");
+
+    let p = ["--project", "Job"];
+    ok(
+        &sandbox,
+        &["column", "add", "Review", p[0], p[1], "--index", "2"],
+    );
+    ok(&sandbox, &["column", "limit", "review", "2", p[0], p[1]]);
+    let task = add(
+        &sandbox,
+        &["Ship it", "--project", "Job", "--column", "Review"],
+    );
+    let columns = ok(&sandbox, &["column", "ls", p[0], p[1]]);
+    let names: Vec<&str> = columns
+        .lines()
+        .map(|l| l.split_once("  ").unwrap().1)
+        .collect();
+    assert_eq!(
+        names,
+        ["To do (0)", "Doing (0)", "Review (1 of 2)", "Done (0)"]
+    );
+
+    let refused = sandbox.tandem(&["column", "rm", "Review", p[0], p[1]]);
+    assert_user_error(&refused, "tasks_to: the column holds 1 tasks");
+    ok(
+        &sandbox,
+        &["column", "rm", "Review", "--tasks-to", "Done", p[0], p[1]],
+    );
+    assert_eq!(column_of_in(&sandbox, "Job", &task), "Done");
+
+    ok(
+        &sandbox,
+        &["label", "add", "Docs", "--color", "#0075ca", p[0], p[1]],
+    );
+    ok(
+        &sandbox,
+        &[
+            "label", "edit", "docs", "--name", "Manual", "--color", "#00FF00", p[0], p[1],
+        ],
+    );
+    let labels = ok(&sandbox, &["label", "ls", p[0], p[1]]);
+    assert!(labels.ends_with("#00ff00  Manual"), "{labels}");
+    ok(&sandbox, &["label", "rm", "Manual", p[0], p[1]]);
+    assert_eq!(ok(&sandbox, &["label", "ls", p[0], p[1]]), "");
+
+    let refused = sandbox.tandem(&["project", "rm", "Job"]);
+    assert_user_error(&refused, "add --yes");
+    ok(&sandbox, &["project", "rm", "Job", "--yes"]);
+    assert_eq!(ok(&sandbox, &["project", "ls"]).lines().count(), 1);
+    let last = sandbox.tandem(&["project", "rm", "Inbox", "--yes"]);
+    assert_user_error(&last, "the last project cannot be deleted");
+}
+
+/// The column a task is in, in project `project`.
+fn column_of_in(sandbox: &Sandbox, project: &str, id: &TaskId) -> String {
+    let tasks: Vec<Task> = serde_json::from_str(&ok(
+        sandbox,
+        &["task", "ls", "--project", project, "--json"],
+    ))
+    .unwrap();
+    let task = tasks.iter().find(|t| t.id == *id).expect("the task");
+    let columns: Vec<serde_json::Value> = serde_json::from_str(&ok(
+        sandbox,
+        &["column", "ls", "--project", project, "--json"],
+    ))
+    .unwrap();
+    let column = columns
+        .iter()
+        .find(|c| c["id"] == task.column_id.0)
+        .unwrap();
+    column["name"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn bad_values_for_the_model_are_refused_by_name_and_change_nothing() {
+    let sandbox = Sandbox::new();
+    let task = add(&sandbox, &["Existing"]);
+    let item = ok(&sandbox, &["subtask", "add", &task.0, "Item"]);
+    ok(&sandbox, &["label", "add", "Bug", "--color", "#ff0000"]);
+    let before = log(&sandbox.store().await).await.len();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["task", "edit", &task.0, "--due", "2026-02-30"],
+            "due_date: \"2026-02-30\"",
+        ),
+        (
+            &["task", "edit", &task.0, "--priority", "soon"],
+            "not one of none, low",
+        ),
+        (&["task", "edit", &task.0], "say what to change"),
+        (
+            &["task", "edit", &task.0, "--description", "bell\u{7}"],
+            "description: must be plain text",
+        ),
+        (
+            &["task", "edit", &task.0, "--due", "2026-01-01", "--no-due"],
+            "cannot be used with",
+        ),
+        (&["task", "move", &task.0], "required"),
+        (
+            &["task", "label", &task.0, "Feature"],
+            "label Feature was not found",
+        ),
+        (
+            &["subtask", "add", &task.0, " "],
+            "title: must not be empty",
+        ),
+        (
+            &["subtask", "move", &item, "--index", "-3"],
+            "index: must not be negative",
+        ),
+        (
+            &["label", "add", "Red", "--color", "red"],
+            "color: \"red\" is not a colour",
+        ),
+        (
+            &["label", "add", "bug", "--color", "#00ff00"],
+            "the project already has a label named",
+        ),
+        (
+            &["column", "limit", "Doing", "0"],
+            "wip_limit: must be from 1 to 999",
+        ),
+        (
+            &["column", "limit", "Doing", "lots"],
+            "not a number or `none`",
+        ),
+        (
+            &["column", "add", "doing"],
+            "the project already has a column named",
+        ),
+        (&["project", "add", "inbox"], "already a project named"),
+    ];
+    for (args, message) in cases {
+        assert_user_error(&sandbox.tandem(args), message);
+    }
+    let after = log(&sandbox.store().await).await.len();
+    assert_eq!(after, before, "a refused command logs nothing");
+}

@@ -465,16 +465,16 @@ async fn name_is_free(
     name: &str,
     except: Option<&str>,
 ) -> Result<()> {
-    let (sql, what) = match names {
+    let (sql, taken_by) = match names {
         Names::Projects => (
             "SELECT EXISTS (SELECT 1 FROM projects
              WHERE name = ?1 COLLATE NOCASE AND id IS NOT ?2)",
-            "a project",
+            "there is already a project",
         ),
         Names::Columns => (
             "SELECT EXISTS (SELECT 1 FROM columns
              WHERE name = ?1 COLLATE NOCASE AND id IS NOT ?2 AND project_id = ?3)",
-            "the project a column",
+            "the project already has a column",
         ),
     };
     let taken: bool = sqlx::query_scalar(sql)
@@ -484,10 +484,7 @@ async fn name_is_free(
         .fetch_one(&mut *conn)
         .await?;
     if taken {
-        return Err(Error::invalid(
-            "name",
-            format!("there is already {what} named {name:?}"),
-        ));
+        return Err(Error::invalid("name", format!("{taken_by} named {name:?}")));
     }
     Ok(())
 }

@@ -8,6 +8,30 @@ use crate::model::{EntityKind, Label, LabelId, Origin, ProjectId, Task, TaskId};
 use crate::validate;
 
 impl Store {
+    /// A label of `project` by id, or else by name (ignoring case).
+    pub async fn find_label(&self, project: &ProjectId, id_or_name: &str) -> Result<Label> {
+        sqlx::query_as(
+            "SELECT * FROM labels WHERE project_id = ?1 AND (id = ?2 OR name = ?2 COLLATE NOCASE)
+             ORDER BY id = ?2 DESC LIMIT 1",
+        )
+        .bind(project)
+        .bind(id_or_name)
+        .fetch_optional(&self.readers)
+        .await?
+        .ok_or_else(|| Error::not_found(EntityKind::Label, id_or_name))
+    }
+
+    /// The labels on a task, by name.
+    pub async fn task_labels(&self, task: &TaskId) -> Result<Vec<Label>> {
+        Ok(sqlx::query_as(
+            "SELECT l.* FROM labels l JOIN task_labels tl ON tl.label_id = l.id
+             WHERE tl.task_id = ?1 ORDER BY l.name",
+        )
+        .bind(task)
+        .fetch_all(&self.readers)
+        .await?)
+    }
+
     /// Creates a label in `project`. Names are unique in a project, ignoring case.
     pub async fn create_label(
         &self,

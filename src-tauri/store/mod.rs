@@ -33,6 +33,7 @@ use crate::bus::{Bus, Committed};
 use crate::error::{Error, Result};
 use crate::model::{
     Batch, Change, Column, Entity, EntityKind, Label, Origin, Project, ProjectId, Subtask, Task,
+    TaskId,
 };
 
 /// How long a write waits for another process's write to finish before giving up. Long enough
@@ -187,6 +188,29 @@ impl Store {
         }
         *published_to = committed.last().map_or(start, |c| c.seq);
         Ok((value, committed))
+    }
+
+    /// A task's timeline from the change log, oldest first: the task's own changes, its
+    /// subtasks' and its labels', whoever made them (each change's origin says which window,
+    /// instance or program) and when. A task that never existed is `NotFound`; a deleted one
+    /// still has its history.
+    pub async fn task_history(&self, task: &TaskId) -> Result<Vec<Change>> {
+        let rows: Vec<ChangeRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            change_columns!(),
+            " FROM changes
+             WHERE (entity = 'task' AND entity_id = ?1)
+                OR (entity = 'task_label' AND substr(entity_id, 1, length(?1) + 1) = ?1 || ':')
+                OR (entity = 'subtask' AND ?1 IN (data ->> '$.task_id', previous ->> '$.task_id'))
+             ORDER BY seq"
+        ))
+        .bind(task)
+        .fetch_all(&self.readers)
+        .await?;
+        if rows.is_empty() {
+            return Err(Error::not_found(EntityKind::Task, task));
+        }
+        rows.into_iter().map(Change::try_from).collect()
     }
 
     /// Publishes whatever the log holds past what the bus has carried: other processes'

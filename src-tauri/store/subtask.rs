@@ -9,6 +9,24 @@ use crate::model::{EntityKind, Origin, Subtask, SubtaskId, TaskId};
 use crate::validate;
 
 impl Store {
+    pub async fn subtask(&self, id: &SubtaskId) -> Result<Subtask> {
+        sqlx::query_as("SELECT * FROM subtasks WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&self.readers)
+            .await?
+            .ok_or_else(|| Error::not_found(EntityKind::Subtask, id))
+    }
+
+    /// A task's checklist, top to bottom.
+    pub async fn subtasks(&self, task: &TaskId) -> Result<Vec<Subtask>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM subtasks WHERE task_id = ?1 ORDER BY position")
+                .bind(task)
+                .fetch_all(&self.readers)
+                .await?,
+        )
+    }
+
     /// Adds a subtask at the bottom of `task`'s checklist.
     pub async fn add_subtask(
         &self,

@@ -1,0 +1,851 @@
+//! The commands that edit the board: tasks, subtasks, projects, columns and labels.
+//!
+//! Things are named as a user types them: projects, columns and labels by name (ignoring case)
+//! or id, tasks and subtasks by id. A command reads the version it changes just before it
+//! writes, so a terminal never trips over its own stale view; the store's rules are the same
+//! as for a window.
+
+use std::collections::HashMap;
+
+use clap::{ArgGroup, Args, Subcommand};
+
+use super::Output;
+use crate::error::{Error, Result};
+use crate::model::{
+    Actor, Change, Column, EntityKind, Op, Origin, Priority, Project, Subtask, SubtaskId, Task,
+    TaskId,
+};
+use crate::store::{ColumnEdit, NewTask, Step, Store, TaskEdit};
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Add a task at the bottom of a column; prints its id.
+    Add {
+        /// The task's title.
+        title: String,
+        #[command(flatten)]
+        project: ProjectArg,
+        /// The column's name or id [default: the project's first column].
+        #[arg(long)]
+        column: Option<String>,
+    },
+    /// Change a task's title, description, priority or due date.
+    #[command(group(ArgGroup::new("due_date").args(["due", "no_due"])))]
+    Edit {
+        /// The task's id.
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+        /// Plain text; `\n` in a shell's $'...' string makes a line break.
+        #[arg(long)]
+        description: Option<String>,
+        /// none, low, medium, high or urgent.
+        #[arg(long, value_parser = parse_priority)]
+        priority: Option<Priority>,
+        /// The due date, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+        /// Remove the due date.
+        #[arg(long)]
+        no_due: bool,
+    },
+    /// Show a task: its fields, labels and checklist.
+    Show {
+        /// The task's id.
+        id: String,
+    },
+    /// List a project's tasks, column by column.
+    Ls {
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Move a task to a column at an index, or one step: to the next or previous column, up or
+    /// down.
+    #[command(group(ArgGroup::new("to").required(true).args(["column", "next", "prev", "up", "down"])))]
+    Move {
+        /// The task's id.
+        id: String,
+        /// The column's name or id, in the task's project.
+        #[arg(long)]
+        column: Option<String>,
+        /// Where in the column, counting from 0 at the top [default: the bottom].
+        #[arg(long, allow_negative_numbers = true, requires = "column")]
+        index: Option<i64>,
+        /// To the bottom of the next column.
+        #[arg(long)]
+        next: bool,
+        /// To the bottom of the previous column.
+        #[arg(long)]
+        prev: bool,
+        /// One place up in its column.
+        #[arg(long)]
+        up: bool,
+        /// One place down in its column.
+        #[arg(long)]
+        down: bool,
+    },
+    /// Move a task to the bottom of its project's last column.
+    Done {
+        /// The task's id.
+        id: String,
+    },
+    /// Remove a task.
+    Rm {
+        /// The task's id.
+        id: String,
+    },
+    /// Put labels (names or ids, of the task's project) on a task.
+    Label {
+        /// The task's id.
+        id: String,
+        #[arg(required = true)]
+        labels: Vec<String>,
+    },
+    /// Take labels off a task.
+    Unlabel {
+        /// The task's id.
+        id: String,
+        #[arg(required = true)]
+        labels: Vec<String>,
+    },
+    /// A task's timeline: what changed, who changed it (window, copy of Tandem, command line or
+    /// another program) and when.
+    History {
+        /// The task's id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubtaskCommand {
+    /// Add an item at the bottom of a task's checklist; prints its id.
+    Add {
+        /// The task's id.
+        task: String,
+        title: String,
+    },
+    /// Give an item a new title.
+    Rename { id: String, title: String },
+    /// Check an item off.
+    Check { id: String },
+    /// Check an item back on.
+    Uncheck { id: String },
+    /// Move an item to an index in its checklist (0 is the top).
+    Move {
+        id: String,
+        #[arg(long, allow_negative_numbers = true)]
+        index: i64,
+    },
+    /// Remove an item.
+    Rm { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// List the projects, in order.
+    Ls,
+    /// Add a project (with To do, Doing and Done columns); prints its id.
+    Add { name: String },
+    /// Rename a project.
+    Rename {
+        /// The project's name or id.
+        project: String,
+        name: String,
+    },
+    /// Move a project to an index among the others (0 is the first).
+    Move {
+        /// The project's name or id.
+        project: String,
+        #[arg(long, allow_negative_numbers = true)]
+        index: i64,
+    },
+    /// Delete a project with all its columns, tasks and labels.
+    Rm {
+        /// The project's name or id.
+        project: String,
+        /// Yes, delete it and everything on it.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ColumnCommand {
+    /// List a project's columns, in order, with their task counts and limits.
+    Ls {
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Add a column; prints its id.
+    Add {
+        name: String,
+        #[command(flatten)]
+        project: ProjectArg,
+        /// Where among the columns, counting from 0 [default: last].
+        #[arg(long, allow_negative_numbers = true)]
+        index: Option<i64>,
+    },
+    /// Rename a column.
+    Rename {
+        /// The column's name or id.
+        column: String,
+        name: String,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Set a column's work-in-progress limit (shown when exceeded), or `none`.
+    Limit {
+        /// The column's name or id.
+        column: String,
+        /// A number from 1 to 999, or `none`.
+        #[arg(value_parser = parse_limit)]
+        limit: Limit,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Move a column to an index among the project's columns (0 is the first).
+    Move {
+        /// The column's name or id.
+        column: String,
+        #[arg(long, allow_negative_numbers = true)]
+        index: i64,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Delete a column. One with tasks needs --tasks-to.
+    Rm {
+        /// The column's name or id.
+        column: String,
+        /// The column (name or id) its tasks move to.
+        #[arg(long)]
+        tasks_to: Option<String>,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelCommand {
+    /// List a project's labels.
+    Ls {
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Add a label; prints its id.
+    Add {
+        name: String,
+        /// The label's colour, #RRGGBB.
+        #[arg(long)]
+        color: String,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Rename or recolour a label.
+    #[command(group(ArgGroup::new("change").required(true).multiple(true).args(["name", "color"])))]
+    Edit {
+        /// The label's name or id.
+        label: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        color: Option<String>,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Delete a label, taking it off every task.
+    Rm {
+        /// The label's name or id.
+        label: String,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectArg {
+    /// The project's name or id [default: the first project].
+    #[arg(long)]
+    project: Option<String>,
+}
+
+impl ProjectArg {
+    async fn resolve(&self, store: &Store) -> Result<Project> {
+        match &self.project {
+            Some(name) => store.find_project(name).await,
+            None => store.first_project().await,
+        }
+    }
+}
+
+/// A WIP limit as typed: a number, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(Option<i64>);
+
+fn parse_limit(text: &str) -> std::result::Result<Limit, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(Limit(None));
+    }
+    text.parse()
+        .map(|n| Limit(Some(n)))
+        .map_err(|_| format!("{text:?} is not a number or `none`"))
+}
+
+fn parse_priority(text: &str) -> std::result::Result<Priority, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_ascii_lowercase()))
+        .map_err(|_| format!("{text:?} is not one of none, low, medium, high, urgent"))
+}
+
+pub(super) async fn task(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    command: TaskCommand,
+) -> Result<()> {
+    match command {
+        TaskCommand::Add {
+            title,
+            project,
+            column,
+        } => {
+            let project = project.resolve(store).await?;
+            let column_id = match column {
+                Some(name) => Some(store.find_column(&project.id, &name).await?.id),
+                None => None,
+            };
+            let new = NewTask {
+                project_id: project.id,
+                column_id,
+                title,
+            };
+            let task = store.create_task(origin, new).await?;
+            out.print(&task, || task.id.to_string())
+        }
+        TaskCommand::Edit {
+            id,
+            title,
+            description,
+            priority,
+            due,
+            no_due,
+        } => {
+            let task = store.task(&TaskId(id)).await?;
+            let edit = TaskEdit {
+                title,
+                description,
+                priority,
+                due_date: if no_due { Some(None) } else { due.map(Some) },
+            };
+            if edit == TaskEdit::default() {
+                return Err(Error::invalid(
+                    "edit",
+                    "say what to change: --title, --description, --priority, --due or --no-due",
+                ));
+            }
+            let edited = store
+                .edit_task(origin, &task.id, task.version, edit)
+                .await?;
+            out.print(&edited, String::new)
+        }
+        TaskCommand::Show { id } => {
+            let task = store.task(&TaskId(id)).await?;
+            let labels = store.task_labels(&task.id).await?;
+            let subtasks = store.subtasks(&task.id).await?;
+            let shown = serde_json::json!({ "task": task, "labels": labels, "subtasks": subtasks });
+            out.print(&shown, || {
+                let mut text = format!("{}  {}\n", task.id, task.title);
+                text.push_str(&format!("priority  {}\n", priority_name(task.priority)));
+                if let Some(due) = &task.due_date {
+                    text.push_str(&format!("due       {due}\n"));
+                }
+                if !labels.is_empty() {
+                    let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
+                    text.push_str(&format!("labels    {}\n", names.join(", ")));
+                }
+                if !task.description.is_empty() {
+                    text.push_str(&format!("\n{}\n", task.description));
+                }
+                if !subtasks.is_empty() {
+                    let done = subtasks.iter().filter(|s| s.done).count();
+                    text.push_str(&format!("\nchecklist {done}/{}\n", subtasks.len()));
+                    for s in &subtasks {
+                        let mark = if s.done { 'x' } else { ' ' };
+                        text.push_str(&format!("  [{mark}] {}  {}\n", s.title, s.id));
+                    }
+                }
+                text.trim_end().to_owned()
+            })
+        }
+        TaskCommand::Ls { project } => {
+            let project = project.resolve(store).await?;
+            let board = store.board(&project.id).await?;
+            let tasks = store.tasks(&project.id).await?;
+            out.print(&tasks, || listing(&project, &board.columns, &tasks))
+        }
+        TaskCommand::Move {
+            id,
+            column,
+            index,
+            next,
+            prev,
+            up,
+            down,
+        } => {
+            let task = store.task(&TaskId(id)).await?;
+            let step = [
+                (next, Step::NextColumn),
+                (prev, Step::PreviousColumn),
+                (up, Step::Up),
+                (down, Step::Down),
+            ]
+            .into_iter()
+            .find_map(|(given, step)| given.then_some(step));
+            let moved = match (column, step) {
+                (Some(column), _) => {
+                    let column = store.find_column(&task.project_id, &column).await?;
+                    let index = index.unwrap_or(i64::MAX);
+                    store
+                        .move_task(origin, &task.id, task.version, &column.id, index)
+                        .await?
+                }
+                (None, Some(step)) => {
+                    store
+                        .step_task(origin, &task.id, task.version, step)
+                        .await?
+                }
+                (None, None) => return Err(Error::invalid("move", "say where the task goes")),
+            };
+            out.print(&moved, String::new)
+        }
+        TaskCommand::Done { id } => {
+            let task = store.task(&TaskId(id)).await?;
+            let board = store.board(&task.project_id).await?;
+            let last = board
+                .columns
+                .last()
+                .ok_or_else(|| Error::invalid("column_id", "the task's project has no columns"))?;
+            let moved = store
+                .move_task(origin, &task.id, task.version, &last.id, i64::MAX)
+                .await?;
+            out.print(&moved, String::new)
+        }
+        TaskCommand::Rm { id } => {
+            let task = store.task(&TaskId(id)).await?;
+            store.delete_task(origin, &task.id, task.version).await?;
+            out.print(&task, String::new)
+        }
+        TaskCommand::Label { id, labels } => relabel(store, origin, out, &id, &labels, true).await,
+        TaskCommand::Unlabel { id, labels } => {
+            relabel(store, origin, out, &id, &labels, false).await
+        }
+        TaskCommand::History { id } => {
+            let history = store.task_history(&TaskId(id)).await?;
+            // Columns and labels by their current names; the task's project is in the log.
+            let mut names = HashMap::new();
+            if let Some(project) = history.first().and_then(|c| c.project_id.clone()) {
+                if let Ok(board) = store.board(&project).await {
+                    names.extend(board.columns.into_iter().map(|c| (c.id.0, c.name)));
+                    names.extend(board.labels.into_iter().map(|l| (l.id.0, l.name)));
+                }
+            }
+            out.print(&history, || {
+                let lines: Vec<String> = history.iter().map(|c| history_line(c, &names)).collect();
+                lines.join("\n")
+            })
+        }
+    }
+}
+
+/// Puts `labels` on task `id`, or takes them off, in one write.
+async fn relabel(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    id: &str,
+    labels: &[String],
+    on: bool,
+) -> Result<()> {
+    let task = store.task(&TaskId(id.to_owned())).await?;
+    let mut named = Vec::new();
+    for label in labels {
+        named.push(store.find_label(&task.project_id, label).await?.id);
+    }
+    let mut wanted: Vec<_> = store
+        .task_labels(&task.id)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .filter(|l| on || !named.contains(l))
+        .collect();
+    if on {
+        wanted.extend(named);
+    }
+    store
+        .set_task_labels(origin, &task.id, task.version, &wanted)
+        .await?;
+    let now = store.task_labels(&task.id).await?;
+    out.print(&now, || {
+        let names: Vec<&str> = now.iter().map(|l| l.name.as_str()).collect();
+        names.join(", ")
+    })
+}
+
+pub(super) async fn subtask(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    command: SubtaskCommand,
+) -> Result<()> {
+    let item = async |id: String| store.subtask(&SubtaskId(id)).await;
+    let done: Subtask = match command {
+        SubtaskCommand::Add { task, title } => {
+            let added = store.add_subtask(origin, &TaskId(task), &title).await?;
+            return out.print(&added, || added.id.to_string());
+        }
+        SubtaskCommand::Rename { id, title } => {
+            let s = item(id).await?;
+            store
+                .rename_subtask(origin, &s.id, s.version, &title)
+                .await?
+        }
+        SubtaskCommand::Check { id } => {
+            let s = item(id).await?;
+            store.check_subtask(origin, &s.id, s.version, true).await?
+        }
+        SubtaskCommand::Uncheck { id } => {
+            let s = item(id).await?;
+            store.check_subtask(origin, &s.id, s.version, false).await?
+        }
+        SubtaskCommand::Move { id, index } => {
+            let s = item(id).await?;
+            store.move_subtask(origin, &s.id, s.version, index).await?
+        }
+        SubtaskCommand::Rm { id } => {
+            let s = item(id).await?;
+            store.delete_subtask(origin, &s.id, s.version).await?;
+            s
+        }
+    };
+    out.print(&done, String::new)
+}
+
+pub(super) async fn project(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    command: ProjectCommand,
+) -> Result<()> {
+    let project: Project = match command {
+        ProjectCommand::Ls => {
+            let projects = store.projects().await?;
+            return out.print(&projects, || {
+                let lines: Vec<String> = projects
+                    .iter()
+                    .map(|p| format!("{}  {}", p.id, p.name))
+                    .collect();
+                lines.join("\n")
+            });
+        }
+        ProjectCommand::Add { name } => {
+            let added = store.create_project(origin, &name).await?;
+            return out.print(&added, || added.id.to_string());
+        }
+        ProjectCommand::Rename { project, name } => {
+            let p = store.find_project(&project).await?;
+            store
+                .rename_project(origin, &p.id, p.version, &name)
+                .await?
+        }
+        ProjectCommand::Move { project, index } => {
+            let p = store.find_project(&project).await?;
+            store.move_project(origin, &p.id, p.version, index).await?
+        }
+        ProjectCommand::Rm { project, yes } => {
+            let p = store.find_project(&project).await?;
+            if !yes {
+                let tasks = store.tasks(&p.id).await?.len();
+                return Err(Error::invalid(
+                    "yes",
+                    format!(
+                        "deleting {:?} deletes its {tasks} tasks too; add --yes to go ahead",
+                        p.name
+                    ),
+                ));
+            }
+            store.delete_project(origin, &p.id, p.version).await?;
+            p
+        }
+    };
+    out.print(&project, String::new)
+}
+
+pub(super) async fn column(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    command: ColumnCommand,
+) -> Result<()> {
+    let find = async |project: &ProjectArg, column: &str| {
+        let project = project.resolve(store).await?;
+        store.find_column(&project.id, column).await
+    };
+    let column: Column = match command {
+        ColumnCommand::Ls { project } => {
+            let project = project.resolve(store).await?;
+            let board = store.board(&project.id).await?;
+            return out.print(&board.columns, || {
+                let lines: Vec<String> = board
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let tasks = board.tasks.iter().filter(|t| t.column_id == c.id).count();
+                        let limit = c.wip_limit.map(|l| format!(" of {l}")).unwrap_or_default();
+                        format!("{}  {} ({tasks}{limit})", c.id, c.name)
+                    })
+                    .collect();
+                lines.join("\n")
+            });
+        }
+        ColumnCommand::Add {
+            name,
+            project,
+            index,
+        } => {
+            let project = project.resolve(store).await?;
+            let added = store
+                .create_column(origin, &project.id, &name, index)
+                .await?;
+            return out.print(&added, || added.id.to_string());
+        }
+        ColumnCommand::Rename {
+            column,
+            name,
+            project,
+        } => {
+            let c = find(&project, &column).await?;
+            let edit = ColumnEdit {
+                name: Some(name),
+                ..ColumnEdit::default()
+            };
+            store.edit_column(origin, &c.id, c.version, edit).await?
+        }
+        ColumnCommand::Limit {
+            column,
+            limit: Limit(limit),
+            project,
+        } => {
+            let c = find(&project, &column).await?;
+            let edit = ColumnEdit {
+                wip_limit: Some(limit),
+                ..ColumnEdit::default()
+            };
+            store.edit_column(origin, &c.id, c.version, edit).await?
+        }
+        ColumnCommand::Move {
+            column,
+            index,
+            project,
+        } => {
+            let c = find(&project, &column).await?;
+            store.move_column(origin, &c.id, c.version, index).await?
+        }
+        ColumnCommand::Rm {
+            column,
+            tasks_to,
+            project,
+        } => {
+            let c = find(&project, &column).await?;
+            let to = match tasks_to {
+                Some(name) => Some(store.find_column(&c.project_id, &name).await?.id),
+                None => None,
+            };
+            store
+                .delete_column(origin, &c.id, c.version, to.as_ref())
+                .await?;
+            c
+        }
+    };
+    out.print(&column, String::new)
+}
+
+pub(super) async fn label(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    command: LabelCommand,
+) -> Result<()> {
+    let label = match command {
+        LabelCommand::Ls { project } => {
+            let project = project.resolve(store).await?;
+            let labels = store.board(&project.id).await?.labels;
+            return out.print(&labels, || {
+                let lines: Vec<String> = labels
+                    .iter()
+                    .map(|l| format!("{}  {}  {}", l.id, l.color, l.name))
+                    .collect();
+                lines.join("\n")
+            });
+        }
+        LabelCommand::Add {
+            name,
+            color,
+            project,
+        } => {
+            let project = project.resolve(store).await?;
+            let added = store
+                .create_label(origin, &project.id, &name, &color)
+                .await?;
+            return out.print(&added, || added.id.to_string());
+        }
+        LabelCommand::Edit {
+            label,
+            name,
+            color,
+            project,
+        } => {
+            let project = project.resolve(store).await?;
+            let l = store.find_label(&project.id, &label).await?;
+            store
+                .edit_label(origin, &l.id, l.version, name.as_deref(), color.as_deref())
+                .await?
+        }
+        LabelCommand::Rm { label, project } => {
+            let project = project.resolve(store).await?;
+            let l = store.find_label(&project.id, &label).await?;
+            store.delete_label(origin, &l.id, l.version).await?;
+            l
+        }
+    };
+    out.print(&label, String::new)
+}
+
+/// The board as text: each column with its tasks under it.
+fn listing(project: &Project, columns: &[Column], tasks: &[Task]) -> String {
+    let mut text = format!("{}\n", project.name);
+    for column in columns {
+        let mine: Vec<&Task> = tasks.iter().filter(|t| t.column_id == column.id).collect();
+        let limit = column
+            .wip_limit
+            .map(|l| format!(" of {l}"))
+            .unwrap_or_default();
+        text.push_str(&format!("  {} ({}{limit})\n", column.name, mine.len()));
+        for task in mine {
+            text.push_str(&format!("    {}  {}\n", task.id, task.title));
+        }
+    }
+    text.trim_end().to_owned()
+}
+
+fn priority_name(priority: Priority) -> &'static str {
+    match priority {
+        Priority::None => "none",
+        Priority::Low => "low",
+        Priority::Medium => "medium",
+        Priority::High => "high",
+        Priority::Urgent => "urgent",
+    }
+}
+
+/// One line of a task's history: when, who, and what. `names` gives the current names of the
+/// columns and labels the change refers to by id.
+fn history_line(change: &Change, names: &HashMap<String, String>) -> String {
+    let when = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(change.at) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second]Z"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| change.at.to_string());
+    let who = match &change.origin {
+        None => "another program".to_owned(),
+        Some(o) => match (o.actor, &o.window) {
+            (Actor::Gui, Some(window)) => format!("{window} of Tandem {}", short(&o.instance)),
+            (Actor::Gui, None) => format!("Tandem {}", short(&o.instance)),
+            (Actor::Cli, _) => "the command line".to_owned(),
+            (Actor::Hub, _) => "tandem hub".to_owned(),
+        },
+    };
+    format!("{when}  {who:<28}  {}", what(change, names))
+}
+
+/// The first block of an instance id: enough to tell copies apart.
+fn short(instance: &str) -> &str {
+    instance.split('-').next().unwrap_or(instance)
+}
+
+type Fields = serde_json::Map<String, serde_json::Value>;
+
+/// What a change did, in words.
+fn what(change: &Change, names: &HashMap<String, String>) -> String {
+    let fields = |raw: &Option<Box<serde_json::value::RawValue>>| -> Fields {
+        raw.as_ref()
+            .and_then(|r| serde_json::from_str(r.get()).ok())
+            .unwrap_or_default()
+    };
+    let data = fields(&change.data);
+    let previous = fields(&change.previous);
+    let text = |map: &Fields, key: &str| value(map.get(key).unwrap_or(&serde_json::Value::Null));
+    let name = |map: &Fields, key: &str| {
+        let id = map.get(key).and_then(|v| v.as_str()).unwrap_or("");
+        names
+            .get(id)
+            .map_or_else(|| "one since deleted".to_owned(), |n| format!("{n:?}"))
+    };
+    match (change.entity, change.op) {
+        (EntityKind::Task, Op::Insert) => format!("created {}", text(&data, "title")),
+        (EntityKind::Task, Op::Update) => {
+            let mut said = Vec::new();
+            for key in previous.keys() {
+                match key.as_str() {
+                    "version" | "updated_at" => {}
+                    "column_id" => said.push(format!("moved to {}", name(&data, "column_id"))),
+                    "position" if !previous.contains_key("column_id") => {
+                        said.push("moved within its column".to_owned());
+                    }
+                    "position" => {}
+                    field => said.push(format!(
+                        "{} {} → {}",
+                        field.replace('_', " "),
+                        text(&previous, field),
+                        text(&data, field)
+                    )),
+                }
+            }
+            said.join("; ")
+        }
+        (EntityKind::Task, Op::Delete) => "deleted the task".to_owned(),
+        (EntityKind::Subtask, Op::Insert) => format!("checklist: added {}", text(&data, "title")),
+        (EntityKind::Subtask, Op::Update) => match previous.get("done") {
+            Some(_) if data.get("done") == Some(&serde_json::Value::Bool(true)) => {
+                format!("checklist: checked {}", text(&data, "title"))
+            }
+            Some(_) => format!("checklist: unchecked {}", text(&data, "title")),
+            None if previous.contains_key("title") => format!(
+                "checklist: renamed {} → {}",
+                text(&previous, "title"),
+                text(&data, "title")
+            ),
+            None => format!("checklist: moved {}", text(&data, "title")),
+        },
+        (EntityKind::Subtask, Op::Delete) => {
+            format!("checklist: removed {}", text(&previous, "title"))
+        }
+        (EntityKind::TaskLabel, Op::Insert) => format!("labelled {}", name(&data, "label_id")),
+        (EntityKind::TaskLabel, _) => format!("unlabelled {}", name(&previous, "label_id")),
+        (entity, op) => format!("{op:?} {entity}"),
+    }
+}
+
+/// A field's value as a person reads it: text quoted and cut short, nothing as "none".
+fn value(value: &serde_json::Value) -> String {
+    const LONGEST: usize = 40;
+    match value {
+        serde_json::Value::Null => "none".to_owned(),
+        serde_json::Value::String(text) if text.chars().count() > LONGEST => {
+            let cut: String = text.chars().take(LONGEST).collect();
+            format!("{:?}", cut + "…")
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,229 @@
+//! The headless command line: the same store and rules as the app, with no window system.
+//!
+//! Must never touch Tauri or GTK, so it runs over SSH, in cron and in CI. Errors are one line on
+//! stderr; the exit code says whose fault it was (2: the input, 1: the system).
+
+mod board;
+mod live;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::bridge::{self, Endpoint};
+use crate::config;
+use crate::error::{Error, Result};
+use crate::model::{Actor, Change, Origin};
+use crate::store::Store;
+
+pub use board::{ColumnCommand, LabelCommand, ProjectCommand, SubtaskCommand, TaskCommand};
+
+/// Exit code for input the user can fix: bad arguments, unknown ids, invalid values, conflicts.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code for failures of the system: the database cannot be opened, read or written.
+pub const EXIT_FAILURE: u8 = 1;
+
+#[derive(Debug, Parser)]
+#[command(name = "tandem", version, about = "A live task board for many windows")]
+#[command(after_help = "Run without a command to open the board.")]
+pub struct Cli {
+    /// The database file [default: tandem.db in the app's data folder].
+    #[arg(long, global = true, env = "TANDEM_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Print results as JSON, for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add, edit, move, list and remove tasks; label them; read their history.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// A task's checklist: add, rename, check, reorder and remove items.
+    #[command(subcommand)]
+    Subtask(SubtaskCommand),
+    /// Add, rename, reorder and delete projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Add, rename, limit, reorder and delete a project's columns.
+    #[command(subcommand)]
+    Column(ColumnCommand),
+    /// Add, rename, recolour and delete a project's labels.
+    #[command(subcommand)]
+    Label(LabelCommand),
+    /// Print every change as one JSON line, as it happens, until interrupted.
+    Watch {
+        /// Only this project's changes (name or id).
+        #[arg(long)]
+        project: Option<String>,
+        /// First replay the log's changes after this seq.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+        since: Option<i64>,
+    },
+    /// Show the hub, the instances linked to it, and their windows' streams.
+    Status,
+    /// Serve the hub headless (for service managers), or stand by while another serves it.
+    Hub,
+}
+
+/// Prints a command-line parse error the way every other error is printed, or help and version
+/// as clap would, and says how to exit.
+pub fn parse_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            let line = rendered.lines().next().unwrap_or("invalid arguments");
+            let line = line.strip_prefix("error: ").unwrap_or(line);
+            eprintln!("tandem: {line} (see 'tandem --help')");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Runs a subcommand to completion and reports how it went.
+pub async fn run(db: Option<PathBuf>, json: bool, command: Command) -> ExitCode {
+    match execute(db, json, command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tandem: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// Which exit code an error earns.
+pub fn exit_code(error: &Error) -> u8 {
+    match error {
+        Error::Storage(_) | Error::Migrate(_) | Error::Window | Error::Link(_) => EXIT_FAILURE,
+        Error::NotFound { .. }
+        | Error::Conflict { .. }
+        | Error::Invalid { .. }
+        | Error::Config { .. } => EXIT_USAGE,
+    }
+}
+
+async fn execute(db: Option<PathBuf>, json: bool, command: Command) -> Result<()> {
+    let path = config::db_path(db)?;
+    let instance = uuid::Uuid::now_v7().to_string();
+    let origin = Origin::new(&instance, Actor::Cli);
+    let store = Store::open(&path, &origin).await?;
+    let endpoint = Endpoint::for_database(&path);
+    let out = Output { json };
+    // What an editing command commits, to tell the open windows through the hub.
+    let mut committed = store.bus().subscribe();
+    match command {
+        Command::Watch { project, since } => {
+            let scope = match project {
+                Some(name) => Some(store.find_project(&name).await?.id),
+                None => None,
+            };
+            return live::watch(Arc::new(store), endpoint, instance, scope, since).await;
+        }
+        Command::Status => return live::status(&store, &path, endpoint, &instance, &out).await,
+        Command::Hub => return live::hub(Arc::new(store), endpoint, instance).await,
+        Command::Task(command) => board::task(&store, &origin, &out, command).await?,
+        Command::Subtask(command) => board::subtask(&store, &origin, &out, command).await?,
+        Command::Project(command) => board::project(&store, &origin, &out, command).await?,
+        Command::Column(command) => board::column(&store, &origin, &out, command).await?,
+        Command::Label(command) => board::label(&store, &origin, &out, command).await?,
+    }
+    let mine: Vec<Change> = std::iter::from_fn(|| committed.try_recv().ok())
+        .flat_map(|changes| changes.to_vec())
+        .filter(|c| c.origin.as_ref().is_some_and(|o| o.instance == instance))
+        .collect();
+    if let (Ok(endpoint), false) = (endpoint, mine.is_empty()) {
+        // The change is committed; windows that miss this news read it from the file.
+        if let Err(e) = bridge::announce(&endpoint, &instance, &mine).await {
+            tracing::info!(error = %e, "could not tell the hub about the change");
+        }
+    }
+    Ok(())
+}
+
+/// Where results go: JSON for scripts, text for people.
+pub(crate) struct Output {
+    json: bool,
+}
+
+impl Output {
+    pub(crate) fn print<T: serde::Serialize>(
+        &self,
+        value: &T,
+        text: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let text = if self.json {
+            serde_json::to_string_pretty(value).map_err(|e| {
+                tracing::error!(error = %e, "cannot encode a result");
+                Error::Storage(sqlx::Error::Decode(Box::new(e)))
+            })?
+        } else {
+            text()
+        };
+        if text.is_empty() {
+            return Ok(());
+        }
+        // A closed pipe (`tandem task ls | head`) is the reader's choice, not a failure.
+        let _ = writeln!(io::stdout().lock(), "{text}");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_command_means_the_gui() {
+        let cli = Cli::try_parse_from(["tandem", "--db", "x.db"]).unwrap();
+        assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn move_parses_a_negative_index_for_the_store_to_refuse() {
+        let cli = Cli::try_parse_from([
+            "tandem", "task", "move", "id", "--column", "Doing", "--index", "-1",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Task(TaskCommand::Move {
+                index: Some(-1),
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn user_errors_and_system_errors_exit_differently() {
+        assert_eq!(exit_code(&Error::invalid("title", "x")), EXIT_USAGE);
+        assert_eq!(
+            exit_code(&Error::Storage(sqlx::Error::PoolTimedOut)),
+            EXIT_FAILURE
+        );
+    }
+}
