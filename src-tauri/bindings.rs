@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use ts_rs::{Config, TS};
 
 use crate::error::{CommandError, ErrorCode};
+use crate::history::HistoryEntry;
 use crate::model::*;
 use crate::settings::{Settings, SettingsView, WindowSource};
 
@@ -53,6 +54,8 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         RenameTask,
         MoveTask,
         DeleteTask,
+        Mutation,
+        HistoryEntry,
         ErrorCode,
         CommandError,
     );

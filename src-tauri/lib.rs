@@ -9,6 +9,7 @@
 //! - [`subscription`]: one subscriber's live stream: bus → debouncer → sink, resynced on lag.
 //! - [`latency`]: commit→apply latency as the windows report it.
 //! - [`bridge`]: the hub and the links that join every running copy of Tandem on one file.
+//! - [`history`]: a task's timeline in words, from the change log.
 //! - [`error`]: the one error type and how it serialises for the UI.
 //! - [`config`]: where the database lives.
 //! - [`settings`]: the user's settings file, and which debounce window is in force.
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod debounce;
 pub mod error;
+pub mod history;
 pub mod latency;
 pub mod model;
 pub mod settings;

@@ -330,6 +330,145 @@ pub struct DeleteTask {
     pub mutation_id: Option<String>,
 }
 
+/// Any other edit a window asks for, tagged by `op`. Each takes the version of the entity the
+/// window saw, and answers with the entity as it now is (`null` for a deletion).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Mutation {
+    /// Changes the given fields of a task; a field left out stays as it is.
+    TaskEdit {
+        id: TaskId,
+        expected_version: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        priority: Option<Priority>,
+        /// `null` clears the due date.
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        #[ts(optional, type = "string | null")]
+        due_date: Option<Option<String>>,
+    },
+    /// Makes `label_ids` exactly the labels on a task.
+    TaskLabels {
+        id: TaskId,
+        expected_version: i64,
+        label_ids: Vec<LabelId>,
+    },
+    SubtaskAdd {
+        task_id: TaskId,
+        title: String,
+    },
+    SubtaskRename {
+        id: SubtaskId,
+        expected_version: i64,
+        title: String,
+    },
+    SubtaskCheck {
+        id: SubtaskId,
+        expected_version: i64,
+        done: bool,
+    },
+    SubtaskMove {
+        id: SubtaskId,
+        expected_version: i64,
+        to_index: i64,
+    },
+    SubtaskDelete {
+        id: SubtaskId,
+        expected_version: i64,
+    },
+    LabelCreate {
+        project_id: ProjectId,
+        name: String,
+        color: String,
+    },
+    LabelEdit {
+        id: LabelId,
+        expected_version: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        color: Option<String>,
+    },
+    LabelDelete {
+        id: LabelId,
+        expected_version: i64,
+    },
+    ProjectCreate {
+        name: String,
+    },
+    ProjectRename {
+        id: ProjectId,
+        expected_version: i64,
+        name: String,
+    },
+    ProjectMove {
+        id: ProjectId,
+        expected_version: i64,
+        to_index: i64,
+    },
+    ProjectDelete {
+        id: ProjectId,
+        expected_version: i64,
+    },
+    ColumnCreate {
+        project_id: ProjectId,
+        name: String,
+        /// Where among the columns; last when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        index: Option<i64>,
+    },
+    ColumnEdit {
+        id: ColumnId,
+        expected_version: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        name: Option<String>,
+        /// `null` removes the limit.
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        #[ts(optional, type = "number | null")]
+        wip_limit: Option<Option<i64>>,
+    },
+    ColumnMove {
+        id: ColumnId,
+        expected_version: i64,
+        to_index: i64,
+    },
+    /// Deletes a column; one with tasks needs `tasks_to`, the column they move to.
+    ColumnDelete {
+        id: ColumnId,
+        expected_version: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        tasks_to: Option<ColumnId>,
+    },
+}
+
+/// A field that may be left out (`None`), given as `null` (`Some(None)`) or given a value.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// How one window's live stream is doing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct WindowStatus {
@@ -385,4 +524,35 @@ pub enum LinkStatus {
     Reconnecting,
     /// No socket could be made: changes made elsewhere arrive by watching the file.
     LocalOnly { reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn due(json: &str) -> Option<Option<String>> {
+        match serde_json::from_str::<Mutation>(json).expect("a mutation") {
+            Mutation::TaskEdit { due_date, .. } => due_date,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_due_date_left_out_stays_null_clears_it_and_a_value_sets_it() {
+        let edit = r#"{"op": "task_edit", "id": "t", "expected_version": 1"#;
+        assert_eq!(due(&format!("{edit}}}")), None);
+        assert_eq!(due(&format!(r#"{edit}, "due_date": null}}"#)), Some(None));
+        assert_eq!(
+            due(&format!(r#"{edit}, "due_date": "2026-12-24"}}"#)),
+            Some(Some("2026-12-24".into()))
+        );
+    }
+
+    #[test]
+    fn an_unknown_op_or_a_missing_field_is_refused() {
+        assert!(serde_json::from_str::<Mutation>(r#"{"op": "task_explode", "id": "t"}"#).is_err());
+        assert!(
+            serde_json::from_str::<Mutation>(r#"{"op": "subtask_add", "title": "x"}"#).is_err()
+        );
+    }
 }

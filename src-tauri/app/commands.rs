@@ -5,12 +5,14 @@ use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
 use super::AppState;
 use crate::error::Result;
+use crate::history::{self, HistoryEntry};
 use crate::latency::Latencies;
 use crate::model::{
-    Batch, Board, CreateTask, DeleteTask, MoveTask, Project, ProjectId, RenameTask, Status, Task,
+    Batch, Board, CreateTask, DeleteTask, Entity, MoveTask, Mutation, Project, ProjectId,
+    RenameTask, Status, Task, TaskId,
 };
 use crate::settings::{Settings, SettingsView};
-use crate::store::NewTask;
+use crate::store::{ColumnEdit, NewTask, TaskEdit};
 use crate::subscription;
 
 #[tauri::command]
@@ -159,4 +161,178 @@ pub async fn task_delete<R: Runtime>(
     app.store
         .delete_task(&origin, &request.id, request.expected_version)
         .await
+}
+
+/// Applies any other edit (see [`Mutation`]) for the calling window. Answers with the entity as
+/// it now is, or `None` when it is gone.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn apply<R: Runtime>(
+    app: State<'_, AppState>,
+    window: WebviewWindow<R>,
+    mutation: Mutation,
+    mutation_id: Option<String>,
+) -> Result<Option<Entity>> {
+    let origin = app.origin(window.label(), mutation_id);
+    let store = &app.store;
+    let o = &origin;
+    Ok(match mutation {
+        Mutation::TaskEdit {
+            id,
+            expected_version,
+            title,
+            description,
+            priority,
+            due_date,
+        } => {
+            let edit = TaskEdit {
+                title,
+                description,
+                priority,
+                due_date,
+            };
+            Some(Entity::Task(
+                store.edit_task(o, &id, expected_version, edit).await?,
+            ))
+        }
+        Mutation::TaskLabels {
+            id,
+            expected_version,
+            label_ids,
+        } => {
+            store
+                .set_task_labels(o, &id, expected_version, &label_ids)
+                .await?;
+            Some(Entity::Task(store.task(&id).await?))
+        }
+        Mutation::SubtaskAdd { task_id, title } => Some(Entity::Subtask(
+            store.add_subtask(o, &task_id, &title).await?,
+        )),
+        Mutation::SubtaskRename {
+            id,
+            expected_version,
+            title,
+        } => Some(Entity::Subtask(
+            store
+                .rename_subtask(o, &id, expected_version, &title)
+                .await?,
+        )),
+        Mutation::SubtaskCheck {
+            id,
+            expected_version,
+            done,
+        } => Some(Entity::Subtask(
+            store.check_subtask(o, &id, expected_version, done).await?,
+        )),
+        Mutation::SubtaskMove {
+            id,
+            expected_version,
+            to_index,
+        } => Some(Entity::Subtask(
+            store
+                .move_subtask(o, &id, expected_version, to_index)
+                .await?,
+        )),
+        Mutation::SubtaskDelete {
+            id,
+            expected_version,
+        } => {
+            store.delete_subtask(o, &id, expected_version).await?;
+            None
+        }
+        Mutation::LabelCreate {
+            project_id,
+            name,
+            color,
+        } => Some(Entity::Label(
+            store.create_label(o, &project_id, &name, &color).await?,
+        )),
+        Mutation::LabelEdit {
+            id,
+            expected_version,
+            name,
+            color,
+        } => Some(Entity::Label(
+            store
+                .edit_label(o, &id, expected_version, name.as_deref(), color.as_deref())
+                .await?,
+        )),
+        Mutation::LabelDelete {
+            id,
+            expected_version,
+        } => {
+            store.delete_label(o, &id, expected_version).await?;
+            None
+        }
+        Mutation::ProjectCreate { name } => {
+            Some(Entity::Project(store.create_project(o, &name).await?))
+        }
+        Mutation::ProjectRename {
+            id,
+            expected_version,
+            name,
+        } => Some(Entity::Project(
+            store
+                .rename_project(o, &id, expected_version, &name)
+                .await?,
+        )),
+        Mutation::ProjectMove {
+            id,
+            expected_version,
+            to_index,
+        } => Some(Entity::Project(
+            store
+                .move_project(o, &id, expected_version, to_index)
+                .await?,
+        )),
+        Mutation::ProjectDelete {
+            id,
+            expected_version,
+        } => {
+            store.delete_project(o, &id, expected_version).await?;
+            None
+        }
+        Mutation::ColumnCreate {
+            project_id,
+            name,
+            index,
+        } => Some(Entity::Column(
+            store.create_column(o, &project_id, &name, index).await?,
+        )),
+        Mutation::ColumnEdit {
+            id,
+            expected_version,
+            name,
+            wip_limit,
+        } => {
+            let edit = ColumnEdit { name, wip_limit };
+            Some(Entity::Column(
+                store.edit_column(o, &id, expected_version, edit).await?,
+            ))
+        }
+        Mutation::ColumnMove {
+            id,
+            expected_version,
+            to_index,
+        } => Some(Entity::Column(
+            store
+                .move_column(o, &id, expected_version, to_index)
+                .await?,
+        )),
+        Mutation::ColumnDelete {
+            id,
+            expected_version,
+            tasks_to,
+        } => {
+            store
+                .delete_column(o, &id, expected_version, tasks_to.as_ref())
+                .await?;
+            None
+        }
+    })
+}
+
+/// A task's timeline from the change log, in words, oldest first.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn task_history(app: State<'_, AppState>, id: TaskId) -> Result<Vec<HistoryEntry>> {
+    history::timeline(&app.store, &id).await
 }

@@ -283,6 +283,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::task_rename,
             commands::task_move,
             commands::task_delete,
+            commands::apply,
+            commands::task_history,
         ])
         .on_window_event(|window, event| {
             let state = window.state::<AppState>();

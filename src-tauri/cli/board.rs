@@ -5,16 +5,12 @@
 //! writes, so a terminal never trips over its own stale view; the store's rules are the same
 //! as for a window.
 
-use std::collections::HashMap;
-
 use clap::{ArgGroup, Args, Subcommand};
 
 use super::Output;
 use crate::error::{Error, Result};
-use crate::model::{
-    Actor, Change, Column, EntityKind, Op, Origin, Priority, Project, Subtask, SubtaskId, Task,
-    TaskId,
-};
+use crate::history;
+use crate::model::{Column, Origin, Priority, Project, Subtask, SubtaskId, Task, TaskId};
 use crate::store::{ColumnEdit, NewTask, Step, Store, TaskEdit};
 
 #[derive(Debug, Subcommand)]
@@ -438,17 +434,12 @@ pub(super) async fn task(
             relabel(store, origin, out, &id, &labels, false).await
         }
         TaskCommand::History { id } => {
-            let history = store.task_history(&TaskId(id)).await?;
-            // Columns and labels by their current names; the task's project is in the log.
-            let mut names = HashMap::new();
-            if let Some(project) = history.first().and_then(|c| c.project_id.clone()) {
-                if let Ok(board) = store.board(&project).await {
-                    names.extend(board.columns.into_iter().map(|c| (c.id.0, c.name)));
-                    names.extend(board.labels.into_iter().map(|l| (l.id.0, l.name)));
-                }
-            }
-            out.print(&history, || {
-                let lines: Vec<String> = history.iter().map(|c| history_line(c, &names)).collect();
+            let timeline = history::timeline(store, &TaskId(id)).await?;
+            out.print(&timeline, || {
+                let lines: Vec<String> = timeline
+                    .iter()
+                    .map(|e| format!("{}  {:<28}  {}", when(e.at), e.who, e.what))
+                    .collect();
                 lines.join("\n")
             })
         }
@@ -745,10 +736,9 @@ fn priority_name(priority: Priority) -> &'static str {
     }
 }
 
-/// One line of a task's history: when, who, and what. `names` gives the current names of the
-/// columns and labels the change refers to by id.
-fn history_line(change: &Change, names: &HashMap<String, String>) -> String {
-    let when = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(change.at) * 1_000_000)
+/// A time as a person reads it in a terminal: UTC, to the second.
+fn when(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
         .ok()
         .and_then(|t| {
             t.format(time::macros::format_description!(
@@ -756,96 +746,5 @@ fn history_line(change: &Change, names: &HashMap<String, String>) -> String {
             ))
             .ok()
         })
-        .unwrap_or_else(|| change.at.to_string());
-    let who = match &change.origin {
-        None => "another program".to_owned(),
-        Some(o) => match (o.actor, &o.window) {
-            (Actor::Gui, Some(window)) => format!("{window} of Tandem {}", short(&o.instance)),
-            (Actor::Gui, None) => format!("Tandem {}", short(&o.instance)),
-            (Actor::Cli, _) => "the command line".to_owned(),
-            (Actor::Hub, _) => "tandem hub".to_owned(),
-        },
-    };
-    format!("{when}  {who:<28}  {}", what(change, names))
-}
-
-/// The first block of an instance id: enough to tell copies apart.
-fn short(instance: &str) -> &str {
-    instance.split('-').next().unwrap_or(instance)
-}
-
-type Fields = serde_json::Map<String, serde_json::Value>;
-
-/// What a change did, in words.
-fn what(change: &Change, names: &HashMap<String, String>) -> String {
-    let fields = |raw: &Option<Box<serde_json::value::RawValue>>| -> Fields {
-        raw.as_ref()
-            .and_then(|r| serde_json::from_str(r.get()).ok())
-            .unwrap_or_default()
-    };
-    let data = fields(&change.data);
-    let previous = fields(&change.previous);
-    let text = |map: &Fields, key: &str| value(map.get(key).unwrap_or(&serde_json::Value::Null));
-    let name = |map: &Fields, key: &str| {
-        let id = map.get(key).and_then(|v| v.as_str()).unwrap_or("");
-        names
-            .get(id)
-            .map_or_else(|| "one since deleted".to_owned(), |n| format!("{n:?}"))
-    };
-    match (change.entity, change.op) {
-        (EntityKind::Task, Op::Insert) => format!("created {}", text(&data, "title")),
-        (EntityKind::Task, Op::Update) => {
-            let mut said = Vec::new();
-            for key in previous.keys() {
-                match key.as_str() {
-                    "version" | "updated_at" => {}
-                    "column_id" => said.push(format!("moved to {}", name(&data, "column_id"))),
-                    "position" if !previous.contains_key("column_id") => {
-                        said.push("moved within its column".to_owned());
-                    }
-                    "position" => {}
-                    field => said.push(format!(
-                        "{} {} → {}",
-                        field.replace('_', " "),
-                        text(&previous, field),
-                        text(&data, field)
-                    )),
-                }
-            }
-            said.join("; ")
-        }
-        (EntityKind::Task, Op::Delete) => "deleted the task".to_owned(),
-        (EntityKind::Subtask, Op::Insert) => format!("checklist: added {}", text(&data, "title")),
-        (EntityKind::Subtask, Op::Update) => match previous.get("done") {
-            Some(_) if data.get("done") == Some(&serde_json::Value::Bool(true)) => {
-                format!("checklist: checked {}", text(&data, "title"))
-            }
-            Some(_) => format!("checklist: unchecked {}", text(&data, "title")),
-            None if previous.contains_key("title") => format!(
-                "checklist: renamed {} → {}",
-                text(&previous, "title"),
-                text(&data, "title")
-            ),
-            None => format!("checklist: moved {}", text(&data, "title")),
-        },
-        (EntityKind::Subtask, Op::Delete) => {
-            format!("checklist: removed {}", text(&previous, "title"))
-        }
-        (EntityKind::TaskLabel, Op::Insert) => format!("labelled {}", name(&data, "label_id")),
-        (EntityKind::TaskLabel, _) => format!("unlabelled {}", name(&previous, "label_id")),
-        (entity, op) => format!("{op:?} {entity}"),
-    }
-}
-
-/// A field's value as a person reads it: text quoted and cut short, nothing as "none".
-fn value(value: &serde_json::Value) -> String {
-    const LONGEST: usize = 40;
-    match value {
-        serde_json::Value::Null => "none".to_owned(),
-        serde_json::Value::String(text) if text.chars().count() > LONGEST => {
-            let cut: String = text.chars().take(LONGEST).collect();
-            format!("{:?}", cut + "…")
-        }
-        other => other.to_string(),
-    }
+        .unwrap_or_else(|| at.to_string())
 }
