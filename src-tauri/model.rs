@@ -357,6 +357,14 @@ pub enum Mutation {
         #[ts(optional, type = "string | null")]
         due_date: Option<Option<String>>,
     },
+    /// Puts a label on a task (`on`), or takes it off. Two windows doing this to different
+    /// labels at once both win, as they would not with [`Mutation::TaskLabels`].
+    TaskLabel {
+        id: TaskId,
+        expected_version: i64,
+        label_id: LabelId,
+        on: bool,
+    },
     /// Makes `label_ids` exactly the labels on a task.
     TaskLabels {
         id: TaskId,

@@ -194,6 +194,23 @@ pub async fn apply<R: Runtime>(
                 store.edit_task(o, &id, expected_version, edit).await?,
             ))
         }
+        Mutation::TaskLabel {
+            id,
+            expected_version,
+            label_id,
+            on,
+        } => {
+            if on {
+                store
+                    .add_task_label(o, &id, expected_version, &label_id)
+                    .await?;
+            } else {
+                store
+                    .remove_task_label(o, &id, expected_version, &label_id)
+                    .await?;
+            }
+            Some(Entity::Task(store.task(&id).await?))
+        }
         Mutation::TaskLabels {
             id,
             expected_version,

@@ -11,7 +11,7 @@ use super::{on_desktop, App, ALT_RIGHT, ENTER, UI_TIMEOUT};
 use crate::common::{eventually, Sandbox};
 
 /// Opens a second window with Ctrl+Shift+N and returns both windows' handles.
-async fn open_second_window(app: &App) -> (WindowHandle, WindowHandle) {
+pub async fn open_second_window(app: &App) -> (WindowHandle, WindowHandle) {
     let first = app.client.window().await.unwrap();
     app.press_with_ctrl(&[Key::Shift.into(), 'N']).await;
     let second = eventually("a second window", UI_TIMEOUT, async || {

@@ -5,6 +5,7 @@
 //! of it lives in one process group that is killed when the test ends, pass or fail.
 
 mod board;
+mod card;
 mod live;
 
 use std::io::{BufRead, BufReader};

@@ -8,6 +8,9 @@ import type { CommandError } from "../bindings/CommandError";
 import type { CreateTask } from "../bindings/CreateTask";
 import type { LinkStatus } from "../bindings/LinkStatus";
 import type { DeleteTask } from "../bindings/DeleteTask";
+import type { Entity } from "../bindings/Entity";
+import type { HistoryEntry } from "../bindings/HistoryEntry";
+import type { Mutation } from "../bindings/Mutation";
 import type { MoveTask } from "../bindings/MoveTask";
 import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
@@ -16,6 +19,7 @@ import type { Settings } from "../bindings/Settings";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { Status } from "../bindings/Status";
 import type { Task } from "../bindings/Task";
+import type { TaskId } from "../bindings/TaskId";
 
 export const api = {
   projects: () => invoke<Project[]>("projects"),
@@ -42,6 +46,10 @@ export const api = {
   renameTask: (request: RenameTask) => invoke<Task>("task_rename", { request }),
   moveTask: (request: MoveTask) => invoke<Task>("task_move", { request }),
   deleteTask: (request: DeleteTask) => invoke<null>("task_delete", { request }),
+  /** Any other edit; answers with the entity as it now is, or `null` when it is gone. */
+  apply: (mutation: Mutation, mutation_id: string) =>
+    invoke<Entity | null>("apply", { mutation, mutation_id }),
+  taskHistory: (id: TaskId) => invoke<HistoryEntry[]>("task_history", { id }),
 };
 
 /** Whether a rejection is one of the backend's typed errors. */

@@ -10,6 +10,8 @@ import {
   dropIndex,
   keyboardDestination,
   provisionalPosition,
+  withEntity,
+  withLabel,
   withTask,
   withoutTask,
 } from "./board";
@@ -218,5 +220,34 @@ describe("applyChanges", () => {
       { ...change(9, "delete", "task_label", null, "a:l"), previous: link },
     ]).board;
     expect(unlinked.task_labels).toEqual([]);
+  });
+});
+
+describe("withEntity", () => {
+  it("puts in what the backend answered, unless the board holds something newer", () => {
+    const b = board();
+    const renamed = withEntity(b, { entity: "task", ...task("a", "todo", 10, 2), title: "A!" });
+    const found = renamed.tasks.find((t) => t.id === "a");
+    expect(found?.title).toBe("A!");
+    expect(found && "entity" in found).toBe(false);
+    const stale = withEntity(renamed, { entity: "task", ...task("a", "todo", 10, 1) });
+    expect(stale.tasks.find((t) => t.id === "a")?.title).toBe("A!");
+    const column = withEntity(b, { entity: "column", ...col("first", 0) });
+    expect(column.columns.map((c) => c.id)).toEqual(["first", "todo", "doing", "done"]);
+    const elsewhere = withEntity(b, { entity: "column", ...col("x", 0), project_id: "other" });
+    expect(elsewhere.columns).toHaveLength(3);
+  });
+});
+
+describe("withLabel", () => {
+  it("puts a label on a task once and takes it off", () => {
+    const on = withLabel(
+      withLabel(board(), "a" as TaskId, "bug", true),
+      "a" as TaskId,
+      "bug",
+      true,
+    );
+    expect(on.task_labels).toEqual([{ task_id: "a", label_id: "bug" }]);
+    expect(withLabel(on, "a" as TaskId, "bug", false).task_labels).toEqual([]);
   });
 });

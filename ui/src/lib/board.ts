@@ -4,6 +4,7 @@
 import type { Board } from "../bindings/Board";
 import type { Change } from "../bindings/Change";
 import type { Column } from "../bindings/Column";
+import type { Entity } from "../bindings/Entity";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { Label } from "../bindings/Label";
 import type { Subtask } from "../bindings/Subtask";
@@ -83,6 +84,55 @@ export function withTask(board: Board, task: Task): Board {
     ? board.tasks.map((t) => (t.id === task.id ? task : t))
     : [...board.tasks, task];
   return { ...board, tasks };
+}
+
+/**
+ * The board with an entity the backend returned put in, unless the board already holds a newer
+ * version of it (a live change may have overtaken the answer).
+ */
+export function withEntity(board: Board, entity: Entity): Board {
+  const fresher = <T extends Keyed & { version: number }>(list: T[], item: T): T[] => {
+    const current = list.find((x) => x.id === item.id);
+    return current && current.version > item.version ? list : upsert(list, item);
+  };
+  // The tag says which kind it is; the board's lists hold the rows without it.
+  switch (entity.entity) {
+    case "task": {
+      const { entity: _, ...task } = entity;
+      return withTask(board, task);
+    }
+    case "subtask": {
+      const { entity: _, ...subtask } = entity;
+      return { ...board, subtasks: fresher(board.subtasks, subtask) };
+    }
+    case "label": {
+      const { entity: _, ...label } = entity;
+      return { ...board, labels: fresher(board.labels, label) };
+    }
+    case "column": {
+      const { entity: _, ...column } = entity;
+      if (column.project_id !== board.project.id) return board;
+      return {
+        ...board,
+        columns: fresher(board.columns, column).sort((a, b) => a.position - b.position),
+      };
+    }
+    case "project": {
+      const { entity: _, ...project } = entity;
+      return project.id === board.project.id && project.version >= board.project.version
+        ? { ...board, project }
+        : board;
+    }
+  }
+}
+
+/** The board with label `label` put on task `task` (`on`), or taken off. */
+export function withLabel(board: Board, task: TaskId, label: string, on: boolean): Board {
+  const others = board.task_labels.filter((l) => !(l.task_id === task && l.label_id === label));
+  return {
+    ...board,
+    task_labels: on ? [...others, { task_id: task, label_id: label }] : others,
+  };
 }
 
 /** The board without the task `id`. */

@@ -8,6 +8,7 @@ import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
 import type { Change } from "../bindings/Change";
 import type { LinkStatus } from "../bindings/LinkStatus";
+import type { Mutation } from "../bindings/Mutation";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
@@ -18,6 +19,8 @@ import { PendingLatencies } from "./latency";
 import {
   applyChanges,
   provisionalPosition,
+  withEntity,
+  withLabel,
   withTask,
   withoutTask,
   type Destination,
@@ -45,6 +48,8 @@ class BoardStore {
   link = $state<LinkStatus>({ state: "connecting" });
   /** Cards changed elsewhere a moment ago. */
   flashing = new SvelteSet<TaskId>();
+  /** The task whose details dialog is open in this window. */
+  openTask = $state<TaskId | null>(null);
   /** Commit→apply latencies not yet reported to the backend. */
   #latencies = new PendingLatencies();
   /** The last seq applied to the board. */
@@ -136,6 +141,26 @@ class BoardStore {
     } catch (error) {
       this.fail(error);
       return false;
+    }
+  }
+
+  /**
+   * Applies any other edit and puts the answer on the board. A refusal is told to the user,
+   * except a conflict, which the caller shows; either way it resolves with the error.
+   */
+  async apply(mutation: Mutation): Promise<{ ok: true } | { ok: false; error: unknown }> {
+    // Labels on a task show at once: the answer is the task, and the links come with the echo.
+    if (mutation.op === "task_label" && this.board) {
+      this.board = withLabel(this.board, mutation.id, mutation.label_id, mutation.on);
+    }
+    try {
+      const entity = await api.apply(mutation, this.#mutation());
+      if (entity && this.board) this.board = withEntity(this.board, entity);
+      return { ok: true };
+    } catch (error) {
+      if (!(isCommandError(error) && error.code === "conflict")) this.fail(error);
+      if (mutation.op === "task_label") await this.load();
+      return { ok: false, error };
     }
   }
 

@@ -1,0 +1,185 @@
+//! The card dialog: a card's fields, labels and checklist edited by keyboard and mouse, its
+//! history, and the conflict dialog when two windows edit one card.
+
+use fantoccini::wd::WindowHandle;
+use tandem::model::{Priority, Task};
+
+use super::{on_desktop, App, ENTER, UI_TIMEOUT};
+use crate::common::{eventually, Sandbox};
+
+/// WebDriver's Control key down, Enter, then every modifier up.
+const CTRL_ENTER: &str = "\u{E009}\u{E007}\u{E000}";
+
+const DIALOG: &str = r#"[role="dialog"][aria-label="Card details"]"#;
+
+/// Opens the dialog of the card titled `title` in `column` with the keyboard.
+async fn open_card(app: &App, column: &str, title: &str) {
+    let card = app.card(column, title).await;
+    card.click().await.unwrap();
+    card.send_keys(" ").await.unwrap();
+    app.find(DIALOG).await;
+}
+
+/// The only task in the sandbox's database.
+async fn the_task(sandbox: &Sandbox) -> Task {
+    let store = sandbox.store().await;
+    let inbox = store.first_project().await.unwrap();
+    store.tasks(&inbox.id).await.unwrap().remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_card_dialog_edits_a_cards_fields_labels_and_checklist_and_shows_its_history() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["task", "add", "Release notes"][..],
+        &["label", "add", "Docs", "--color", "#0075ca"],
+    ] {
+        assert!(sandbox.tandem(args).status.success());
+    }
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        open_card(&app, "To do", "Release notes").await;
+
+        let notes = app.find(r#"textarea[aria-label="Description"]"#).await;
+        notes.send_keys("Collect the merged PRs").await.unwrap();
+        notes.send_keys(CTRL_ENTER).await.unwrap();
+        app.find(&format!("{DIALOG} select"))
+            .await
+            .select_by_value("high")
+            .await
+            .unwrap();
+        app.find(r#"button.chip[aria-pressed="false"]"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.find(r#"input[aria-label="New label name"]"#)
+            .await
+            .send_keys(&format!("Bug{ENTER}"))
+            .await
+            .unwrap();
+        let item = app.find(r#"input[aria-label="Add an item"]"#).await;
+        item.send_keys(&format!("Draft{ENTER}")).await.unwrap();
+        app.wait_for_text(r#"section[aria-label="Checklist"]"#, &["Draft", "0/1"])
+            .await;
+        item.send_keys(&format!("Review{ENTER}")).await.unwrap();
+        app.wait_for_text(r#"section[aria-label="Checklist"]"#, &["Review", "0/2"])
+            .await;
+        app.find(r#"section[aria-label="Checklist"] input[type="checkbox"]"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.wait_for_text(
+            r#"section[aria-label="History"]"#,
+            &[
+                "checklist: checked \"Draft\"",
+                "labelled \"Bug\"",
+                "board-1 of Tandem",
+            ],
+        )
+        .await;
+
+        // Closed, the card shows it all; the database has it all.
+        app.find(DIALOG).await.send_keys("\u{E00C}").await.unwrap();
+        app.gone(DIALOG).await;
+        app.wait_for_text(
+            r#"section[aria-label="To do"] [data-task-id]"#,
+            &["Docs", "Bug", "High", "1/2"],
+        )
+        .await;
+        let task = the_task(&sandbox).await;
+        assert_eq!(task.description, "Collect the merged PRs");
+        assert_eq!(task.priority, Priority::High);
+        let store = sandbox.store().await;
+        let labels: Vec<String> = store
+            .task_labels(&task.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        assert_eq!(labels, ["Bug", "Docs"]);
+        let items = store.subtasks(&task.id).await.unwrap();
+        let checked: Vec<(&str, bool)> = items.iter().map(|s| (s.title.as_str(), s.done)).collect();
+        assert_eq!(checked, [("Draft", true), ("Review", false)]);
+        app.quit().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_windows_editing_one_card_meet_the_conflict_dialog_and_keep_either_side() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.tandem(&["task", "add", "Plan"]).status.success());
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.card("To do", "Plan").await;
+        let (first, second) = super::live::open_second_window(&app).await;
+        let title = r#"input[aria-label="Title"]"#;
+        let switch = async |window: &WindowHandle| {
+            app.client.switch_to_window(window.clone()).await.unwrap();
+        };
+
+        // The first window starts editing the title...
+        open_card(&app, "To do", "Plan").await;
+        app.find(title).await.send_keys(" (mine)").await.unwrap();
+        // ...the second saves its own edit meanwhile...
+        switch(&second).await;
+        open_card(&app, "To do", "Plan").await;
+        app.find(title)
+            .await
+            .send_keys(&format!(" (theirs){ENTER}"))
+            .await
+            .unwrap();
+        app.card("To do", "Plan (theirs)").await;
+        // ...and the first, saving, is shown both sides and keeps its own.
+        switch(&first).await;
+        app.card("To do", "Plan (theirs)").await;
+        app.find(title).await.send_keys(ENTER).await.unwrap();
+        let conflict = r#"[role="alertdialog"][aria-label="Changed elsewhere"]"#;
+        app.wait_for_text(conflict, &["Title", "Plan (mine)", "Plan (theirs)"])
+            .await;
+        app.find(&format!("{conflict} td:nth-of-type(1) button"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.gone(conflict).await;
+        eventually("the database to keep mine", UI_TIMEOUT, async || {
+            (the_task(&sandbox).await.title == "Plan (mine)").then_some(())
+        })
+        .await;
+        switch(&second).await;
+        app.card("To do", "Plan (mine)").await;
+
+        // The other way round: the second window keeps theirs, and writes nothing.
+        app.find(title).await.send_keys(" again").await.unwrap();
+        switch(&first).await;
+        app.find(title).await.clear().await.unwrap();
+        app.find(title)
+            .await
+            .send_keys(&format!("Final{ENTER}"))
+            .await
+            .unwrap();
+        app.card("To do", "Final").await;
+        switch(&second).await;
+        app.find(title).await.send_keys(ENTER).await.unwrap();
+        app.find(&format!("{conflict} td:nth-of-type(2) button"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.gone(conflict).await;
+        let version = the_task(&sandbox).await.version;
+        app.card("To do", "Final").await;
+        assert_eq!(the_task(&sandbox).await.title, "Final");
+        assert_eq!(
+            the_task(&sandbox).await.version,
+            version,
+            "keeping theirs writes nothing"
+        );
+        app.quit().await;
+    })
+    .await;
+}

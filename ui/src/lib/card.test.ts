@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import type { Board } from "../bindings/Board";
+import type { Task } from "../bindings/Task";
+import type { TaskId } from "../bindings/TaskId";
+import { checklist, clashes, dueState, localToday, progress, taskLabels } from "./card";
+
+const task: Task = {
+  id: "t" as TaskId,
+  project_id: "p",
+  column_id: "c",
+  title: "Ship",
+  description: "",
+  priority: "none",
+  due_date: null,
+  position: 1,
+  version: 3,
+  created_at: 0,
+  updated_at: 0,
+};
+
+const sub = (id: string, position: number, done: boolean) => ({
+  id,
+  task_id: "t" as TaskId,
+  title: id,
+  done,
+  position,
+  version: 1,
+  created_at: 0,
+  updated_at: 0,
+});
+
+const label = (id: string, name: string) => ({
+  id,
+  project_id: "p",
+  name,
+  color: "#ff0000",
+  version: 1,
+  created_at: 0,
+  updated_at: 0,
+});
+
+const board: Board = {
+  project: { id: "p", name: "Inbox", position: 1, version: 1, created_at: 0, updated_at: 0 },
+  columns: [],
+  tasks: [task],
+  subtasks: [
+    sub("b", 20, false),
+    sub("a", 10, true),
+    { ...sub("z", 5, true), task_id: "other" as TaskId },
+  ],
+  labels: [label("l1", "Docs"), label("l2", "Bug"), label("l3", "Unused")],
+  task_labels: [
+    { task_id: "t" as TaskId, label_id: "l1" },
+    { task_id: "t" as TaskId, label_id: "l2" },
+  ],
+  seq: 1,
+};
+
+describe("card", () => {
+  it("lists a task's labels by name and its checklist in order, with progress", () => {
+    expect(taskLabels(board, task.id).map((l) => l.name)).toEqual(["Bug", "Docs"]);
+    const items = checklist(board, task.id);
+    expect(items.map((s) => s.id)).toEqual(["a", "b"]);
+    expect(progress(items)).toBe("1/2");
+    expect(progress([])).toBeNull();
+  });
+
+  it("says how close a due date is", () => {
+    expect(dueState("2026-01-01", "2026-01-02")).toBe("overdue");
+    expect(dueState("2026-01-02", "2026-01-02")).toBe("today");
+    expect(dueState("2026-01-05", "2026-01-02")).toBe("soon");
+    expect(dueState("2026-02-01", "2026-01-02")).toBe("later");
+    expect(localToday(new Date(2026, 0, 9))).toBe("2026-01-09");
+  });
+
+  it("finds the fields where my edit and theirs differ", () => {
+    const theirs = { ...task, title: "Ship it now", priority: "high" as const };
+    expect(clashes({ title: "Ship it", priority: "high" }, theirs)).toEqual([
+      { field: "title", mine: "Ship it", theirs: "Ship it now" },
+    ]);
+    expect(clashes({ due_date: "2026-03-01" }, theirs)).toEqual([
+      { field: "due_date", mine: "2026-03-01", theirs: "—" },
+    ]);
+  });
+});
