@@ -184,3 +184,201 @@ async fn settings_chosen_in_the_panel_are_checked_saved_and_kept_for_the_next_st
     })
     .await;
 }
+
+/// The names of the Inbox's columns, in order, as the database has them.
+async fn column_names(sandbox: &Sandbox) -> Vec<String> {
+    let store = sandbox.store().await;
+    let inbox = store.first_project().await.unwrap();
+    let board = store.board(&inbox.id).await.unwrap();
+    board.columns.into_iter().map(|c| c.name).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn columns_and_projects_are_added_renamed_limited_moved_and_deleted_from_the_window() {
+    let sandbox = Sandbox::new();
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        let menu = async |column: &str| {
+            app.find(&format!(r#"button[aria-label="Column menu for {column}"]"#))
+                .await
+                .click()
+                .await
+                .unwrap();
+            app.find(&format!(r#"[role="dialog"][aria-label="Column {column}"]"#))
+                .await
+        };
+
+        // A WIP limit, shown in the header, and marked once exceeded.
+        let doing = menu("Doing").await;
+        let limit = doing
+            .find(fantoccini::Locator::Css("#column-limit"))
+            .await
+            .unwrap();
+        limit.send_keys(&format!("1{ENTER}")).await.unwrap();
+        app.wait_for_text(r#"section[aria-label="Doing"] .count"#, &["0 / 1"])
+            .await;
+        for title in ["One", "Two"] {
+            let output = sandbox.tandem(&["task", "add", title, "--column", "Doing"]);
+            assert!(output.status.success());
+        }
+        let count = app.find(r#"section[aria-label="Doing"] .count.over"#).await;
+        assert_eq!(count.text().await.unwrap(), "2 / 1");
+
+        // Renamed, moved right, and a new column added at the end.
+        let doing = menu("Doing").await;
+        let name = doing
+            .find(fantoccini::Locator::Css("#column-name"))
+            .await
+            .unwrap();
+        name.clear().await.unwrap();
+        name.send_keys(&format!("In progress{ENTER}"))
+            .await
+            .unwrap();
+        menu("In progress")
+            .await
+            .find(fantoccini::Locator::XPath(
+                ".//button[contains(., 'Move right')]",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        app.find(r#"input[aria-label="Add a column"]"#)
+            .await
+            .send_keys(&format!("Review{ENTER}"))
+            .await
+            .unwrap();
+        app.find(r#"section[aria-label="Review"]"#).await;
+        assert_eq!(
+            column_names(&sandbox).await,
+            ["To do", "Done", "In progress", "Review"]
+        );
+
+        // Deleted, its cards sent to Done.
+        let progress = menu("In progress").await;
+        progress
+            .find(fantoccini::Locator::XPath(
+                ".//button[contains(., 'Delete column')]",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        app.find("#tasks-to")
+            .await
+            .select_by_label("Done")
+            .await
+            .unwrap();
+        app.find(r#"[role="alert"] button.danger"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.gone(r#"section[aria-label="In progress"]"#).await;
+        app.wait_for_titles("Done", &["One", "Two"]).await;
+        assert_eq!(column_names(&sandbox).await, ["To do", "Done", "Review"]);
+
+        // A project added shows in this window; renamed; deleted, the window goes back.
+        app.find(r#"button[aria-label="Manage projects"]"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.find(r#"input[aria-label="New project name"]"#)
+            .await
+            .send_keys(&format!("Work{ENTER}"))
+            .await
+            .unwrap();
+        app.find(r#"main[aria-label="Work board"]"#).await;
+        let name = app.find(r#"input[aria-label="Name of Work"]"#).await;
+        name.clear().await.unwrap();
+        name.send_keys(&format!("Job{ENTER}")).await.unwrap();
+        app.find(r#"main[aria-label="Job board"]"#).await;
+        app.find(r#"button[aria-label="Delete Job"]"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.find(r#"[role="alert"] button.danger"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.find(r#"main[aria-label="Inbox board"]"#).await;
+        let store = sandbox.store().await;
+        let names: Vec<String> = store
+            .projects()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["Inbox"]);
+        app.quit().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_filter_narrows_the_board_and_holds_through_live_changes() {
+    let sandbox = Sandbox::new();
+    for title in ["Fix login bug", "Write docs", "Fix typo"] {
+        assert!(sandbox.tandem(&["task", "add", title]).status.success());
+    }
+    let store = sandbox.store().await;
+    let inbox = store.first_project().await.unwrap();
+    let bug = store.tasks(&inbox.id).await.unwrap().remove(0);
+    let edit = sandbox.tandem(&["task", "edit", &bug.id.0, "--priority", "high"]);
+    assert!(edit.status.success());
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.wait_for_titles("To do", &["Fix login bug", "Write docs", "Fix typo"])
+            .await;
+        // "/" from the board jumps to the filter's words.
+        let card = app.card("To do", "Write docs").await;
+        card.click().await.unwrap();
+        card.send_keys("/").await.unwrap();
+        let focused = app.client.active_element().await.unwrap();
+        assert_eq!(
+            focused.attr("aria-label").await.unwrap().as_deref(),
+            Some("Filter cards by words")
+        );
+        focused.send_keys("fix").await.unwrap();
+        let words = focused;
+        app.wait_for_titles("To do", &["Fix login bug", "Fix typo"])
+            .await;
+        app.wait_for_text(r#"[role="search"]"#, &["2 of 3 cards"])
+            .await;
+
+        // Changes made elsewhere go through the same filter.
+        for title in ["Fix the build", "Plan the week"] {
+            assert!(sandbox.tandem(&["task", "add", title]).status.success());
+        }
+        app.wait_for_titles("To do", &["Fix login bug", "Fix typo", "Fix the build"])
+            .await;
+        app.find(r#"select[aria-label="Filter by priority"]"#)
+            .await
+            .select_by_value("high")
+            .await
+            .unwrap();
+        app.wait_for_titles("To do", &["Fix login bug"]).await;
+
+        // Esc in the words clears the whole filter.
+        words.send_keys("\u{E00C}").await.unwrap();
+        app.wait_for_titles(
+            "To do",
+            &[
+                "Fix login bug",
+                "Write docs",
+                "Fix typo",
+                "Fix the build",
+                "Plan the week",
+            ],
+        )
+        .await;
+        app.quit().await;
+    })
+    .await;
+}

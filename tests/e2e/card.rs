@@ -183,3 +183,92 @@ async fn two_windows_editing_one_card_meet_the_conflict_dialog_and_keep_either_s
     })
     .await;
 }
+
+/// WebDriver keys: Ctrl+Z, and Ctrl+Shift+Z, each followed by releasing every modifier.
+const UNDO: &str = "\u{E009}z\u{E000}";
+const REDO: &str = "\u{E009}\u{E008}z\u{E000}";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_windows_own_changes_undo_and_redo_as_ordinary_changes_and_a_stale_undo_is_refused() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.tandem(&["task", "add", "Plan"]).status.success());
+    let column_of = async || {
+        let task = the_task(&sandbox).await;
+        let store = sandbox.store().await;
+        let board = store.board(&task.project_id).await.unwrap();
+        let column = board
+            .columns
+            .iter()
+            .find(|c| c.id == task.column_id)
+            .unwrap();
+        (column.name.clone(), task.title)
+    };
+    let eventually_at = async |column: &str, title: &str| {
+        let wanted = (column.to_owned(), title.to_owned());
+        eventually(
+            &format!("the task to be {wanted:?}"),
+            UI_TIMEOUT,
+            async || (column_of().await == wanted).then_some(()),
+        )
+        .await;
+    };
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        let card = app.card("To do", "Plan").await;
+        card.click().await.unwrap();
+        card.send_keys(super::ALT_RIGHT).await.unwrap();
+        let card = app.card("Doing", "Plan").await;
+        card.send_keys(ENTER).await.unwrap();
+        app.find(r#"input[aria-label="Task title"]"#)
+            .await
+            // End: the field starts with the whole title selected.
+            .send_keys(&format!("\u{E010} v2{ENTER}"))
+            .await
+            .unwrap();
+        eventually_at("Doing", "Plan v2").await;
+
+        // Undone one at a time, newest first, then redone: each an ordinary change in the log.
+        app.card("Doing", "Plan v2")
+            .await
+            .send_keys(UNDO)
+            .await
+            .unwrap();
+        eventually_at("Doing", "Plan").await;
+        app.card("Doing", "Plan")
+            .await
+            .send_keys(UNDO)
+            .await
+            .unwrap();
+        eventually_at("To do", "Plan").await;
+        app.card("To do", "Plan")
+            .await
+            .send_keys(REDO)
+            .await
+            .unwrap();
+        eventually_at("Doing", "Plan").await;
+
+        // Someone else renames it: undoing the move now is refused and said, not forced.
+        let task = the_task(&sandbox).await;
+        let rename = sandbox.tandem(&["task", "edit", &task.id.0, "--title", "Theirs"]);
+        assert!(rename.status.success());
+        app.card("Doing", "Theirs")
+            .await
+            .send_keys(UNDO)
+            .await
+            .unwrap();
+        app.wait_for_text(r#".notice[role="alert"]"#, &["changed elsewhere"])
+            .await;
+        assert_eq!(column_of().await, ("Doing".to_owned(), "Theirs".to_owned()));
+        let log = crate::common::log(&sandbox.store().await).await;
+        let by_window = log
+            .iter()
+            .filter(|c| c.origin.as_ref().is_some_and(|o| o.window.is_some()))
+            .count();
+        assert_eq!(
+            by_window, 5,
+            "move, rename, two undos and a redo, all logged"
+        );
+        app.quit().await;
+    })
+    .await;
+}

@@ -15,9 +15,12 @@ import type { ProjectId } from "../bindings/ProjectId";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import { api, describe, isCommandError, mutationId } from "./api";
+import { NO_FILTER, type Filter } from "./filter";
 import { PendingLatencies } from "./latency";
+import { UndoHistory } from "./undo";
 import {
   applyChanges,
+  locate,
   provisionalPosition,
   withEntity,
   withLabel,
@@ -48,6 +51,10 @@ class BoardStore {
   link = $state<LinkStatus>({ state: "connecting" });
   /** Cards changed elsewhere a moment ago. */
   flashing = new SvelteSet<TaskId>();
+  /** This window's own recent changes, to undo and redo. */
+  history = new UndoHistory();
+  /** What this window's board is narrowed to. */
+  filter = $state<Filter>({ ...NO_FILTER });
   /** The task whose details dialog is open in this window. */
   openTask = $state<TaskId | null>(null);
   /** Commit→apply latencies not yet reported to the backend. */
@@ -89,6 +96,15 @@ class BoardStore {
     }
   }
 
+  /** Reads the list of projects again (the project menu and the projects panel show it). */
+  async refreshProjects(): Promise<void> {
+    try {
+      this.projects = await api.projects();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   /** Shows `project` (else the one on show, else the first) and follows its changes live. */
   async load(project?: ProjectId): Promise<void> {
     try {
@@ -116,6 +132,10 @@ class BoardStore {
       if (stream !== this.#stream) return;
       this.board = board;
       this.#seq = board.seq;
+      // A label filter means nothing on a project without that label.
+      if (this.filter.label && !board.labels.some((l) => l.id === this.filter.label)) {
+        this.filter = { ...this.filter, label: null };
+      }
       this.live = true;
       ready();
     } catch (error) {
@@ -153,9 +173,11 @@ class BoardStore {
     if (mutation.op === "task_label" && this.board) {
       this.board = withLabel(this.board, mutation.id, mutation.label_id, mutation.on);
     }
+    const before = this.board;
     try {
       const entity = await api.apply(mutation, this.#mutation());
       if (entity && this.board) this.board = withEntity(this.board, entity);
+      if (before && entity) this.#rememberApplied(before, mutation, entity.version);
       return { ok: true };
     } catch (error) {
       if (!(isCommandError(error) && error.code === "conflict")) this.fail(error);
@@ -166,29 +188,116 @@ class BoardStore {
 
   async rename(task: Task, title: string): Promise<void> {
     if (title.trim() === task.title) return;
-    await this.#optimistic({ ...task, title: title.trim() }, () =>
+    const send = (title: string, version: number) =>
       api.renameTask({
         id: task.id,
-        expected_version: task.version,
+        expected_version: version,
         title,
         mutation_id: this.#mutation(),
-      }),
+      });
+    const renamed = await this.#optimistic({ ...task, title: title.trim() }, () =>
+      send(title, task.version),
+    );
+    if (!renamed) return;
+    this.#remember(`renaming of “${task.title}”`, task.id, renamed.version, async (undo, v) =>
+      this.#put(await send(undo ? task.title : title, v)),
     );
   }
 
   async move(task: Task, dest: Destination): Promise<void> {
     const board = this.board;
-    if (!board) return;
-    const position = provisionalPosition(board, task.id, dest);
-    await this.#optimistic({ ...task, column_id: dest.to_column, position }, () =>
+    const here = board && locate(board, task.id);
+    const column = here && board.columns[here.column];
+    if (!board || !here || !column) return;
+    const from: Destination = { to_column: column.id, to_index: here.index };
+    const send = (to: Destination, version: number) =>
       api.moveTask({
         id: task.id,
-        expected_version: task.version,
-        to_column: dest.to_column,
-        to_index: dest.to_index,
+        expected_version: version,
+        ...to,
         mutation_id: this.#mutation(),
-      }),
+      });
+    const position = provisionalPosition(board, task.id, dest);
+    const moved = await this.#optimistic({ ...task, column_id: dest.to_column, position }, () =>
+      send(dest, task.version),
     );
+    if (!moved) return;
+    this.#remember(`move of “${task.title}”`, task.id, moved.version, async (undo, v) =>
+      this.#put(await send(undo ? from : dest, v)),
+    );
+  }
+
+  /** Undoes this window's latest change (or redoes its latest undone one). */
+  async undo(redo = false): Promise<void> {
+    try {
+      const step = redo ? await this.history.redo() : await this.history.undo();
+      if (step) this.notify("info", `${redo ? "Redid" : "Undid"} the ${step.name}.`);
+    } catch (error) {
+      const text =
+        isCommandError(error) && error.code === "conflict"
+          ? `Cannot ${redo ? "redo" : "undo"} that: it was changed elsewhere since.`
+          : describe(error);
+      this.notify("error", text);
+      await this.load();
+    }
+  }
+
+  #remember(
+    name: string,
+    entity: string,
+    version: number,
+    send: (undo: boolean, version: number) => Promise<number>,
+  ): void {
+    this.history.record(
+      { name, entity, run: (direction, v) => send(direction === "undo", v) },
+      version,
+    );
+  }
+
+  /** Puts a task the backend answered on the board; resolves with its version. */
+  #put(task: Task): number {
+    if (this.board) this.board = withTask(this.board, task);
+    return task.version;
+  }
+
+  /** Records an applied mutation that can be taken back: task edits, labels, checks. */
+  #rememberApplied(before: Board, mutation: Mutation, version: number): void {
+    const send = async (mutation: Mutation): Promise<number> => {
+      const entity = await api.apply(mutation, this.#mutation());
+      if (!entity) throw new Error("It is gone.");
+      if (this.board) this.board = withEntity(this.board, entity);
+      return entity.version;
+    };
+    switch (mutation.op) {
+      case "task_edit": {
+        const task = before.tasks.find((t) => t.id === mutation.id);
+        if (!task) return;
+        const { op: _, id, expected_version: __, ...after } = mutation;
+        const previous = Object.fromEntries(
+          Object.keys(after).map((field) => [field, task[field as keyof typeof after]]),
+        ) as typeof after;
+        this.#remember(`edit of “${task.title}”`, id, version, (undo, v) =>
+          send({ op: "task_edit", id, expected_version: v, ...(undo ? previous : after) }),
+        );
+        break;
+      }
+      case "task_label": {
+        const task = before.tasks.find((t) => t.id === mutation.id);
+        if (!task) return;
+        this.#remember(`labelling of “${task.title}”`, task.id, version, (undo, v) =>
+          send({ ...mutation, expected_version: v, on: undo ? !mutation.on : mutation.on }),
+        );
+        break;
+      }
+      case "subtask_check": {
+        const item = before.subtasks.find((s) => s.id === mutation.id);
+        if (!item) return;
+        this.#remember(`check of “${item.title}”`, item.id, version, (undo, v) =>
+          send({ ...mutation, expected_version: v, done: undo ? !mutation.done : mutation.done }),
+        );
+        break;
+      }
+    }
   }
 
   async remove(task: Task): Promise<void> {
@@ -273,17 +382,22 @@ class BoardStore {
     return id;
   }
 
-  /** Shows `draft` at once, then the backend's answer; on refusal, the backend's state. */
-  async #optimistic(draft: Task, send: () => Promise<Task>): Promise<void> {
-    if (!this.board) return;
+  /**
+   * Shows `draft` at once, then the backend's answer, which it resolves with; on refusal, the
+   * backend's state, and `null`.
+   */
+  async #optimistic(draft: Task, send: () => Promise<Task>): Promise<Task | null> {
+    if (!this.board) return null;
     // The draft keeps its old version: the backend's answer, one newer, always replaces it.
     this.board = withTask(this.board, draft);
     try {
       const task = await send();
       if (this.board) this.board = withTask(this.board, task);
+      return task;
     } catch (error) {
       this.fail(error);
       await this.load();
+      return null;
     }
   }
 }

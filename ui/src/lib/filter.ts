@@ -1,0 +1,73 @@
+// Find: which cards a window shows while the user filters its board. Pure and applied to the
+// live board on every render, so a filter holds through every change that arrives.
+
+import type { Board } from "../bindings/Board";
+import type { Priority } from "../bindings/Priority";
+import type { Task } from "../bindings/Task";
+
+export type Due = "any" | "overdue" | "week" | "none";
+
+export interface Filter {
+  /** Words that must all appear in the title or the description, in any case. */
+  text: string;
+  /** A label the card must carry. */
+  label: string | null;
+  priority: Priority | "any";
+  due: Due;
+}
+
+export const NO_FILTER: Filter = { text: "", label: null, priority: "any", due: "any" };
+
+export function isActive(filter: Filter): boolean {
+  return (
+    filter.text.trim() !== "" ||
+    filter.label !== null ||
+    filter.priority !== "any" ||
+    filter.due !== "any"
+  );
+}
+
+/** The day `days` after `date` (both YYYY-MM-DD). */
+function plusDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Whether `task` passes `filter`, on `board`, on the day `today` (YYYY-MM-DD). */
+export function matches(board: Board, task: Task, filter: Filter, today: string): boolean {
+  const words = filter.text.toLowerCase().split(/\s+/).filter(Boolean);
+  const text = `${task.title}\n${task.description}`.toLowerCase();
+  if (!words.every((w) => text.includes(w))) return false;
+  if (
+    filter.label !== null &&
+    !board.task_labels.some((l) => l.task_id === task.id && l.label_id === filter.label)
+  ) {
+    return false;
+  }
+  if (filter.priority !== "any" && task.priority !== filter.priority) return false;
+  switch (filter.due) {
+    case "any":
+      return true;
+    case "none":
+      return task.due_date === null;
+    case "overdue":
+      return task.due_date !== null && task.due_date < today;
+    case "week":
+      return (
+        task.due_date !== null && task.due_date >= today && task.due_date <= plusDays(today, 7)
+      );
+  }
+}
+
+/**
+ * Where a card dropped at `index` among the `visible` other cards of a column goes among all
+ * of them (`all`, in order): just before the visible card it was dropped above, or just after
+ * the last visible one.
+ */
+export function fullIndex(all: Task[], visible: Task[], index: number): number {
+  const before = visible[index];
+  if (before) return all.findIndex((t) => t.id === before.id);
+  const last = visible[visible.length - 1];
+  return last ? all.findIndex((t) => t.id === last.id) + 1 : all.length;
+}
