@@ -15,15 +15,32 @@ cleanup() {
 trap cleanup EXIT
 export TANDEM_DB=$tmp/demo.db XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config NO_AT_BRIDGE=1
 
-add() { "$app" task add "$1" --column "$2" >/dev/null; }
-add "Draft the Q3 roadmap" "To do"
-add "Review pull request #482: faster board snapshots" "To do"
-add "Book a venue for the team offsite" "To do"
-add "Update the onboarding guide" "To do"
-add "Migrate billing to the new payments API" "Doing"
-add "Design the settings panel" "Doing"
-add "Ship v0.1 to beta testers" "Done"
-add "Fix the crash on an empty project" "Done"
+add() { "$app" task add "$1" --column "$2"; }
+quiet() { "$app" "$@" >/dev/null; }
+quiet label add Design --color "#7c3aed"
+quiet label add Backend --color "#0369a1"
+quiet label add Docs --color "#0f766e"
+quiet label add Bug --color "#dc2626"
+roadmap=$(add "Draft the Q3 roadmap" "To do")
+quiet task edit "$roadmap" --priority high --due 2026-12-04 --description "Themes, bets, and what we stop doing."
+review=$(add "Review pull request #482: faster board snapshots" "To do")
+quiet task label "$review" Backend
+add "Book a venue for the team offsite" "To do" >/dev/null
+guide=$(add "Update the onboarding guide" "To do")
+quiet task label "$guide" Docs
+billing=$(add "Migrate billing to the new payments API" "Doing")
+quiet task label "$billing" Backend
+quiet task edit "$billing" --priority urgent
+for item in "Map the old events" "Dual-write for a week" "Switch the reads" "Remove the old client"; do
+	quiet subtask add "$billing" "$item"
+done
+"$app" task show "$billing" --json | grep -o '"id": "[^"]*"' | sed -n '2,3p' | cut -d'"' -f4 |
+	while read -r item; do quiet subtask check "$item"; done
+settings=$(add "Design the settings panel" "Doing")
+quiet task label "$settings" Design
+add "Ship v0.1 to beta testers" "Done" >/dev/null
+crash=$(add "Fix the crash on an empty project" "Done")
+quiet task label "$crash" Bug
 
 # A second, headless instance, so the badge shows the link between copies of Tandem.
 "$app" hub 2>/dev/null &

@@ -272,3 +272,68 @@ async fn a_windows_own_changes_undo_and_redo_as_ordinary_changes_and_a_stale_und
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn labels_are_renamed_and_deleted_and_a_checklist_item_renamed_by_keyboard() {
+    let sandbox = Sandbox::new();
+    let id = String::from_utf8(sandbox.tandem(&["task", "add", "Ship"]).stdout).unwrap();
+    let id = id.trim();
+    for args in [
+        &["label", "add", "Bug", "--color", "#d73a4a"][..],
+        &["task", "label", id, "Bug"],
+        &["subtask", "add", id, "Draft"],
+    ] {
+        let output = sandbox.tandem(args);
+        assert!(output.status.success(), "{output:?}");
+    }
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        let card = r#"section[aria-label="To do"] [data-task-id]"#;
+        app.wait_for_text(card, &["Bug"]).await;
+        app.find(r#"button[aria-label="Manage labels"]"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        let name = app.find(r#"input[aria-label="Name of Bug"]"#).await;
+        name.clear().await.unwrap();
+        name.send_keys(&format!("Defect{ENTER}")).await.unwrap();
+        app.wait_for_text(card, &["Defect"]).await;
+        app.find(r#"button[aria-label="Delete Defect"]"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.find(r#"[role="alert"] button.danger"#)
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.gone(&format!("{card} .chip")).await;
+        let store = sandbox.store().await;
+        let task = the_task(&sandbox).await;
+        assert!(store
+            .board(&task.project_id)
+            .await
+            .unwrap()
+            .labels
+            .is_empty());
+
+        open_card(&app, "To do", "Ship").await;
+        let check = app
+            .find(r#"section[aria-label="Checklist"] input[type="checkbox"]"#)
+            .await;
+        check.send_keys("\u{E032}").await.unwrap(); // F2
+        app.find(r#"input[aria-label="Rename Draft"]"#)
+            .await
+            .send_keys(&format!("\u{E010} it{ENTER}"))
+            .await
+            .unwrap();
+        app.wait_for_text(r#"section[aria-label="Checklist"]"#, &["Draft it"])
+            .await;
+        let items = store.subtasks(&task.id).await.unwrap();
+        assert_eq!(items[0].title, "Draft it");
+        app.quit().await;
+    })
+    .await;
+}
