@@ -277,18 +277,22 @@ impl ProjectArg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit(Option<i64>);
 
-fn parse_limit(text: &str) -> std::result::Result<Limit, String> {
+fn parse_limit(text: &str) -> Result<Limit> {
     if text.eq_ignore_ascii_case("none") {
         return Ok(Limit(None));
     }
     text.parse()
         .map(|n| Limit(Some(n)))
-        .map_err(|_| format!("{text:?} is not a number or `none`"))
+        .map_err(|_| Error::invalid("limit", format!("{text:?} is not a number or `none`")))
 }
 
-fn parse_priority(text: &str) -> std::result::Result<Priority, String> {
-    serde_json::from_value(serde_json::Value::String(text.to_ascii_lowercase()))
-        .map_err(|_| format!("{text:?} is not one of none, low, medium, high, urgent"))
+fn parse_priority(text: &str) -> Result<Priority> {
+    serde_json::from_value(serde_json::Value::String(text.to_ascii_lowercase())).map_err(|_| {
+        Error::invalid(
+            "priority",
+            format!("{text:?} is not one of none, low, medium, high, urgent"),
+        )
+    })
 }
 
 pub(super) async fn task(

@@ -167,11 +167,7 @@ async fn settings_chosen_in_the_panel_are_checked_saved_and_kept_for_the_next_st
         app.quit().await;
 
         let app = desktop.launch().await;
-        app.find(r#"button[aria-label="Settings"]"#)
-            .await
-            .click()
-            .await
-            .unwrap();
+        app.click(r#"button[aria-label="Settings"]"#).await;
         app.wait_for_text(settings, &["In force: 0 ms"]).await;
         let shown = app
             .find("input#debounce")
@@ -199,11 +195,8 @@ async fn columns_and_projects_are_added_renamed_limited_moved_and_deleted_from_t
     on_desktop(&sandbox, async |desktop| {
         let app = desktop.launch().await;
         let menu = async |column: &str| {
-            app.find(&format!(r#"button[aria-label="Column menu for {column}"]"#))
-                .await
-                .click()
-                .await
-                .unwrap();
+            app.click(&format!(r#"button[aria-label="Column menu for {column}"]"#))
+                .await;
             app.find(&format!(r#"[role="dialog"][aria-label="Column {column}"]"#))
                 .await
         };
@@ -271,21 +264,13 @@ async fn columns_and_projects_are_added_renamed_limited_moved_and_deleted_from_t
             .select_by_label("Done")
             .await
             .unwrap();
-        app.find(r#"[role="alert"] button.danger"#)
-            .await
-            .click()
-            .await
-            .unwrap();
+        app.click(r#"[role="alert"] button.danger"#).await;
         app.gone(r#"section[aria-label="In progress"]"#).await;
         app.wait_for_titles("Done", &["One", "Two"]).await;
         assert_eq!(column_names(&sandbox).await, ["To do", "Done", "Review"]);
 
         // A project added shows in this window; renamed; deleted, the window goes back.
-        app.find(r#"button[aria-label="Manage projects"]"#)
-            .await
-            .click()
-            .await
-            .unwrap();
+        app.click(r#"button[aria-label="Manage projects"]"#).await;
         app.find(r#"input[aria-label="New project name"]"#)
             .await
             .send_keys(&format!("Work{ENTER}"))
@@ -296,16 +281,8 @@ async fn columns_and_projects_are_added_renamed_limited_moved_and_deleted_from_t
         name.clear().await.unwrap();
         name.send_keys(&format!("Job{ENTER}")).await.unwrap();
         app.find(r#"main[aria-label="Job board"]"#).await;
-        app.find(r#"button[aria-label="Delete Job"]"#)
-            .await
-            .click()
-            .await
-            .unwrap();
-        app.find(r#"[role="alert"] button.danger"#)
-            .await
-            .click()
-            .await
-            .unwrap();
+        app.click(r#"button[aria-label="Delete Job"]"#).await;
+        app.click(r#"[role="alert"] button.danger"#).await;
         app.find(r#"main[aria-label="Inbox board"]"#).await;
         let store = sandbox.store().await;
         let names: Vec<String> = store

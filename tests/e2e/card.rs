@@ -48,11 +48,7 @@ async fn the_card_dialog_edits_a_cards_fields_labels_and_checklist_and_shows_its
             .select_by_value("high")
             .await
             .unwrap();
-        app.find(r#"button.chip[aria-pressed="false"]"#)
-            .await
-            .click()
-            .await
-            .unwrap();
+        app.click(r#"button.chip[aria-pressed="false"]"#).await;
         app.find(r#"input[aria-label="New label name"]"#)
             .await
             .send_keys(&format!("Bug{ENTER}"))
@@ -65,11 +61,8 @@ async fn the_card_dialog_edits_a_cards_fields_labels_and_checklist_and_shows_its
         item.send_keys(&format!("Review{ENTER}")).await.unwrap();
         app.wait_for_text(r#"section[aria-label="Checklist"]"#, &["Review", "0/2"])
             .await;
-        app.find(r#"section[aria-label="Checklist"] input[type="checkbox"]"#)
-            .await
-            .click()
-            .await
-            .unwrap();
+        app.click(r#"section[aria-label="Checklist"] input[type="checkbox"]"#)
+            .await;
         app.wait_for_text(
             r#"section[aria-label="History"]"#,
             &[
@@ -290,25 +283,13 @@ async fn labels_are_renamed_and_deleted_and_a_checklist_item_renamed_by_keyboard
         let app = desktop.launch().await;
         let card = r#"section[aria-label="To do"] [data-task-id]"#;
         app.wait_for_text(card, &["Bug"]).await;
-        app.find(r#"button[aria-label="Manage labels"]"#)
-            .await
-            .click()
-            .await
-            .unwrap();
+        app.click(r#"button[aria-label="Manage labels"]"#).await;
         let name = app.find(r#"input[aria-label="Name of Bug"]"#).await;
         name.clear().await.unwrap();
         name.send_keys(&format!("Defect{ENTER}")).await.unwrap();
         app.wait_for_text(card, &["Defect"]).await;
-        app.find(r#"button[aria-label="Delete Defect"]"#)
-            .await
-            .click()
-            .await
-            .unwrap();
-        app.find(r#"[role="alert"] button.danger"#)
-            .await
-            .click()
-            .await
-            .unwrap();
+        app.click(r#"button[aria-label="Delete Defect"]"#).await;
+        app.click(r#"[role="alert"] button.danger"#).await;
         app.gone(&format!("{card} .chip")).await;
         let store = sandbox.store().await;
         let task = the_task(&sandbox).await;

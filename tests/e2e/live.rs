@@ -103,7 +103,7 @@ async fn two_windows_stay_in_step_with_each_other_and_with_the_command_line() {
 
         // The diagnostics panel and `tandem status` account for both windows' streams, with the
         // latency each window measured from commit to shown.
-        app.find("button.badge").await.click().await.unwrap();
+        app.click("button.badge").await;
         app.wait_for_text(
             r#"[role="dialog"][aria-label="Diagnostics"]"#,
             &["board-1", "board-2", " ms"],

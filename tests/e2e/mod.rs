@@ -188,6 +188,15 @@ impl App {
             .unwrap_or_else(|e| panic!("no element matches {css}: {e}"))
     }
 
+    /// Clicks the first element matching `css`, waiting for it to appear.
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
     /// Waits until `css` matches nothing.
     pub async fn gone(&self, css: &str) {
         eventually(&format!("{css} to go"), UI_TIMEOUT, async || {
