@@ -357,6 +357,10 @@ pub enum Mutation {
         #[ts(optional, type = "string | null")]
         due_date: Option<Option<String>>,
     },
+    /// Brings back a deleted task with its checklist and labels (the undo of a delete).
+    TaskRestore {
+        id: TaskId,
+    },
     /// Puts a label on a task (`on`), or takes it off. Two windows doing this to different
     /// labels at once both win, as they would not with [`Mutation::TaskLabels`].
     TaskLabel {

@@ -39,6 +39,7 @@ enum Op {
     MoveTask(usize, usize, i64),
     StepTask(usize, Step),
     DeleteTask(usize),
+    RestoreTask(usize),
     AddSubtask(usize, u8),
     CheckSubtask(usize, bool),
     MoveSubtask(usize, i64),
@@ -97,6 +98,7 @@ fn op() -> impl Strategy<Value = Op> {
         8 => (i(), i(), index()).prop_map(|(a, b, c)| Op::MoveTask(a, b, c)),
         2 => (i(), step()).prop_map(|(a, b)| Op::StepTask(a, b)),
         1 => i().prop_map(Op::DeleteTask),
+        1 => i().prop_map(Op::RestoreTask),
         4 => (i(), n()).prop_map(|(a, b)| Op::AddSubtask(a, b)),
         1 => (i(), any::<bool>()).prop_map(|(a, b)| Op::CheckSubtask(a, b)),
         3 => (i(), index()).prop_map(|(a, b)| Op::MoveSubtask(a, b)),
@@ -233,6 +235,17 @@ async fn run(t: &TestStore, op: &Op) -> Option<bool> {
         Op::DeleteTask(i) => {
             let (id, v) = pick(t, "tasks", i).await?;
             ok!(s.delete_task(o, &TaskId(id), v))
+        }
+        Op::RestoreTask(i) => {
+            let deleted: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT entity_id FROM changes
+                 WHERE entity = 'task' AND op = 'delete' ORDER BY entity_id",
+            )
+            .fetch_all(&s.readers)
+            .await
+            .ok()?;
+            let id = deleted.get(i % deleted.len().max(1))?.clone();
+            ok!(s.restore_task(o, &TaskId(id)))
         }
         Op::AddSubtask(i, n) => {
             let (id, _) = pick(t, "tasks", i).await?;

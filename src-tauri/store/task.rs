@@ -235,6 +235,107 @@ impl Store {
         .await
     }
 
+    /// Brings back a deleted task, with its id, fields, checklist and labels as its deletion
+    /// logged them: the undo of a delete. It goes back to its place in its column (or the
+    /// bottom, if another task took the place); labels deleted since stay off. A task that
+    /// exists, or was never deleted, is refused; so is one whose column is gone.
+    pub async fn restore_task(&self, origin: &Origin, id: &TaskId) -> Result<Task> {
+        let (task, _) = self
+            .write(origin, async |conn: &mut SqliteConnection| {
+                let exists: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = ?1)")
+                        .bind(id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                if exists {
+                    return Err(Error::invalid("id", "the task exists; there is nothing to restore"));
+                }
+                // The deletion's rows: the task's, and its children's just before, from the same
+                // write (one origin).
+                let deleted: Option<(i64, String, Option<String>)> = sqlx::query_as(
+                    "SELECT seq, previous, origin FROM changes
+                     WHERE entity = 'task' AND entity_id = ?1 AND op = 'delete'
+                     ORDER BY seq DESC LIMIT 1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some((seq, row, deleted_by)) = deleted else {
+                    return Err(Error::not_found(EntityKind::Task, id));
+                };
+                let column: Option<ColumnId> = sqlx::query_scalar(
+                    "SELECT id FROM columns WHERE id = ?1 ->> '$.column_id'",
+                )
+                .bind(&row)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(column) = column else {
+                    return Err(Error::invalid("column_id", "the task's column was deleted since"));
+                };
+                let taken: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM tasks WHERE column_id = ?1 AND position = ?2 ->> '$.position')",
+                )
+                .bind(&column)
+                .bind(&row)
+                .fetch_one(&mut *conn)
+                .await?;
+                let position = match taken {
+                    false => None,
+                    true => {
+                        position::slot(conn, List::Tasks, Some(&column.0), &id.0, None, usize::MAX)
+                            .await?
+                    }
+                };
+                let task: Task = sqlx::query_as(
+                    "INSERT INTO tasks (id, project_id, column_id, title, description, priority,
+                        due_date, position, version, created_at, updated_at)
+                     SELECT r ->> '$.id', r ->> '$.project_id', r ->> '$.column_id', r ->> '$.title',
+                        r ->> '$.description', r ->> '$.priority', r ->> '$.due_date',
+                        COALESCE(?2, r ->> '$.position'), (r ->> '$.version') + 1,
+                        r ->> '$.created_at', ?3
+                     FROM (SELECT ?1 AS r)
+                     RETURNING *",
+                )
+                .bind(&row)
+                .bind(position)
+                .bind(now_ms())
+                .fetch_one(&mut *conn)
+                .await?;
+                let children: Vec<(EntityKind, String)> = sqlx::query_as(
+                    "SELECT entity, previous FROM changes
+                     WHERE op = 'delete' AND entity IN ('subtask', 'task_label') AND seq < ?1
+                        AND origin IS ?2 AND previous ->> '$.task_id' = ?3
+                     ORDER BY seq",
+                )
+                .bind(seq)
+                .bind(&deleted_by)
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+                for (entity, row) in children {
+                    let sql = match entity {
+                        EntityKind::Subtask => {
+                            "INSERT OR IGNORE INTO subtasks (id, task_id, title, done, position,
+                                version, created_at, updated_at)
+                             SELECT r ->> '$.id', r ->> '$.task_id', r ->> '$.title',
+                                r ->> '$.done', r ->> '$.position', (r ->> '$.version') + 1,
+                                r ->> '$.created_at', r ->> '$.updated_at'
+                             FROM (SELECT ?1 AS r)"
+                        }
+                        _ => {
+                            "INSERT OR IGNORE INTO task_labels (task_id, label_id)
+                             SELECT r ->> '$.task_id', r ->> '$.label_id' FROM (SELECT ?1 AS r)
+                             WHERE EXISTS (SELECT 1 FROM labels WHERE id = r ->> '$.label_id')"
+                        }
+                    };
+                    sqlx::query(sql).bind(&row).execute(&mut *conn).await?;
+                }
+                Ok(task)
+            })
+            .await?;
+        Ok(task)
+    }
+
     /// Deletes a task with its subtasks and labels.
     pub async fn delete_task(
         &self,
@@ -805,5 +906,70 @@ mod tests {
         );
         step(a.id, a.version, Step::PreviousColumn).await;
         assert_eq!(column_titles(&t, 1).await, ["A"]);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_task_comes_back_with_its_checklist_and_labels() {
+        let t = testing::store().await;
+        let task = add(&t, 1, "Ship").await;
+        add(&t, 1, "Other").await;
+        let item = t
+            .store
+            .add_subtask(&t.origin, &task.id, "Draft")
+            .await
+            .unwrap();
+        t.store
+            .check_subtask(&t.origin, &item.id, 1, true)
+            .await
+            .unwrap();
+        let inbox = inbox(&t).await.project.id;
+        let bug = t
+            .store
+            .create_label(&t.origin, &inbox, "Bug", "#ff0000")
+            .await
+            .unwrap();
+        let gone = t
+            .store
+            .create_label(&t.origin, &inbox, "Gone", "#00ff00")
+            .await
+            .unwrap();
+        t.store
+            .set_task_labels(&t.origin, &task.id, 1, &[bug.id.clone(), gone.id.clone()])
+            .await
+            .unwrap();
+        t.store.delete_task(&t.origin, &task.id, 1).await.unwrap();
+        t.store.delete_label(&t.origin, &gone.id, 1).await.unwrap();
+
+        let back = t.store.restore_task(&t.origin, &task.id).await.unwrap();
+        assert_eq!(
+            (back.id.clone(), back.title.as_str()),
+            (task.id.clone(), "Ship")
+        );
+        assert_eq!(back.version, 2, "a restore is a change like any other");
+        assert_eq!(
+            column_titles(&t, 1).await,
+            ["Ship", "Other"],
+            "back in its place"
+        );
+        let items = t.store.subtasks(&task.id).await.unwrap();
+        assert_eq!((items[0].title.as_str(), items[0].done), ("Draft", true));
+        let labels: Vec<_> = t
+            .store
+            .task_labels(&task.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        assert_eq!(labels, ["Bug"], "a label deleted since stays off");
+
+        let again = t.store.restore_task(&t.origin, &task.id).await.unwrap_err();
+        assert!(matches!(again, Error::Invalid { field: "id", .. }));
+        let never = t
+            .store
+            .restore_task(&t.origin, &TaskId::from("never"))
+            .await
+            .unwrap_err();
+        assert!(matches!(never, Error::NotFound { .. }));
     }
 }

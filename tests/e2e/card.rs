@@ -318,3 +318,47 @@ async fn labels_are_renamed_and_deleted_and_a_checklist_item_renamed_by_keyboard
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_card_comes_back_with_its_checklist_on_undo_and_goes_again_on_redo() {
+    let sandbox = Sandbox::new();
+    let id = String::from_utf8(sandbox.tandem(&["task", "add", "Ship"]).stdout).unwrap();
+    for args in [
+        &["task", "add", "Keep"][..],
+        &["subtask", "add", id.trim(), "Draft"],
+    ] {
+        assert!(sandbox.tandem(args).status.success());
+    }
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        let card = app.card("To do", "Ship").await;
+        card.click().await.unwrap();
+        card.send_keys("\u{E017}\u{E017}").await.unwrap(); // Delete, and Delete to confirm
+        app.wait_for_titles("To do", &["Keep"]).await;
+
+        app.card("To do", "Keep")
+            .await
+            .send_keys(UNDO)
+            .await
+            .unwrap();
+        app.wait_for_titles("To do", &["Ship", "Keep"]).await;
+        app.wait_for_text(
+            r#"section[aria-label="To do"] [data-task-id][aria-label="Ship"]"#,
+            &["0/1"],
+        )
+        .await;
+        let store = sandbox.store().await;
+        let task = the_task(&sandbox).await;
+        assert_eq!(task.id.0, id.trim(), "the same card, not a copy");
+        assert_eq!(store.subtasks(&task.id).await.unwrap().len(), 1);
+
+        app.card("To do", "Keep")
+            .await
+            .send_keys(REDO)
+            .await
+            .unwrap();
+        app.wait_for_titles("To do", &["Keep"]).await;
+        app.quit().await;
+    })
+    .await;
+}

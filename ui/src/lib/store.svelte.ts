@@ -157,6 +157,7 @@ class BoardStore {
         mutation_id: this.#mutation(),
       });
       if (this.board) this.board = withTask(this.board, task);
+      this.#rememberPresence(`adding of “${task.title}”`, task, false);
       return true;
     } catch (error) {
       this.fail(error);
@@ -254,6 +255,31 @@ class BoardStore {
     );
   }
 
+  /**
+   * Records the adding (`deleted` false) or deleting of `task`: undone and redone by deleting
+   * it and restoring it, checklist and labels included, under its own id.
+   */
+  #rememberPresence(name: string, task: Task, deleted: boolean): void {
+    const restore = async () => {
+      const entity = await api.apply({ op: "task_restore", id: task.id }, this.#mutation());
+      if (entity?.entity !== "task") throw new Error("It could not be restored.");
+      const { entity: _, ...restored } = entity;
+      return this.#put(restored);
+    };
+    const remove = async (version: number) => {
+      if (this.board) this.board = withoutTask(this.board, task.id);
+      await api.deleteTask({
+        id: task.id,
+        expected_version: version,
+        mutation_id: this.#mutation(),
+      });
+      return version;
+    };
+    this.#remember(name, task.id, task.version, (undo, v) =>
+      undo === deleted ? restore() : remove(v),
+    );
+  }
+
   /** Puts a task the backend answered on the board; resolves with its version. */
   #put(task: Task): number {
     if (this.board) this.board = withTask(this.board, task);
@@ -309,7 +335,8 @@ class BoardStore {
         expected_version: task.version,
         mutation_id: this.#mutation(),
       });
-      this.notify("info", `Deleted “${task.title}”.`);
+      this.notify("info", `Deleted “${task.title}”. Ctrl+Z brings it back.`);
+      this.#rememberPresence(`deletion of “${task.title}”`, task, true);
     } catch (error) {
       this.fail(error);
       await this.load();
