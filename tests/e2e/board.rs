@@ -335,6 +335,12 @@ async fn the_filter_narrows_the_board_and_holds_through_live_changes() {
         }
         app.wait_for_titles("To do", &["Fix login bug", "Fix typo", "Fix the build"])
             .await;
+        // Alt+↑ steps past the shown card above, not the hidden one between them.
+        let typo = app.card("To do", "Fix typo").await;
+        typo.click().await.unwrap();
+        typo.send_keys("\u{E00A}\u{E013}\u{E000}").await.unwrap();
+        app.wait_for_titles("To do", &["Fix typo", "Fix login bug", "Fix the build"])
+            .await;
         app.find(r#"select[aria-label="Filter by priority"]"#)
             .await
             .select_by_value("high")
@@ -347,9 +353,9 @@ async fn the_filter_narrows_the_board_and_holds_through_live_changes() {
         app.wait_for_titles(
             "To do",
             &[
+                "Fix typo",
                 "Fix login bug",
                 "Write docs",
-                "Fix typo",
                 "Fix the build",
                 "Plan the week",
             ],
