@@ -261,6 +261,21 @@ async fn a_windows_own_changes_undo_and_redo_as_ordinary_changes_and_a_stale_und
             by_window, 5,
             "move, rename, two undos and a redo, all logged"
         );
+
+        // A column's rename undoes the same way.
+        app.click(r#"button[aria-label="Column menu for Done"]"#)
+            .await;
+        let name = app.find("#column-name").await;
+        name.clear().await.unwrap();
+        name.send_keys(&format!("Shipped{ENTER}")).await.unwrap();
+        app.find(r#"section[aria-label="Shipped"]"#).await;
+        app.card("Doing", "Theirs")
+            .await
+            .send_keys(UNDO)
+            .await
+            .unwrap();
+        app.find(r#"section[aria-label="Done"]"#).await;
+        app.gone(r#"section[aria-label="Shipped"]"#).await;
         app.quit().await;
     })
     .await;

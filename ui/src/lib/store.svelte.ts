@@ -294,34 +294,76 @@ class BoardStore {
       if (this.board) this.board = withEntity(this.board, entity);
       return entity.version;
     };
+    /** An edit of some fields of `row`: undone by sending their values from before. */
+    const edit = <M extends Mutation & { id: string; expected_version: number }>(
+      name: string,
+      row: object | undefined,
+      mutation: M,
+    ) => {
+      if (!row) return;
+      const { op: _, id: __, expected_version: ___, ...after } = mutation;
+      const previous = Object.fromEntries(
+        Object.keys(after).map((field) => [field, (row as Record<string, unknown>)[field]]),
+      );
+      this.#remember(name, mutation.id, version, (undo, v) =>
+        send({ ...mutation, expected_version: v, ...(undo ? previous : after) } as M),
+      );
+    };
+    /** A move to an index in a list: undone by moving back to where it stood. */
+    const move = <M extends Mutation & { id: string; expected_version: number; to_index: number }>(
+      name: string,
+      list: { id: string; position: number }[],
+      mutation: M,
+    ) => {
+      const from = [...list]
+        .sort((a, b) => a.position - b.position)
+        .findIndex((r) => r.id === mutation.id);
+      if (from < 0) return;
+      this.#remember(name, mutation.id, version, (undo, v) =>
+        send({ ...mutation, expected_version: v, to_index: undo ? from : mutation.to_index } as M),
+      );
+    };
+    const task = (id: string) => before.tasks.find((t) => t.id === id);
+    const item = (id: string) => before.subtasks.find((s) => s.id === id);
+    const column = (id: string) => before.columns.find((c) => c.id === id);
     switch (mutation.op) {
-      case "task_edit": {
-        const task = before.tasks.find((t) => t.id === mutation.id);
-        if (!task) return;
-        const { op: _, id, expected_version: __, ...after } = mutation;
-        const previous = Object.fromEntries(
-          Object.keys(after).map((field) => [field, task[field as keyof typeof after]]),
-        ) as typeof after;
-        this.#remember(`edit of “${task.title}”`, id, version, (undo, v) =>
-          send({ op: "task_edit", id, expected_version: v, ...(undo ? previous : after) }),
-        );
-        break;
+      case "task_edit":
+        return edit(`edit of “${task(mutation.id)?.title}”`, task(mutation.id), mutation);
+      case "subtask_rename":
+        return edit(`renaming of “${item(mutation.id)?.title}”`, item(mutation.id), mutation);
+      case "column_edit":
+        return edit(`change to “${column(mutation.id)?.name}”`, column(mutation.id), mutation);
+      case "label_edit": {
+        const label = before.labels.find((l) => l.id === mutation.id);
+        return edit(`change to “${label?.name}”`, label, mutation);
       }
+      case "project_rename": {
+        const project = this.projects.find((p) => p.id === mutation.id);
+        return edit(`renaming of “${project?.name}”`, project, mutation);
+      }
+      case "column_move":
+        return move(`move of “${column(mutation.id)?.name}”`, before.columns, mutation);
+      case "subtask_move": {
+        const checklist = before.subtasks.filter((s) => s.task_id === item(mutation.id)?.task_id);
+        return move(`move of “${item(mutation.id)?.title}”`, checklist, mutation);
+      }
+      case "project_move":
+        return move("move of a project", this.projects, mutation);
       case "task_label": {
-        const task = before.tasks.find((t) => t.id === mutation.id);
-        if (!task) return;
-        this.#remember(`labelling of “${task.title}”`, task.id, version, (undo, v) =>
+        const labelled = task(mutation.id);
+        if (!labelled) return;
+        this.#remember(`labelling of “${labelled.title}”`, labelled.id, version, (undo, v) =>
           send({ ...mutation, expected_version: v, on: undo ? !mutation.on : mutation.on }),
         );
-        break;
+        return;
       }
       case "subtask_check": {
-        const item = before.subtasks.find((s) => s.id === mutation.id);
-        if (!item) return;
-        this.#remember(`check of “${item.title}”`, item.id, version, (undo, v) =>
+        const checked = item(mutation.id);
+        if (!checked) return;
+        this.#remember(`check of “${checked.title}”`, checked.id, version, (undo, v) =>
           send({ ...mutation, expected_version: v, done: undo ? !mutation.done : mutation.done }),
         );
-        break;
+        return;
       }
     }
   }
