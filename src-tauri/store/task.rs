@@ -250,8 +250,8 @@ impl Store {
                 if exists {
                     return Err(Error::invalid("id", "the task exists; there is nothing to restore"));
                 }
-                // The deletion's rows: the task's, and its children's just before, from the same
-                // write (one origin).
+                // The deletion's rows: the task's, and its children's just before it, from the
+                // same write (a write's rows are contiguous in the log).
                 let deleted: Option<(i64, String, Option<String>)> = sqlx::query_as(
                     "SELECT seq, previous, origin FROM changes
                      WHERE entity = 'task' AND entity_id = ?1 AND op = 'delete'
@@ -303,8 +303,11 @@ impl Store {
                 .await?;
                 let children: Vec<(EntityKind, String)> = sqlx::query_as(
                     "SELECT entity, previous FROM changes
-                     WHERE op = 'delete' AND entity IN ('subtask', 'task_label') AND seq < ?1
-                        AND origin IS ?2 AND previous ->> '$.task_id' = ?3
+                     WHERE seq < ?1 AND seq > (
+                        SELECT COALESCE(MAX(seq), 0) FROM changes
+                        WHERE seq < ?1 AND NOT (
+                            op = 'delete' AND entity IN ('subtask', 'task_label')
+                            AND origin IS ?2 AND previous ->> '$.task_id' = ?3))
                      ORDER BY seq",
                 )
                 .bind(seq)
