@@ -357,9 +357,11 @@ pub enum Mutation {
         #[ts(optional, type = "string | null")]
         due_date: Option<Option<String>>,
     },
-    /// Brings back a deleted task with its checklist and labels (the undo of a delete).
-    TaskRestore {
-        id: TaskId,
+    /// Brings back a deleted project, column, task, checklist item or label, with what its
+    /// deletion took along (the undo of a delete).
+    Restore {
+        entity: EntityKind,
+        id: String,
     },
     /// Puts a label on a task (`on`), or takes it off. Two windows doing this to different
     /// labels at once both win, as they would not with [`Mutation::TaskLabels`].

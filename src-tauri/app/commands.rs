@@ -194,7 +194,7 @@ pub async fn apply<R: Runtime>(
                 store.edit_task(o, &id, expected_version, edit).await?,
             ))
         }
-        Mutation::TaskRestore { id } => Some(Entity::Task(store.restore_task(o, &id).await?)),
+        Mutation::Restore { entity, id } => Some(store.restore(o, entity, &id).await?),
         Mutation::TaskLabel {
             id,
             expected_version,

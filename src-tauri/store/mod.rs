@@ -12,6 +12,7 @@ mod label;
 mod position;
 #[cfg(test)]
 mod replay_tests;
+mod restore;
 mod subtask;
 mod task;
 

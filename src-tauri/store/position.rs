@@ -27,7 +27,7 @@ pub(super) enum List {
 }
 
 impl List {
-    fn table(self) -> &'static str {
+    pub(super) fn table(self) -> &'static str {
         match self {
             List::Projects => "projects",
             List::Columns => "columns",
@@ -37,7 +37,7 @@ impl List {
     }
 
     /// The column that names the list a row is in; `None` for the one list of projects.
-    fn parent(self) -> Option<&'static str> {
+    pub(super) fn parent(self) -> Option<&'static str> {
         match self {
             List::Projects => None,
             List::Columns => Some("project_id"),

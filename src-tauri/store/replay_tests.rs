@@ -39,7 +39,8 @@ enum Op {
     MoveTask(usize, usize, i64),
     StepTask(usize, Step),
     DeleteTask(usize),
-    RestoreTask(usize),
+    /// Brings back a deleted row of a kind: the undo of a delete.
+    Restore(EntityKind, usize),
     AddSubtask(usize, u8),
     CheckSubtask(usize, bool),
     MoveSubtask(usize, i64),
@@ -98,7 +99,17 @@ fn op() -> impl Strategy<Value = Op> {
         8 => (i(), i(), index()).prop_map(|(a, b, c)| Op::MoveTask(a, b, c)),
         2 => (i(), step()).prop_map(|(a, b)| Op::StepTask(a, b)),
         1 => i().prop_map(Op::DeleteTask),
-        1 => i().prop_map(Op::RestoreTask),
+        2 => (
+            prop_oneof![
+                Just(EntityKind::Project),
+                Just(EntityKind::Column),
+                Just(EntityKind::Task),
+                Just(EntityKind::Subtask),
+                Just(EntityKind::Label),
+            ],
+            i()
+        )
+            .prop_map(|(kind, i)| Op::Restore(kind, i)),
         4 => (i(), n()).prop_map(|(a, b)| Op::AddSubtask(a, b)),
         1 => (i(), any::<bool>()).prop_map(|(a, b)| Op::CheckSubtask(a, b)),
         3 => (i(), index()).prop_map(|(a, b)| Op::MoveSubtask(a, b)),
@@ -145,9 +156,16 @@ fn color(c: u8) -> &'static str {
 async fn run(t: &TestStore, op: &Op) -> Option<bool> {
     let s = &t.store;
     let o = &t.origin;
+    // A refusal is a typed answer to the caller; no sequence of operations may fail in storage.
     macro_rules! ok {
         ($e:expr) => {
-            Some($e.await.is_ok())
+            match $e.await {
+                Ok(_) => Some(true),
+                Err(error @ crate::error::Error::Storage(_)) => {
+                    panic!("{op:?} failed in storage: {error}")
+                }
+                Err(_) => Some(false),
+            }
         };
     }
     match op.clone() {
@@ -236,16 +254,17 @@ async fn run(t: &TestStore, op: &Op) -> Option<bool> {
             let (id, v) = pick(t, "tasks", i).await?;
             ok!(s.delete_task(o, &TaskId(id), v))
         }
-        Op::RestoreTask(i) => {
+        Op::Restore(kind, i) => {
             let deleted: Vec<String> = sqlx::query_scalar(
                 "SELECT DISTINCT entity_id FROM changes
-                 WHERE entity = 'task' AND op = 'delete' ORDER BY entity_id",
+                 WHERE entity = ?1 AND op = 'delete' ORDER BY entity_id",
             )
+            .bind(kind)
             .fetch_all(&s.readers)
             .await
             .ok()?;
             let id = deleted.get(i % deleted.len().max(1))?.clone();
-            ok!(s.restore_task(o, &TaskId(id)))
+            ok!(s.restore(o, kind, &id))
         }
         Op::AddSubtask(i, n) => {
             let (id, _) = pick(t, "tasks", i).await?;

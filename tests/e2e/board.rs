@@ -5,7 +5,7 @@ use std::time::Duration;
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use tandem::model::Task;
 
-use super::{on_desktop, ALT_RIGHT, ENTER};
+use super::{on_desktop, ALT_RIGHT, ENTER, REDO, UNDO};
 use crate::common::{eventually, Sandbox};
 
 /// Waits until the database has the task titled `title` in the column named `column`.
@@ -269,6 +269,22 @@ async fn columns_and_projects_are_added_renamed_limited_moved_and_deleted_from_t
         app.wait_for_titles("Done", &["One", "Two"]).await;
         assert_eq!(column_names(&sandbox).await, ["To do", "Done", "Review"]);
 
+        // Undone: the column comes back with its cards; redone: it goes again.
+        let card = app.card("Done", "One").await;
+        card.send_keys(UNDO).await.unwrap();
+        app.wait_for_titles("In progress", &["One", "Two"]).await;
+        assert_eq!(
+            column_names(&sandbox).await,
+            ["To do", "Done", "In progress", "Review"]
+        );
+        app.card("In progress", "One")
+            .await
+            .send_keys(REDO)
+            .await
+            .unwrap();
+        app.gone(r#"section[aria-label="In progress"]"#).await;
+        app.wait_for_titles("Done", &["One", "Two"]).await;
+
         // A project added shows in this window; renamed; deleted, the window goes back.
         app.click(r#"button[aria-label="Manage projects"]"#).await;
         app.find(r#"input[aria-label="New project name"]"#)
@@ -284,6 +300,12 @@ async fn columns_and_projects_are_added_renamed_limited_moved_and_deleted_from_t
         app.click(r#"button[aria-label="Delete Job"]"#).await;
         app.click(r#"[role="alert"] button.danger"#).await;
         app.find(r#"main[aria-label="Inbox board"]"#).await;
+        // The deletion undone brings the project back into the list; redone, it goes again.
+        let panel = app.find(r#"[role="dialog"][aria-label="Projects"]"#).await;
+        panel.send_keys(UNDO).await.unwrap();
+        app.find(r#"input[aria-label="Name of Job"]"#).await;
+        panel.send_keys(REDO).await.unwrap();
+        app.gone(r#"input[aria-label="Name of Job"]"#).await;
         let store = sandbox.store().await;
         let names: Vec<String> = store
             .projects()

@@ -4,7 +4,7 @@
 use fantoccini::wd::WindowHandle;
 use tandem::model::{Priority, Task};
 
-use super::{on_desktop, App, ENTER, UI_TIMEOUT};
+use super::{on_desktop, App, ENTER, REDO, UI_TIMEOUT, UNDO};
 use crate::common::{eventually, Sandbox};
 
 /// WebDriver's Control key down, Enter, then every modifier up.
@@ -178,8 +178,6 @@ async fn two_windows_editing_one_card_meet_the_conflict_dialog_and_keep_either_s
 }
 
 /// WebDriver keys: Ctrl+Z, and Ctrl+Shift+Z, each followed by releasing every modifier.
-const UNDO: &str = "\u{E009}z\u{E000}";
-const REDO: &str = "\u{E009}\u{E008}z\u{E000}";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_windows_own_changes_undo_and_redo_as_ordinary_changes_and_a_stale_undo_is_refused() {

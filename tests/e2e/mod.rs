@@ -24,6 +24,9 @@ use crate::common::{eventually, poll_until, tandem_bin, Sandbox};
 
 /// WebDriver key codes: Alt and the right arrow, then "release all modifiers".
 pub const ALT_RIGHT: &str = "\u{E00A}\u{E014}\u{E000}";
+/// Ctrl+Z and Ctrl+Shift+Z, each released after.
+pub const UNDO: &str = "\u{E009}z\u{E000}";
+pub const REDO: &str = "\u{E009}\u{E008}z\u{E000}";
 /// WebDriver's Enter key.
 pub const ENTER: &str = "\u{E007}";
 

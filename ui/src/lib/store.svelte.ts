@@ -7,6 +7,8 @@ import { SvelteSet } from "svelte/reactivity";
 import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
 import type { Change } from "../bindings/Change";
+import type { Entity } from "../bindings/Entity";
+import type { EntityKind } from "../bindings/EntityKind";
 import type { LinkStatus } from "../bindings/LinkStatus";
 import type { Mutation } from "../bindings/Mutation";
 import type { ColumnId } from "../bindings/ColumnId";
@@ -157,7 +159,7 @@ class BoardStore {
         mutation_id: this.#mutation(),
       });
       if (this.board) this.board = withTask(this.board, task);
-      this.#rememberPresence(`adding of “${task.title}”`, task, false);
+      this.#rememberTask(`adding of “${task.title}”`, task, false);
       return true;
     } catch (error) {
       this.fail(error);
@@ -178,7 +180,7 @@ class BoardStore {
     try {
       const entity = await api.apply(mutation, this.#mutation());
       if (entity && this.board) this.board = withEntity(this.board, entity);
-      if (before && entity) this.#rememberApplied(before, mutation, entity.version);
+      if (before) this.#rememberApplied(before, mutation, entity);
       return { ok: true };
     } catch (error) {
       if (!(isCommandError(error) && error.code === "conflict")) this.fail(error);
@@ -256,28 +258,43 @@ class BoardStore {
   }
 
   /**
-   * Records the adding (`deleted` false) or deleting of `task`: undone and redone by deleting
-   * it and restoring it, checklist and labels included, under its own id.
+   * Records the adding (`deleted` false) or deleting of a row of `kind`, which left it at
+   * `version`: undone and redone by deleting it with `remove` and restoring it from the change
+   * log under its own id, with what its deletion took along (a card's checklist and labels, a
+   * column's cards, a project's everything).
    */
-  #rememberPresence(name: string, task: Task, deleted: boolean): void {
-    const restore = async () => {
-      const entity = await api.apply({ op: "task_restore", id: task.id }, this.#mutation());
-      if (entity?.entity !== "task") throw new Error("It could not be restored.");
-      const { entity: _, ...restored } = entity;
-      return this.#put(restored);
-    };
-    const remove = async (version: number) => {
+  #rememberPresence(
+    name: string,
+    kind: EntityKind,
+    id: string,
+    version: number,
+    deleted: boolean,
+    remove: (version: number) => Promise<unknown>,
+  ): void {
+    this.#remember(name, id, version, async (undo, v) => {
+      if (undo !== deleted) {
+        await remove(v);
+      } else {
+        const back = await api.apply({ op: "restore", entity: kind, id }, this.#mutation());
+        if (!back) throw new Error("It could not be restored.");
+        if (this.board) this.board = withEntity(this.board, back);
+        v = back.version;
+      }
+      if (kind === "project") await this.refreshProjects();
+      return v;
+    });
+  }
+
+  /** Records the adding or deleting of `task`. */
+  #rememberTask(name: string, task: Task, deleted: boolean): void {
+    this.#rememberPresence(name, "task", task.id, task.version, deleted, async (version) => {
       if (this.board) this.board = withoutTask(this.board, task.id);
       await api.deleteTask({
         id: task.id,
         expected_version: version,
         mutation_id: this.#mutation(),
       });
-      return version;
-    };
-    this.#remember(name, task.id, task.version, (undo, v) =>
-      undo === deleted ? restore() : remove(v),
-    );
+    });
   }
 
   /** Puts a task the backend answered on the board; resolves with its version. */
@@ -286,8 +303,13 @@ class BoardStore {
     return task.version;
   }
 
-  /** Records an applied mutation that can be taken back: task edits, labels, checks. */
-  #rememberApplied(before: Board, mutation: Mutation, version: number): void {
+  /**
+   * Records an applied mutation that can be taken back: edits, moves, labels, checks, and the
+   * adding and deleting of checklist items, labels, columns and projects. `entity` is the
+   * backend's answer (`null` for a deletion).
+   */
+  #rememberApplied(before: Board, mutation: Mutation, entity: Entity | null): void {
+    const version = entity?.version ?? 0;
     const send = async (mutation: Mutation): Promise<number> => {
       const entity = await api.apply(mutation, this.#mutation());
       if (!entity) throw new Error("It is gone.");
@@ -321,6 +343,20 @@ class BoardStore {
       if (from < 0) return;
       this.#remember(name, mutation.id, version, (undo, v) =>
         send({ ...mutation, expected_version: v, to_index: undo ? from : mutation.to_index } as M),
+      );
+    };
+    /** The adding (by `mutation`, answered by `entity`) or deleting (by `mutation`) of a row. */
+    const presence = (
+      name: string,
+      kind: EntityKind,
+      deleted: boolean,
+      remove: (id: string, version: number) => Mutation,
+    ) => {
+      const id = deleted ? (mutation as { id: string }).id : entity?.id;
+      const at = deleted ? (mutation as { expected_version: number }).expected_version : version;
+      if (!id) return;
+      this.#rememberPresence(name, kind, id, at, deleted, (v) =>
+        api.apply(remove(id, v), this.#mutation()),
       );
     };
     const task = (id: string) => before.tasks.find((t) => t.id === id);
@@ -357,6 +393,58 @@ class BoardStore {
         );
         return;
       }
+      case "subtask_add":
+        return presence(`adding of “${mutation.title}”`, "subtask", false, (id, v) => ({
+          op: "subtask_delete",
+          id,
+          expected_version: v,
+        }));
+      case "subtask_delete":
+        return presence(`removal of “${item(mutation.id)?.title}”`, "subtask", true, (id, v) => ({
+          ...mutation,
+          id,
+          expected_version: v,
+        }));
+      case "label_create":
+        return presence(`adding of label “${mutation.name}”`, "label", false, (id, v) => ({
+          op: "label_delete",
+          id,
+          expected_version: v,
+        }));
+      case "label_delete": {
+        const label = before.labels.find((l) => l.id === mutation.id);
+        return presence(`deletion of label “${label?.name}”`, "label", true, (id, v) => ({
+          ...mutation,
+          id,
+          expected_version: v,
+        }));
+      }
+      case "column_create":
+        return presence(`adding of “${mutation.name}”`, "column", false, (id, v) => ({
+          op: "column_delete",
+          id,
+          expected_version: v,
+        }));
+      case "column_delete":
+        return presence(`deletion of “${column(mutation.id)?.name}”`, "column", true, (id, v) => ({
+          ...mutation,
+          id,
+          expected_version: v,
+        }));
+      case "project_create":
+        return presence(`adding of “${mutation.name}”`, "project", false, (id, v) => ({
+          op: "project_delete",
+          id,
+          expected_version: v,
+        }));
+      case "project_delete": {
+        const project = this.projects.find((p) => p.id === mutation.id);
+        return presence(`deletion of “${project?.name}”`, "project", true, (id, v) => ({
+          ...mutation,
+          id,
+          expected_version: v,
+        }));
+      }
       case "subtask_check": {
         const checked = item(mutation.id);
         if (!checked) return;
@@ -378,7 +466,7 @@ class BoardStore {
         mutation_id: this.#mutation(),
       });
       this.notify("info", `Deleted “${task.title}”. Ctrl+Z brings it back.`);
-      this.#rememberPresence(`deletion of “${task.title}”`, task, true);
+      this.#rememberTask(`deletion of “${task.title}”`, task, true);
     } catch (error) {
       this.fail(error);
       await this.load();
