@@ -321,6 +321,52 @@ async fn columns_and_projects_are_added_renamed_limited_moved_and_deleted_from_t
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_column_changed_elsewhere_while_its_menu_is_open_is_merged_or_settled_in_the_conflict_dialog(
+) {
+    let sandbox = Sandbox::new();
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        let open_menu = async |column: &str| {
+            app.click(&format!(r#"button[aria-label="Column menu for {column}"]"#))
+                .await;
+            app.find("#column-name").await
+        };
+        let cli = |args: &[&str]| assert!(sandbox.tandem(args).status.success());
+
+        // Someone sets a limit while I rename: both stand, and no dialog.
+        let name = open_menu("Doing").await;
+        cli(&["column", "limit", "Doing", "4"]);
+        app.wait_for_text(r#"section[aria-label="Doing"] .count"#, &["0 / 4"])
+            .await;
+        name.clear().await.unwrap();
+        name.send_keys(&format!("Busy{ENTER}")).await.unwrap();
+        app.find(r#"section[aria-label="Busy"]"#).await;
+        let store = sandbox.store().await;
+        let inbox = store.first_project().await.unwrap().id;
+        let busy = store.find_column(&inbox, "Busy").await.unwrap();
+        assert_eq!(busy.wip_limit, Some(4), "their limit kept beside my name");
+
+        // Someone renames it while I rename it too: I am asked, and keep mine.
+        let name = open_menu("Busy").await;
+        cli(&["column", "rename", "Busy", "Theirs"]);
+        app.find(r#"section[aria-label="Theirs"]"#).await;
+        name.clear().await.unwrap();
+        name.send_keys(&format!("Mine{ENTER}")).await.unwrap();
+        let conflict = r#"[role="alertdialog"][aria-label="Changed elsewhere"]"#;
+        app.wait_for_text(conflict, &["“Theirs”", "Name", "Mine", "Theirs"])
+            .await;
+        app.click(&format!("{conflict} td:nth-of-type(1) button"))
+            .await;
+        app.gone(conflict).await;
+        app.find(r#"section[aria-label="Mine"]"#).await;
+        let mine = store.find_column(&inbox, "Mine").await.unwrap();
+        assert_eq!(mine.wip_limit, Some(4));
+        app.quit().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_filter_narrows_the_board_and_holds_through_live_changes() {
     let sandbox = Sandbox::new();
     for title in ["Fix login bug", "Write docs", "Fix typo"] {

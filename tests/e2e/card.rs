@@ -177,8 +177,6 @@ async fn two_windows_editing_one_card_meet_the_conflict_dialog_and_keep_either_s
     .await;
 }
 
-/// WebDriver keys: Ctrl+Z, and Ctrl+Shift+Z, each followed by releasing every modifier.
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_windows_own_changes_undo_and_redo_as_ordinary_changes_and_a_stale_undo_is_refused() {
     let sandbox = Sandbox::new();

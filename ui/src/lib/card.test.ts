@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Board } from "../bindings/Board";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
-import { checklist, clashes, dueState, localToday, progress, taskLabels } from "./card";
+import { checklist, dueState, localToday, progress, taskLabels } from "./card";
 
 const task: Task = {
   id: "t" as TaskId,
@@ -71,15 +71,5 @@ describe("card", () => {
     expect(dueState("2026-01-05", "2026-01-02")).toBe("soon");
     expect(dueState("2026-02-01", "2026-01-02")).toBe("later");
     expect(localToday(new Date(2026, 0, 9))).toBe("2026-01-09");
-  });
-
-  it("finds the fields where my edit and theirs differ", () => {
-    const theirs = { ...task, title: "Ship it now", priority: "high" as const };
-    expect(clashes({ title: "Ship it", priority: "high" }, theirs)).toEqual([
-      { field: "title", mine: "Ship it", theirs: "Ship it now" },
-    ]);
-    expect(clashes({ due_date: "2026-03-01" }, theirs)).toEqual([
-      { field: "due_date", mine: "2026-03-01", theirs: "—" },
-    ]);
   });
 });

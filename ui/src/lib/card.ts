@@ -51,39 +51,3 @@ export const PRIORITIES: { value: Priority; name: string }[] = [
 
 /** The fields of a task a user edits in the card dialog. */
 export type Field = "title" | "description" | "priority" | "due_date";
-
-export const FIELD_NAMES: Record<Field, string> = {
-  title: "Title",
-  description: "Description",
-  priority: "Priority",
-  due_date: "Due date",
-};
-
-/** One field on which my edit and someone else's differ. */
-export interface Clash {
-  field: Field;
-  mine: string;
-  theirs: string;
-}
-
-/** A field's value as the conflict dialog shows it. */
-export function shown(task: Pick<Task, Field>, field: Field): string {
-  const value = task[field];
-  if (value === null || value === "") return "—";
-  if (field === "priority") return PRIORITIES.find((p) => p.value === value)?.name ?? value;
-  return value;
-}
-
-/**
- * Where my edit (`mine`: the fields I changed) and the current task (`theirs`) disagree, field
- * by field: the conflict dialog lets the user keep either side of each.
- */
-export function clashes(mine: Partial<Pick<Task, Field>>, theirs: Task): Clash[] {
-  return (Object.keys(mine) as Field[])
-    .filter((field) => mine[field] !== undefined && mine[field] !== theirs[field])
-    .map((field) => ({
-      field,
-      mine: shown(mine as Pick<Task, Field>, field),
-      theirs: shown(theirs, field),
-    }));
-}

@@ -17,6 +17,7 @@ import type { ProjectId } from "../bindings/ProjectId";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import { api, describe, isCommandError, mutationId } from "./api";
+import { compare, type Clash } from "./conflict";
 import { NO_FILTER, type Filter } from "./filter";
 import { PendingLatencies } from "./latency";
 import { UndoHistory } from "./undo";
@@ -30,6 +31,14 @@ import {
   withoutTask,
   type Destination,
 } from "./board";
+
+/** A conflict the window shows over the board: keep mine or theirs of each field. */
+export interface PendingConflict {
+  /** What was changed: "“Doing”". */
+  what: string;
+  clashes: Clash[];
+  resolve(clash: Clash, keep: "mine" | "theirs"): Promise<void>;
+}
 
 export interface Notice {
   id: number;
@@ -53,6 +62,8 @@ class BoardStore {
   link = $state<LinkStatus>({ state: "connecting" });
   /** Cards changed elsewhere a moment ago. */
   flashing = new SvelteSet<TaskId>();
+  /** A stale edit's fields that someone else changed too, waiting for the user's choice. */
+  conflict = $state<PendingConflict | null>(null);
   /** This window's own recent changes, to undo and redo. */
   history = new UndoHistory();
   /** What this window's board is narrowed to. */
@@ -168,10 +179,15 @@ class BoardStore {
   }
 
   /**
-   * Applies any other edit and puts the answer on the board. A refusal is told to the user,
-   * except a conflict, which the caller shows; either way it resolves with the error.
+   * Applies any other edit and puts the answer on the board. A refusal is told to the user; a
+   * conflict opens the conflict dialog (`seen` is the row as the user saw it when they began
+   * editing), except for card edits, which the card's details settle. Either way it resolves
+   * with the error.
    */
-  async apply(mutation: Mutation): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  async apply(
+    mutation: Mutation,
+    seen?: { id: string; version: number },
+  ): Promise<{ ok: true } | { ok: false; error: unknown }> {
     // Labels on a task show at once: the answer is the task, and the links come with the echo.
     if (mutation.op === "task_label" && this.board) {
       this.board = withLabel(this.board, mutation.id, mutation.label_id, mutation.on);
@@ -183,10 +199,78 @@ class BoardStore {
       if (before) this.#rememberApplied(before, mutation, entity);
       return { ok: true };
     } catch (error) {
-      if (!(isCommandError(error) && error.code === "conflict")) this.fail(error);
+      const stale = isCommandError(error) && error.code === "conflict";
+      // The card's details settle a stale card edit themselves, with what the user typed.
+      if (stale && before && mutation.op !== "task_edit") {
+        await this.#conflicted(before, mutation, error.current, seen);
+      } else if (!stale) {
+        this.fail(error);
+      }
       if (mutation.op === "task_label") await this.load();
       return { ok: false, error };
     }
+  }
+
+  /**
+   * Settles a change refused because someone else changed the row first (`current`, as it now
+   * is; `base` is the row as the user saw it when they began, by default as the window last
+   * had it). For an edit of a column, label, project or checklist item, what they left alone is
+   * sent again and what we both changed waits in `conflict` for the user to choose; anything
+   * else is told, and the board shows their version.
+   */
+  async #conflicted(
+    before: Board,
+    mutation: Mutation,
+    current: Entity | undefined,
+    base?: { id: string; version: number },
+  ): Promise<void> {
+    if (current && this.board) this.board = withEntity(this.board, current);
+    const rows: Partial<Record<Mutation["op"], { id: string; version: number }[]>> = {
+      column_edit: before.columns,
+      label_edit: before.labels,
+      project_rename: this.projects,
+      subtask_rename: before.subtasks,
+    };
+    const seen = base ?? rows[mutation.op]?.find((r) => "id" in mutation && r.id === mutation.id);
+    if (!current || !seen || !("expected_version" in mutation)) {
+      this.notify("info", "That was changed elsewhere meanwhile; the board shows it as it is now.");
+      await this.load();
+      return;
+    }
+    const {
+      op: _op,
+      id: _id,
+      expected_version: _v,
+      ...mine
+    } = mutation as Mutation & {
+      id: string;
+      expected_version: number;
+    };
+    const { entity: _entity, ...theirs } = current;
+    const { clean, clashes } = compare<Record<string, unknown>>(seen, mine, theirs);
+    let version = theirs.version;
+    const send = async (fields: object) => {
+      const result = await this.apply({ ...mutation, expected_version: version, ...fields });
+      const now = rows[mutation.op]?.find((r) => r.id === seen.id);
+      if (result.ok && now) version = now.version;
+      if (mutation.op === "project_rename") await this.refreshProjects();
+    };
+    if (clashes.length > 0) {
+      const what =
+        "name" in theirs ? `“${theirs.name}”` : "title" in theirs ? `“${theirs.title}”` : "it";
+      this.conflict = {
+        what,
+        clashes,
+        resolve: async (clash, keep) => {
+          const rest = this.conflict?.clashes.filter((c) => c !== clash) ?? [];
+          this.conflict =
+            rest.length > 0 && this.conflict ? { ...this.conflict, clashes: rest } : null;
+          if (keep === "mine")
+            await send({ [clash.field]: (mine as Record<string, unknown>)[clash.field] });
+        },
+      };
+    }
+    if (Object.keys(clean).length > 0) await send(clean);
   }
 
   async rename(task: Task, title: string): Promise<void> {
