@@ -10,7 +10,7 @@ use ts_rs::{Config, TS};
 use crate::error::{CommandError, ErrorCode};
 use crate::history::HistoryEntry;
 use crate::model::*;
-use crate::settings::{Settings, SettingsView, WindowSource};
+use crate::settings::{Settings, SettingsView, Theme, WindowSource};
 
 /// Every type the UI sees, with its file name.
 fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
@@ -49,6 +49,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Latency,
         Settings,
         SettingsView,
+        Theme,
         WindowSource,
         CreateTask,
         RenameTask,

@@ -37,6 +37,10 @@ pub enum Error {
     #[error("the window could not be opened")]
     Window,
 
+    /// The desktop could not open a file or folder for the user.
+    #[error("{what} could not be opened: {reason}")]
+    Open { what: String, reason: String },
+
     /// A value in the environment or configuration is unusable.
     #[error("{name}: {reason}")]
     Config { name: &'static str, reason: String },
@@ -69,7 +73,7 @@ impl Error {
             Error::Invalid { .. } => ErrorCode::Invalid,
             Error::Storage(_) | Error::Migrate(_) => ErrorCode::Storage,
             Error::Config { .. } => ErrorCode::Config,
-            Error::Window => ErrorCode::Window,
+            Error::Window | Error::Open { .. } => ErrorCode::Window,
             Error::Link(_) => ErrorCode::Link,
         }
     }
@@ -132,7 +136,11 @@ impl Serialize for Error {
             Error::Conflict { current } => map.serialize_entry("current", current)?,
             Error::Invalid { field, .. } => map.serialize_entry("field", field)?,
             Error::Config { name, .. } => map.serialize_entry("field", name)?,
-            Error::Storage(_) | Error::Migrate(_) | Error::Window | Error::Link(_) => {}
+            Error::Storage(_)
+            | Error::Migrate(_)
+            | Error::Window
+            | Error::Open { .. }
+            | Error::Link(_) => {}
         }
         map.end()
     }

@@ -26,6 +26,7 @@ pub mod error;
 pub mod history;
 pub mod latency;
 pub mod model;
+pub mod notice;
 pub mod settings;
 pub mod store;
 pub mod subscription;

@@ -19,11 +19,35 @@ use crate::error::{Error, Result};
 pub const SETTINGS_FILE: &str = "settings.json";
 
 /// What the user chose. A field left out means the default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct Settings {
     /// The debounce window of every window's stream, in ms (0 to 1000; 0: no batching).
     pub debounce_ms: Option<u64>,
+    /// Whether to show desktop notifications of changes made elsewhere.
+    pub notifications: bool,
+    pub theme: Theme,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            debounce_ms: None,
+            notifications: true,
+            theme: Theme::System,
+        }
+    }
+}
+
+/// The windows' colours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// As the desktop prefers.
+    #[default]
+    System,
+    Light,
+    Dark,
 }
 
 impl Settings {
@@ -146,6 +170,18 @@ mod tests {
     fn nothing_saved_means_the_defaults() {
         let (_dir, file) = file();
         assert_eq!(file.load().unwrap(), Settings::default());
+        assert!(
+            Settings::default().notifications,
+            "notifications are on at first"
+        );
+        std::fs::create_dir_all(file.path().parent().unwrap()).unwrap();
+        std::fs::write(file.path(), r#"{"debounce_ms": 20}"#).unwrap();
+        let older = file.load().unwrap();
+        assert_eq!(
+            (older.notifications, older.theme),
+            (true, Theme::System),
+            "a file from before a setting existed gets its default"
+        );
     }
 
     #[test]
@@ -153,6 +189,8 @@ mod tests {
         let (_dir, file) = file();
         let settings = Settings {
             debounce_ms: Some(250),
+            notifications: false,
+            theme: Theme::Dark,
         };
         file.save(&settings).unwrap();
         assert_eq!(file.load().unwrap(), settings);
@@ -168,6 +206,7 @@ mod tests {
         let error = file
             .save(&Settings {
                 debounce_ms: Some(MAX_WINDOW_MS + 1),
+                ..Settings::default()
             })
             .unwrap_err();
         assert!(matches!(
@@ -186,6 +225,7 @@ mod tests {
             "{not json",
             r#"{"debounce_ms": "fast"}"#,
             r#"{"debounce_ms": 5000}"#,
+            r#"{"theme": "purple"}"#,
         ] {
             let (_dir, file) = file();
             std::fs::create_dir_all(file.path().parent().unwrap()).unwrap();
@@ -210,6 +250,7 @@ mod tests {
     fn the_environment_wins_over_the_settings_which_win_over_the_default() {
         let chosen = Settings {
             debounce_ms: Some(40),
+            ..Settings::default()
         };
         let env = Some(Duration::from_millis(7));
         assert_eq!(

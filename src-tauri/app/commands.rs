@@ -41,7 +41,7 @@ pub async fn subscribe<R: Runtime>(
         move |batch| channel.send(batch).is_ok(),
     )
     .await?;
-    app.set_subscription(window.label(), subscription);
+    app.set_subscription(window.label(), &board.project.id, subscription);
     Ok(board)
 }
 
@@ -88,14 +88,31 @@ pub async fn settings(app: State<'_, AppState>) -> Result<SettingsView> {
 
 /// Saves the settings and puts them in force in every window of this instance.
 #[tauri::command]
-pub async fn settings_set(app: State<'_, AppState>, settings: Settings) -> Result<SettingsView> {
-    app.change_settings(settings)
+pub async fn settings_set<R: Runtime>(
+    handle: AppHandle<R>,
+    app: State<'_, AppState>,
+    settings: Settings,
+) -> Result<SettingsView> {
+    app.change_settings(&handle, settings)
+}
+
+/// Opens the folder that holds the database file in the desktop's file manager.
+#[tauri::command]
+pub async fn reveal_database(app: State<'_, AppState>) -> Result<()> {
+    let folder = match app.database.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    open::that_detached(&folder).map_err(|e| crate::error::Error::Open {
+        what: folder.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// Opens another board window.
 #[tauri::command]
 pub async fn window_open<R: Runtime>(app: AppHandle<R>) -> Result<()> {
-    super::open_board_window(&app).map_err(|e| {
+    super::open_board_window(&app, None).map_err(|e| {
         tracing::error!(error = %e, "cannot open a window");
         crate::error::Error::Window
     })

@@ -5,10 +5,11 @@
 //! holds no rules of its own: every rule lives in the store, where the CLI meets it too.
 
 mod commands;
+mod desktop;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -20,8 +21,10 @@ use tauri::{
 use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 use tokio::sync::{watch, Notify};
 
+use crate::bridge::peer::Desk;
 use crate::bridge::{Endpoint, Link, LinkConfig, Timing};
-use crate::model::{Actor, LinkStatus, Origin, WindowStatus};
+use crate::model::{Actor, LinkStatus, Origin, ProjectId, WindowStatus};
+use crate::notice::Attention;
 use crate::settings::{self, Settings, SettingsFile, SettingsView};
 use crate::store::Store;
 use crate::subscription::Subscription;
@@ -35,6 +38,9 @@ const WINDOW_STATE_SETTLE: Duration = Duration::from_millis(400);
 
 /// The event that tells every window the link's new state.
 const LINK_EVENT: &str = "link";
+
+/// The event that tells every window the settings in force.
+const SETTINGS_EVENT: &str = "settings";
 
 /// The menu item that opens a new board window.
 const NEW_WINDOW: &str = "new-window";
@@ -79,6 +85,18 @@ pub struct AppState {
     link: Mutex<Option<Link>>,
     /// The link's state, for the badge and `status`.
     link_status: watch::Receiver<LinkStatus>,
+    /// Where the user's attention is, as the hub is told.
+    attention: watch::Sender<Attention>,
+    /// Notifications this instance showed for the machine.
+    notices_shown: AtomicU64,
+    /// The window that last had the focus, for the tray to bring back.
+    last_focused: Mutex<Option<String>>,
+    /// The project each window shows, by label.
+    projects_shown: Mutex<HashMap<String, ProjectId>>,
+    /// The projects in the tray's Open project menu, in order.
+    tray_projects: Mutex<Vec<(ProjectId, String)>>,
+    /// The tray menu's entries as shown, for `status` (the tray cannot be read back).
+    tray_entries: Mutex<Vec<String>>,
 }
 
 impl AppState {
@@ -124,9 +142,19 @@ impl AppState {
                 (None, watch::channel(LinkStatus::LocalOnly { reason }).1)
             }
         };
+        let attention = watch::Sender::new(Attention {
+            focused: None,
+            notify: settings.notifications,
+        });
         Self {
             store,
             instance,
+            attention,
+            notices_shown: AtomicU64::new(0),
+            last_focused: Mutex::default(),
+            projects_shown: Mutex::default(),
+            tray_projects: Mutex::default(),
+            tray_entries: Mutex::default(),
             debounce,
             settings: Mutex::new((settings, problem)),
             settings_file,
@@ -159,7 +187,11 @@ impl AppState {
     }
 
     /// Saves `settings` and puts them in force at once, in every window and on the link.
-    fn change_settings(&self, settings: Settings) -> crate::error::Result<SettingsView> {
+    fn change_settings<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        settings: Settings,
+    ) -> crate::error::Result<SettingsView> {
         settings.validate()?;
         let Some(file) = &self.settings_file else {
             return Err(crate::error::Error::Config {
@@ -168,10 +200,32 @@ impl AppState {
             });
         };
         file.save(&settings)?;
+        Ok(self.put_in_force(app, settings, None))
+    }
+
+    /// Puts `settings` in force: the debounce window, the notifications switch (told to the
+    /// hub), every window's theme, and the tray.
+    fn put_in_force<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        settings: Settings,
+        problem: Option<String>,
+    ) -> SettingsView {
         self.debounce
             .send_replace(settings::debounce_window(self.env_window, &settings).0);
-        *lock(&self.settings) = (settings, None);
-        Ok(self.settings_view())
+        let notify = settings.notifications;
+        self.attention.send_if_modified(|a| {
+            let changed = a.notify != notify;
+            a.notify = notify;
+            changed
+        });
+        *lock(&self.settings) = (settings, problem);
+        let view = self.settings_view();
+        if let Err(e) = app.emit(SETTINGS_EVENT, &view) {
+            tracing::warn!(error = %e, "cannot tell the windows about the settings");
+        }
+        desktop::refresh_tray(app);
+        view
     }
 
     /// The origin of a change made in `window`.
@@ -191,10 +245,11 @@ impl AppState {
         }
     }
 
-    /// Makes `subscription` the stream of `window`, stopping the one it had.
-    fn set_subscription(&self, window: &str, subscription: Subscription) {
+    /// Makes `subscription` (of `project`) the stream of `window`, stopping the one it had.
+    fn set_subscription(&self, window: &str, project: &ProjectId, subscription: Subscription) {
         self.subscriptions_lock()
             .insert(window.to_owned(), subscription);
+        lock(&self.projects_shown).insert(window.to_owned(), project.clone());
     }
 
     /// Each window's stream counters, by label.
@@ -279,6 +334,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::settings,
             commands::settings_set,
             commands::window_open,
+            commands::reveal_database,
             commands::task_create,
             commands::task_rename,
             commands::task_move,
@@ -291,7 +347,12 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             match event {
                 WindowEvent::Destroyed => {
                     state.subscriptions_lock().remove(window.label());
+                    lock(&state.projects_shown).remove(window.label());
+                    desktop::focus_changed(window.app_handle(), window.label(), false);
                     save_window_state(window.app_handle());
+                }
+                WindowEvent::Focused(focused) => {
+                    desktop::focus_changed(window.app_handle(), window.label(), *focused);
                 }
                 WindowEvent::Moved(_) | WindowEvent::Resized(_) => state.window_moved.notify_one(),
                 _ => {}
@@ -299,17 +360,21 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         })
         .on_menu_event(|app, event| {
             if event.id() == NEW_WINDOW {
-                if let Err(e) = open_board_window(app) {
+                if let Err(e) = open_board_window(app, None) {
                     tracing::error!(error = %e, "cannot open a window");
                 }
+            } else {
+                desktop::tray_action(app, event.id().as_ref());
             }
         })
         .setup(|app| {
             app.set_menu(menu(app.handle())?)?;
             watch_other_writers(app.handle());
             start_link(app.handle());
+            desktop::start_tray(app.handle());
+            desktop::follow_settings_file(app.handle());
             save_window_state_when_settled(app.handle());
-            open_board_window(app.handle())?;
+            open_board_window(app.handle(), None)?;
             Ok(())
         })
 }
@@ -356,11 +421,21 @@ fn start_link<R: Runtime>(app: &AppHandle<R>) {
                 let state = app.state::<AppState>();
                 serde_json::value::to_raw_value(&serde_json::json!({
                     "windows": state.window_statuses(),
+                    "notices_shown": state.notices_shown.load(Ordering::Relaxed),
+                    "tray": *lock(&state.tray_entries),
                 }))
                 .ok()
             })
         };
-        tauri::async_runtime::spawn(link.with_reporter(reporter).run(state.stopping()));
+        let desk = {
+            let app = app.clone();
+            Desk {
+                attention: state.attention.subscribe(),
+                show: Box::new(move |notice| desktop::show_notice(&app, notice)),
+            }
+        };
+        let link = link.with_reporter(reporter).with_desk(desk);
+        tauri::async_runtime::spawn(link.run(state.stopping()));
     }
     let mut status = state.link_status.clone();
     let stopping = state.stopping();
@@ -413,20 +488,26 @@ fn save_window_state<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// Opens a new board window, labelled `board-<n>`.
-pub fn open_board_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+/// Opens a new board window, labelled `board-<n>`, on `project` (by default, the first).
+pub fn open_board_window<R: Runtime>(
+    app: &AppHandle<R>,
+    project: Option<&ProjectId>,
+) -> tauri::Result<()> {
     let state = app.state::<AppState>();
     let n = state.windows.fetch_add(1, Ordering::Relaxed) + 1;
-    WebviewWindowBuilder::new(
-        app,
-        format!("board-{n}"),
-        WebviewUrl::App("index.html".into()),
-    )
-    .title("Tandem")
-    .inner_size(1180.0, 760.0)
-    .min_inner_size(560.0, 400.0)
-    // Tauri's own file-drop handling would swallow pointer drags over the board.
-    .disable_drag_drop_handler()
-    .build()?;
+    let page = match project {
+        Some(project) => format!(
+            "index.html?project={}",
+            percent_encoding::utf8_percent_encode(&project.0, percent_encoding::NON_ALPHANUMERIC)
+        ),
+        None => "index.html".to_owned(),
+    };
+    WebviewWindowBuilder::new(app, format!("board-{n}"), WebviewUrl::App(page.into()))
+        .title("Tandem")
+        .inner_size(1180.0, 760.0)
+        .min_inner_size(560.0, 400.0)
+        // Tauri's own file-drop handling would swallow pointer drags over the board.
+        .disable_drag_drop_handler()
+        .build()?;
     Ok(())
 }

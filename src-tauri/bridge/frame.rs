@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use tokio_util::codec::{Decoder, LinesCodec, LinesCodecError};
 
 use crate::model::{Actor, Batch, ProjectId};
+use crate::notice::{Attention, Notice};
 
 /// The protocol version this build speaks. A peer that says another is refused.
 pub const PROTO: u32 = 1;
@@ -51,6 +52,11 @@ pub enum Frame {
     Report {
         status: Box<RawValue>,
     },
+    /// Where a peer's user is looking, and whether they want notifications (peer → hub): sent
+    /// when it changes.
+    Attention(Attention),
+    /// A notification for the peer to show (hub → one peer): the hub tells each change once.
+    Notify(Notice),
     /// Why the sender is about to close the connection.
     Error {
         code: String,
@@ -82,6 +88,18 @@ pub struct Welcome {
     pub seq: i64,
     /// Everyone connected, the new peer included.
     pub peers: Vec<PeerInfo>,
+    /// The notifications the hub has sent so far.
+    #[serde(default)]
+    pub notices: NoticeCounts,
+}
+
+/// What the hub did with the notifications it gathered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeCounts {
+    /// Sent to an instance to show.
+    pub sent: u64,
+    /// Not sent: no instance wanted notifications.
+    pub unwanted: u64,
 }
 
 /// A connected peer, as the hub knows it.
@@ -98,6 +116,9 @@ pub struct PeerInfo {
     /// The peer's latest `report`, if it sent one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<Box<RawValue>>,
+    /// The peer's latest `attention`, if it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<Attention>,
 }
 
 /// One link's traffic, as counted by the hub.
@@ -172,6 +193,8 @@ enum Kind {
     Presence,
     Resync,
     Report,
+    Attention,
+    Notify,
     Error,
 }
 
@@ -246,6 +269,8 @@ impl Frame {
                 let ReportFields { status } = serde_json::from_str(line)?;
                 Frame::Report { status }
             }
+            Kind::Attention => Frame::Attention(serde_json::from_str(line)?),
+            Kind::Notify => Frame::Notify(serde_json::from_str(line)?),
             Kind::Error => {
                 let ErrorFields { code, message } = serde_json::from_str(line)?;
                 Frame::Error { code, message }

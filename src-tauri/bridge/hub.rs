@@ -9,18 +9,21 @@ use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use interprocess::local_socket::tokio::{prelude::*, Listener, Stream};
 use serde_json::value::RawValue;
 use tokio::io::{AsyncWriteExt, BufWriter};
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio_util::codec::FramedRead;
 
-use super::frame::{Frame, Hello, Line, LineDecoder, LinkCounts, PeerInfo, ProtocolError, PROTO};
+use super::frame::{
+    Frame, Hello, Line, LineDecoder, LinkCounts, NoticeCounts, PeerInfo, ProtocolError, PROTO,
+};
 use super::Timing;
-use crate::model::{Batch, ProjectId};
+use crate::model::{Actor, Batch, ProjectId};
+use crate::notice::{Attention, Gatherer, Notice};
 use crate::store::Store;
 
 /// Control frames (welcome, presence, pong) a peer may have waiting. They are few and small; a
@@ -38,6 +41,8 @@ pub struct Hub {
     peers: Mutex<BTreeMap<u64, Registered>>,
     /// The number of the next connection.
     next_id: AtomicU64,
+    /// What became of the notifications gathered.
+    notices: Mutex<NoticeCounts>,
 }
 
 /// A peer that said hello.
@@ -49,6 +54,8 @@ struct Registered {
     counts: LinkCounts,
     /// Its latest `report`.
     report: Option<Box<RawValue>>,
+    /// Its latest `attention`.
+    attention: Attention,
 }
 
 impl Hub {
@@ -59,6 +66,7 @@ impl Hub {
             timing,
             peers: Mutex::default(),
             next_id: AtomicU64::new(1),
+            notices: Mutex::default(),
         })
     }
 
@@ -69,6 +77,13 @@ impl Hub {
         let (stop, stopping) = watch::channel(false);
         // Each connection holds a sender; when all are dropped, every connection has ended.
         let (done, mut all_done) = mpsc::channel::<()>(1);
+        let teller = {
+            let (hub, stopping, done) = (self.clone(), stopping.clone(), done.clone());
+            tokio::spawn(async move {
+                hub.tell(stopping).await;
+                drop(done);
+            })
+        };
         loop {
             tokio::select! {
                 biased;
@@ -94,6 +109,89 @@ impl Hub {
         stop.send_replace(true);
         drop(done);
         let _ = all_done.recv().await;
+        let _ = teller.await;
+    }
+
+    /// Gathers every change committed to the file, each once and in order, from the hub's own
+    /// store (which takes in every instance's changes, the command line's and other programs'),
+    /// and sends each notification, when due, to one instance to show.
+    async fn tell(&self, mut stopping: watch::Receiver<bool>) {
+        let mut bus = self.store.bus().subscribe();
+        let mut gatherer = Gatherer::default();
+        loop {
+            let deadline = gatherer.deadline();
+            let due = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = async { drop(stopping.wait_for(|stop| *stop).await) } => return,
+                received = bus.recv() => match received {
+                    Ok(committed) => {
+                        let focused = self.focused();
+                        let now = Instant::now();
+                        for change in committed.iter() {
+                            gatherer.push(now, change, &focused);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::debug!(missed, "too many changes at once to tell them all");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                () = due => {
+                    let names: BTreeMap<ProjectId, String> = match self.store.projects().await {
+                        Ok(projects) => projects.into_iter().map(|p| (p.id, p.name)).collect(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot read the projects' names");
+                            BTreeMap::new()
+                        }
+                    };
+                    for notice in gatherer.due(Instant::now(), |p| names.get(p).cloned()) {
+                        self.send_notice(notice);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The windows that have the focus, as (instance, window label).
+    fn focused(&self) -> Vec<(String, String)> {
+        self.lock()
+            .values()
+            .filter_map(|peer| {
+                let window = peer.attention.focused.clone()?;
+                Some((peer.hello.instance.clone(), window))
+            })
+            .collect()
+    }
+
+    /// Sends `notice` to one desktop instance whose user wants notifications: the one the user
+    /// is in, if any, else the longest connected.
+    fn send_notice(&self, notice: Notice) {
+        let line = match Frame::Notify(notice).to_line() {
+            Ok(line) => line,
+            Err(e) => return tracing::error!(error = %e, "cannot encode a notification"),
+        };
+        let peers = self.lock();
+        let wanting = || {
+            peers
+                .values()
+                .filter(|p| p.hello.kind == Actor::Gui && p.attention.notify)
+        };
+        let target = wanting()
+            .find(|p| p.attention.focused.is_some())
+            .or_else(|| wanting().next());
+        let mut counts = lock(&self.notices);
+        match target {
+            Some(peer) => {
+                peer.outbox.push_control(line);
+                counts.sent += 1;
+            }
+            None => counts.unwanted += 1,
+        }
     }
 
     /// The peers as the hub sees them, for `welcome`, `presence` and `tandem status`.
@@ -107,6 +205,7 @@ impl Hub {
                 scope: peer.scope.clone(),
                 link: peer.counts,
                 report: peer.report.clone(),
+                attention: (peer.hello.kind == Actor::Gui).then(|| peer.attention.clone()),
             })
             .collect()
     }
@@ -185,6 +284,7 @@ impl Hub {
                 outbox: outbox.clone(),
                 counts: LinkCounts::default(),
                 report: None,
+                attention: Attention::default(),
             },
         );
         // Batches relayed from now on queue behind it: control frames are written first.
@@ -193,6 +293,7 @@ impl Hub {
             hub: self.instance.clone(),
             seq,
             peers: self.peers(),
+            notices: *lock(&self.notices),
         });
         outbox.push_control(welcome.to_line()?);
         self.announce_presence();
@@ -227,11 +328,19 @@ impl Hub {
                         peer.report = Some(status);
                     }
                 }
+                Frame::Attention(attention) => {
+                    if let Some(peer) = self.lock().get_mut(&id) {
+                        peer.attention = attention;
+                    }
+                }
                 Frame::Error { code, message } => {
                     tracing::debug!(id, code, message, "a peer reported an error");
                 }
                 Frame::Hello(_) => return Err(ProtocolError::Unexpected("a second hello")),
-                Frame::Welcome(_) | Frame::Presence { .. } | Frame::Resync { .. } => {
+                Frame::Welcome(_)
+                | Frame::Presence { .. }
+                | Frame::Resync { .. }
+                | Frame::Notify(_) => {
                     return Err(ProtocolError::Unexpected("a frame only the hub sends"))
                 }
             }
@@ -289,12 +398,16 @@ impl Hub {
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Registered>> {
-        // Every change to the map is one insert, remove or field update: a panic cannot leave
-        // it half-done, so a poisoned lock is still a consistent map.
-        self.peers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.peers)
     }
+}
+
+/// Every change under the hub's locks is one insert, remove or field update: a panic cannot
+/// leave one half-done, so a poisoned lock still guards consistent data.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 type Lines<'s> = FramedRead<&'s Stream, LineDecoder>;

@@ -24,6 +24,7 @@ use super::hub::Hub;
 use super::{Endpoint, Timing};
 use crate::debounce::{Debouncer, Window};
 use crate::model::{Actor, Batch, Change, LinkStatus, ProjectId};
+use crate::notice::{Attention, Notice};
 use crate::store::Store;
 
 /// How often a GUI instance's diagnostics are offered to the hub, for `tandem status`.
@@ -46,6 +47,13 @@ pub struct LinkConfig {
 /// A source of this instance's diagnostics for the hub.
 pub type Reporter = Box<dyn Fn() -> Option<Box<RawValue>> + Send + Sync>;
 
+/// How a desktop instance takes part in notifications: its user's attention, told to the hub as
+/// it changes, and what shows the notifications the hub sends it.
+pub struct Desk {
+    pub attention: watch::Receiver<Attention>,
+    pub show: Box<dyn Fn(Notice) + Send + Sync>,
+}
+
 /// What a link has done, for diagnostics.
 #[derive(Debug, Default)]
 pub struct LinkCounters {
@@ -66,6 +74,7 @@ pub struct Link {
     state: watch::Sender<LinkStatus>,
     pub counters: Arc<LinkCounters>,
     reporter: Option<Reporter>,
+    desk: Option<Desk>,
 }
 
 /// Why a session with a hub ended.
@@ -83,7 +92,14 @@ impl Link {
             state: watch::Sender::new(LinkStatus::Connecting),
             counters: Arc::default(),
             reporter: None,
+            desk: None,
         }
+    }
+
+    /// Tells the hub where the user's attention is, and shows the notifications it sends.
+    pub fn with_desk(mut self, desk: Desk) -> Self {
+        self.desk = Some(desk);
+        self
     }
 
     /// Offers `reporter`'s diagnostics to the hub once a second, when they change.
@@ -207,6 +223,12 @@ impl Link {
             tracing::warn!(error = %e, "could not catch up from the log");
         }
 
+        let mut attention = self.desk.as_ref().map(|desk| desk.attention.clone());
+        if let Some(now) = attention.as_mut().map(|a| a.borrow_and_update().clone()) {
+            if let Err(e) = send_frame(&mut send, &Frame::Attention(now), timing).await {
+                return Ended::Lost(e);
+            }
+        }
         let mut window = self.config.window.clone();
         let mut outgoing = Debouncer::new(window.now(), start);
         let mut pings =
@@ -263,6 +285,9 @@ impl Link {
                         None => Ok(()),
                     }
                 }
+                Some(now) = changed(&mut attention) => {
+                    send_frame(&mut send, &Frame::Attention(now), timing).await
+                }
                 _ = pings.tick() => {
                     if last_heard.elapsed() > timing.silence_limit {
                         Err(ProtocolError::Silent(timing.silence_limit))
@@ -316,6 +341,15 @@ impl Link {
                 self.set_live(hub, serving, &peers);
                 Ok(())
             }
+            Frame::Notify(notice) => {
+                match &self.desk {
+                    Some(desk) => (desk.show)(notice),
+                    None => tracing::debug!(
+                        "the hub sent a notification to an instance without a desktop"
+                    ),
+                }
+                Ok(())
+            }
             Frame::Ping => send_frame(send, &Frame::Pong, self.config.timing).await,
             Frame::Pong => Ok(()),
             Frame::Error { code, message } => Err(ProtocolError::Io(std::io::Error::other(
@@ -324,7 +358,8 @@ impl Link {
             Frame::Hello(_)
             | Frame::Welcome(_)
             | Frame::Subscribe { .. }
-            | Frame::Report { .. } => Err(ProtocolError::Unexpected("a frame only peers send")),
+            | Frame::Report { .. }
+            | Frame::Attention(_) => Err(ProtocolError::Unexpected("a frame only peers send")),
         }
     }
 
@@ -345,6 +380,16 @@ impl Link {
             instances: u32::try_from(instances).unwrap_or(u32::MAX),
         });
     }
+}
+
+/// The next value of `receiver` once it changes; never, when there is none or its sender is gone.
+async fn changed<T: Clone>(receiver: &mut Option<watch::Receiver<T>>) -> Option<T> {
+    if let Some(r) = receiver {
+        if r.changed().await.is_ok() {
+            return Some(r.borrow_and_update().clone());
+        }
+    }
+    std::future::pending().await
 }
 
 /// Tells the hub, if one is running, about `changes` just committed by a short-lived process

@@ -137,6 +137,7 @@ pub(super) async fn status(
         seq,
         socket,
         hub: welcome.as_ref().map(|w| w.hub.clone()),
+        notices: welcome.as_ref().map(|w| w.notices),
         peers,
     };
     out.print(&report, || report.text())
@@ -152,6 +153,8 @@ struct StatusReport {
     socket: Option<PathBuf>,
     /// The hub's instance id; `None` when no instance is running.
     hub: Option<String>,
+    /// What the hub did with the notifications it gathered.
+    notices: Option<bridge::frame::NoticeCounts>,
     peers: Vec<bridge::frame::PeerInfo>,
 }
 
@@ -180,6 +183,12 @@ impl StatusReport {
             )),
             None => text.push_str(&format!("hub       {hub}  at {socket}\n")),
         }
+        if let Some(n) = &self.notices {
+            text.push_str(&format!(
+                "notices   {} sent, {} held back (notifications off everywhere)\n",
+                n.sent, n.unwanted
+            ));
+        }
         text.push_str(&format!("peers     {}\n", self.peers.len()));
         for peer in &self.peers {
             let l = &peer.link;
@@ -192,6 +201,13 @@ impl StatusReport {
                 l.batches_out,
                 l.resyncs
             ));
+            if let Some(a) = &peer.attention {
+                text.push_str(&format!(
+                    "       focused {}, notifications {}\n",
+                    a.focused.as_deref().unwrap_or("none"),
+                    if a.notify { "on" } else { "off" }
+                ));
+            }
             let windows = peer
                 .report
                 .as_ref()
@@ -246,9 +262,19 @@ pub(super) async fn hub(
         window: std::time::Duration::ZERO.into(),
         timing: Timing::default(),
     };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Other programs' changes reach the hub's notifications through its own store.
+    tokio::spawn({
+        let (store, mut stopped) = (store.clone(), stopped.clone());
+        async move {
+            let stopping = async move { drop(stopped.wait_for(|s| *s).await) };
+            store
+                .watch_other_writers(OTHER_WRITERS_POLL, stopping)
+                .await
+        }
+    });
     let link = Link::new(config, endpoint, store);
     let mut status = link.status();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(link.run(async move {
         let mut stopped = stopped;
         let _ = stopped.wait_for(|s| *s).await;
@@ -321,7 +347,9 @@ mod tests {
                 scope: None,
                 link: Default::default(),
                 report: serde_json::value::RawValue::from_string(report.into()).ok(),
+                attention: None,
             }],
+            notices: None,
         };
         let text = status.text();
         let lines: Vec<&str> = text.lines().collect();

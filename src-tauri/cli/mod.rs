@@ -113,7 +113,11 @@ pub async fn run(db: Option<PathBuf>, json: bool, command: Command) -> ExitCode 
 /// Which exit code an error earns.
 pub fn exit_code(error: &Error) -> u8 {
     match error {
-        Error::Storage(_) | Error::Migrate(_) | Error::Window | Error::Link(_) => EXIT_FAILURE,
+        Error::Storage(_)
+        | Error::Migrate(_)
+        | Error::Window
+        | Error::Open { .. }
+        | Error::Link(_) => EXIT_FAILURE,
         Error::NotFound { .. }
         | Error::Conflict { .. }
         | Error::Invalid { .. }

@@ -7,6 +7,7 @@
 mod board;
 mod card;
 mod live;
+mod notify;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -20,7 +21,7 @@ use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::common::{eventually, poll_until, tandem_bin, Sandbox};
+use crate::common::{eventually, poll_until, tandem_bin, Process, Sandbox};
 
 /// WebDriver key codes: Alt and the right arrow, then "release all modifiers".
 pub const ALT_RIGHT: &str = "\u{E00A}\u{E014}\u{E000}";
@@ -57,7 +58,30 @@ pub struct Desktop {
     driver: Child,
     /// The driver's and the apps' stderr, shown when a test fails.
     log: PathBuf,
+    /// Every Notify call on the desktop's session bus, as dbus-monitor wrote them.
+    notify_log: PathBuf,
+    display: String,
     url: String,
+}
+
+/// Sets what every process on a test's desktop shares: the display, and `sandbox`'s database,
+/// data, config and runtime folders.
+fn on_this_desktop<'c>(
+    command: &'c mut Command,
+    sandbox: &Sandbox,
+    display: &str,
+) -> &'c mut Command {
+    let home = sandbox.dir.path();
+    command
+        .env("DISPLAY", display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("NO_AT_BRIDGE", "1")
+        .env("TANDEM_DB", sandbox.db())
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_RUNTIME_DIR", sandbox.runtime_dir())
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("TANDEM_LOG", "warn")
 }
 
 impl Desktop {
@@ -75,18 +99,16 @@ impl Desktop {
         let log = home.join("desktop.log");
         let stderr = std::fs::File::create(&log).expect("a log file");
         use std::os::unix::process::CommandExt;
-        let driver = Command::new("dbus-run-session")
-            .args(["--", "WebKitWebDriver", &format!("--port={port}")])
-            .env("DISPLAY", &display)
-            .env_remove("WAYLAND_DISPLAY")
-            .env("NO_AT_BRIDGE", "1")
-            .env("TANDEM_DB", sandbox.db())
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_RUNTIME_DIR", sandbox.runtime_dir())
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
+        let notify_log = home.join("notify.log");
+        let session = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/session.sh");
+        let mut driver = Command::new("dbus-run-session");
+        driver
+            .arg("--")
+            .arg(session)
+            .arg(&notify_log)
+            .args(["WebKitWebDriver", &format!("--port={port}")]);
+        let driver = on_this_desktop(&mut driver, sandbox, &display)
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
-            .env("TANDEM_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(stderr)
             .process_group(0)
@@ -98,6 +120,8 @@ impl Desktop {
             xvfb,
             driver,
             log,
+            notify_log,
+            display,
             url: format!("http://127.0.0.1:{port}"),
         };
         eventually("WebKitWebDriver to listen", UI_TIMEOUT, async || {
@@ -105,6 +129,38 @@ impl Desktop {
         })
         .await;
         desktop
+    }
+
+    /// Starts another instance of the app on this desktop and its session bus, outside
+    /// WebDriver (which drives one at a time); it is killed when the test ends.
+    pub fn instance(&self, sandbox: &Sandbox) -> Process {
+        let address = std::fs::read_to_string(self.notify_log.with_extension("bus"))
+            .expect("the session wrote its bus address");
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log)
+            .expect("the desktop log");
+        let mut command = Command::new(tandem_bin());
+        on_this_desktop(&mut command, sandbox, &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+            .stdout(Stdio::null())
+            .stderr(log);
+        Process::spawn(&mut command, "another instance")
+    }
+
+    /// The summaries of the notifications shown on this desktop so far, in order.
+    pub fn notifications(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.notify_log).unwrap_or_default();
+        // A Notify call's arguments: app name, replaces id, icon, summary, body, ...
+        log.split("member=Notify")
+            .skip(1)
+            .filter_map(|call| {
+                call.lines()
+                    .filter_map(|l| l.trim().strip_prefix("string \""))
+                    .nth(2)
+                    .map(|s| s.trim_end_matches('"').to_owned())
+            })
+            .collect()
     }
 
     /// Launches an instance of the app and connects to its windows.

@@ -39,6 +39,11 @@ export const api = {
   settings: () => invoke<SettingsView>("settings"),
   /** Saves the settings; they apply at once in every window of this instance. */
   saveSettings: (settings: Settings) => invoke<SettingsView>("settings_set", { settings }),
+  /** Calls `handler` whenever the settings in force change (here, or in another instance). */
+  onSettings: (handler: (view: SettingsView) => void) =>
+    listen<SettingsView>("settings", (event) => handler(event.payload)),
+  /** Opens the folder holding the database in the file manager. */
+  revealDatabase: () => invoke<null>("reveal_database"),
   /** Calls `handler` whenever this instance's link to the others changes. */
   onLink: (handler: (link: LinkStatus) => void) =>
     listen<LinkStatus>("link", (event) => handler(event.payload)),

@@ -21,7 +21,7 @@ describe("parseDebounce", () => {
 
 describe("debounceNote", () => {
   const view = (source: SettingsView["debounce_source"], ms: number): SettingsView => ({
-    settings: { debounce_ms: null },
+    settings: { debounce_ms: null, notifications: true, theme: "system" },
     debounce_ms: ms,
     debounce_source: source,
     database: "/data/tandem.db",

@@ -1,0 +1,338 @@
+//! Tandem on the desktop: the tray icon and its menu, the notifications the hub asks this
+//! instance to show, where the user's attention is, and settings changed by another instance.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
+
+use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItemBuilder, SubmenuBuilder};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Manager, Runtime};
+
+use super::{lock, open_board_window, AppState};
+use crate::model::{LinkStatus, ProjectId};
+use crate::notice::Notice;
+
+/// The tray icon's id.
+const TRAY: &str = "tandem";
+/// Tray menu item ids; a project's entry is `OPEN_PROJECT` followed by its id.
+const NEW_WINDOW: &str = "tray-new-window";
+const OPEN_PROJECT: &str = "tray-open:";
+const NOTIFICATIONS: &str = "tray-notifications";
+const QUIT: &str = "tray-quit";
+
+/// How often the settings file is checked for changes saved by another instance.
+const SETTINGS_POLL: Duration = Duration::from_secs(1);
+
+/// Notes which window has the focus, for the hub (no notification of what the user made in the
+/// window they are looking at) and for the tray (which window to bring back).
+pub fn focus_changed<R: Runtime>(app: &AppHandle<R>, window: &str, focused: bool) {
+    let state = app.state::<AppState>();
+    state.attention.send_if_modified(|attention| {
+        let before = attention.focused.clone();
+        if focused {
+            attention.focused = Some(window.to_owned());
+        } else if attention.focused.as_deref() == Some(window) {
+            attention.focused = None;
+        }
+        attention.focused != before
+    });
+    if focused {
+        *lock(&state.last_focused) = Some(window.to_owned());
+    }
+}
+
+/// Shows `notice`, which the hub sent this instance to show for the whole machine; clicking it
+/// opens or brings up a window on its project.
+pub fn show_notice<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
+    let state = app.state::<AppState>();
+    if !lock(&state.settings).0.notifications {
+        // The hub learns of the switch within moments; until then, say nothing.
+        return;
+    }
+    state.notices_shown.fetch_add(1, Ordering::Relaxed);
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let shown = notify_rust::Notification::new()
+            .appname("Tandem")
+            .summary(&notice.title)
+            .body(&notice.body)
+            .action("default", "Open")
+            .show_async()
+            .await;
+        match shown {
+            Ok(handle) => {
+                let mut clicked = false;
+                handle
+                    .wait_for_action_async(|response| {
+                        clicked = matches!(response, notify_rust::NotificationResponse::Default);
+                    })
+                    .await;
+                if clicked {
+                    open_project(&app, &notice.project);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot show a notification"),
+        }
+    });
+}
+
+/// Brings up a window showing `project`, or opens one on it.
+pub fn open_project<R: Runtime>(app: &AppHandle<R>, project: &ProjectId) {
+    let state = app.state::<AppState>();
+    let showing = lock(&state.projects_shown)
+        .iter()
+        .find(|(_, p)| *p == project)
+        .map(|(label, _)| label.clone());
+    match showing.and_then(|label| app.get_webview_window(&label)) {
+        Some(window) => bring_up(&window),
+        None => {
+            if let Err(e) = open_board_window(app, Some(project)) {
+                tracing::error!(error = %e, "cannot open a window");
+            }
+        }
+    }
+}
+
+fn bring_up<R: Runtime>(window: &tauri::WebviewWindow<R>) {
+    let _ = window.unminimize();
+    let _ = window.show();
+    if let Err(e) = window.set_focus() {
+        tracing::warn!(error = %e, "cannot focus a window");
+    }
+}
+
+/// Puts Tandem in the tray, keeps its menu current as projects and instances come and go,
+/// and logs once when the desktop shows no tray.
+pub fn start_tray<R: Runtime>(app: &AppHandle<R>) {
+    let menu = match tray_menu(app) {
+        Ok(menu) => menu,
+        Err(e) => return tracing::error!(error = %e, "cannot build the tray menu"),
+    };
+    let mut builder = TrayIconBuilder::with_id(TRAY)
+        .tooltip("Tandem")
+        .menu(&menu)
+        .show_menu_on_left_click(false)
+        .on_menu_event(|app, event| tray_action(app, event.id().as_ref()))
+        .on_tray_icon_event(|tray, event| {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                bring_back(tray.app_handle());
+            }
+        });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    if let Err(e) = builder.build(app) {
+        tracing::warn!(error = %e, "this desktop has no tray; Tandem works on without it");
+    }
+    tauri::async_runtime::spawn(tray_has_a_host());
+    keep_tray_current(app);
+}
+
+/// Logs, once, when no tray host (a StatusNotifierWatcher) runs on the session bus: the icon
+/// is then nowhere to be seen, and the windows are the way in.
+async fn tray_has_a_host() {
+    let hosted = async {
+        let bus = zbus::Connection::session().await?;
+        let dbus = zbus::fdo::DBusProxy::new(&bus).await?;
+        let name = zbus::names::BusName::try_from("org.kde.StatusNotifierWatcher")?;
+        Ok::<bool, zbus::Error>(dbus.name_has_owner(name).await?)
+    };
+    match hosted.await {
+        Ok(true) => {}
+        Ok(false) => tracing::info!("this desktop shows no tray; Tandem works on without it"),
+        Err(e) => {
+            tracing::info!(error = %e, "no session bus to find a tray on; Tandem works on without it")
+        }
+    }
+}
+
+/// The tray menu: New window, Open project ▸, the instances live, Notifications, Quit. The
+/// entries' texts are kept in the state, where `status` shows them.
+fn tray_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
+    let state = app.state::<AppState>();
+    let projects = lock(&state.tray_projects).clone();
+    let instances = match &*state.link_status.borrow() {
+        LinkStatus::Live { instances, .. } => match instances {
+            1 => "1 instance live".to_owned(),
+            n => format!("{n} instances live"),
+        },
+        LinkStatus::Reconnecting | LinkStatus::Connecting => "Reconnecting…".to_owned(),
+        LinkStatus::LocalOnly { .. } => "Local only".to_owned(),
+    };
+    let notifications = lock(&state.settings).0.notifications;
+
+    let mut open = SubmenuBuilder::new(app, "Open project");
+    for (id, name) in &projects {
+        open =
+            open.item(&MenuItemBuilder::with_id(format!("{OPEN_PROJECT}{id}"), name).build(app)?);
+    }
+    let menu = MenuBuilder::new(app)
+        .item(&MenuItemBuilder::with_id(NEW_WINDOW, "New window").build(app)?)
+        .item(&open.build()?)
+        .separator()
+        .item(&MenuItemBuilder::new(&instances).enabled(false).build(app)?)
+        .item(
+            &CheckMenuItemBuilder::with_id(NOTIFICATIONS, "Notifications")
+                .checked(notifications)
+                .build(app)?,
+        )
+        .separator()
+        .item(&MenuItemBuilder::with_id(QUIT, "Quit Tandem").build(app)?)
+        .build()?;
+
+    let mut entries = vec!["New window".to_owned()];
+    entries.extend(
+        projects
+            .iter()
+            .map(|(_, name)| format!("Open project ▸ {name}")),
+    );
+    entries.push(instances);
+    entries.push(format!(
+        "Notifications: {}",
+        if notifications { "on" } else { "off" }
+    ));
+    entries.push("Quit Tandem".to_owned());
+    *lock(&state.tray_entries) = entries;
+    Ok(menu)
+}
+
+/// Does what a tray menu entry says.
+pub fn tray_action<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    let state = app.state::<AppState>();
+    if id == NEW_WINDOW {
+        if let Err(e) = open_board_window(app, None) {
+            tracing::error!(error = %e, "cannot open a window");
+        }
+    } else if let Some(project) = id.strip_prefix(OPEN_PROJECT) {
+        open_project(app, &ProjectId::from(project));
+    } else if id == NOTIFICATIONS {
+        let mut settings = lock(&state.settings).0.clone();
+        settings.notifications = !settings.notifications;
+        if let Err(e) = state.change_settings(app, settings) {
+            tracing::error!(error = %e, "cannot save the notifications switch");
+        }
+    } else if id == QUIT {
+        app.exit(0);
+    }
+}
+
+/// Brings back the window the user was in last (or any), or opens one.
+fn bring_back<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let last = lock(&state.last_focused).clone();
+    let window = last
+        .and_then(|label| app.get_webview_window(&label))
+        .or_else(|| app.webview_windows().into_values().next());
+    match window {
+        Some(window) => bring_up(&window),
+        None => {
+            if let Err(e) = open_board_window(app, None) {
+                tracing::error!(error = %e, "cannot open a window");
+            }
+        }
+    }
+}
+
+/// Rebuilds the tray menu when the projects, the link or the settings change.
+pub fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
+    let Some(tray) = app.tray_by_id(TRAY) else {
+        // Without a tray the entries are still kept for `status`.
+        let _ = tray_menu(app);
+        return;
+    };
+    match tray_menu(app) {
+        Ok(menu) => {
+            if let Err(e) = tray.set_menu(Some(menu)) {
+                tracing::warn!(error = %e, "cannot update the tray menu");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot build the tray menu"),
+    }
+}
+
+/// Follows the projects (from the store's bus) and the link, and rebuilds the menu on change.
+fn keep_tray_current<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let store = state.store.clone();
+    let mut bus = store.bus().subscribe();
+    let mut link = state.link_status.clone();
+    let stopping = state.stopping();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::pin!(stopping);
+        let mut read_projects = true;
+        loop {
+            if read_projects {
+                match store.projects().await {
+                    Ok(projects) => {
+                        let state = app.state::<AppState>();
+                        *lock(&state.tray_projects) =
+                            projects.into_iter().map(|p| (p.id, p.name)).collect();
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot read the projects for the tray"),
+                }
+            }
+            refresh_tray(&app);
+            read_projects = tokio::select! {
+                () = &mut stopping => return,
+                changed = link.changed() => {
+                    if changed.is_err() { return }
+                    false
+                }
+                received = bus.recv() => match received {
+                    Ok(committed) => {
+                        let projects = committed
+                            .iter()
+                            .any(|c| c.entity == crate::model::EntityKind::Project);
+                        if !projects { continue }
+                        true
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+            };
+        }
+    });
+}
+
+/// Takes in settings another instance saved: the switch in one is the switch in all.
+pub fn follow_settings_file<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let Some(file) = state.settings_file.clone() else {
+        return;
+    };
+    let stopping = state.stopping();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::pin!(stopping);
+        let modified =
+            || -> Option<SystemTime> { std::fs::metadata(file.path()).ok()?.modified().ok() };
+        let mut seen = modified();
+        loop {
+            tokio::select! {
+                () = &mut stopping => return,
+                () = tokio::time::sleep(SETTINGS_POLL) => {}
+            }
+            let now = modified();
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            let state = app.state::<AppState>();
+            match file.load() {
+                Ok(settings) if settings != lock(&state.settings).0 => {
+                    state.put_in_force(&app, settings, None);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the settings file changed into something unusable")
+                }
+            }
+        }
+    });
+}

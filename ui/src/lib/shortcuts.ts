@@ -1,0 +1,39 @@
+// Every keyboard shortcut, as the `?` panel lists them: one place, so the list stays true.
+
+export interface Shortcut {
+  keys: string[];
+  does: string;
+}
+
+export const SHORTCUTS: { group: string; items: Shortcut[] }[] = [
+  {
+    group: "Cards",
+    items: [
+      { keys: ["Tab", "←↑↓→"], does: "Move between cards" },
+      { keys: ["Enter"], does: "Rename the focused card (also F2)" },
+      { keys: ["Space"], does: "Open the card's details" },
+      { keys: ["Alt+←", "Alt+→"], does: "Move the card to the previous or next column" },
+      { keys: ["Alt+↑", "Alt+↓"], does: "Move the card up or down" },
+      { keys: ["Delete", "Delete"], does: "Delete the card (press twice)" },
+      { keys: ["Ctrl+Enter"], does: "Save the description, in the card's details" },
+    ],
+  },
+  {
+    group: "Board",
+    items: [
+      { keys: ["/"], does: "Find cards (also Ctrl+F); Esc clears" },
+      { keys: ["Ctrl+Z"], does: "Undo this window's latest change" },
+      { keys: ["Ctrl+Shift+Z"], does: "Redo (also Ctrl+Y)" },
+      { keys: ["Esc"], does: "Close a panel or dialog, cancel an edit" },
+    ],
+  },
+  {
+    group: "Windows",
+    items: [
+      { keys: ["Ctrl+Shift+N"], does: "Open another window" },
+      { keys: ["Ctrl+Shift+D"], does: "Show what the live streams are doing" },
+      { keys: ["Ctrl+,"], does: "Settings" },
+      { keys: ["?"], does: "This list" },
+    ],
+  },
+];
