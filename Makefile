@@ -15,6 +15,7 @@ export NO_AT_BRIDGE := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMPS := $(CARGO_TARGET_DIR)/stamps
 APP := $(CARGO_TARGET_DIR)/debug/tandem
+TAURI := ui/node_modules/.bin/tauri
 # The most the built tests may run: a warm run takes about two minutes.
 TEST_LIMIT ?= 15m
 
@@ -28,12 +29,13 @@ APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libg
 UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/svelte.config.js \
 	ui/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: help run test bench deps bindings fmt screenshot clean-stamps
+.PHONY: help run test bench package deps bindings fmt screenshot clean-stamps
 
 help:
 	@echo "make run    build and open Tandem (under Xvfb when there is no display)"
 	@echo "make test   every check and test: format, clippy, Rust, UI, end to end"
 	@echo "make bench  measure the DESIGN targets beside naive baselines (release build)"
+	@echo "make package   build the .deb (release) into $(CARGO_TARGET_DIR)/release/bundle/deb"
 	@echo "make bindings   regenerate ui/src/bindings from the Rust types"
 	@echo "make fmt    format Rust and UI sources"
 	@echo "make screenshot   remake docs/screenshot.png on a demo board"
@@ -90,6 +92,16 @@ test: deps ui/dist/index.html
 	cargo test --locked --no-run
 	@# Each end-to-end test has its own deadline; this one stops anything else that would hang.
 	timeout --kill-after=30s $(TEST_LIMIT) cargo test --locked
+	@# The package, from the debug build the tests used (same features: nothing recompiles).
+	$(TAURI) build --debug --bundles deb --ci
+	scripts/check-deb.sh $(CARGO_TARGET_DIR)/debug/bundle/deb/Tandem_*_amd64.deb
+
+# An AppImage is not offered: Tauri's AppImage bundler downloads its tools from GitHub at
+# build time, and packages are built offline here.
+package: deps ui/dist/index.html
+	$(TAURI) build --bundles deb --ci
+	scripts/check-deb.sh $(CARGO_TARGET_DIR)/release/bundle/deb/Tandem_*_amd64.deb
+	@ls $(CARGO_TARGET_DIR)/release/bundle/deb/Tandem_*_amd64.deb
 
 bench: deps ui/dist/index.html
 	cargo bench --locked --bench live
