@@ -15,7 +15,11 @@ export NO_AT_BRIDGE := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMPS := $(CARGO_TARGET_DIR)/stamps
 APP := $(CARGO_TARGET_DIR)/debug/tandem
-TAURI := ui/node_modules/.bin/tauri
+# The Tauri CLI, for packaging. Not in the UI's lockfile: the registry here lacks its builds for
+# other platforms, which `npm ci` would then refuse. Pinned, and kept outside the clone.
+TAURI_CLI_VERSION := 2.12.5
+TOOLS := $(CARGO_TARGET_DIR)/tools
+TAURI := $(TOOLS)/node_modules/.bin/tauri
 # The most the built tests may run: a warm run takes about two minutes.
 TEST_LIMIT ?= 15m
 
@@ -70,6 +74,11 @@ ui/node_modules/.installed: ui/package-lock.json $(STAMPS)/apt
 	cd ui && npm ci --no-audit --no-fund
 	@touch $@
 
+$(TAURI): $(STAMPS)/rust
+	npm install --prefix $(TOOLS) --no-save --no-package-lock --no-audit --no-fund \
+		@tauri-apps/cli@$(TAURI_CLI_VERSION)
+	@touch $@
+
 ui/dist/index.html: ui/node_modules/.installed $(UI_SOURCES)
 	cd ui && npm run build --silent
 
@@ -85,7 +94,7 @@ run: deps ui/dist/index.html
 		exec scripts/headless.sh :99 1280x800 $(APP); \
 	fi
 
-test: deps ui/dist/index.html
+test: deps ui/dist/index.html $(TAURI)
 	cargo fmt --all -- --check
 	cd ui && npx prettier --check . && npm run --silent check && npx vitest run
 	cargo clippy --all-targets --locked -- -D warnings
@@ -98,7 +107,7 @@ test: deps ui/dist/index.html
 
 # An AppImage is not offered: Tauri's AppImage bundler downloads its tools from GitHub at
 # build time, and packages are built offline here.
-package: deps ui/dist/index.html
+package: deps ui/dist/index.html $(TAURI)
 	$(TAURI) build --bundles deb --ci
 	scripts/check-deb.sh $(CARGO_TARGET_DIR)/release/bundle/deb/Tandem_*_amd64.deb
 	@ls $(CARGO_TARGET_DIR)/release/bundle/deb/Tandem_*_amd64.deb

@@ -9,12 +9,14 @@
 //! - [`subscription`]: one subscriber's live stream: bus → debouncer → sink, resynced on lag.
 //! - [`latency`]: commit→apply latency as the windows report it.
 //! - [`bridge`]: the hub and the links that join every running copy of Tandem on one file.
+//! - [`notice`]: which changes become desktop notifications, gathered per project.
 //! - [`history`]: a task's timeline in words, from the change log.
 //! - [`error`]: the one error type and how it serialises for the UI.
 //! - [`config`]: where the database lives.
 //! - [`settings`]: the user's settings file, and which debounce window is in force.
 //! - [`cli`]: the headless `tandem` subcommands.
-//! - [`app`]: the Tauri adapter: commands and windows. The only module that imports `tauri`.
+//! - [`app`]: the Tauri adapter: commands, windows, the tray and notifications on screen. The
+//!   only module that imports `tauri`.
 
 pub mod app;
 pub mod bridge;
