@@ -42,7 +42,7 @@ help:
 	@echo "make package   build the .deb (release) into $(CARGO_TARGET_DIR)/release/bundle/deb"
 	@echo "make bindings   regenerate ui/src/bindings from the Rust types"
 	@echo "make fmt    format Rust and UI sources"
-	@echo "make screenshot   remake docs/screenshot.png on a demo board"
+	@echo "make screenshot   remake docs/screenshot.png (and -dark) on a demo board"
 
 ## Set-up ---------------------------------------------------------------------------------------
 
@@ -123,6 +123,7 @@ bindings: deps
 screenshot: deps ui/dist/index.html
 	cargo build --bin tandem
 	scripts/screenshot.sh $(APP) docs/screenshot.png
+	scripts/screenshot.sh $(APP) docs/screenshot-dark.png dark
 
 fmt: deps
 	cargo fmt --all

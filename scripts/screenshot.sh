@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Makes the README's screenshot: the app on a demo board under Xvfb, captured once its window
-# has drawn. Usage: scripts/screenshot.sh <tandem binary> <output.png>
+# has drawn. Usage: scripts/screenshot.sh <tandem binary> <output.png> [light|dark]
 set -euo pipefail
 app=$1
 out=$2
+theme=${3:-light}
 display=:93
 
 tmp=$(mktemp -d)
@@ -14,6 +15,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export TANDEM_DB=$tmp/demo.db XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config NO_AT_BRIDGE=1
+mkdir -p "$tmp/config/dev.tandem.board"
+echo "{\"theme\": \"$theme\"}" >"$tmp/config/dev.tandem.board/settings.json"
 
 add() { "$app" task add "$1" --column "$2"; }
 quiet() { "$app" "$@" >/dev/null; }

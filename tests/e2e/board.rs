@@ -5,7 +5,7 @@ use std::time::Duration;
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use tandem::model::Task;
 
-use super::{on_desktop, ALT_RIGHT, ENTER, REDO, UNDO};
+use super::{on_desktop, ALT_RIGHT, ENTER, REDO, UI_TIMEOUT, UNDO};
 use crate::common::{eventually, Sandbox};
 
 /// Waits until the database has the task titled `title` in the column named `column`.
@@ -176,6 +176,26 @@ async fn settings_chosen_in_the_panel_are_checked_saved_and_kept_for_the_next_st
             .await
             .unwrap();
         assert_eq!(shown.as_deref(), Some("0"));
+
+        // The theme applies at once and is saved; ? lists the shortcuts.
+        app.find(&format!("{settings} select"))
+            .await
+            .select_by_label("Dark")
+            .await
+            .unwrap();
+        app.find(r#"html[data-theme="dark"]"#).await;
+        eventually("the theme to be saved", UI_TIMEOUT, async || {
+            let file: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&saved).ok()?).ok()?;
+            (file["theme"] == "dark").then_some(())
+        })
+        .await;
+        app.find(settings).await.send_keys("?").await.unwrap();
+        app.wait_for_text(
+            r#"[role="dialog"][aria-label="Keyboard shortcuts"]"#,
+            &["Ctrl+Shift+N", "Open another window"],
+        )
+        .await;
         app.quit().await;
     })
     .await;
