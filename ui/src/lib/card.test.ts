@@ -2,21 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { Board } from "../bindings/Board";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
+import { SHIP } from "./fixtures";
 import { checklist, dueState, localToday, progress, taskLabels } from "./card";
 
-const task: Task = {
-  id: "t" as TaskId,
-  project_id: "p",
-  column_id: "c",
-  title: "Ship",
-  description: "",
-  priority: "none",
-  due_date: null,
-  position: 1,
-  version: 3,
-  created_at: 0,
-  updated_at: 0,
-};
+const task: Task = SHIP;
 
 const sub = (id: string, position: number, done: boolean) => ({
   id,

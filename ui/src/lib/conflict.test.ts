@@ -1,22 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Column } from "../bindings/Column";
 import type { Task } from "../bindings/Task";
-import type { TaskId } from "../bindings/TaskId";
+import { SHIP } from "./fixtures";
 import { compare } from "./conflict";
 
-const base: Task = {
-  id: "t" as TaskId,
-  project_id: "p",
-  column_id: "c",
-  title: "Ship",
-  description: "",
-  priority: "none",
-  due_date: null,
-  position: 1,
-  version: 3,
-  created_at: 0,
-  updated_at: 0,
-};
+const base: Task = SHIP;
 
 describe("conflict", () => {
   it("lets through what only I changed and asks about what we both changed", () => {
