@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItemBuilder, SubmenuBuilder};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use super::{lock, open_board_window, AppState};
 use crate::model::{LinkStatus, ProjectId};
@@ -19,6 +19,9 @@ const NEW_WINDOW: &str = "tray-new-window";
 const OPEN_PROJECT: &str = "tray-open:";
 const NOTIFICATIONS: &str = "tray-notifications";
 const QUIT: &str = "tray-quit";
+
+/// The event that tells every window the projects, in order, when they change.
+const PROJECTS_EVENT: &str = "projects";
 
 /// How often the settings file is checked for changes saved by another instance.
 const SETTINGS_POLL: Duration = Duration::from_secs(1);
@@ -255,7 +258,8 @@ pub fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// Follows the projects (from the store's bus) and the link, and rebuilds the menu on change.
+/// Follows the projects (from the store's bus) and the link, and rebuilds the menu on change;
+/// tells every window the projects as they change.
 fn keep_tray_current<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     let store = state.store.clone();
@@ -270,6 +274,10 @@ fn keep_tray_current<R: Runtime>(app: &AppHandle<R>) {
             if read_projects {
                 match store.projects().await {
                     Ok(projects) => {
+                        // Every window's project menu follows too, whichever project it shows.
+                        if let Err(e) = app.emit(PROJECTS_EVENT, &projects) {
+                            tracing::warn!(error = %e, "cannot tell the windows about the projects");
+                        }
                         let state = app.state::<AppState>();
                         *lock(&state.tray_projects) =
                             projects.into_iter().map(|p| (p.id, p.name)).collect();

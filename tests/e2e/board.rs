@@ -221,6 +221,17 @@ async fn columns_and_projects_are_added_renamed_limited_moved_and_deleted_from_t
                 .await
         };
 
+        // A project added elsewhere shows in the project menu at once, and goes when deleted.
+        assert!(sandbox.tandem(&["project", "add", "Side"]).status.success());
+        app.find(r#"label.project option:nth-of-type(2)"#).await;
+        app.wait_for_text("label.project select", &["Inbox", "Side"])
+            .await;
+        assert!(sandbox
+            .tandem(&["project", "rm", "Side", "--yes"])
+            .status
+            .success());
+        app.gone(r#"label.project option:nth-of-type(2)"#).await;
+
         // A WIP limit, shown in the header, and marked once exceeded.
         let doing = menu("Doing").await;
         let limit = doing

@@ -134,27 +134,35 @@ impl Desktop {
     /// Starts another instance of the app on this desktop and its session bus, outside
     /// WebDriver (which drives one at a time); it is killed when the test ends.
     pub fn instance(&self, sandbox: &Sandbox) -> Process {
-        let address = std::fs::read_to_string(self.notify_log.with_extension("bus"))
-            .expect("the session wrote its bus address");
         let log = std::fs::OpenOptions::new()
             .append(true)
             .open(&self.log)
             .expect("the desktop log");
-        let mut command = Command::new(tandem_bin());
+        let mut command = self.on_bus(tandem_bin());
         on_this_desktop(&mut command, sandbox, &self.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
             .stdout(Stdio::null())
             .stderr(log);
         Process::spawn(&mut command, "another instance")
+    }
+
+    /// A command for `program` on this desktop's display and session bus.
+    pub fn on_bus(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let address = std::fs::read_to_string(self.notify_log.with_extension("bus"))
+            .expect("the session wrote its bus address");
+        let mut command = Command::new(program);
+        command
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", address.trim());
+        command
     }
 
     /// The summaries of the notifications shown on this desktop so far, in order.
     pub fn notifications(&self) -> Vec<String> {
         let log = std::fs::read_to_string(&self.notify_log).unwrap_or_default();
         // A Notify call's arguments: app name, replaces id, icon, summary, body, ...
-        log.split("member=Notify")
-            .skip(1)
-            .filter_map(|call| {
+        log.match_indices("member=Notify")
+            .filter_map(|(at, _)| {
+                let call = &log[at..];
                 call.lines()
                     .filter_map(|l| l.trim().strip_prefix("string \""))
                     .nth(2)

@@ -180,3 +180,28 @@ async fn a_change_made_in_the_focused_window_is_not_told_but_one_from_the_cli_is
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clicking_a_notification_opens_a_window_on_its_project() {
+    let sandbox = Sandbox::new();
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.find(r#"main[aria-label="Inbox board"]"#).await;
+        let first = app.client.window().await.unwrap();
+        assert!(sandbox.tandem(&["project", "add", "Work"]).status.success());
+        assert_eq!(settled(&sandbox, desktop, 1, 0).await, ["Work changed"]);
+
+        // The daemon's own command for a click on the notification.
+        let clicked = desktop.on_bus("dunstctl").args(["action", "0"]).output();
+        assert!(clicked.expect("dunstctl runs").status.success());
+        let opened = eventually("a window on Work", UI_TIMEOUT, async || {
+            let handles = app.client.windows().await.ok()?;
+            handles.into_iter().find(|h| *h != first)
+        })
+        .await;
+        app.client.switch_to_window(opened).await.unwrap();
+        app.find(r#"main[aria-label="Work board"]"#).await;
+        app.quit().await;
+    })
+    .await;
+}

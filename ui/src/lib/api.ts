@@ -42,6 +42,9 @@ export const api = {
   /** Calls `handler` whenever the settings in force change (here, or in another instance). */
   onSettings: (handler: (view: SettingsView) => void) =>
     listen<SettingsView>("settings", (event) => handler(event.payload)),
+  /** Calls `handler` with the projects, in order, whenever any project changes. */
+  onProjects: (handler: (projects: Project[]) => void) =>
+    listen<Project[]>("projects", (event) => handler(event.payload)),
   /** Opens the folder holding the database in the file manager. */
   revealDatabase: () => invoke<null>("reveal_database"),
   /** Calls `handler` whenever this instance's link to the others changes. */

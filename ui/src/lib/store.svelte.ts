@@ -82,10 +82,13 @@ class BoardStore {
   #mine = new Set<string>();
   #nextNotice = 1;
 
-  /** Follows the link's state: listens first, then reads it, so no change falls between. */
+  /** Follows the link's state (listening first, then reading it, so no change falls between)
+   * and the list of projects. */
   async followLink(): Promise<void> {
     try {
       let heard = false;
+      // Projects renamed, added or deleted anywhere reach the project menu as they happen.
+      await api.onProjects((projects) => (this.projects = projects));
       await api.onLink((link) => {
         heard = true;
         this.link = link;
