@@ -129,10 +129,12 @@ pub fn start_tray<R: Runtime>(app: &AppHandle<R>) {
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
-    if let Err(e) = builder.build(app) {
-        tracing::warn!(error = %e, "this desktop has no tray; Tandem works on without it");
+    match builder.build(app) {
+        Ok(_) => drop(tauri::async_runtime::spawn(tray_has_a_host())),
+        Err(e) => {
+            tracing::warn!(error = %e, "this desktop has no tray; Tandem works on without it")
+        }
     }
-    tauri::async_runtime::spawn(tray_has_a_host());
     keep_tray_current(app);
 }
 
