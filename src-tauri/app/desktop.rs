@@ -115,7 +115,8 @@ pub fn start_tray<R: Runtime>(app: &AppHandle<R>) {
         .tooltip("Tandem")
         .menu(&menu)
         .show_menu_on_left_click(false)
-        .on_menu_event(|app, event| tray_action(app, event.id().as_ref()))
+        // Its menu's clicks reach the app's one menu handler, which calls `tray_action`: a
+        // handler here would be a second global one, and every click would act twice.
         .on_tray_icon_event(|tray, event| {
             if let TrayIconEvent::Click {
                 button: MouseButton::Left,
