@@ -15,6 +15,7 @@
 //! - [`config`]: where the database lives.
 //! - [`settings`]: the user's settings file, and which debounce window is in force.
 //! - [`cli`]: the headless `tandem` subcommands.
+//! - `sync`: locking shared mutexes.
 //! - [`app`]: the Tauri adapter: commands, windows, the tray and notifications on screen. The
 //!   only module that imports `tauri`.
 
@@ -32,6 +33,7 @@ pub mod notice;
 pub mod settings;
 pub mod store;
 pub mod subscription;
+mod sync;
 pub mod validate;
 
 #[cfg(test)]

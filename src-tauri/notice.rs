@@ -95,8 +95,12 @@ impl Gatherer {
                 Some(Actor::Cli) => "the command line",
                 Some(Actor::Gui | Actor::Hub) => "another window",
             });
-        let row = row_of(change);
-        let field = |name: &str| row.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        // Read from the change's JSON only for the kinds that need a field: the hub sees every
+        // change on the machine.
+        let field = |name: &str| {
+            let row = row_of(change);
+            row.get(name).and_then(|v| v.as_str()).map(str::to_owned)
+        };
         match change.entity {
             EntityKind::Task => {
                 let title = field("title");

@@ -8,9 +8,10 @@ use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItemBuilder, Subm
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
-use super::{lock, open_board_window, AppState};
+use super::{open_board_window, AppState};
 use crate::model::{LinkStatus, ProjectId};
 use crate::notice::Notice;
+use crate::sync::lock;
 
 /// The tray icon's id.
 const TRAY: &str = "tandem";

@@ -28,6 +28,7 @@ use crate::notice::Attention;
 use crate::settings::{self, Settings, SettingsFile, SettingsView};
 use crate::store::Store;
 use crate::subscription::Subscription;
+use crate::sync::lock;
 
 /// How often to look for commits by other processes. Short enough that the CLI's edits look
 /// live; the check is one tiny query that reads nothing while nobody writes.
@@ -296,14 +297,6 @@ impl AppState {
     fn subscriptions_lock(&self) -> MutexGuard<'_, HashMap<String, Subscription>> {
         lock(&self.subscriptions)
     }
-}
-
-/// Locks `mutex`. Every change made under these locks is a single insert, remove or push, so a
-/// panic cannot leave the data half-changed: a poisoned lock is still good to use.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs the desktop app until its last window closes.

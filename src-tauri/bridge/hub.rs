@@ -25,6 +25,7 @@ use super::Timing;
 use crate::model::{Actor, Batch, ProjectId};
 use crate::notice::{Attention, Gatherer, Notice};
 use crate::store::Store;
+use crate::sync::lock;
 
 /// Control frames (welcome, presence, pong) a peer may have waiting. They are few and small; a
 /// peer that lets more pile up is not reading, and loses the oldest.
@@ -402,14 +403,6 @@ impl Hub {
     }
 }
 
-/// Every change under the hub's locks is one insert, remove or field update: a panic cannot
-/// leave one half-done, so a poisoned lock still guards consistent data.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 type Lines<'s> = FramedRead<&'s Stream, LineDecoder>;
 
 /// `batch` cut down to `project`'s changes, as a line; `None` when the encoding fails.
@@ -508,9 +501,7 @@ impl Outbox {
     }
 
     fn lock(&self) -> MutexGuard<'_, Queued> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.state)
     }
 
     fn push_control(&self, line: Line) {
