@@ -117,7 +117,7 @@ async fn write_path(dir: &Path) -> Vec<Row> {
         .await
         .unwrap();
     sqlx::raw_sql(include_str!(
-        "../src-tauri/migrations/20261122000000_board.sql"
+        "../src-tauri/migrations/sqlite/20261122000000_board.sql"
     ))
     .execute(&mut conn)
     .await

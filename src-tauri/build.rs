@@ -7,5 +7,7 @@ fn main() {
     if linux_gnu {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
+    // New migration files must rebuild the binary that embeds them (sqlx::migrate!).
+    println!("cargo:rerun-if-changed=src-tauri/migrations");
     tauri_build::build();
 }

@@ -29,6 +29,10 @@ pub enum Error {
     #[error("the database could not complete the request: {}", storage_reason(.0))]
     Storage(#[from] sqlx::Error),
 
+    /// The database server cannot be reached. Nothing was written; the board as last seen stays.
+    #[error("the database server {host} cannot be reached; nothing was changed")]
+    Offline { host: String },
+
     /// The database file is from a newer Tandem or could not be brought up to date.
     #[error("the database could not be upgraded: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -65,6 +69,29 @@ impl Error {
         }
     }
 
+    /// Whether the database connection itself failed (a server stopped or unreachable), as
+    /// opposed to a statement being refused.
+    pub fn is_disconnect(&self) -> bool {
+        match self {
+            Error::Offline { .. } => true,
+            Error::Storage(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // PostgreSQL's classes 08 (connection exception) and 57P (operator
+                // intervention: the server shutting down or restarting).
+                sqlx::Error::Database(e) => e
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// A stable, machine-readable name for the kind of failure.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -72,6 +99,7 @@ impl Error {
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::Invalid { .. } => ErrorCode::Invalid,
             Error::Storage(_) | Error::Migrate(_) => ErrorCode::Storage,
+            Error::Offline { .. } => ErrorCode::Offline,
             Error::Config { .. } => ErrorCode::Config,
             Error::Window | Error::Open { .. } => ErrorCode::Window,
             Error::Link(_) => ErrorCode::Link,
@@ -97,6 +125,7 @@ pub enum ErrorCode {
     Conflict,
     Invalid,
     Storage,
+    Offline,
     Config,
     Window,
     Link,
@@ -118,6 +147,8 @@ pub struct CommandError {
     id: Option<String>,
     #[ts(optional)]
     current: Option<Entity>,
+    #[ts(optional)]
+    host: Option<String>,
 }
 
 impl Serialize for Error {
@@ -136,6 +167,7 @@ impl Serialize for Error {
             Error::Conflict { current } => map.serialize_entry("current", current)?,
             Error::Invalid { field, .. } => map.serialize_entry("field", field)?,
             Error::Config { name, .. } => map.serialize_entry("field", name)?,
+            Error::Offline { host } => map.serialize_entry("host", host)?,
             Error::Storage(_)
             | Error::Migrate(_)
             | Error::Window

@@ -48,19 +48,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn gui(
-    db: Option<std::path::PathBuf>,
-    env_window: Option<std::time::Duration>,
-) -> anyhow::Result<()> {
-    let path = config::db_path(db)?;
+fn gui(db: Option<String>, env_window: Option<std::time::Duration>) -> anyhow::Result<()> {
+    let location = config::location(db.as_deref())?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Gui);
-    let store = tauri::async_runtime::block_on(Store::open(&path, &origin))?;
-    tracing::info!(db = %path.display(), "opened the database");
+    let store = tauri::async_runtime::block_on(Store::open(&location, &origin))?;
+    tracing::info!(db = %location, "opened the database");
     let start = Startup {
         instance,
-        endpoint: Endpoint::for_database(&path),
-        database: path,
+        endpoint: Endpoint::for_location(&location),
+        database: location,
         settings_file: SettingsFile::in_config_dir(),
         env_window,
     };

@@ -92,9 +92,8 @@ pub struct Column {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, TS)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
 pub enum Priority {
     #[default]
     None,
@@ -113,6 +112,7 @@ pub struct Task {
     pub title: String,
     /// Plain text; line breaks are kept.
     pub description: String,
+    #[sqlx(try_from = "String")]
     pub priority: Priority,
     /// A calendar date, `YYYY-MM-DD`.
     pub due_date: Option<String>,
@@ -180,9 +180,8 @@ impl Entity {
 }
 
 /// The kinds of row the change log records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
 pub enum EntityKind {
     Project,
     Column,
@@ -251,9 +250,8 @@ impl Origin {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
 pub enum Op {
     Insert,
     Update,
@@ -569,4 +567,50 @@ mod tests {
             serde_json::from_str::<Mutation>(r#"{"op": "subtask_add", "title": "x"}"#).is_err()
         );
     }
+}
+
+/// A name read from the database that none of an enum's variants has.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {kind} {name:?}")]
+pub struct UnknownName {
+    kind: &'static str,
+    name: String,
+}
+
+/// Enums stored as text, under the names serde gives them, so a row, the log's JSON and the
+/// TypeScript type all read alike.
+macro_rules! stored_as_names {
+    ($($ty:ident { $($variant:ident => $name:literal),* $(,)? })*) => {$(
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)*
+                }
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = UnknownName;
+
+            fn try_from(name: String) -> Result<Self, UnknownName> {
+                match name.as_str() {
+                    $($name => Ok($ty::$variant),)*
+                    _ => Err(UnknownName { kind: stringify!($ty), name }),
+                }
+            }
+        }
+    )*};
+}
+
+stored_as_names! {
+    Priority { None => "none", Low => "low", Medium => "medium", High => "high", Urgent => "urgent" }
+    EntityKind {
+        Project => "project",
+        Column => "column",
+        Task => "task",
+        Subtask => "subtask",
+        Label => "label",
+        TaskLabel => "task_label",
+    }
+    Op { Insert => "insert", Update => "update", Delete => "delete" }
 }

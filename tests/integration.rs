@@ -7,3 +7,4 @@ mod bridge;
 mod cli;
 mod convergence;
 mod e2e;
+mod team;

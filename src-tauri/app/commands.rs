@@ -96,10 +96,17 @@ pub async fn settings_set<R: Runtime>(
     app.change_settings(&handle, settings)
 }
 
-/// Opens the folder that holds the database file in the desktop's file manager.
+/// Opens the folder that holds the database file in the desktop's file manager. A server's
+/// database has no folder to show.
 #[tauri::command]
 pub async fn reveal_database(app: State<'_, AppState>) -> Result<()> {
-    let folder = match app.database.parent() {
+    let Some(file) = app.database.file() else {
+        return Err(crate::error::Error::Open {
+            what: app.database.to_string(),
+            reason: "it is on a server, not in a folder of this machine".into(),
+        });
+    };
+    let folder = match file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };

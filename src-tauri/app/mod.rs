@@ -8,7 +8,6 @@ mod commands;
 mod desktop;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -23,6 +22,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::bridge::peer::Desk;
 use crate::bridge::{Endpoint, Link, LinkConfig, Timing};
+use crate::config::Location;
 use crate::model::{Actor, LinkStatus, Origin, ProjectId, WindowStatus};
 use crate::notice::Attention;
 use crate::settings::{self, Settings, SettingsFile, SettingsView};
@@ -50,8 +50,8 @@ const NEW_WINDOW: &str = "new-window";
 pub struct Startup {
     /// This process's id in change origins.
     pub instance: String,
-    /// The database file's path, as the user gave it.
-    pub database: PathBuf,
+    /// The database, as the user gave it.
+    pub database: Location,
     /// Where the hub for this database listens.
     pub endpoint: std::io::Result<Endpoint>,
     pub settings_file: Option<SettingsFile>,
@@ -72,8 +72,8 @@ pub struct AppState {
     settings_file: Option<SettingsFile>,
     /// `TANDEM_DEBOUNCE_MS` for this run, which wins over the settings.
     env_window: Option<Duration>,
-    /// The database file, for the settings panel.
-    database: PathBuf,
+    /// The database, for the settings panel (a server's URL without its password).
+    database: Location,
     /// Each window's live stream, by window label; replacing or removing one stops it.
     subscriptions: Mutex<HashMap<String, Subscription>>,
     /// The number of the last board window opened, for the next label (`board-<n>`).
@@ -178,7 +178,7 @@ impl AppState {
             settings,
             debounce_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
             debounce_source: source,
-            database: self.database.display().to_string(),
+            database: self.database.to_string(),
             file: self
                 .settings_file
                 .as_ref()

@@ -18,7 +18,7 @@ use interprocess::local_socket::tokio::{prelude::*, Listener, Stream};
 use interprocess::local_socket::{ListenerOptions, Name};
 use sha2::{Digest, Sha256};
 
-use crate::config::APP_ID;
+use crate::config::{Location, APP_ID};
 
 /// The hub's address for one database file.
 #[derive(Debug, Clone)]
@@ -45,6 +45,18 @@ impl Endpoint {
         let canonical = std::fs::canonicalize(db)?;
         let dir = runtime_dir()?;
         Ok(Endpoint::in_dir(dir, &canonical))
+    }
+
+    /// The endpoint of the database at `location`: a file's as [`Endpoint::for_database`], a
+    /// server database's named after its URL without the password, so every copy of Tandem on
+    /// this machine that shares it shares one hub.
+    pub fn for_location(location: &Location) -> io::Result<Endpoint> {
+        match location {
+            Location::File(path) => Endpoint::for_database(path),
+            Location::Server(url) => {
+                Ok(Endpoint::in_dir(runtime_dir()?, Path::new(&url.redacted())))
+            }
+        }
     }
 
     /// The endpoint of `db` with its socket in `dir`.

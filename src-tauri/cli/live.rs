@@ -108,7 +108,7 @@ fn print_changes(changes: &[Change]) -> bool {
 /// `tandem status`: the log, the hub and everyone linked to it.
 pub(super) async fn status(
     store: &Store,
-    path: &std::path::Path,
+    location: &crate::config::Location,
     endpoint: std::io::Result<Endpoint>,
     instance: &str,
     out: &Output,
@@ -133,7 +133,7 @@ pub(super) async fn status(
         })
         .unwrap_or_default();
     let report = StatusReport {
-        db: path.to_path_buf(),
+        db: location.to_string(),
         seq,
         socket,
         hub: welcome.as_ref().map(|w| w.hub.clone()),
@@ -146,7 +146,7 @@ pub(super) async fn status(
 /// What `tandem status` prints.
 #[derive(serde::Serialize)]
 struct StatusReport {
-    db: PathBuf,
+    db: String,
     /// The change log's last seq.
     seq: i64,
     /// Where the hub listens (or would).
@@ -160,11 +160,7 @@ struct StatusReport {
 
 impl StatusReport {
     fn text(&self) -> String {
-        let mut text = format!(
-            "database  {}  (log at seq {})\n",
-            self.db.display(),
-            self.seq
-        );
+        let mut text = format!("database  {}  (log at seq {})\n", self.db, self.seq);
         let Some(hub) = &self.hub else {
             text.push_str("hub       none: no instance of Tandem is running on this database");
             return text;

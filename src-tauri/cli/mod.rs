@@ -7,7 +7,6 @@ mod board;
 mod live;
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -30,9 +29,10 @@ pub const EXIT_FAILURE: u8 = 1;
 #[command(name = "tandem", version, about = "A live task board for many windows")]
 #[command(after_help = "Run without a command to open the board.")]
 pub struct Cli {
-    /// The database file [default: tandem.db in the app's data folder].
-    #[arg(long, global = true, env = "TANDEM_DB", value_name = "PATH")]
-    pub db: Option<PathBuf>,
+    /// The database: a file, or a postgres:// URL of a team's server [default: tandem.db in the
+    /// app's data folder].
+    #[arg(long, global = true, env = "TANDEM_DB", value_name = "PATH|URL")]
+    pub db: Option<String>,
 
     /// Print results as JSON, for scripts.
     #[arg(long, global = true)]
@@ -100,7 +100,7 @@ pub fn parse_error(error: clap::Error) -> ExitCode {
 }
 
 /// Runs a subcommand to completion and reports how it went.
-pub async fn run(db: Option<PathBuf>, json: bool, command: Command) -> ExitCode {
+pub async fn run(db: Option<String>, json: bool, command: Command) -> ExitCode {
     match execute(db, json, command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -117,6 +117,7 @@ pub fn exit_code(error: &Error) -> u8 {
         | Error::Migrate(_)
         | Error::Window
         | Error::Open { .. }
+        | Error::Offline { .. }
         | Error::Link(_) => EXIT_FAILURE,
         Error::NotFound { .. }
         | Error::Conflict { .. }
@@ -125,12 +126,12 @@ pub fn exit_code(error: &Error) -> u8 {
     }
 }
 
-async fn execute(db: Option<PathBuf>, json: bool, command: Command) -> Result<()> {
-    let path = config::db_path(db)?;
+async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()> {
+    let location = config::location(db.as_deref())?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Cli);
-    let store = Store::open(&path, &origin).await?;
-    let endpoint = Endpoint::for_database(&path);
+    let store = Store::open(&location, &origin).await?;
+    let endpoint = Endpoint::for_location(&location);
     let out = Output { json };
     // What an editing command commits, to tell the open windows through the hub.
     let mut committed = store.bus().subscribe();
@@ -142,7 +143,7 @@ async fn execute(db: Option<PathBuf>, json: bool, command: Command) -> Result<()
             };
             return live::watch(Arc::new(store), endpoint, instance, scope, since).await;
         }
-        Command::Status => return live::status(&store, &path, endpoint, &instance, &out).await,
+        Command::Status => return live::status(&store, &location, endpoint, &instance, &out).await,
         Command::Hub => return live::hub(Arc::new(store), endpoint, instance).await,
         Command::Task(command) => board::task(&store, &origin, &out, command).await?,
         Command::Subtask(command) => board::subtask(&store, &origin, &out, command).await?,

@@ -1,6 +1,6 @@
 //! Projects, their columns and the board snapshot.
 
-use sqlx::SqliteConnection;
+use super::sql::{query, Conn};
 
 use super::position::{self, List, POSITION_GAP};
 use super::{at_version, last_seq, now_ms, Store, Versioned};
@@ -18,19 +18,18 @@ const INBOX_COLUMNS: [&str; 3] = ["To do", "Doing", "Done"];
 impl Store {
     /// Creates the Inbox project, once per database file, whoever opens it first.
     pub(super) async fn seed(&self, origin: &Origin) -> Result<()> {
-        self.write(origin, async |conn: &mut SqliteConnection| {
-            let seeded: Option<String> =
-                sqlx::query_scalar("SELECT value FROM meta WHERE key = 'seeded'")
-                    .fetch_optional(&mut *conn)
-                    .await?;
+        self.write(origin, async |conn: &mut Conn<'_>| {
+            let seeded: Option<String> = query("SELECT value FROM meta WHERE key = 'seeded'")
+                .scalar_optional(&mut *conn)
+                .await?;
             if seeded.is_some() {
                 return Ok(());
             }
             let now = now_ms();
             let project = ProjectId::new();
-            sqlx::query(
+            query(
                 "INSERT INTO projects (id, name, position, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                 VALUES ($1, $2, $3, $4, $4)",
             )
             .bind(&project)
             .bind(INBOX)
@@ -39,7 +38,7 @@ impl Store {
             .execute(&mut *conn)
             .await?;
             add_columns(conn, &project, &INBOX_COLUMNS, now).await?;
-            sqlx::query("INSERT INTO meta (key, value) VALUES ('seeded', ?1)")
+            query("INSERT INTO meta (key, value) VALUES ('seeded', $1)")
                 .bind(now.to_string())
                 .execute(&mut *conn)
                 .await?;
@@ -51,18 +50,16 @@ impl Store {
 
     /// Every project, in the user's order.
     pub async fn projects(&self) -> Result<Vec<Project>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM projects ORDER BY position, created_at")
-                .fetch_all(&self.readers)
-                .await?,
-        )
+        query("SELECT * FROM projects ORDER BY position, created_at")
+            .fetch_all(&self.readers)
+            .await
     }
 
     /// A project by id, or else by name (ignoring case), as a user types it on the command line.
     pub async fn find_project(&self, id_or_name: &str) -> Result<Project> {
-        sqlx::query_as(
-            "SELECT * FROM projects WHERE id = ?1 OR name = ?1 COLLATE NOCASE
-             ORDER BY id = ?1 DESC, position LIMIT 1",
+        query(
+            "SELECT * FROM projects WHERE id = $1 OR lower(name) = lower($1)
+             ORDER BY id = $1 DESC, position LIMIT 1",
         )
         .bind(id_or_name)
         .fetch_optional(&self.readers)
@@ -72,7 +69,7 @@ impl Store {
 
     /// The first project in the user's order: where commands go when none is named.
     pub async fn first_project(&self) -> Result<Project> {
-        sqlx::query_as("SELECT * FROM projects ORDER BY position, created_at LIMIT 1")
+        query("SELECT * FROM projects ORDER BY position, created_at LIMIT 1")
             .fetch_optional(&self.readers)
             .await?
             .ok_or_else(|| Error::not_found(EntityKind::Project, "(any)"))
@@ -80,9 +77,9 @@ impl Store {
 
     /// A column of `project` by id, or else by name (ignoring case).
     pub async fn find_column(&self, project: &ProjectId, id_or_name: &str) -> Result<Column> {
-        sqlx::query_as(
-            "SELECT * FROM columns WHERE project_id = ?1 AND (id = ?2 OR name = ?2 COLLATE NOCASE)
-             ORDER BY id = ?2 DESC, position LIMIT 1",
+        query(
+            "SELECT * FROM columns WHERE project_id = $1 AND (id = $2 OR lower(name) = lower($2))
+             ORDER BY id = $2 DESC, position LIMIT 1",
         )
         .bind(project)
         .bind(id_or_name)
@@ -94,44 +91,43 @@ impl Store {
     /// Everything needed to draw `project`, read in one snapshot, with the log's seq at that
     /// snapshot: a subscriber that starts from this seq misses nothing (I5).
     pub async fn board(&self, project: &ProjectId) -> Result<Board> {
-        let mut tx = self.readers.begin().await?;
-        // WAL: the first read fixes the snapshot every later read in the transaction sees.
-        let seq = last_seq(&mut *tx).await?;
-        let project: Project = sqlx::query_as("SELECT * FROM projects WHERE id = ?1")
+        let mut tx = self.readers.snapshot().await?;
+        let mut conn = tx.conn();
+        let seq = last_seq(&mut conn).await?;
+        let project: Project = query("SELECT * FROM projects WHERE id = $1")
             .bind(project)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut conn)
             .await?
             .ok_or_else(|| Error::not_found(EntityKind::Project, project))?;
         let columns: Vec<Column> =
-            sqlx::query_as("SELECT * FROM columns WHERE project_id = ?1 ORDER BY position")
+            query("SELECT * FROM columns WHERE project_id = $1 ORDER BY position")
                 .bind(&project.id)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut conn)
                 .await?;
-        let tasks: Vec<Task> = sqlx::query_as(
-            "SELECT * FROM tasks WHERE project_id = ?1 ORDER BY column_id, position",
-        )
-        .bind(&project.id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let subtasks: Vec<Subtask> = sqlx::query_as(
+        let tasks: Vec<Task> =
+            query("SELECT * FROM tasks WHERE project_id = $1 ORDER BY column_id, position")
+                .bind(&project.id)
+                .fetch_all(&mut conn)
+                .await?;
+        let subtasks: Vec<Subtask> = query(
             "SELECT s.* FROM subtasks s JOIN tasks t ON t.id = s.task_id
-             WHERE t.project_id = ?1 ORDER BY s.task_id, s.position",
+             WHERE t.project_id = $1 ORDER BY s.task_id, s.position",
         )
         .bind(&project.id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut conn)
         .await?;
-        let labels: Vec<Label> =
-            sqlx::query_as("SELECT * FROM labels WHERE project_id = ?1 ORDER BY name")
-                .bind(&project.id)
-                .fetch_all(&mut *tx)
-                .await?;
-        let task_labels: Vec<TaskLabel> = sqlx::query_as(
+        let labels: Vec<Label> = query("SELECT * FROM labels WHERE project_id = $1 ORDER BY name")
+            .bind(&project.id)
+            .fetch_all(&mut conn)
+            .await?;
+        let task_labels: Vec<TaskLabel> = query(
             "SELECT tl.* FROM task_labels tl JOIN tasks t ON t.id = tl.task_id
-             WHERE t.project_id = ?1",
+             WHERE t.project_id = $1",
         )
         .bind(&project.id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut conn)
         .await?;
+
         tx.rollback().await?;
         Ok(Board {
             project,
@@ -158,15 +154,15 @@ impl Store {
     pub async fn create_project(&self, origin: &Origin, name: &str) -> Result<Project> {
         let name = validate::name("name", name)?;
         let (project, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
+            .write(origin, async |conn: &mut Conn<'_>| {
                 name_is_free(conn, Names::Projects, None, &name, None).await?;
                 let id = ProjectId::new();
                 let position =
                     position::slot(conn, List::Projects, None, &id.0, None, usize::MAX).await?;
                 let now = now_ms();
-                let project: Project = sqlx::query_as(
+                let project: Project = query(
                     "INSERT INTO projects (id, name, position, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?4) RETURNING *",
+                     VALUES ($1, $2, $3, $4, $4) RETURNING *",
                 )
                 .bind(&id)
                 .bind(&name)
@@ -223,11 +219,11 @@ impl Store {
         id: &ProjectId,
         expected_version: i64,
     ) -> Result<()> {
-        self.write(origin, async |conn: &mut SqliteConnection| {
+        self.write(origin, async |conn: &mut Conn<'_>| {
             at_version::<Project>(conn, &id.0, expected_version).await?;
-            let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE id != ?1")
+            let others: i64 = query("SELECT COUNT(*) FROM projects WHERE id != $1")
                 .bind(id)
-                .fetch_one(&mut *conn)
+                .scalar(&mut *conn)
                 .await?;
             if others == 0 {
                 return Err(Error::invalid(
@@ -237,14 +233,14 @@ impl Store {
             }
             // Children first and explicitly, so each of their log rows still finds its project.
             for sql in [
-                "DELETE FROM task_labels WHERE task_id IN (SELECT id FROM tasks WHERE project_id = ?1)",
-                "DELETE FROM subtasks WHERE task_id IN (SELECT id FROM tasks WHERE project_id = ?1)",
-                "DELETE FROM tasks WHERE project_id = ?1",
-                "DELETE FROM labels WHERE project_id = ?1",
-                "DELETE FROM columns WHERE project_id = ?1",
-                "DELETE FROM projects WHERE id = ?1",
+                "DELETE FROM task_labels WHERE task_id IN (SELECT id FROM tasks WHERE project_id = $1)",
+                "DELETE FROM subtasks WHERE task_id IN (SELECT id FROM tasks WHERE project_id = $1)",
+                "DELETE FROM tasks WHERE project_id = $1",
+                "DELETE FROM labels WHERE project_id = $1",
+                "DELETE FROM columns WHERE project_id = $1",
+                "DELETE FROM projects WHERE id = $1",
             ] {
-                sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+                query(sql).bind(id).execute(&mut *conn).await?;
             }
             Ok(())
         })
@@ -264,7 +260,7 @@ impl Store {
         let name = validate::name("name", name)?;
         let index = index.map(|i| validate::index("index", i)).transpose()?;
         let (column, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
+            .write(origin, async |conn: &mut Conn<'_>| {
                 at_version_any::<Project>(conn, &project.0).await?;
                 name_is_free(conn, Names::Columns, Some(project), &name, None).await?;
                 let id = ColumnId::new();
@@ -278,9 +274,9 @@ impl Store {
                 )
                 .await?;
                 let now = now_ms();
-                Ok(sqlx::query_as(
+                query(
                     "INSERT INTO columns (id, project_id, name, position, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING *",
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
                 )
                 .bind(&id)
                 .bind(project)
@@ -288,7 +284,7 @@ impl Store {
                 .bind(position)
                 .bind(now)
                 .fetch_one(&mut *conn)
-                .await?)
+                .await
             })
             .await?;
         Ok(column)
@@ -353,18 +349,17 @@ impl Store {
         expected_version: i64,
         tasks_to: Option<&ColumnId>,
     ) -> Result<()> {
-        self.write(origin, async |conn: &mut SqliteConnection| {
+        self.write(origin, async |conn: &mut Conn<'_>| {
             let doomed = at_version::<Column>(conn, &id.0, expected_version).await?;
             let tasks: Vec<TaskId> =
-                sqlx::query_scalar("SELECT id FROM tasks WHERE column_id = ?1 ORDER BY position")
+                query("SELECT id FROM tasks WHERE column_id = $1 ORDER BY position")
                     .bind(id)
-                    .fetch_all(&mut *conn)
+                    .scalars(&mut *conn)
                     .await?;
-            let siblings: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM columns WHERE project_id = ?1")
-                    .bind(&doomed.project_id)
-                    .fetch_one(&mut *conn)
-                    .await?;
+            let siblings: i64 = query("SELECT COUNT(*) FROM columns WHERE project_id = $1")
+                .bind(&doomed.project_id)
+                .scalar(&mut *conn)
+                .await?;
             if siblings <= 1 {
                 return Err(Error::invalid(
                     "column_id",
@@ -401,10 +396,10 @@ impl Store {
                             usize::MAX,
                         )
                         .await?;
-                        sqlx::query(
-                            "UPDATE tasks SET column_id = ?2, position = ?3,
-                                version = version + 1, updated_at = ?4
-                             WHERE id = ?1",
+                        query(
+                            "UPDATE tasks SET column_id = $2, position = $3,
+                                version = version + 1, updated_at = $4
+                             WHERE id = $1",
                         )
                         .bind(task)
                         .bind(&target.id)
@@ -415,7 +410,7 @@ impl Store {
                     }
                 }
             }
-            sqlx::query("DELETE FROM columns WHERE id = ?1")
+            query("DELETE FROM columns WHERE id = $1")
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;
@@ -428,15 +423,15 @@ impl Store {
 
 /// Adds `names` as columns of `project`, in order.
 async fn add_columns(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     project: &ProjectId,
     names: &[&str],
     now: i64,
 ) -> Result<()> {
     for (i, name) in (1..).zip(names) {
-        sqlx::query(
+        query(
             "INSERT INTO columns (id, project_id, name, position, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+             VALUES ($1, $2, $3, $4, $5, $5)",
         )
         .bind(ColumnId::new())
         .bind(project)
@@ -459,7 +454,7 @@ enum Names {
 /// Refuses `name` when another project (or column of `project`), not `except`, has it,
 /// ignoring case: the command line finds them by name.
 async fn name_is_free(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     names: Names,
     project: Option<&ProjectId>,
     name: &str,
@@ -468,20 +463,20 @@ async fn name_is_free(
     let (sql, taken_by) = match names {
         Names::Projects => (
             "SELECT EXISTS (SELECT 1 FROM projects
-             WHERE name = ?1 COLLATE NOCASE AND id IS NOT ?2)",
+             WHERE lower(name) = lower($1) AND id IS DISTINCT FROM $2)",
             "there is already a project",
         ),
         Names::Columns => (
             "SELECT EXISTS (SELECT 1 FROM columns
-             WHERE name = ?1 COLLATE NOCASE AND id IS NOT ?2 AND project_id = ?3)",
+             WHERE lower(name) = lower($1) AND id IS DISTINCT FROM $2 AND project_id = $3)",
             "the project already has a column",
         ),
     };
-    let taken: bool = sqlx::query_scalar(sql)
+    let taken: bool = query(sql)
         .bind(name)
         .bind(except)
         .bind(project)
-        .fetch_one(&mut *conn)
+        .scalar(&mut *conn)
         .await?;
     if taken {
         return Err(Error::invalid("name", format!("{taken_by} named {name:?}")));
@@ -490,8 +485,8 @@ async fn name_is_free(
 }
 
 /// The row `id` of `T`'s table at whatever version, or `NotFound`.
-async fn at_version_any<T: Versioned>(conn: &mut SqliteConnection, id: &str) -> Result<T> {
-    sqlx::query_as(&format!("SELECT * FROM {} WHERE id = ?1", T::TABLE))
+async fn at_version_any<T: Versioned>(conn: &mut Conn<'_>, id: &str) -> Result<T> {
+    query(format!("SELECT * FROM {} WHERE id = $1", T::TABLE))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -499,7 +494,7 @@ async fn at_version_any<T: Versioned>(conn: &mut SqliteConnection, id: &str) -> 
 }
 
 /// A column inside a write, or `NotFound`.
-pub(super) async fn column(conn: &mut SqliteConnection, id: &ColumnId) -> Result<Column> {
+pub(super) async fn column(conn: &mut Conn<'_>, id: &ColumnId) -> Result<Column> {
     at_version_any(conn, &id.0).await
 }
 
@@ -535,11 +530,11 @@ mod tests {
         let inbox = t.store.first_project().await.unwrap();
         let start = t.store.seq().await.unwrap();
         let mut conn = t.store.writer.lock().await;
-        sqlx::query("INSERT INTO projects VALUES ('other', 'Other', 2, 1, 0, 0)")
-            .execute(&mut conn.conn)
+        query("INSERT INTO projects VALUES ('other', 'Other', 2, 1, 0, 0)")
+            .execute(&mut conn.conn.as_mut().unwrap().conn())
             .await
             .unwrap();
-        drop(conn);
+
         let end = t.store.seq().await.unwrap();
         assert_eq!(end, start + 1);
 

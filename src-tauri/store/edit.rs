@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use sqlx::SqliteConnection;
+use super::sql::{query, Conn};
 
 use super::position::{self, List};
 use super::{at_version, now_ms, Store, Versioned};
@@ -16,7 +16,7 @@ use crate::validate;
 pub(super) trait Editable: Versioned + Clone + PartialEq + Send + Sync {
     /// Writes this row's changeable fields over the stored row and bumps its version; returns
     /// the row as stored.
-    fn save(&self, conn: &mut SqliteConnection) -> impl Future<Output = Result<Self>> + Send;
+    fn save(&self, conn: &mut Conn<'_>) -> impl Future<Output = Result<Self>> + Send;
 }
 
 impl Store {
@@ -26,10 +26,10 @@ impl Store {
         origin: &Origin,
         id: &str,
         expected_version: i64,
-        change: impl AsyncFnOnce(&mut SqliteConnection, T) -> Result<T>,
+        change: impl AsyncFnOnce(&mut Conn<'_>, T) -> Result<T>,
     ) -> Result<T> {
         let (row, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
+            .write(origin, async |conn: &mut Conn<'_>| {
                 let before = at_version::<T>(conn, id, expected_version).await?;
                 let after = change(&mut *conn, before.clone()).await?;
                 if after == before {
@@ -99,26 +99,26 @@ impl Store {
 }
 
 impl Editable for Project {
-    async fn save(&self, conn: &mut SqliteConnection) -> Result<Self> {
-        Ok(sqlx::query_as(
-            "UPDATE projects SET name = ?2, position = ?3, version = version + 1, updated_at = ?4
-             WHERE id = ?1 RETURNING *",
+    async fn save(&self, conn: &mut Conn<'_>) -> Result<Self> {
+        query(
+            "UPDATE projects SET name = $2, position = $3, version = version + 1, updated_at = $4
+             WHERE id = $1 RETURNING *",
         )
         .bind(&self.id)
         .bind(&self.name)
         .bind(self.position)
         .bind(now_ms())
         .fetch_one(conn)
-        .await?)
+        .await
     }
 }
 
 impl Editable for Column {
-    async fn save(&self, conn: &mut SqliteConnection) -> Result<Self> {
-        Ok(sqlx::query_as(
-            "UPDATE columns SET name = ?2, position = ?3, wip_limit = ?4, version = version + 1,
-                updated_at = ?5
-             WHERE id = ?1 RETURNING *",
+    async fn save(&self, conn: &mut Conn<'_>) -> Result<Self> {
+        query(
+            "UPDATE columns SET name = $2, position = $3, wip_limit = $4, version = version + 1,
+                updated_at = $5
+             WHERE id = $1 RETURNING *",
         )
         .bind(&self.id)
         .bind(&self.name)
@@ -126,16 +126,16 @@ impl Editable for Column {
         .bind(self.wip_limit)
         .bind(now_ms())
         .fetch_one(conn)
-        .await?)
+        .await
     }
 }
 
 impl Editable for Task {
-    async fn save(&self, conn: &mut SqliteConnection) -> Result<Self> {
-        Ok(sqlx::query_as(
-            "UPDATE tasks SET column_id = ?2, title = ?3, description = ?4, priority = ?5,
-                due_date = ?6, position = ?7, version = version + 1, updated_at = ?8
-             WHERE id = ?1 RETURNING *",
+    async fn save(&self, conn: &mut Conn<'_>) -> Result<Self> {
+        query(
+            "UPDATE tasks SET column_id = $2, title = $3, description = $4, priority = $5,
+                due_date = $6, position = $7, version = version + 1, updated_at = $8
+             WHERE id = $1 RETURNING *",
         )
         .bind(&self.id)
         .bind(&self.column_id)
@@ -146,16 +146,16 @@ impl Editable for Task {
         .bind(self.position)
         .bind(now_ms())
         .fetch_one(conn)
-        .await?)
+        .await
     }
 }
 
 impl Editable for Subtask {
-    async fn save(&self, conn: &mut SqliteConnection) -> Result<Self> {
-        Ok(sqlx::query_as(
-            "UPDATE subtasks SET title = ?2, done = ?3, position = ?4, version = version + 1,
-                updated_at = ?5
-             WHERE id = ?1 RETURNING *",
+    async fn save(&self, conn: &mut Conn<'_>) -> Result<Self> {
+        query(
+            "UPDATE subtasks SET title = $2, done = $3, position = $4, version = version + 1,
+                updated_at = $5
+             WHERE id = $1 RETURNING *",
         )
         .bind(&self.id)
         .bind(&self.title)
@@ -163,21 +163,21 @@ impl Editable for Subtask {
         .bind(self.position)
         .bind(now_ms())
         .fetch_one(conn)
-        .await?)
+        .await
     }
 }
 
 impl Editable for Label {
-    async fn save(&self, conn: &mut SqliteConnection) -> Result<Self> {
-        Ok(sqlx::query_as(
-            "UPDATE labels SET name = ?2, color = ?3, version = version + 1, updated_at = ?4
-             WHERE id = ?1 RETURNING *",
+    async fn save(&self, conn: &mut Conn<'_>) -> Result<Self> {
+        query(
+            "UPDATE labels SET name = $2, color = $3, version = version + 1, updated_at = $4
+             WHERE id = $1 RETURNING *",
         )
         .bind(&self.id)
         .bind(&self.name)
         .bind(&self.color)
         .bind(now_ms())
         .fetch_one(conn)
-        .await?)
+        .await
     }
 }

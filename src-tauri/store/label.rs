@@ -1,6 +1,6 @@
 //! Labels: coloured tags defined per project, put on that project's tasks.
 
-use sqlx::SqliteConnection;
+use super::sql::{query, Conn};
 
 use super::{at_version, now_ms, Store};
 use crate::error::{Error, Result};
@@ -10,9 +10,9 @@ use crate::validate;
 impl Store {
     /// A label of `project` by id, or else by name (ignoring case).
     pub async fn find_label(&self, project: &ProjectId, id_or_name: &str) -> Result<Label> {
-        sqlx::query_as(
-            "SELECT * FROM labels WHERE project_id = ?1 AND (id = ?2 OR name = ?2 COLLATE NOCASE)
-             ORDER BY id = ?2 DESC LIMIT 1",
+        query(
+            "SELECT * FROM labels WHERE project_id = $1 AND (id = $2 OR lower(name) = lower($2))
+             ORDER BY id = $2 DESC LIMIT 1",
         )
         .bind(project)
         .bind(id_or_name)
@@ -23,13 +23,13 @@ impl Store {
 
     /// The labels on a task, by name.
     pub async fn task_labels(&self, task: &TaskId) -> Result<Vec<Label>> {
-        Ok(sqlx::query_as(
+        query(
             "SELECT l.* FROM labels l JOIN task_labels tl ON tl.label_id = l.id
-             WHERE tl.task_id = ?1 ORDER BY l.name",
+             WHERE tl.task_id = $1 ORDER BY l.name",
         )
         .bind(task)
         .fetch_all(&self.readers)
-        .await?)
+        .await
     }
 
     /// Creates a label in `project`. Names are unique in a project, ignoring case.
@@ -43,20 +43,19 @@ impl Store {
         let name = validate::name("name", name)?;
         let color = validate::color("color", color)?;
         let (label, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
-                let exists: bool =
-                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)")
-                        .bind(project)
-                        .fetch_one(&mut *conn)
-                        .await?;
+            .write(origin, async |conn: &mut Conn<'_>| {
+                let exists: bool = query("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)")
+                    .bind(project)
+                    .scalar(&mut *conn)
+                    .await?;
                 if !exists {
                     return Err(Error::not_found(EntityKind::Project, project));
                 }
                 name_is_free(conn, project, &name, None).await?;
                 let now = now_ms();
-                Ok(sqlx::query_as(
+                query(
                     "INSERT INTO labels (id, project_id, name, color, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING *",
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
                 )
                 .bind(LabelId::new())
                 .bind(project)
@@ -64,7 +63,7 @@ impl Store {
                 .bind(&color)
                 .bind(now)
                 .fetch_one(&mut *conn)
-                .await?)
+                .await
             })
             .await?;
         Ok(label)
@@ -107,14 +106,14 @@ impl Store {
         id: &LabelId,
         expected_version: i64,
     ) -> Result<()> {
-        self.write(origin, async |conn: &mut SqliteConnection| {
+        self.write(origin, async |conn: &mut Conn<'_>| {
             at_version::<Label>(conn, &id.0, expected_version).await?;
             // The task links first, so each of their log rows still finds its project.
             for sql in [
-                "DELETE FROM task_labels WHERE label_id = ?1",
-                "DELETE FROM labels WHERE id = ?1",
+                "DELETE FROM task_labels WHERE label_id = $1",
+                "DELETE FROM labels WHERE id = $1",
             ] {
-                sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+                query(sql).bind(id).execute(&mut *conn).await?;
             }
             Ok(())
         })
@@ -181,22 +180,21 @@ impl Store {
         choose: impl AsyncFnOnce(Vec<LabelId>) -> Result<Vec<LabelId>>,
     ) -> Result<Vec<LabelId>> {
         let (labels, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
+            .write(origin, async |conn: &mut Conn<'_>| {
                 let task = at_version::<Task>(conn, &task.0, expected_version).await?;
-                let on: Vec<LabelId> = sqlx::query_scalar(
-                    "SELECT label_id FROM task_labels WHERE task_id = ?1 ORDER BY label_id",
-                )
-                .bind(&task.id)
-                .fetch_all(&mut *conn)
-                .await?;
+                let on: Vec<LabelId> =
+                    query("SELECT label_id FROM task_labels WHERE task_id = $1 ORDER BY label_id")
+                        .bind(&task.id)
+                        .scalars(&mut *conn)
+                        .await?;
                 let mut wanted = choose(on.clone()).await?;
                 wanted.sort();
                 wanted.dedup();
                 for label in wanted.iter().filter(|l| !on.contains(l)) {
                     let project: Option<ProjectId> =
-                        sqlx::query_scalar("SELECT project_id FROM labels WHERE id = ?1")
+                        query("SELECT project_id FROM labels WHERE id = $1")
                             .bind(label)
-                            .fetch_optional(&mut *conn)
+                            .scalar_optional(&mut *conn)
                             .await?;
                     match project {
                         None => return Err(Error::not_found(EntityKind::Label, label)),
@@ -208,14 +206,14 @@ impl Store {
                         }
                         Some(_) => {}
                     }
-                    sqlx::query("INSERT INTO task_labels (task_id, label_id) VALUES (?1, ?2)")
+                    query("INSERT INTO task_labels (task_id, label_id) VALUES ($1, $2)")
                         .bind(&task.id)
                         .bind(label)
                         .execute(&mut *conn)
                         .await?;
                 }
                 for label in on.iter().filter(|l| !wanted.contains(l)) {
-                    sqlx::query("DELETE FROM task_labels WHERE task_id = ?1 AND label_id = ?2")
+                    query("DELETE FROM task_labels WHERE task_id = $1 AND label_id = $2")
                         .bind(&task.id)
                         .bind(label)
                         .execute(&mut *conn)
@@ -230,19 +228,19 @@ impl Store {
 
 /// Refuses `name` when another label of `project` (not `except`) has it, ignoring case.
 async fn name_is_free(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     project: &ProjectId,
     name: &str,
     except: Option<&LabelId>,
 ) -> Result<()> {
-    let taken: bool = sqlx::query_scalar(
+    let taken: bool = query(
         "SELECT EXISTS (SELECT 1 FROM labels
-         WHERE project_id = ?1 AND name = ?2 COLLATE NOCASE AND id IS NOT ?3)",
+         WHERE project_id = $1 AND lower(name) = lower($2) AND id IS DISTINCT FROM $3)",
     )
     .bind(project)
     .bind(name)
     .bind(except)
-    .fetch_one(&mut *conn)
+    .scalar(&mut *conn)
     .await?;
     if taken {
         return Err(Error::invalid(

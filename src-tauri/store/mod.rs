@@ -1,124 +1,91 @@
-//! The SQLite database: connections, migrations, the write path and the change log.
+//! The database, a file (SQLite) or a server (PostgreSQL): connections, migrations, the write
+//! path and the change log.
 //!
-//! Owns every SQL statement. Every write is one `BEGIN IMMEDIATE` transaction: it validates,
-//! applies, lets the triggers append the change rows (I1), stamps them with its origin, commits,
-//! and publishes them on the bus before the next writer of this process may start, so the bus
-//! carries changes in seq order. A write that fails rolls back whole: nothing written, nothing
-//! logged (I4). It must never hold its transaction across an await on another task.
+//! Owns every SQL statement. The rules (validation, versions, positions, restore) are written
+//! once against [`sql::Conn`]; what must differ between the two databases lives in `sqlite.rs`
+//! and `postgres.rs`. Every write is one transaction that takes the log's write lock first
+//! (`BEGIN IMMEDIATE` on a file, the `log_head` row on a server): it validates, applies, lets the
+//! triggers append the change rows (I1), stamps them with its origin, commits, and publishes
+//! them on the bus before the next writer of this process may start, so the bus carries changes
+//! in seq order. A write that fails rolls back whole: nothing written, nothing logged (I4). It
+//! must never hold its transaction across an await on another task.
 
 mod board;
 mod edit;
 mod label;
 mod position;
+mod postgres;
 #[cfg(test)]
 mod replay_tests;
 mod restore;
+#[cfg(all(test, unix))]
+mod server_tests;
+mod sql;
+mod sqlite;
 mod subtask;
 mod task;
 
-use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, Sqlite, Transaction};
 use tokio::sync::Mutex;
 
 pub use board::ColumnEdit;
+pub use sql::Dialect;
 pub use task::{NewTask, Step, TaskEdit};
 
 use crate::bus::{Bus, Committed};
+use crate::config::Location;
 use crate::error::{Error, Result};
 use crate::model::{
     Batch, Change, Column, Entity, EntityKind, Label, Origin, Project, ProjectId, Subtask, Task,
     TaskId,
 };
-
-/// How long a write waits for another process's write to finish before giving up. Long enough
-/// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The change log's columns, in [`ChangeRow`]'s order.
-macro_rules! change_columns {
-    () => {
-        "seq, op, entity, entity_id, project_id, data, previous, origin, at"
-    };
-}
+use sql::{query, Conn, Pool};
 
 /// How long the watcher for other programs' changes waits after a failure before trying again.
 const WATCH_RETRY: Duration = Duration::from_secs(1);
 
-/// Readers in the pool. WAL lets them read beside the writer; two cover a window's snapshot
-/// while the log is read for another.
-const READERS: u32 = 4;
-
-/// The migrations, embedded in the binary.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src-tauri/migrations");
-
 pub struct Store {
     /// Connections for reads; they never write.
-    readers: SqlitePool,
+    readers: Pool,
     /// The one connection this process writes through, and how far the bus has been fed. The
-    /// lock serialises this process's writers first-come first-served (so they never spin in
-    /// SQLite's busy handler against each other) and is held until a commit is published, which
-    /// keeps the bus in seq order.
+    /// lock serialises this process's writers first-come first-served (so they never queue in
+    /// the database against each other) and is held until a commit is published, which keeps
+    /// the bus in seq order.
     writer: Mutex<Writer>,
     /// Where committed changes go.
     bus: Bus,
-    /// How to open the connection that watches for other processes' commits.
-    watch_options: SqliteConnectOptions,
+    /// Where the database is, for the watcher's own connection.
+    location: Location,
 }
 
 /// The writing end of the store.
 struct Writer {
-    conn: SqliteConnection,
+    /// `None` after a server connection was lost: the next write connects again.
+    conn: Option<sql::Connection>,
     /// The last seq put on the bus: every change up to it has been published, in order, once.
     published_to: i64,
 }
 
-/// A write in progress: the transaction and the log's last seq before it began.
-struct Write<'c> {
-    tx: Transaction<'c, Sqlite>,
-    start: i64,
-}
-
 impl Store {
-    /// Opens (creating if need be) the database at `path`, brings its schema up to date and, for
-    /// a new database, creates the Inbox project.
-    pub async fn open(path: &Path, origin: &Origin) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                tracing::error!(dir = %dir.display(), error = %e, "cannot create the data folder");
-                Error::Storage(sqlx::Error::Io(e))
-            })?;
-        }
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // With WAL, NORMAL is durable against application crashes and only a power loss can
-            // lose the last commits; it keeps an fsync off every write.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
-        let watch_options = options.clone();
-
-        let mut conn = SqliteConnection::connect_with(&options).await?;
-        migrate(&mut conn).await?;
-        let published_to = last_seq(&mut conn).await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .connect_with(options)
-            .await?;
-
+    /// Opens the database at `location`, creating a file if need be, brings its schema up to
+    /// date and, for a new database, creates the Inbox project. A file or server database that
+    /// holds someone else's tables is refused untouched.
+    pub async fn open(location: impl Into<Location>, origin: &Origin) -> Result<Store> {
+        let location = location.into();
+        let (mut conn, readers) = match &location {
+            Location::File(path) => sqlite::open(path).await?,
+            Location::Server(url) => postgres::open(url).await?,
+        };
+        let published_to = last_seq(&mut conn.conn()).await?;
         let store = Store {
             readers,
-            watch_options,
-            writer: Mutex::new(Writer { conn, published_to }),
+            writer: Mutex::new(Writer {
+                conn: Some(conn),
+                published_to,
+            }),
             bus: Bus::new(),
+            location,
         };
         store.seed(origin).await?;
         Ok(store)
@@ -128,28 +95,36 @@ impl Store {
         &self.bus
     }
 
+    /// Where the database is.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.readers.dialect()
+    }
+
     /// The log's last seq.
     pub async fn seq(&self) -> Result<i64> {
-        Ok(last_seq(&self.readers).await?)
+        last_seq(&mut self.readers.acquire().await?.conn()).await
     }
 
     /// The changes after `seq` up to the log's end, in order, only those of `project` when
     /// given, read in one snapshot: the batch's range says how far the log was read, whatever
     /// the scope left out.
     pub async fn changes_since(&self, seq: i64, project: Option<&ProjectId>) -> Result<Batch> {
-        let mut tx = self.readers.begin().await?;
-        let to_seq = last_seq(&mut *tx).await?;
-        let rows: Vec<ChangeRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            change_columns!(),
-            " FROM changes
-                 WHERE seq > ?1 AND seq <= ?2 AND (?3 IS NULL OR project_id = ?3)
-                 ORDER BY seq"
+        let mut tx = self.readers.snapshot().await?;
+        let mut conn = tx.conn();
+        let to_seq = last_seq(&mut conn).await?;
+        let select = change_select(conn.dialect());
+        let rows: Vec<ChangeRow> = query(format!(
+            "{select} WHERE seq > $1 AND seq <= $2 AND ($3 IS NULL OR project_id = $3)
+             ORDER BY seq"
         ))
         .bind(seq)
         .bind(to_seq)
         .bind(project)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut conn)
         .await?;
         tx.rollback().await?;
         Ok(Batch {
@@ -167,28 +142,73 @@ impl Store {
     async fn write<T>(
         &self,
         origin: &Origin,
-        apply: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T>,
+        apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
     ) -> Result<(T, Committed)> {
+        let origin = serde_json::to_string(origin).map_err(|e| {
+            tracing::error!(error = %e, "cannot encode an origin");
+            Error::Storage(sqlx::Error::Encode(Box::new(e)))
+        })?;
         let mut writer = self.writer.lock().await;
-        let Writer { conn, published_to } = &mut *writer;
-        let mut write = Write::begin(conn).await?;
-        // Other processes committed since the bus was last fed: their changes go first.
-        let earlier = if write.start > *published_to {
-            changes_between(&mut write.tx, *published_to, write.start).await?
-        } else {
-            Vec::new()
+        let (conn, published_to) = self.connected(&mut writer).await?;
+        let mut tx = conn.begin_write().await.map_err(|e| self.lost(e))?;
+        let start = tx.start(&origin).await.map_err(|e| self.lost(e))?;
+        let applied = apply_in(&mut tx, *published_to, start, &origin, apply).await;
+        let (earlier, value, rows) = match applied {
+            Ok(applied) => applied,
+            Err(e) => {
+                // Roll back now: on a server, a transaction left for the next write to end
+                // would hold the log's lock, and so every machine's writes, until then.
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "a failed write did not roll back");
+                    writer.conn = None;
+                }
+                return Err(self.lost(e));
+            }
         };
-        let value = apply(&mut write.tx).await?;
-        let start = write.start;
-        let committed = write.commit(origin).await?;
+        if let Err(e) = tx.commit().await {
+            writer.conn = None;
+            return Err(self.lost(e));
+        }
+        let committed: Committed = rows
+            .into_iter()
+            .map(Change::try_from)
+            .collect::<Result<_>>()?;
         if !earlier.is_empty() {
             self.bus.publish(earlier.into());
         }
         if !committed.is_empty() {
             self.bus.publish(committed.clone());
         }
-        *published_to = committed.last().map_or(start, |c| c.seq);
+        writer.published_to = committed.last().map_or(start, |c| c.seq);
         Ok((value, committed))
+    }
+
+    /// The writer's connection, connecting again when the last one was lost, and how far the
+    /// bus has been fed.
+    async fn connected<'w>(
+        &self,
+        writer: &'w mut Writer,
+    ) -> Result<(&'w mut sql::Connection, &'w mut i64)> {
+        if writer.conn.is_none() {
+            writer.conn = Some(reconnect(&self.location).await?);
+        }
+        match writer {
+            Writer {
+                conn: Some(conn),
+                published_to,
+            } => Ok((conn, published_to)),
+            Writer { conn: None, .. } => Err(Error::Offline {
+                host: self.location.to_string(),
+            }),
+        }
+    }
+
+    /// `error` as the caller should see it: a lost server connection is [`Error::Offline`].
+    fn lost(&self, error: Error) -> Error {
+        match &self.location {
+            Location::Server(url) if error.is_disconnect() => Error::Offline { host: url.host() },
+            _ => error,
+        }
     }
 
     /// A task's timeline from the change log, oldest first: the task's own changes, its
@@ -196,13 +216,12 @@ impl Store {
     /// instance or program) and when. A task that never existed is `NotFound`; a deleted one
     /// still has its history.
     pub async fn task_history(&self, task: &TaskId) -> Result<Vec<Change>> {
-        let rows: Vec<ChangeRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            change_columns!(),
-            " FROM changes
-             WHERE (entity = 'task' AND entity_id = ?1)
-                OR (entity = 'task_label' AND substr(entity_id, 1, length(?1) + 1) = ?1 || ':')
-                OR (entity = 'subtask' AND ?1 IN (data ->> '$.task_id', previous ->> '$.task_id'))
+        let select = change_select(self.dialect());
+        let rows: Vec<ChangeRow> = query(format!(
+            "{select}
+             WHERE (entity = 'task' AND entity_id = $1)
+                OR (entity = 'task_label' AND substr(entity_id, 1, length($1) + 1) = $1 || ':')
+                OR (entity = 'subtask' AND $1 IN (data ->> 'task_id', previous ->> 'task_id'))
              ORDER BY seq"
         ))
         .bind(task)
@@ -218,9 +237,17 @@ impl Store {
     /// commits. Returns how many changes it published.
     pub async fn catch_up(&self) -> Result<usize> {
         let mut writer = self.writer.lock().await;
-        let Writer { conn, published_to } = &mut *writer;
-        let changes = changes_between(&mut *conn, *published_to, i64::MAX).await?;
-        Ok(self.publish_to(published_to, changes))
+        let (conn, published_to) = self.connected(&mut writer).await?;
+        let read = changes_between(&mut conn.conn(), *published_to, i64::MAX).await;
+        let changes = match read {
+            Ok(changes) => changes,
+            Err(e) if e.is_disconnect() => {
+                writer.conn = None;
+                return Err(self.lost(e));
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(self.publish_to(&mut writer.published_to, changes))
     }
 
     /// Takes in a batch another instance committed (relayed by the hub). When it carries every
@@ -229,7 +256,7 @@ impl Store {
     /// way the bus gets each change once, in seq order. Returns how many changes it published.
     pub async fn receive(&self, batch: &Batch) -> Result<usize> {
         let mut writer = self.writer.lock().await;
-        let Writer { conn, published_to } = &mut *writer;
+        let (conn, published_to) = self.connected(&mut writer).await?;
         if batch.to_seq <= *published_to {
             return Ok(0);
         }
@@ -246,7 +273,9 @@ impl Store {
         let changes: Vec<Change> = if complete {
             fresh.into_iter().cloned().collect()
         } else {
-            changes_between(&mut *conn, *published_to, i64::MAX).await?
+            changes_between(&mut conn.conn(), *published_to, i64::MAX)
+                .await
+                .map_err(|e| self.lost(e))?
         };
         Ok(self.publish_to(published_to, changes))
     }
@@ -262,12 +291,14 @@ impl Store {
         count
     }
 
-    /// Watches the database file for commits by other processes (the CLI, the sqlite3 shell, a
-    /// sync tool) and publishes them, until `shutdown` completes. `PRAGMA data_version` on a
-    /// connection of its own changes only when another connection commits, so a poll costs
-    /// one tiny query and reads no rows while nothing happens.
+    /// Watches the database for commits by other processes and machines (the CLI, the sqlite3
+    /// shell, `psql`, another machine's Tandem) and publishes them, until `shutdown` completes.
+    /// On a file, `PRAGMA data_version` is polled every `every` on a connection of its own (it
+    /// changes only when another connection commits, so a poll reads no rows while nothing
+    /// happens); on a server, `LISTEN` wakes it, and it also reads the log every `every` as a
+    /// safety net, since a notification sent while it was away is lost.
     ///
-    /// A failure (the file briefly locked, the disk full) is logged and retried after
+    /// A failure (the file briefly locked, the server gone) is logged and retried after
     /// [`WATCH_RETRY`]: windows must not stop hearing of other programs' changes for good.
     pub async fn watch_other_writers(
         &self,
@@ -276,9 +307,15 @@ impl Store {
     ) -> Result<()> {
         tokio::pin!(shutdown);
         loop {
+            let watch = async {
+                match &self.location {
+                    Location::File(path) => sqlite::watch(self, path, every).await,
+                    Location::Server(url) => postgres::watch(self, url, every).await,
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
-                result = self.watch_until_error(every) => {
+                result = watch => {
                     let Err(e) = result;
                     tracing::warn!(error = %e, "watching for other programs' changes failed; retrying");
                 }
@@ -289,41 +326,73 @@ impl Store {
             }
         }
     }
+}
 
-    async fn watch_until_error(&self, every: Duration) -> Result<std::convert::Infallible> {
-        let mut conn = SqliteConnection::connect_with(&self.watch_options).await?;
-        let mut seen: i64 = data_version(&mut conn).await?;
-        // Commits made before that first reading would never change it: publish them now.
-        self.catch_up().await?;
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            let version = data_version(&mut conn).await?;
-            if version != seen {
-                seen = version;
-                self.catch_up().await?;
-            }
+impl sql::Tx<'_> {
+    /// Takes the log's write lock for this write, with `origin` for the rows it logs, and
+    /// returns the log's last seq: every seq up to it is committed.
+    async fn start(&mut self, origin: &str) -> Result<i64> {
+        match self {
+            sql::Tx::Sqlite(tx) => sqlite::start(tx).await,
+            sql::Tx::Postgres(tx) => postgres::start(tx, origin).await,
+        }
+    }
+
+    /// The change rows this write logged since `start`, in seq order, marked with `origin`.
+    async fn stamp(&mut self, origin: &str, start: i64) -> Result<Vec<ChangeRow>> {
+        match self {
+            sql::Tx::Sqlite(tx) => sqlite::stamp(tx, origin, start).await,
+            sql::Tx::Postgres(tx) => postgres::stamp(tx, start).await,
         }
     }
 }
 
-async fn data_version(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("PRAGMA data_version")
-        .fetch_one(conn)
-        .await
+/// A new writer's connection to `location`. The future owns what it needs: one that borrowed
+/// the location would stop the tasks that write from being `Send`.
+fn reconnect(
+    location: &Location,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<sql::Connection>> + Send>> {
+    let location = location.clone();
+    Box::pin(async move {
+        match &location {
+            Location::File(path) => sqlite::reconnect(path).await,
+            Location::Server(url) => postgres::reconnect(url).await,
+        }
+    })
+}
+
+/// The body of a write: the changes other processes committed since the bus was last fed
+/// (`published_to`), what `apply` returns, and the change rows it logged after `start`.
+async fn apply_in<T>(
+    tx: &mut sql::Tx<'_>,
+    published_to: i64,
+    start: i64,
+    origin: &str,
+    apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
+) -> Result<(Vec<Change>, T, Vec<ChangeRow>)> {
+    let earlier = if start > published_to {
+        changes_between(&mut tx.conn(), published_to, start).await?
+    } else {
+        Vec::new()
+    };
+    let value = apply(&mut tx.conn()).await?;
+    let rows = tx.stamp(origin, start).await?;
+    Ok((earlier, value, rows))
+}
+
+/// `SELECT` of the change log's columns, in [`ChangeRow`]'s order, `FROM changes`.
+fn change_select(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => sqlite::CHANGE_SELECT,
+        Dialect::Postgres => postgres::CHANGE_SELECT,
+    }
 }
 
 /// The changes with `after < seq <= upto`, in order.
-async fn changes_between(
-    conn: &mut SqliteConnection,
-    after: i64,
-    upto: i64,
-) -> Result<Vec<Change>> {
-    let rows: Vec<ChangeRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        change_columns!(),
-        " FROM changes WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"
+async fn changes_between(conn: &mut Conn<'_>, after: i64, upto: i64) -> Result<Vec<Change>> {
+    let select = change_select(conn.dialect());
+    let rows: Vec<ChangeRow> = query(format!(
+        "{select} WHERE seq > $1 AND seq <= $2 ORDER BY seq"
     ))
     .bind(after)
     .bind(upto)
@@ -332,64 +401,19 @@ async fn changes_between(
     rows.into_iter().map(Change::try_from).collect()
 }
 
-impl<'c> Write<'c> {
-    async fn begin(conn: &'c mut SqliteConnection) -> Result<Self> {
-        // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
-        // writes can fail with SQLITE_BUSY without waiting when another process writes first.
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        let start = last_seq(&mut *tx).await?;
-        Ok(Write { tx, start })
-    }
-
-    /// Stamps the transaction's change rows with `origin`, reads them back and commits.
-    async fn commit(mut self, origin: &Origin) -> Result<Committed> {
-        let origin = serde_json::to_string(origin).map_err(|e| {
-            tracing::error!(error = %e, "cannot encode an origin");
-            Error::Storage(sqlx::Error::Encode(Box::new(e)))
-        })?;
-        let mut rows: Vec<ChangeRow> = sqlx::query_as(concat!(
-            "UPDATE changes SET origin = ?1 WHERE seq > ?2 RETURNING ",
-            change_columns!()
-        ))
-        .bind(origin)
-        .bind(self.start)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        self.tx.commit().await?;
-        // RETURNING gives rows in no promised order.
-        rows.sort_unstable_by_key(|row| row.seq);
-        rows.into_iter().map(Change::try_from).collect()
-    }
-}
-
-async fn last_seq<'e>(executor: impl sqlx::SqliteExecutor<'e>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")
-        .fetch_one(executor)
+async fn last_seq(conn: &mut Conn<'_>) -> Result<i64> {
+    query("SELECT COALESCE(MAX(seq), 0) FROM changes")
+        .scalar(conn)
         .await
-}
-
-/// Applies the embedded migrations. Two processes opening a new file at once may race; the
-/// loser finds the work done on its next try.
-async fn migrate(conn: &mut SqliteConnection) -> Result<()> {
-    let mut tries = 0;
-    loop {
-        match MIGRATOR.run(&mut *conn).await {
-            Ok(()) => return Ok(()),
-            Err(e) if tries < 3 => {
-                tracing::warn!(error = %e, "migration failed, trying again");
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
 }
 
 /// A `changes` row as stored.
 #[derive(sqlx::FromRow)]
 struct ChangeRow {
     seq: i64,
+    #[sqlx(try_from = "String")]
     op: crate::model::Op,
+    #[sqlx(try_from = "String")]
     entity: crate::model::EntityKind,
     entity_id: String,
     project_id: Option<ProjectId>,
@@ -436,9 +460,7 @@ fn corrupt_log(seq: i64, error: serde_json::Error) -> Error {
 }
 
 /// A row a caller must have seen at its current version to change it (optimistic concurrency).
-pub(super) trait Versioned:
-    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin
-{
+pub(super) trait Versioned: sql::Row + serde::de::DeserializeOwned {
     const TABLE: &'static str;
     const KIND: EntityKind;
     fn version(&self) -> i64;
@@ -468,18 +490,23 @@ versioned!(
     Label => "labels",
 );
 
+/// The row `id` of `T`'s table at whatever version, or `NotFound`.
+pub(super) async fn row<T: Versioned>(conn: &mut Conn<'_>, id: &str) -> Result<T> {
+    query(format!("SELECT * FROM {} WHERE id = $1", T::TABLE))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found(T::KIND, id))
+}
+
 /// The row `id` of `T`'s table, if the caller saw its current version; else `NotFound`, or
 /// `Conflict` with the row as it is now.
 pub(super) async fn at_version<T: Versioned>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     expected_version: i64,
 ) -> Result<T> {
-    let row: T = sqlx::query_as(&format!("SELECT * FROM {} WHERE id = ?1", T::TABLE))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| Error::not_found(T::KIND, id))?;
+    let row: T = row(conn, id).await?;
     if row.version() != expected_version {
         return Err(Error::Conflict {
             current: Box::new(row.into_entity()),
@@ -622,7 +649,10 @@ mod tests {
             "INSERT INTO changes (op, entity, entity_id, origin) VALUES ('update', 'task', 'x', 'me')",
             "UPDATE changes SET previous = 'not json' WHERE seq = 1",
         ] {
-            let err = sqlx::query(bad).execute(&mut writer.conn).await.unwrap_err();
+            let err = query(bad)
+                .execute(&mut writer.conn.as_mut().unwrap().conn())
+                .await
+                .unwrap_err();
             assert!(err.to_string().contains("must be valid JSON"), "{bad}: {err}");
         }
         drop(writer);
@@ -633,11 +663,11 @@ mod tests {
     async fn an_origin_of_another_programs_shape_reads_as_no_origin() {
         let (_dir, here, _there) = two_processes().await;
         let mut writer = here.writer.lock().await;
-        sqlx::query(
+        query(
             "INSERT INTO changes (op, entity, entity_id, origin)
              VALUES ('update', 'task', 'x', '{\"tool\": \"sync\"}')",
         )
-        .execute(&mut writer.conn)
+        .execute(&mut writer.conn.as_mut().unwrap().conn())
         .await
         .unwrap();
         drop(writer);

@@ -4,7 +4,7 @@
 //! a sort key per row with gaps of [`POSITION_GAP`], so putting an item between two others
 //! rewrites one row. Only when a gap is used up are the siblings spread out again.
 
-use sqlx::SqliteConnection;
+use super::sql::{query, Conn};
 
 use crate::error::Result;
 
@@ -51,7 +51,7 @@ impl List {
 /// `parent`, spreading the others out first if they leave no gap there. `current` is the item's
 /// position when it is already in that list; then `None` means it already stands there.
 pub(super) async fn slot(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     list: List,
     parent: Option<&str>,
     id: &str,
@@ -61,8 +61,8 @@ pub(super) async fn slot(
     let table = list.table();
     let siblings: Vec<(String, i64)> = match list.parent() {
         Some(column) => {
-            sqlx::query_as(&format!(
-                "SELECT id, position FROM {table} WHERE {column} = ?1 AND id != ?2
+            query(format!(
+                "SELECT id, position FROM {table} WHERE {column} = $1 AND id != $2
                  ORDER BY position, id"
             ))
             .bind(parent)
@@ -71,8 +71,8 @@ pub(super) async fn slot(
             .await?
         }
         None => {
-            sqlx::query_as(&format!(
-                "SELECT id, position FROM {table} WHERE id != ?1 ORDER BY position, id"
+            query(format!(
+                "SELECT id, position FROM {table} WHERE id != $1 ORDER BY position, id"
             ))
             .bind(id)
             .fetch_all(&mut *conn)
@@ -97,7 +97,7 @@ pub(super) async fn slot(
                 let spot = if i < index { i } else { i + 1 };
                 let position = (spot as i64 + 1) * POSITION_GAP;
                 if position != *old {
-                    sqlx::query(&format!("UPDATE {table} SET position = ?2 WHERE id = ?1"))
+                    query(format!("UPDATE {table} SET position = $2 WHERE id = $1"))
                         .bind(sibling)
                         .bind(position)
                         .execute(&mut *conn)

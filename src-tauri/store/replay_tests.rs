@@ -7,8 +7,10 @@
 use proptest::prelude::*;
 use sqlx::{Connection, SqliteConnection};
 
+use super::sql::{query, Conn};
+use super::sqlite::MIGRATOR;
 use super::testing::{self, TestStore};
-use super::{ColumnEdit, Step, TaskEdit, MIGRATOR};
+use super::{ColumnEdit, Step, TaskEdit};
 use crate::model::{
     Change, ColumnId, EntityKind, LabelId, Op as LogOp, Priority, ProjectId, SubtaskId, TaskId,
 };
@@ -125,7 +127,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// The ids and versions of a table's rows, in a stable order.
 async fn rows(t: &TestStore, table: &str) -> Vec<(String, i64)> {
-    sqlx::query_as(&format!(
+    query(format!(
         "SELECT id, version FROM {table} ORDER BY created_at, id"
     ))
     .fetch_all(&t.store.readers)
@@ -213,12 +215,11 @@ async fn run(t: &TestStore, op: &Op) -> Option<bool> {
         }
         Op::CreateTask(i, n) => {
             let (column, _) = pick(t, "columns", i).await?;
-            let project: ProjectId =
-                sqlx::query_scalar("SELECT project_id FROM columns WHERE id = ?1")
-                    .bind(&column)
-                    .fetch_one(&s.readers)
-                    .await
-                    .ok()?;
+            let project: ProjectId = query("SELECT project_id FROM columns WHERE id = $1")
+                .bind(&column)
+                .scalar(&s.readers)
+                .await
+                .ok()?;
             let new = super::NewTask {
                 project_id: project,
                 column_id: Some(ColumnId(column)),
@@ -255,12 +256,12 @@ async fn run(t: &TestStore, op: &Op) -> Option<bool> {
             ok!(s.delete_task(o, &TaskId(id), v))
         }
         Op::Restore(kind, i) => {
-            let deleted: Vec<String> = sqlx::query_scalar(
+            let deleted: Vec<String> = query(
                 "SELECT DISTINCT entity_id FROM changes
-                 WHERE entity = ?1 AND op = 'delete' ORDER BY entity_id",
+                 WHERE entity = $1 AND op = 'delete' ORDER BY entity_id",
             )
             .bind(kind)
-            .fetch_all(&s.readers)
+            .scalars(&s.readers)
             .await
             .ok()?;
             let id = deleted.get(i % deleted.len().max(1))?.clone();
@@ -323,13 +324,13 @@ async fn placed(
     index: i64,
 ) -> Option<bool> {
     if moved {
-        let ids: Vec<String> = sqlx::query_scalar(&format!(
+        let ids: Vec<String> = query(format!(
             "SELECT id FROM {table}
-             WHERE {parent} = (SELECT {parent} FROM {table} WHERE id = ?1)
+             WHERE {parent} = (SELECT {parent} FROM {table} WHERE id = $1)
              ORDER BY position"
         ))
         .bind(id)
-        .fetch_all(&t.store.readers)
+        .scalars(&t.store.readers)
         .await
         .expect("the list reads");
         let at = ids.iter().position(|i| i == id).expect("the moved row");
@@ -347,7 +348,7 @@ async fn assert_strict_orders(t: &TestStore) {
         ("tasks", "column_id"),
         ("subtasks", "task_id"),
     ] {
-        let shared: Vec<(String, i64)> = sqlx::query_as(&format!(
+        let shared: Vec<(String, i64)> = query(format!(
             "SELECT {parent}, position FROM {table} GROUP BY {parent}, position
              HAVING COUNT(*) > 1"
         ))
@@ -387,45 +388,45 @@ async fn replay(changes: &[Change]) -> (tempfile::TempDir, SqliteConnection) {
             LogOp::Insert => {
                 let (text, fields) = json(&change.data);
                 let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
-                let values: Vec<String> = keys.iter().map(|k| format!("?1 ->> '$.{k}'")).collect();
-                sqlx::query(&format!(
+                let values: Vec<String> = keys.iter().map(|k| format!("$1 ->> '$.{k}'")).collect();
+                query(format!(
                     "INSERT INTO {table} ({}) VALUES ({})",
                     keys.join(", "),
                     values.join(", ")
                 ))
                 .bind(text)
-                .execute(&mut conn)
+                .execute(&mut Conn::Sqlite(&mut conn))
                 .await
             }
             LogOp::Update => {
                 let (text, fields) = json(&change.data);
                 let sets: Vec<String> = fields
                     .keys()
-                    .map(|k| format!("{k} = ?1 ->> '$.{k}'"))
+                    .map(|k| format!("{k} = $1 ->> '$.{k}'"))
                     .collect();
-                sqlx::query(&format!(
-                    "UPDATE {table} SET {} WHERE id = ?2",
+                query(format!(
+                    "UPDATE {table} SET {} WHERE id = $2",
                     sets.join(", ")
                 ))
                 .bind(text)
                 .bind(&change.entity_id)
-                .execute(&mut conn)
+                .execute(&mut Conn::Sqlite(&mut conn))
                 .await
             }
             LogOp::Delete if change.entity == EntityKind::TaskLabel => {
                 let (text, _) = json(&change.previous);
-                sqlx::query(
+                query(
                     "DELETE FROM task_labels
-                     WHERE task_id = ?1 ->> '$.task_id' AND label_id = ?1 ->> '$.label_id'",
+                     WHERE task_id = $1 ->> '$.task_id' AND label_id = $1 ->> '$.label_id'",
                 )
                 .bind(text)
-                .execute(&mut conn)
+                .execute(&mut Conn::Sqlite(&mut conn))
                 .await
             }
             LogOp::Delete => {
-                sqlx::query(&format!("DELETE FROM {table} WHERE id = ?1"))
+                query(format!("DELETE FROM {table} WHERE id = $1"))
                     .bind(&change.entity_id)
-                    .execute(&mut conn)
+                    .execute(&mut Conn::Sqlite(&mut conn))
                     .await
             }
         };
@@ -435,12 +436,12 @@ async fn replay(changes: &[Change]) -> (tempfile::TempDir, SqliteConnection) {
 }
 
 /// Rows in one database's table and not the other's, both ways.
-async fn differences(conn: &mut SqliteConnection, table: &str) -> i64 {
-    sqlx::query_scalar(&format!(
+async fn differences(conn: &mut Conn<'_>, table: &str) -> i64 {
+    query(format!(
         "SELECT (SELECT COUNT(*) FROM (SELECT * FROM live.{table} EXCEPT SELECT * FROM main.{table}))
               + (SELECT COUNT(*) FROM (SELECT * FROM main.{table} EXCEPT SELECT * FROM live.{table}))"
     ))
-    .fetch_one(conn)
+    .scalar(conn)
     .await
     .expect("the tables compare")
 }
@@ -462,7 +463,8 @@ async fn check(ops: Vec<Op>) {
     }
     let log = t.store.changes_since(0, None).await.expect("the log reads");
     let (_dir, mut replayed) = replay(&log.changes).await;
-    sqlx::query("ATTACH DATABASE ?1 AS live")
+    let mut replayed = Conn::Sqlite(&mut replayed);
+    query("ATTACH DATABASE $1 AS live")
         .bind(t.path().display().to_string())
         .execute(&mut replayed)
         .await

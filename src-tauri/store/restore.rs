@@ -8,12 +8,14 @@
 
 use std::collections::HashSet;
 
-use sqlx::SqliteConnection;
+use super::sql::{query, Conn};
 
 use super::position::{self, List};
 use super::{now_ms, Store, Versioned};
 use crate::error::{Error, Result};
-use crate::model::{Column, Entity, EntityKind, Label, Origin, Project, Subtask, Task, TaskId};
+use crate::model::{
+    Column, Entity, EntityKind, Label, Origin, Project, Subtask, Task, TaskId, TaskLabel,
+};
 
 /// How a kind of row is stored, for putting it back.
 struct Shape {
@@ -23,83 +25,148 @@ struct Shape {
     /// The field naming the row it belongs to, and that row's kind: it must exist for the row to
     /// come back.
     parent: Option<(&'static str, EntityKind)>,
-    /// Inserts the row from its logged JSON (`r`) as changed at `at`, at position `pos` (or its
-    /// logged one when `pos` is null) for ordered rows. Rows whose label or task is gone are
-    /// left out, so a restore never fails on what was deleted since.
-    insert: &'static str,
 }
 
 fn shape(kind: EntityKind) -> Shape {
-    match kind {
-        EntityKind::Project => Shape {
-            table: "projects",
-            list: Some(List::Projects),
-            parent: None,
-            insert: "WITH p (r, at, pos) AS (SELECT ?1, ?2, ?3)
-                INSERT INTO projects (id, name, position, version, created_at, updated_at)
-                SELECT r ->> '$.id', r ->> '$.name', COALESCE(pos, r ->> '$.position'),
-                    (r ->> '$.version') + 1, r ->> '$.created_at', at
-                FROM p",
-        },
-        EntityKind::Column => Shape {
-            table: "columns",
-            list: Some(List::Columns),
-            parent: Some(("project_id", EntityKind::Project)),
-            insert: "WITH p (r, at, pos) AS (SELECT ?1, ?2, ?3)
-                INSERT INTO columns (id, project_id, name, position, wip_limit, version,
-                    created_at, updated_at)
-                SELECT r ->> '$.id', r ->> '$.project_id', r ->> '$.name',
-                    COALESCE(pos, r ->> '$.position'), r ->> '$.wip_limit',
-                    (r ->> '$.version') + 1, r ->> '$.created_at', at
-                FROM p",
-        },
-        EntityKind::Task => Shape {
-            table: "tasks",
-            list: Some(List::Tasks),
-            parent: Some(("column_id", EntityKind::Column)),
-            insert: "WITH p (r, at, pos) AS (SELECT ?1, ?2, ?3)
-                INSERT INTO tasks (id, project_id, column_id, title, description, priority,
-                    due_date, position, version, created_at, updated_at)
-                SELECT r ->> '$.id', r ->> '$.project_id', r ->> '$.column_id', r ->> '$.title',
-                    r ->> '$.description', r ->> '$.priority', r ->> '$.due_date',
-                    COALESCE(pos, r ->> '$.position'), (r ->> '$.version') + 1,
-                    r ->> '$.created_at', at
-                FROM p",
-        },
-        EntityKind::Subtask => Shape {
-            table: "subtasks",
-            list: Some(List::Subtasks),
-            parent: Some(("task_id", EntityKind::Task)),
-            insert: "WITH p (r, at, pos) AS (SELECT ?1, ?2, ?3)
-                INSERT INTO subtasks (id, task_id, title, done, position, version,
-                    created_at, updated_at)
-                SELECT r ->> '$.id', r ->> '$.task_id', r ->> '$.title', r ->> '$.done',
-                    COALESCE(pos, r ->> '$.position'), (r ->> '$.version') + 1,
-                    r ->> '$.created_at', at
-                FROM p",
-        },
-        EntityKind::Label => Shape {
-            table: "labels",
-            list: None,
-            parent: Some(("project_id", EntityKind::Project)),
-            insert: "WITH p (r, at, pos) AS (SELECT ?1, ?2, ?3)
-                INSERT INTO labels (id, project_id, name, color, version, created_at,
-                    updated_at)
-                SELECT r ->> '$.id', r ->> '$.project_id', r ->> '$.name', r ->> '$.color',
-                    (r ->> '$.version') + 1, r ->> '$.created_at', at
-                FROM p",
-        },
-        EntityKind::TaskLabel => Shape {
-            table: "task_labels",
-            list: None,
-            parent: None,
-            insert: "WITH p (r, at, pos) AS (SELECT ?1, ?2, ?3)
-                INSERT OR IGNORE INTO task_labels (task_id, label_id)
-                SELECT r ->> '$.task_id', r ->> '$.label_id' FROM p
-                WHERE EXISTS (SELECT 1 FROM labels WHERE id = r ->> '$.label_id')
-                    AND EXISTS (SELECT 1 FROM tasks WHERE id = r ->> '$.task_id')",
-        },
+    let (table, list, parent) = match kind {
+        EntityKind::Project => ("projects", Some(List::Projects), None),
+        EntityKind::Column => (
+            "columns",
+            Some(List::Columns),
+            Some(("project_id", EntityKind::Project)),
+        ),
+        EntityKind::Task => (
+            "tasks",
+            Some(List::Tasks),
+            Some(("column_id", EntityKind::Column)),
+        ),
+        EntityKind::Subtask => (
+            "subtasks",
+            Some(List::Subtasks),
+            Some(("task_id", EntityKind::Task)),
+        ),
+        EntityKind::Label => ("labels", None, Some(("project_id", EntityKind::Project))),
+        EntityKind::TaskLabel => ("task_labels", None, None),
+    };
+    Shape {
+        table,
+        list,
+        parent,
     }
+}
+
+/// Reads a row the log holds as JSON (the same on either database: the model's own fields).
+fn logged<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|e| {
+        tracing::error!(error = %e, "a logged row does not read as its kind");
+        Error::Storage(sqlx::Error::Decode(Box::new(e)))
+    })
+}
+
+/// Inserts the `kind` row logged as `json`, as changed at `at` and one version on, at `pos` (or
+/// its logged position when `None`) for ordered rows. A task's label whose label or task is
+/// gone is left out, so a restore never fails on what was deleted since.
+async fn insert(
+    conn: &mut Conn<'_>,
+    kind: EntityKind,
+    json: &str,
+    at: i64,
+    pos: Option<i64>,
+) -> Result<()> {
+    let statement = match kind {
+        EntityKind::Project => {
+            let r: Project = logged(json)?;
+            query(
+                "INSERT INTO projects (id, name, position, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(r.id)
+            .bind(r.name)
+            .bind(pos.unwrap_or(r.position))
+            .bind(r.version + 1)
+            .bind(r.created_at)
+            .bind(at)
+        }
+        EntityKind::Column => {
+            let r: Column = logged(json)?;
+            query(
+                "INSERT INTO columns (id, project_id, name, position, wip_limit, version,
+                    created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(r.id)
+            .bind(r.project_id)
+            .bind(r.name)
+            .bind(pos.unwrap_or(r.position))
+            .bind(r.wip_limit)
+            .bind(r.version + 1)
+            .bind(r.created_at)
+            .bind(at)
+        }
+        EntityKind::Task => {
+            let r: Task = logged(json)?;
+            query(
+                "INSERT INTO tasks (id, project_id, column_id, title, description, priority,
+                    due_date, position, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(r.id)
+            .bind(r.project_id)
+            .bind(r.column_id)
+            .bind(r.title)
+            .bind(r.description)
+            .bind(r.priority)
+            .bind(r.due_date)
+            .bind(pos.unwrap_or(r.position))
+            .bind(r.version + 1)
+            .bind(r.created_at)
+            .bind(at)
+        }
+        EntityKind::Subtask => {
+            let r: Subtask = logged(json)?;
+            query(
+                "INSERT INTO subtasks (id, task_id, title, done, position, version, created_at,
+                    updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(r.id)
+            .bind(r.task_id)
+            .bind(r.title)
+            .bind(r.done)
+            .bind(pos.unwrap_or(r.position))
+            .bind(r.version + 1)
+            .bind(r.created_at)
+            .bind(at)
+        }
+        EntityKind::Label => {
+            let r: Label = logged(json)?;
+            query(
+                "INSERT INTO labels (id, project_id, name, color, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(r.id)
+            .bind(r.project_id)
+            .bind(r.name)
+            .bind(r.color)
+            .bind(r.version + 1)
+            .bind(r.created_at)
+            .bind(at)
+        }
+        EntityKind::TaskLabel => {
+            let r: TaskLabel = logged(json)?;
+            query(
+                "INSERT INTO task_labels (task_id, label_id)
+                 SELECT $1, $2
+                 WHERE EXISTS (SELECT 1 FROM labels WHERE id = $2)
+                    AND EXISTS (SELECT 1 FROM tasks WHERE id = $1)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(r.task_id)
+            .bind(r.label_id)
+        }
+    };
+    statement.execute(conn).await?;
+    Ok(())
 }
 
 /// The fields by which a logged row refers to the rows it belongs to.
@@ -113,7 +180,7 @@ impl Store {
     /// project, column or task is gone, and a task's label (set it with `task label`).
     pub async fn restore(&self, origin: &Origin, kind: EntityKind, id: &str) -> Result<Entity> {
         let (entity, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
+            .write(origin, async |conn: &mut Conn<'_>| {
                 restore(conn, kind, id).await
             })
             .await?;
@@ -129,7 +196,7 @@ impl Store {
     }
 }
 
-async fn restore(conn: &mut SqliteConnection, kind: EntityKind, id: &str) -> Result<Entity> {
+async fn restore(conn: &mut Conn<'_>, kind: EntityKind, id: &str) -> Result<Entity> {
     if kind == EntityKind::TaskLabel {
         return Err(Error::invalid(
             "entity",
@@ -137,12 +204,12 @@ async fn restore(conn: &mut SqliteConnection, kind: EntityKind, id: &str) -> Res
         ));
     }
     let own = shape(kind);
-    let exists: bool = sqlx::query_scalar(&format!(
-        "SELECT EXISTS (SELECT 1 FROM {} WHERE id = ?1)",
+    let exists: bool = query(format!(
+        "SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)",
         own.table
     ))
     .bind(id)
-    .fetch_one(&mut *conn)
+    .scalar(&mut *conn)
     .await?;
     if exists {
         return Err(Error::invalid(
@@ -150,11 +217,12 @@ async fn restore(conn: &mut SqliteConnection, kind: EntityKind, id: &str) -> Res
             format!("the {kind} exists; there is nothing to restore"),
         ));
     }
-    let deleted: Option<(i64, String, Option<String>)> = sqlx::query_as(
-        "SELECT seq, previous, origin FROM changes
-         WHERE entity = ?1 AND entity_id = ?2 AND op = 'delete'
-         ORDER BY seq DESC LIMIT 1",
-    )
+    let previous = conn.dialect().json_text("previous");
+    let deleted: Option<(i64, String, Option<String>)> = query(format!(
+        "SELECT seq, {previous}, origin FROM changes
+         WHERE entity = $1 AND entity_id = $2 AND op = 'delete'
+         ORDER BY seq DESC LIMIT 1"
+    ))
     .bind(kind)
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -166,12 +234,11 @@ async fn restore(conn: &mut SqliteConnection, kind: EntityKind, id: &str) -> Res
     let mut parent_id = None;
     if let Some((field, parent)) = own.parent {
         let parent_table = shape_table(parent);
-        let found: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT id FROM {parent_table} WHERE id = ?1 ->> '$.{field}'"
-        ))
-        .bind(&row)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let refers = field_of(&row, field);
+        let found: Option<String> = query(format!("SELECT id FROM {parent_table} WHERE id = $1"))
+            .bind(refers)
+            .scalar_optional(&mut *conn)
+            .await?;
         let Some(found) = found else {
             return Err(Error::invalid(
                 field,
@@ -185,41 +252,41 @@ async fn restore(conn: &mut SqliteConnection, kind: EntityKind, id: &str) -> Res
         None => None,
     };
     let now = now_ms();
-    sqlx::query(own.insert)
-        .bind(&row)
-        .bind(now)
-        .bind(position)
-        .execute(&mut *conn)
-        .await?;
+    insert(conn, kind, &row, now, position).await?;
 
     for (entity, op, row, data) in taken_along(conn, seq, deleted_by.as_deref(), kind, id).await? {
         match op.as_str() {
-            "delete" => {
-                sqlx::query(shape(entity).insert)
-                    .bind(&row)
-                    .bind(now)
-                    .bind(None::<i64>)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            "delete" => insert(conn, entity, &row, now, None).await?,
             // A task the column's deletion moved elsewhere goes back, unless changed since. Its
             // old position is logged only when the move changed it.
             _ => {
-                sqlx::query(
-                    "UPDATE tasks SET column_id = ?1 ->> '$.column_id',
-                        position = COALESCE(?1 ->> '$.position', position),
-                        version = version + 1, updated_at = ?3
-                     WHERE id = ?2 ->> '$.id' AND version = ?2 ->> '$.version'",
+                let before: serde_json::Value = logged(&row)?;
+                let after: Task = logged(data.as_deref().unwrap_or("null"))?;
+                query(
+                    "UPDATE tasks SET column_id = $1, position = COALESCE($2, position),
+                        version = version + 1, updated_at = $3
+                     WHERE id = $4 AND version = $5",
                 )
-                .bind(&row)
-                .bind(&data)
+                .bind(field_of(&row, "column_id"))
+                .bind(before.get("position").and_then(serde_json::Value::as_i64))
                 .bind(now)
+                .bind(after.id)
+                .bind(after.version)
                 .execute(&mut *conn)
                 .await?;
             }
         }
     }
     fetch(conn, kind, id).await
+}
+
+/// The text field `field` of a logged row, if it has one.
+fn field_of(row: &str, field: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(row)
+        .ok()?
+        .get(field)?
+        .as_str()
+        .map(str::to_owned)
 }
 
 fn shape_table(kind: EntityKind) -> &'static str {
@@ -229,20 +296,23 @@ fn shape_table(kind: EntityKind) -> &'static str {
 /// Where a restored row stands: its logged position when that is still free in its list, else
 /// `Some` position at the end.
 async fn free_position(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     list: List,
     parent: Option<&str>,
     id: &str,
     row: &str,
 ) -> Result<Option<i64>> {
     let (table, parent_column) = (list.table(), list.parent());
-    let taken: bool = sqlx::query_scalar(&format!(
-        "SELECT EXISTS (SELECT 1 FROM {table} WHERE position = ?1 ->> '$.position'{})",
-        parent_column.map_or(String::new(), |c| format!(" AND {c} = ?2")),
+    let logged_position = serde_json::from_str::<serde_json::Value>(row)
+        .ok()
+        .and_then(|fields| fields.get("position").and_then(serde_json::Value::as_i64));
+    let taken: bool = query(format!(
+        "SELECT EXISTS (SELECT 1 FROM {table} WHERE position = $1{})",
+        parent_column.map_or(String::new(), |c| format!(" AND {c} = $2")),
     ))
-    .bind(row)
+    .bind(logged_position)
     .bind(parent)
-    .fetch_one(&mut *conn)
+    .scalar(&mut *conn)
     .await?;
     if !taken {
         return Ok(None);
@@ -254,20 +324,23 @@ async fn free_position(
 /// column, the moves of its tasks) logged just before it by the same origin that belong to it,
 /// directly or through one another, parents before children.
 async fn taken_along(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     seq: i64,
     origin: Option<&str>,
     kind: EntityKind,
     id: &str,
 ) -> Result<Vec<(EntityKind, String, String, Option<String>)>> {
-    let run: Vec<(EntityKind, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT entity, op, previous, data FROM changes
-         WHERE seq < ?1 AND seq > (
+    let dialect = conn.dialect();
+    let (previous, data) = (dialect.json_text("previous"), dialect.json_text("data"));
+    let run: Vec<(String, String, String, Option<String>)> = query(format!(
+        "SELECT entity, op, {previous}, {data} FROM changes
+         WHERE seq < $1 AND seq > (
             SELECT COALESCE(MAX(seq), 0) FROM changes
-            WHERE seq < ?1 AND NOT (
-                (op = 'delete' OR (op = 'update' AND entity = 'task')) AND origin IS ?2))
-         ORDER BY seq DESC",
-    )
+            WHERE seq < $1 AND NOT (
+                (op = 'delete' OR (op = 'update' AND entity = 'task'))
+                AND origin IS NOT DISTINCT FROM $2))
+         ORDER BY seq DESC"
+    ))
     .bind(seq)
     .bind(origin)
     .fetch_all(&mut *conn)
@@ -277,6 +350,9 @@ async fn taken_along(
     let mut family: HashSet<String> = HashSet::from([id.to_owned()]);
     let mut along = Vec::new();
     for (entity, op, previous, data) in run {
+        let Ok(entity) = EntityKind::try_from(entity) else {
+            continue;
+        };
         let Ok(fields) = serde_json::from_str::<serde_json::Value>(&previous) else {
             continue;
         };
@@ -309,13 +385,9 @@ async fn taken_along(
     Ok(along)
 }
 
-async fn fetch(conn: &mut SqliteConnection, kind: EntityKind, id: &str) -> Result<Entity> {
-    async fn row<T: Versioned>(conn: &mut SqliteConnection, id: &str) -> Result<Entity> {
-        let row: T = sqlx::query_as(&format!("SELECT * FROM {} WHERE id = ?1", T::TABLE))
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
-        Ok(row.into_entity())
+async fn fetch(conn: &mut Conn<'_>, kind: EntityKind, id: &str) -> Result<Entity> {
+    async fn row<T: Versioned>(conn: &mut Conn<'_>, id: &str) -> Result<Entity> {
+        Ok(super::row::<T>(conn, id).await?.into_entity())
     }
     match kind {
         EntityKind::Project => row::<Project>(conn, id).await,

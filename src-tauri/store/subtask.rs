@@ -1,6 +1,6 @@
 //! Subtasks: a task's checklist. Add, rename, check, reorder, remove.
 
-use sqlx::SqliteConnection;
+use super::sql::{query, Conn};
 
 use super::position::{self, List};
 use super::{at_version, now_ms, Store};
@@ -10,7 +10,7 @@ use crate::validate;
 
 impl Store {
     pub async fn subtask(&self, id: &SubtaskId) -> Result<Subtask> {
-        sqlx::query_as("SELECT * FROM subtasks WHERE id = ?1")
+        query("SELECT * FROM subtasks WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.readers)
             .await?
@@ -19,12 +19,10 @@ impl Store {
 
     /// A task's checklist, top to bottom.
     pub async fn subtasks(&self, task: &TaskId) -> Result<Vec<Subtask>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM subtasks WHERE task_id = ?1 ORDER BY position")
-                .bind(task)
-                .fetch_all(&self.readers)
-                .await?,
-        )
+        query("SELECT * FROM subtasks WHERE task_id = $1 ORDER BY position")
+            .bind(task)
+            .fetch_all(&self.readers)
+            .await
     }
 
     /// Adds a subtask at the bottom of `task`'s checklist.
@@ -36,12 +34,11 @@ impl Store {
     ) -> Result<Subtask> {
         let title = validate::title("title", title)?;
         let (subtask, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
-                let exists: bool =
-                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = ?1)")
-                        .bind(task)
-                        .fetch_one(&mut *conn)
-                        .await?;
+            .write(origin, async |conn: &mut Conn<'_>| {
+                let exists: bool = query("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = $1)")
+                    .bind(task)
+                    .scalar(&mut *conn)
+                    .await?;
                 if !exists {
                     return Err(Error::not_found(EntityKind::Task, task));
                 }
@@ -50,9 +47,9 @@ impl Store {
                     position::slot(conn, List::Subtasks, Some(&task.0), &id.0, None, usize::MAX)
                         .await?;
                 let now = now_ms();
-                Ok(sqlx::query_as(
+                query(
                     "INSERT INTO subtasks (id, task_id, title, position, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING *",
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
                 )
                 .bind(&id)
                 .bind(task)
@@ -60,7 +57,7 @@ impl Store {
                 .bind(position)
                 .bind(now)
                 .fetch_one(&mut *conn)
-                .await?)
+                .await
             })
             .await?;
         Ok(subtask)
@@ -120,9 +117,9 @@ impl Store {
         id: &SubtaskId,
         expected_version: i64,
     ) -> Result<()> {
-        self.write(origin, async |conn: &mut SqliteConnection| {
+        self.write(origin, async |conn: &mut Conn<'_>| {
             at_version::<Subtask>(conn, &id.0, expected_version).await?;
-            sqlx::query("DELETE FROM subtasks WHERE id = ?1")
+            query("DELETE FROM subtasks WHERE id = $1")
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;

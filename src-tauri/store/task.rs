@@ -1,6 +1,6 @@
 //! Tasks: create, edit, move, delete.
 
-use sqlx::SqliteConnection;
+use super::sql::{query, Conn};
 
 use super::board::column;
 use super::position::{self, List};
@@ -64,7 +64,7 @@ pub enum Step {
 
 impl Store {
     pub async fn task(&self, id: &TaskId) -> Result<Task> {
-        sqlx::query_as("SELECT * FROM tasks WHERE id = ?1")
+        query("SELECT * FROM tasks WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.readers)
             .await?
@@ -73,20 +73,20 @@ impl Store {
 
     /// The tasks of `project`, column by column in board order.
     pub async fn tasks(&self, project: &ProjectId) -> Result<Vec<Task>> {
-        Ok(sqlx::query_as(
+        query(
             "SELECT t.* FROM tasks t JOIN columns c ON c.id = t.column_id
-             WHERE t.project_id = ?1 ORDER BY c.position, t.position",
+             WHERE t.project_id = $1 ORDER BY c.position, t.position",
         )
         .bind(project)
         .fetch_all(&self.readers)
-        .await?)
+        .await
     }
 
     /// Adds a task at the bottom of its column.
     pub async fn create_task(&self, origin: &Origin, new: NewTask) -> Result<Task> {
         let title = validate::title("title", &new.title)?;
         let (task, _) = self
-            .write(origin, async |conn: &mut SqliteConnection| {
+            .write(origin, async |conn: &mut Conn<'_>| {
                 let column = match &new.column_id {
                     Some(id) => column(conn, id).await?,
                     None => first_column(conn, &new.project_id).await?,
@@ -102,9 +102,9 @@ impl Store {
                     position::slot(conn, List::Tasks, Some(&column.id.0), &id.0, None, usize::MAX)
                         .await?;
                 let now = now_ms();
-                let task: Task = sqlx::query_as(
+                let task: Task = query(
                     "INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                     VALUES ($1, $2, $3, $4, $5, $6, $6)
                      RETURNING *",
                 )
                 .bind(&id)
@@ -197,12 +197,11 @@ impl Store {
             expected_version,
             async |conn, task: Task| match step {
                 Step::NextColumn | Step::PreviousColumn => {
-                    let columns: Vec<ColumnId> = sqlx::query_scalar(
-                        "SELECT id FROM columns WHERE project_id = ?1 ORDER BY position, id",
-                    )
-                    .bind(&task.project_id)
-                    .fetch_all(&mut *conn)
-                    .await?;
+                    let columns: Vec<ColumnId> =
+                        query("SELECT id FROM columns WHERE project_id = $1 ORDER BY position, id")
+                            .bind(&task.project_id)
+                            .scalars(&mut *conn)
+                            .await?;
                     let here = columns.iter().position(|c| *c == task.column_id);
                     let there = match (here, step) {
                         (Some(i), Step::NextColumn) => columns.get(i + 1),
@@ -215,13 +214,12 @@ impl Store {
                     }
                 }
                 Step::Up | Step::Down => {
-                    let above: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM tasks WHERE column_id = ?1 AND position < ?2",
-                    )
-                    .bind(&task.column_id)
-                    .bind(task.position)
-                    .fetch_one(&mut *conn)
-                    .await?;
+                    let above: i64 =
+                        query("SELECT COUNT(*) FROM tasks WHERE column_id = $1 AND position < $2")
+                            .bind(&task.column_id)
+                            .bind(task.position)
+                            .scalar(&mut *conn)
+                            .await?;
                     let index = match step {
                         Step::Up if above == 0 => return Ok(task),
                         Step::Up => above - 1,
@@ -242,15 +240,15 @@ impl Store {
         id: &TaskId,
         expected_version: i64,
     ) -> Result<()> {
-        self.write(origin, async |conn: &mut SqliteConnection| {
+        self.write(origin, async |conn: &mut Conn<'_>| {
             at_version::<Task>(conn, &id.0, expected_version).await?;
             // Children first and explicitly, so each of their log rows still finds its project.
             for sql in [
-                "DELETE FROM task_labels WHERE task_id = ?1",
-                "DELETE FROM subtasks WHERE task_id = ?1",
-                "DELETE FROM tasks WHERE id = ?1",
+                "DELETE FROM task_labels WHERE task_id = $1",
+                "DELETE FROM subtasks WHERE task_id = $1",
+                "DELETE FROM tasks WHERE id = $1",
             ] {
-                sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+                query(sql).bind(id).execute(&mut *conn).await?;
             }
             Ok(())
         })
@@ -261,12 +259,7 @@ impl Store {
 
 /// `task` as it is when it stands at `index` in `column` (of its project): unchanged when it
 /// already stands there.
-async fn placed(
-    conn: &mut SqliteConnection,
-    task: Task,
-    column: &ColumnId,
-    index: usize,
-) -> Result<Task> {
+async fn placed(conn: &mut Conn<'_>, task: Task, column: &ColumnId, index: usize) -> Result<Task> {
     let current = (task.column_id == *column).then_some(task.position);
     let slot = position::slot(
         conn,
@@ -287,18 +280,15 @@ async fn placed(
     })
 }
 
-async fn first_column(
-    conn: &mut SqliteConnection,
-    project: &ProjectId,
-) -> Result<crate::model::Column> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)")
+async fn first_column(conn: &mut Conn<'_>, project: &ProjectId) -> Result<crate::model::Column> {
+    let exists: bool = query("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)")
         .bind(project)
-        .fetch_one(&mut *conn)
+        .scalar(&mut *conn)
         .await?;
     if !exists {
         return Err(Error::not_found(EntityKind::Project, project));
     }
-    sqlx::query_as("SELECT * FROM columns WHERE project_id = ?1 ORDER BY position LIMIT 1")
+    query("SELECT * FROM columns WHERE project_id = $1 ORDER BY position LIMIT 1")
         .bind(project)
         .fetch_optional(&mut *conn)
         .await?
@@ -626,11 +616,11 @@ mod tests {
 
         // A column of another project, made by another program straight in the file.
         let mut conn = t.store.writer.lock().await;
-        sqlx::query(
+        query(
             "INSERT INTO projects VALUES ('other', 'Other', 2, 1, 0, 0);
              INSERT INTO columns VALUES ('other-col', 'other', 'Elsewhere', 1, NULL, 1, 0, 0);",
         )
-        .execute(&mut conn.conn)
+        .execute(&mut conn.conn.as_mut().unwrap().conn())
         .await
         .unwrap();
         drop(conn);

@@ -8,4 +8,4 @@ import type { ErrorCode } from "./ErrorCode";
  *
  * Only used to generate the TypeScript type; [`Error`]'s own `Serialize` writes this shape.
  */
-export type CommandError = { code: ErrorCode, message: string, field?: string, entity?: EntityKind, id?: string, current?: Entity, };
+export type CommandError = { code: ErrorCode, message: string, field?: string, entity?: EntityKind, id?: string, current?: Entity, host?: string, };

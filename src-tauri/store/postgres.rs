@@ -1,0 +1,190 @@
+//! What only a server does: connecting (and refusing a database that is not Tandem's), its
+//! migrations, the log's lock, and hearing other machines' commits through `LISTEN`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnection, PgListener, PgPoolOptions};
+use sqlx::ConnectOptions as _;
+
+use super::sql::{query, Conn, Connection, Pool};
+use super::{ChangeRow, Store};
+use crate::config::ServerUrl;
+use crate::error::{Error, Result};
+
+/// Readers in the pool. With the writer and a hub's listener, an instance holds at most four
+/// connections, so thirty machines fit PostgreSQL's default `max_connections` of 100.
+const READERS: u32 = 2;
+
+/// The oldest server Tandem runs on: 15 is what it is tested on.
+const OLDEST_SERVER: i64 = 150_000;
+
+/// How long a connection attempt may take before the server counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest a connection of Tandem's may sit idle inside a transaction.
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(10);
+
+/// The channel the log's trigger notifies on every commit.
+const CHANNEL: &str = "tandem";
+
+/// The tables whose presence marks a database as Tandem's.
+const OWN_TABLES: [&str; 3] = ["_sqlx_migrations", "changes", "log_head"];
+
+/// The change log's columns, in [`ChangeRow`]'s order; the JSON as text, as a file holds it.
+pub(super) const CHANGE_SELECT: &str = "SELECT seq, op, entity, entity_id, project_id, \
+     data::text AS data, previous::text AS previous, origin, at FROM changes";
+
+/// The migrations, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src-tauri/migrations/postgres");
+
+/// Connects to the database at `url`, refuses it when it is not Tandem's (or empty) or the
+/// server is too old, and brings its schema up to date: the writer's connection and the
+/// readers' pool.
+pub(super) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)> {
+    let mut conn = connect(url).await?;
+    let version: String = query("SELECT current_setting('server_version_num')")
+        .scalar(&mut Conn::Postgres(&mut conn))
+        .await?;
+    if version.parse::<i64>().unwrap_or(0) < OLDEST_SERVER {
+        let shown: String = query("SELECT current_setting('server_version')")
+            .scalar(&mut Conn::Postgres(&mut conn))
+            .await?;
+        return Err(Error::Config {
+            name: "TANDEM_DB",
+            reason: format!(
+                "{} runs PostgreSQL {shown}; Tandem needs 15 or newer",
+                url.host()
+            ),
+        });
+    }
+    refuse_foreign(&mut conn, url).await?;
+    MIGRATOR.run(&mut conn).await?;
+    let readers = PgPoolOptions::new()
+        .max_connections(READERS)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_lazy_with(url.connect_options()?);
+    Ok((Connection::Postgres(conn), Pool::Postgres(readers)))
+}
+
+/// The writer's connection again, after the last one was lost.
+pub(super) async fn reconnect(url: &ServerUrl) -> Result<Connection> {
+    Ok(Connection::Postgres(connect(url).await?))
+}
+
+/// One connection to `url`, with failures in words a user can act on. A transaction left idle
+/// (a write whose task died) is ended by the server after [`IDLE_IN_TRANSACTION`], so it can
+/// never hold the log's lock, and every machine's writes, for longer.
+pub(super) async fn connect(url: &ServerUrl) -> Result<PgConnection> {
+    let options = url
+        .connect_options()?
+        .application_name("tandem")
+        .options([(
+            "idle_in_transaction_session_timeout",
+            IDLE_IN_TRANSACTION.as_millis().to_string(),
+        )])
+        .log_statements(tracing::log::LevelFilter::Trace);
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(refusal(e, url)),
+        Err(_) => Err(Error::Offline { host: url.host() }),
+    }
+}
+
+/// Why a server would not let Tandem in, named for the user; the URL's password is never part
+/// of it.
+fn refusal(error: sqlx::Error, url: &ServerUrl) -> Error {
+    let config = |reason: String| Error::Config {
+        name: "TANDEM_DB",
+        reason,
+    };
+    match &error {
+        sqlx::Error::Database(e) => match e.code().as_deref() {
+            // invalid_password, invalid_authorization_specification
+            Some("28P01" | "28000") => config(format!(
+                "{} refused the user name or password ({})",
+                url.host(),
+                e.message()
+            )),
+            // invalid_catalog_name
+            Some("3D000") => config(format!("{}: {}", url.redacted(), e.message())),
+            _ => Error::Storage(error),
+        },
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => {
+            tracing::warn!(server = %url, error = %error, "the server cannot be reached");
+            Error::Offline { host: url.host() }
+        }
+        _ => Error::Storage(error),
+    }
+}
+
+/// Refuses a database that holds tables but not Tandem's: Tandem must never create its tables
+/// beside another application's.
+async fn refuse_foreign(conn: &mut PgConnection, url: &ServerUrl) -> Result<()> {
+    let tables: Vec<String> = query(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = current_schema() ORDER BY table_name",
+    )
+    .scalars(&mut Conn::Postgres(conn))
+    .await?;
+    let ours = OWN_TABLES
+        .iter()
+        .all(|t| tables.iter().any(|have| have == t));
+    if tables.is_empty() || ours {
+        return Ok(());
+    }
+    let shown: Vec<&str> = tables.iter().take(3).map(String::as_str).collect();
+    Err(Error::Config {
+        name: "TANDEM_DB",
+        reason: format!(
+            "{} holds other tables than Tandem's ({}{}); give Tandem a database of its own",
+            url.redacted(),
+            shown.join(", "),
+            if tables.len() > 3 { ", ..." } else { "" }
+        ),
+    })
+}
+
+/// Sets this write's origin for the log's trigger and takes the log's lock: every write queues
+/// here, so its seqs follow every earlier commit's, and the log's end is its start.
+pub(super) async fn start(tx: &mut PgConnection, origin: &str) -> Result<i64> {
+    let (_, seq): (String, i64) =
+        query("SELECT set_config('tandem.origin', $1, true), seq FROM log_head FOR UPDATE")
+            .bind(origin)
+            .fetch_one(&mut Conn::Postgres(tx))
+            .await?;
+    Ok(seq)
+}
+
+/// The trigger stamped the rows with the origin already; read them back.
+pub(super) async fn stamp(tx: &mut PgConnection, start: i64) -> Result<Vec<ChangeRow>> {
+    query(format!("{CHANGE_SELECT} WHERE seq > $1 ORDER BY seq"))
+        .bind(start)
+        .fetch_all(&mut Conn::Postgres(tx))
+        .await
+}
+
+/// Listens for the log's notifications and publishes what other connections committed; reads
+/// the log every `every` as well, since a notification sent while no one listened is lost.
+pub(super) async fn watch(store: &Store, url: &ServerUrl, every: Duration) -> Result<Infallible> {
+    let mut listener =
+        PgListener::connect_with(&sqlx::PgPool::connect_lazy_with(url.connect_options()?))
+            .await
+            .map_err(|e| refusal(e, url))?;
+    listener.listen(CHANNEL).await?;
+    // Commits made before the listener was in place sent their notification to no one.
+    store.catch_up().await?;
+    let mut ticks = tokio::time::interval(every.max(Duration::from_secs(1)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            notification = listener.recv() => {
+                notification?;
+                // Every notification already waiting is covered by one read of the log.
+                while listener.next_buffered().is_some() {}
+            }
+            _ = ticks.tick() => {}
+        }
+        store.catch_up().await?;
+    }
+}

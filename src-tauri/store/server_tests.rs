@@ -1,0 +1,325 @@
+//! The store on a real PostgreSQL server ([`crate::testing::TestServer`]), beside a file: the
+//! same rules and the same log contract on both, and what only a server has (a refused foreign
+//! database, `psql` writers, concurrent machines).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{NewTask, Store, TaskEdit};
+use crate::config::Location;
+use crate::error::Error;
+use crate::model::{Actor, Change, Entity, EntityKind, Origin, Priority, Task};
+use crate::testing::TestServer;
+
+/// A new database on the shared test server, and its name.
+fn server_database() -> (Location, String) {
+    let url = TestServer::shared().database();
+    let name = url
+        .split('?')
+        .next()
+        .and_then(|base| base.rsplit('/').next())
+        .expect("a database name")
+        .to_owned();
+    (Location::parse(&url).expect("a server URL"), name)
+}
+
+async fn open(location: &Location, instance: &str) -> Store {
+    Store::open(location, &Origin::new(instance, Actor::Gui))
+        .await
+        .expect("the store opens")
+}
+
+async fn log(store: &Store) -> Vec<Change> {
+    store
+        .changes_since(0, None)
+        .await
+        .expect("the log reads")
+        .changes
+}
+
+/// Fails unless the log's seqs are exactly 1, 2, 3, ...
+fn assert_gap_free(log: &[Change]) {
+    let seqs: Vec<i64> = log.iter().map(|c| c.seq).collect();
+    let expected: Vec<i64> = (1..=seqs.len() as i64).collect();
+    assert_eq!(seqs, expected, "the log's seqs are gap-free and in order");
+}
+
+/// Every kind of write, each checked as it goes; run on a file and on a server.
+async fn every_kind_of_write(store: &Store) {
+    let me = Origin::new("me", Actor::Gui);
+    let inbox = store
+        .find_project("INBOX")
+        .await
+        .expect("found ignoring case");
+    let board = store.board(&inbox.id).await.unwrap();
+    let names: Vec<&str> = board.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["To do", "Doing", "Done"]);
+    let add = |title: &str| NewTask {
+        project_id: inbox.id.clone(),
+        column_id: None,
+        title: title.into(),
+    };
+    let first = store.create_task(&me, add("First")).await.unwrap();
+    let second = store.create_task(&me, add("Second")).await.unwrap();
+
+    let edit = TaskEdit {
+        description: Some("Line one\nLine two".into()),
+        priority: Some(Priority::High),
+        due_date: Some(Some("2027-02-28".into())),
+        ..TaskEdit::default()
+    };
+    let edited = store.edit_task(&me, &first.id, 1, edit).await.unwrap();
+    assert_eq!(
+        (edited.priority, edited.due_date.as_deref(), edited.version),
+        (Priority::High, Some("2027-02-28"), 2)
+    );
+    let last = log(store).await.pop().unwrap();
+    let previous: serde_json::Value = serde_json::from_str(last.previous.unwrap().get()).unwrap();
+    assert_eq!(
+        previous["priority"], "none",
+        "the log holds the fields it changed"
+    );
+    assert!(previous.get("title").is_none(), "and only those");
+    assert_eq!(last.origin.as_ref(), Some(&me));
+
+    let moved = store
+        .move_task(&me, &second.id, 1, &board.columns[2].id, 0)
+        .await
+        .unwrap();
+    assert_eq!(moved.column_id, board.columns[2].id);
+    let stepped = store
+        .step_task(&me, &moved.id, moved.version, super::Step::PreviousColumn)
+        .await
+        .unwrap();
+    assert_eq!(stepped.column_id, board.columns[1].id);
+
+    let before = log(store).await.len();
+    let stale = store.rename_task(&me, &first.id, 1, "Stale").await;
+    assert!(matches!(stale, Err(Error::Conflict { .. })), "{stale:?}");
+    let empty = store.rename_task(&me, &first.id, 2, "   ").await;
+    assert!(matches!(empty, Err(Error::Invalid { .. })), "{empty:?}");
+    assert_eq!(log(store).await.len(), before, "refused writes log nothing");
+
+    let label = store
+        .create_label(&me, &inbox.id, "Bug", "#d73a4a")
+        .await
+        .unwrap();
+    store
+        .add_task_label(&me, &first.id, edited.version, &label.id)
+        .await
+        .unwrap();
+    let item = store.add_subtask(&me, &first.id, "Check").await.unwrap();
+    let checked = store.check_subtask(&me, &item.id, 1, true).await.unwrap();
+    assert!(checked.done);
+    let subtask_log = log(store).await.pop().unwrap();
+    let data: serde_json::Value = serde_json::from_str(subtask_log.data.unwrap().get()).unwrap();
+    assert_eq!(
+        data["done"], true,
+        "a checklist item's state is logged as a boolean"
+    );
+
+    store.delete_task(&me, &first.id, 2).await.unwrap();
+    let back = store.restore_task(&me, &first.id).await.unwrap();
+    assert_eq!((back.title.as_str(), back.version), ("First", 3));
+    assert_eq!(store.subtasks(&first.id).await.unwrap().len(), 1);
+    assert_eq!(store.task_labels(&first.id).await.unwrap(), vec![label]);
+    let history = store.task_history(&first.id).await.unwrap();
+    assert!(
+        history.iter().any(|c| c.entity == EntityKind::Subtask)
+            && history.iter().any(|c| c.entity == EntityKind::TaskLabel),
+        "a task's history holds its checklist and labels"
+    );
+
+    let other = store.create_project(&me, "Other").await.unwrap();
+    let taken = store.create_project(&me, "other").await;
+    assert!(matches!(taken, Err(Error::Invalid { field: "name", .. })));
+    store.delete_project(&me, &other.id, 1).await.unwrap();
+    let restored = store
+        .restore(&me, EntityKind::Project, &other.id.0)
+        .await
+        .unwrap();
+    assert!(matches!(restored, Entity::Project(p) if p.name == "Other"));
+    assert_eq!(store.board(&other.id).await.unwrap().columns.len(), 3);
+
+    assert_gap_free(&log(store).await);
+}
+
+#[tokio::test]
+async fn every_kind_of_write_works_on_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&Location::File(dir.path().join("tandem.db")), "file").await;
+    every_kind_of_write(&store).await;
+}
+
+#[tokio::test]
+async fn every_kind_of_write_works_on_a_server() {
+    let (location, _) = server_database();
+    let store = open(&location, "server").await;
+    assert_eq!(store.dialect(), super::Dialect::Postgres);
+    every_kind_of_write(&store).await;
+}
+
+#[tokio::test]
+async fn a_second_machine_opening_the_database_finds_it_seeded_once() {
+    let (location, _) = server_database();
+    let (a, b) = tokio::join!(open(&location, "a"), open(&location, "b"));
+    assert_eq!(a.projects().await.unwrap().len(), 1);
+    assert_eq!(b.projects().await.unwrap(), a.projects().await.unwrap());
+}
+
+#[tokio::test]
+async fn writers_on_many_machines_get_gap_free_seqs_in_commit_order() {
+    let (location, _) = server_database();
+    let mut machines = Vec::new();
+    for n in 0..4 {
+        machines.push(Arc::new(open(&location, &format!("m{n}")).await));
+    }
+    let project = machines[0].first_project().await.unwrap().id;
+    let writers = machines.iter().enumerate().map(|(n, store)| {
+        let store = store.clone();
+        let project = project.clone();
+        tokio::spawn(async move {
+            let origin = Origin::new(&format!("m{n}"), Actor::Cli);
+            let mut committed = Vec::new();
+            for i in 0..25 {
+                let new = NewTask {
+                    project_id: project.clone(),
+                    column_id: None,
+                    title: format!("m{n} #{i}"),
+                };
+                let task: Task = store.create_task(&origin, new).await.unwrap();
+                // A refused write in between: it must leave no gap.
+                let refused = store.rename_task(&origin, &task.id, 99, "x").await;
+                assert!(refused.is_err());
+                committed.push(task.id);
+            }
+            committed
+        })
+    });
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let log = log(&machines[0]).await;
+    assert_gap_free(&log);
+    let creates = log.iter().filter(|c| c.entity == EntityKind::Task).count();
+    assert_eq!(creates, 100);
+    // Each machine saw its own commits in seq order on its bus: nothing out of order anywhere.
+    for store in &machines {
+        store.catch_up().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_psql_update_is_logged_without_an_origin_and_reaches_another_machine() {
+    let (location, name) = server_database();
+    let store = Arc::new(open(&location, "watcher").await);
+    let project = store.first_project().await.unwrap().id;
+    let task = store
+        .create_task(
+            &Origin::new("watcher", Actor::Gui),
+            NewTask {
+                project_id: project,
+                column_id: None,
+                title: "Typed in Tandem".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut bus = store.bus().subscribe();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let watcher = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .watch_other_writers(Duration::from_secs(30), async {
+                    let _ = stopped.await;
+                })
+                .await
+        }
+    });
+    // The watcher may publish nothing until it listens; psql's commit comes after that or is
+    // read by its first catch-up: either way it arrives once.
+    TestServer::shared()
+        .psql(
+            &name,
+            &format!(
+                "UPDATE tasks SET title = 'Typed in psql' WHERE id = '{}'",
+                task.id
+            ),
+        )
+        .expect("psql updates");
+    let change = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let committed = bus.recv().await.expect("the bus");
+            if let Some(change) = committed.iter().find(|c| c.entity_id == task.id.0) {
+                return change.clone();
+            }
+        }
+    })
+    .await
+    .expect("the psql update is published within the deadline");
+    assert_eq!(
+        change.origin, None,
+        "another program's change has no origin"
+    );
+    let data: serde_json::Value = serde_json::from_str(change.data.unwrap().get()).unwrap();
+    assert_eq!(data["title"], "Typed in psql");
+    drop(stop);
+    watcher.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_database_holding_other_tables_is_refused_and_left_untouched() {
+    let (location, name) = server_database();
+    let server = TestServer::shared();
+    server
+        .psql(&name, "CREATE TABLE invoices (id int PRIMARY KEY)")
+        .unwrap();
+    let err = Store::open(&location, &Origin::new("x", Actor::Cli))
+        .await
+        .err()
+        .expect("refused");
+    assert!(matches!(err, Error::Config { .. }), "{err}");
+    assert!(err.to_string().contains("invoices"), "{err}");
+    let tables = server
+        .psql(
+            &name,
+            "SELECT string_agg(table_name, ',') FROM information_schema.tables
+             WHERE table_schema = 'public'",
+        )
+        .unwrap();
+    assert_eq!(
+        tables.trim(),
+        "invoices",
+        "no table of Tandem's was created"
+    );
+}
+
+#[tokio::test]
+async fn a_database_that_does_not_exist_is_named_and_a_dead_server_is_offline() {
+    let url = TestServer::shared().url("no_such_board");
+    let err = Store::open(
+        &Location::parse(&url).unwrap(),
+        &Origin::new("x", Actor::Cli),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(matches!(err, Error::Config { .. }), "{err}");
+    assert!(err.to_string().contains("no_such_board"), "{err}");
+
+    let nowhere = std::env::temp_dir().join(format!("tandem-no-server-{}", std::process::id()));
+    let url = format!(
+        "postgres://tandem:s3cret@localhost/boards?host={}",
+        nowhere.display()
+    );
+    let err = Store::open(
+        &Location::parse(&url).unwrap(),
+        &Origin::new("x", Actor::Cli),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(matches!(err, Error::Offline { .. }), "{err}");
+    assert!(!err.to_string().contains("s3cret"), "{err}");
+}

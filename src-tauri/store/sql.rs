@@ -1,0 +1,457 @@
+//! The one door to either database: a statement and its values, run on SQLite or PostgreSQL.
+//!
+//! The store's rules are written once, against [`Conn`] and [`Pool`]; a statement is a
+//! [`Query`], its values plain [`Value`]s that each driver binds natively. Statements are
+//! written in the SQL both databases speak (`$1` parameters, `lower()` for case-insensitive
+//! names, `IS NOT DISTINCT FROM`), so nearly every one exists once. The few that must differ are
+//! chosen by [`Conn::dialect`] and live in `sqlite.rs` and `postgres.rs`.
+
+use std::borrow::Cow;
+
+use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
+use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{Arguments, Connection as _, FromRow};
+
+use crate::error::{Error, Result};
+use crate::model::{ColumnId, EntityKind, LabelId, Op, Priority, ProjectId, SubtaskId, TaskId};
+
+/// Which database a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// `column`, a JSON column of the change log, as text: a file stores JSON as text, a server
+    /// as `jsonb`.
+    pub(crate) fn json_text(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => column.to_owned(),
+            Dialect::Postgres => format!("{column}::text AS {column}"),
+        }
+    }
+}
+
+/// A value bound to a statement. Each carries its SQL type even when NULL, because PostgreSQL
+/// types every parameter.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(bool),
+}
+
+/// A statement and the values for its `$1`, `$2`, ... in order.
+#[must_use]
+pub(crate) struct Query {
+    sql: Cow<'static, str>,
+    values: Vec<Value>,
+}
+
+/// A statement to run with [`Query::bind`]s.
+pub(crate) fn query(sql: impl Into<Cow<'static, str>>) -> Query {
+    Query {
+        sql: sql.into(),
+        values: Vec::new(),
+    }
+}
+
+impl Query {
+    pub(crate) fn bind(mut self, value: impl Into<Value>) -> Self {
+        self.values.push(value.into());
+        self
+    }
+
+    fn sqlite(self) -> Result<(Cow<'static, str>, SqliteArguments<'static>)> {
+        Ok((self.sql, arguments(self.values)?))
+    }
+
+    fn postgres(self) -> Result<(Cow<'static, str>, PgArguments)> {
+        Ok((self.sql, arguments(self.values)?))
+    }
+}
+
+/// `values` as a driver's own arguments.
+fn arguments<'q, A>(values: Vec<Value>) -> Result<A>
+where
+    A: Arguments<'q> + Default,
+    Option<String>: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database> + 'q,
+    Option<i64>: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database> + 'q,
+    bool: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database> + 'q,
+{
+    let mut args = A::default();
+    for value in values {
+        match value {
+            Value::Text(v) => args.add(v),
+            Value::Int(v) => args.add(v),
+            Value::Bool(v) => args.add(v),
+        }
+        .map_err(|e| Error::Storage(sqlx::Error::Encode(e)))?;
+    }
+    Ok(args)
+}
+
+/// Where a [`Query`] runs: a connection, or whichever connection of a pool is free.
+pub(crate) enum On<'a, 'c> {
+    Conn(&'a mut Conn<'c>),
+    Pool(&'a Pool),
+}
+
+impl<'a, 'c> From<&'a mut Conn<'c>> for On<'a, 'c> {
+    fn from(conn: &'a mut Conn<'c>) -> Self {
+        On::Conn(conn)
+    }
+}
+
+impl<'a> From<&'a Pool> for On<'a, 'static> {
+    fn from(pool: &'a Pool) -> Self {
+        On::Pool(pool)
+    }
+}
+
+/// Runs `$query`'s `$method` on `$on`, taking a pool's connection for the one statement.
+macro_rules! on {
+    ($on:expr, $query:expr, $method:ident) => {
+        match $on.into() {
+            On::Conn(conn) => conn.$method($query).await,
+            On::Pool(pool) => pool.acquire().await?.conn().$method($query).await,
+        }
+    };
+}
+
+impl Query {
+    /// Runs the statement; returns how many rows it changed.
+    pub(crate) async fn execute<'a, 'c: 'a>(self, on: impl Into<On<'a, 'c>>) -> Result<u64> {
+        on!(on, self, execute)
+    }
+
+    pub(crate) async fn fetch_all<'a, 'c: 'a, T: Row>(
+        self,
+        on: impl Into<On<'a, 'c>>,
+    ) -> Result<Vec<T>> {
+        on!(on, self, fetch_all)
+    }
+
+    pub(crate) async fn fetch_optional<'a, 'c: 'a, T: Row>(
+        self,
+        on: impl Into<On<'a, 'c>>,
+    ) -> Result<Option<T>> {
+        on!(on, self, fetch_optional)
+    }
+
+    pub(crate) async fn fetch_one<'a, 'c: 'a, T: Row>(
+        self,
+        on: impl Into<On<'a, 'c>>,
+    ) -> Result<T> {
+        on!(on, self, fetch_one)
+    }
+
+    /// The first column of the one row the statement returns.
+    pub(crate) async fn scalar<'a, 'c: 'a, T>(self, on: impl Into<On<'a, 'c>>) -> Result<T>
+    where
+        (T,): Row,
+    {
+        Ok(self.fetch_one::<(T,)>(on).await?.0)
+    }
+
+    /// The first column of the row the statement returns, if it returns one.
+    pub(crate) async fn scalar_optional<'a, 'c: 'a, T>(
+        self,
+        on: impl Into<On<'a, 'c>>,
+    ) -> Result<Option<T>>
+    where
+        (T,): Row,
+    {
+        Ok(self.fetch_optional::<(T,)>(on).await?.map(|(v,)| v))
+    }
+
+    /// The first column of each row the statement returns.
+    pub(crate) async fn scalars<'a, 'c: 'a, T>(self, on: impl Into<On<'a, 'c>>) -> Result<Vec<T>>
+    where
+        (T,): Row,
+    {
+        let rows = self.fetch_all::<(T,)>(on).await?;
+        Ok(rows.into_iter().map(|(v,)| v).collect())
+    }
+}
+
+/// A row type both drivers can decode.
+pub(crate) trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
+
+/// One connection (usually inside a transaction), borrowed for a few statements.
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// The connections reads go through.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs a [`Query`] on whichever driver the connection is.
+macro_rules! run {
+    ($self:ident, $query:ident, |$sql:ident, $args:ident, $c:ident| $body:expr) => {
+        match $self {
+            Conn::Sqlite($c) => {
+                let ($sql, $args) = $query.sqlite()?;
+                let $c = &mut **$c;
+                $body
+            }
+            Conn::Postgres($c) => {
+                let ($sql, $args) = $query.postgres()?;
+                let $c = &mut **$c;
+                $body
+            }
+        }
+    };
+}
+
+impl Conn<'_> {
+    /// Runs a statement; returns how many rows it changed.
+    pub(crate) async fn execute(&mut self, query: Query) -> Result<u64> {
+        Ok(run!(self, query, |sql, args, c| sqlx::query_with(
+            &sql, args
+        )
+        .execute(c)
+        .await?
+        .rows_affected()))
+    }
+
+    pub(crate) async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>> {
+        Ok(run!(self, query, |sql, args, c| sqlx::query_as_with(
+            &sql, args
+        )
+        .fetch_all(c)
+        .await?))
+    }
+
+    pub(crate) async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>> {
+        Ok(run!(self, query, |sql, args, c| sqlx::query_as_with(
+            &sql, args
+        )
+        .fetch_optional(c)
+        .await?))
+    }
+
+    pub(crate) async fn fetch_one<T: Row>(&mut self, query: Query) -> Result<T> {
+        Ok(run!(self, query, |sql, args, c| sqlx::query_as_with(
+            &sql, args
+        )
+        .fetch_one(c)
+        .await?))
+    }
+}
+
+/// A connection of the store's own (the writer's), for either database.
+pub(crate) enum Connection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+impl Connection {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Connection::Sqlite(c) => Conn::Sqlite(c),
+            Connection::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+
+    /// Begins a write: on a file, `BEGIN IMMEDIATE` takes the write lock up front (a deferred
+    /// transaction that reads and then writes can fail at once with SQLITE_BUSY when another
+    /// process writes first); on a server, [`Tx::start`] takes the log's lock.
+    pub(crate) async fn begin_write(&mut self) -> Result<Tx<'_>> {
+        Ok(match self {
+            Connection::Sqlite(c) => Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?),
+            Connection::Postgres(c) => Tx::Postgres(c.begin().await?),
+        })
+    }
+}
+
+/// A transaction on either database; rolled back when dropped uncommitted.
+pub(crate) enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+impl Tx<'_> {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Postgres(tx) => Conn::Postgres(tx),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A connection taken from a [`Pool`], returned to it when dropped.
+pub(crate) enum Pooled {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Pooled {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+impl Pool {
+    /// A read-only transaction that sees one snapshot of the database throughout.
+    pub(crate) async fn snapshot(&self) -> Result<Tx<'static>> {
+        Ok(match self {
+            // WAL: the first read fixes the snapshot every later read in the transaction sees.
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        })
+    }
+
+    pub(crate) async fn acquire(&self) -> Result<Pooled> {
+        Ok(match self {
+            Pool::Sqlite(p) => Pooled::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => Pooled::Postgres(p.acquire().await?),
+        })
+    }
+}
+
+impl Conn<'_> {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+impl Pool {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(Some(v.clone()))
+    }
+}
+
+impl From<&&str> for Value {
+    fn from(v: &&str) -> Self {
+        Value::Text(Some((*v).to_owned()))
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Value::Text(v.map(str::to_owned))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<&Option<String>> for Value {
+    fn from(v: &Option<String>) -> Self {
+        Value::Text(v.clone())
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+macro_rules! text_values {
+    ($($ty:ty),*) => {$(
+        impl From<&$ty> for Value {
+            fn from(v: &$ty) -> Self {
+                Value::Text(Some(v.0.clone()))
+            }
+        }
+        impl From<$ty> for Value {
+            fn from(v: $ty) -> Self {
+                Value::Text(Some(v.0))
+            }
+        }
+        impl From<Option<&$ty>> for Value {
+            fn from(v: Option<&$ty>) -> Self {
+                Value::Text(v.map(|v| v.0.clone()))
+            }
+        }
+    )*};
+}
+
+text_values!(ProjectId, ColumnId, TaskId, SubtaskId, LabelId);
+
+macro_rules! name_values {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for Value {
+            fn from(v: $ty) -> Self {
+                Value::Text(Some(v.as_str().to_owned()))
+            }
+        }
+    )*};
+}
+
+name_values!(Priority, EntityKind, Op);

@@ -1,0 +1,135 @@
+//! What only a file does: opening it, its migrations, the write lock, stamping origins, and
+//! noticing other processes' commits.
+
+use std::convert::Infallible;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Connection as _;
+
+use super::sql::{query, Conn, Connection, Pool};
+use super::{last_seq, ChangeRow, Store};
+use crate::error::{Error, Result};
+
+/// How long a write waits for another process's write to finish before giving up. Long enough
+/// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Readers in the pool. WAL lets them read beside the writer; two cover a window's snapshot
+/// while the log is read for another.
+const READERS: u32 = 4;
+
+/// The change log's columns, in [`ChangeRow`]'s order.
+pub(super) const CHANGE_SELECT: &str =
+    "SELECT seq, op, entity, entity_id, project_id, data, previous, origin, at FROM changes";
+
+/// The migrations, embedded in the binary.
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src-tauri/migrations/sqlite");
+
+/// Opens (creating if need be) the file at `path` and brings its schema up to date: the
+/// writer's connection and the readers' pool.
+pub(super) async fn open(path: &Path) -> Result<(Connection, Pool)> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            tracing::error!(dir = %dir.display(), error = %e, "cannot create the data folder");
+            Error::Storage(sqlx::Error::Io(e))
+        })?;
+    }
+    let options = options(path)?;
+    let mut conn = SqliteConnection::connect_with(&options).await?;
+    migrate(&mut conn).await?;
+    let readers = SqlitePoolOptions::new()
+        .max_connections(READERS)
+        .connect_with(options)
+        .await?;
+    Ok((Connection::Sqlite(conn), Pool::Sqlite(readers)))
+}
+
+/// The writer's connection again, after the last one failed.
+pub(super) async fn reconnect(path: &Path) -> Result<Connection> {
+    Ok(Connection::Sqlite(
+        SqliteConnection::connect_with(&options(path)?).await?,
+    ))
+}
+
+fn options(path: &Path) -> Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // With WAL, NORMAL is durable against application crashes and only a power loss can
+        // lose the last commits; it keeps an fsync off every write.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT))
+}
+
+/// Applies the embedded migrations. Two processes opening a new file at once may race; the
+/// loser finds the work done on its next try.
+async fn migrate(conn: &mut SqliteConnection) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        match MIGRATOR.run(&mut *conn).await {
+            Ok(()) => return Ok(()),
+            Err(e) if tries < 3 => {
+                tracing::warn!(error = %e, "migration failed, trying again");
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// `BEGIN IMMEDIATE` already holds the file's write lock: the log's end is this write's start.
+pub(super) async fn start(tx: &mut SqliteConnection) -> Result<i64> {
+    last_seq(&mut Conn::Sqlite(tx)).await
+}
+
+/// The triggers wrote the change rows without an origin (they cannot know it): stamp them, and
+/// read them back in the same statement.
+pub(super) async fn stamp(
+    tx: &mut SqliteConnection,
+    origin: &str,
+    start: i64,
+) -> Result<Vec<ChangeRow>> {
+    let mut rows: Vec<ChangeRow> = query(
+        "UPDATE changes SET origin = $1 WHERE seq > $2
+         RETURNING seq, op, entity, entity_id, project_id, data, previous, origin, at",
+    )
+    .bind(origin)
+    .bind(start)
+    .fetch_all(&mut Conn::Sqlite(tx))
+    .await?;
+    // RETURNING gives rows in no promised order.
+    rows.sort_unstable_by_key(|row| row.seq);
+    Ok(rows)
+}
+
+/// Polls `PRAGMA data_version` every `every` and publishes other connections' commits.
+pub(super) async fn watch(store: &Store, path: &Path, every: Duration) -> Result<Infallible> {
+    let mut conn = SqliteConnection::connect_with(&options(path)?).await?;
+    let mut seen: i64 = data_version(&mut conn).await?;
+    // Commits made before that first reading would never change it: publish them now.
+    store.catch_up().await?;
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let version = data_version(&mut conn).await?;
+        if version != seen {
+            seen = version;
+            store.catch_up().await?;
+        }
+    }
+}
+
+async fn data_version(conn: &mut SqliteConnection) -> Result<i64> {
+    query("PRAGMA data_version")
+        .scalar(&mut Conn::Sqlite(conn))
+        .await
+}

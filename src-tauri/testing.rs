@@ -1,0 +1,286 @@
+//! A private PostgreSQL server for tests, started and stopped by the tests themselves.
+//!
+//! Debian's PostgreSQL binaries (`/usr/lib/postgresql/<version>/bin`, 15 or newer) run a server
+//! in a temporary folder, listening on a Unix socket in that folder only (no TCP port, so tests
+//! never collide), with trust authentication for its one role, `tandem`. PostgreSQL refuses to
+//! run as root, so under root the server runs as the `postgres` system user, which the Debian
+//! package creates. A watchdog stops the server and removes its folder when the test process
+//! exits, however it exits: pass, fail or abort.
+//!
+//! One server serves a whole test binary ([`TestServer::shared`]), with a database per test
+//! ([`TestServer::database`]); a test that crashes its server starts one of its own.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The system user the server runs as when the tests run as root.
+const SERVER_USER: &str = "postgres";
+
+/// How long a server may take to start before the tests give up on it.
+const START_LIMIT: Duration = Duration::from_secs(60);
+
+/// A running PostgreSQL server in a folder of its own.
+pub struct TestServer {
+    /// The server's binaries.
+    bin: PathBuf,
+    /// The folder holding the data directory, the socket and the log.
+    dir: PathBuf,
+    /// Databases made so far, to name the next one.
+    made: AtomicU32,
+}
+
+impl TestServer {
+    /// The server this test binary shares, started on first use.
+    pub fn shared() -> &'static TestServer {
+        static SHARED: OnceLock<TestServer> = OnceLock::new();
+        SHARED.get_or_init(|| TestServer::start().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// Starts a new server of its own (for a test that stops and restarts it).
+    pub fn start() -> Result<TestServer, String> {
+        let bin = binaries()?;
+        let dir = std::env::temp_dir().join(format!(
+            "tandem-pg-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(dir.join("socket"))
+            .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        let server = TestServer {
+            bin,
+            dir,
+            made: AtomicU32::new(0),
+        };
+        server.hand_over()?;
+        server.run(
+            "initdb",
+            &[
+                "-D",
+                &server.data().display().to_string(),
+                "-U",
+                "tandem",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
+        )?;
+        server.watch_over();
+        server.start_again()?;
+        Ok(server)
+    }
+
+    /// Starts the server again after [`TestServer::crash`], and waits until it takes
+    /// connections.
+    pub fn start_again(&self) -> Result<(), String> {
+        let socket = self.socket_dir().display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data().display().to_string(),
+                "-l",
+                &self.dir.join("server.log").display().to_string(),
+                "-o",
+                &format!("-k {socket} -c listen_addresses='' -c fsync=off -c max_connections=200"),
+                "-w",
+                "-t",
+                &START_LIMIT.as_secs().to_string(),
+                "start",
+            ],
+        )?;
+        let deadline = Instant::now() + START_LIMIT;
+        while !self.socket_dir().join(".s.PGSQL.5432").exists() {
+            if Instant::now() > deadline {
+                return Err(format!("the server did not start: see {}", self.log_path()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    /// Stops the server the way a power cut or a killed machine would: `pg_ctl stop -m
+    /// immediate`, no shutdown checkpoint, clients cut off mid-transaction.
+    pub fn crash(&self) -> Result<(), String> {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data().display().to_string(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        )
+    }
+
+    /// A new, empty database on this server, and its URL.
+    pub fn database(&self) -> String {
+        let name = format!("test_{}", self.made.fetch_add(1, Ordering::SeqCst));
+        let status = Command::new(self.bin.join("createdb"))
+            .args([
+                "-h",
+                &self.socket_dir().display().to_string(),
+                "-U",
+                "tandem",
+            ])
+            .arg(&name)
+            .stdout(Stdio::null())
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "createdb {name}: see {}",
+            self.log_path()
+        );
+        self.url(&name)
+    }
+
+    /// The URL of database `name` on this server.
+    pub fn url(&self, name: &str) -> String {
+        format!(
+            "postgres://tandem@localhost/{name}?host={}",
+            self.socket_dir().display()
+        )
+    }
+
+    /// The folder of the server's Unix socket, for `psql -h`.
+    pub fn socket_dir(&self) -> PathBuf {
+        self.dir.join("socket")
+    }
+
+    /// Runs `psql` on database `name` with `sql`, as another program would; returns its output.
+    pub fn psql(&self, name: &str, sql: &str) -> Result<String, String> {
+        let output = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                &self.socket_dir().display().to_string(),
+                "-U",
+                "tandem",
+            ])
+            .args(["-d", name, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+            .output()
+            .map_err(|e| format!("psql: {e}"))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn log_path(&self) -> String {
+        self.dir.join("server.log").display().to_string()
+    }
+
+    /// Under root, gives the folder to the server's user.
+    fn hand_over(&self) -> Result<(), String> {
+        if !running_as_root() {
+            return Ok(());
+        }
+        let status = Command::new("chown")
+            .args(["-R", SERVER_USER])
+            .arg(&self.dir)
+            .status()
+            .map_err(|e| format!("chown: {e}"))?;
+        status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("cannot give {} to {SERVER_USER}", self.dir.display()))
+    }
+
+    /// Runs one of the server's programs, as the server's user under root.
+    fn run(&self, program: &str, args: &[&str]) -> Result<(), String> {
+        let path = self.bin.join(program);
+        let mut command = if running_as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", SERVER_USER, "--"]).arg(&path);
+            c
+        } else {
+            Command::new(&path)
+        };
+        let output = command
+            .args(args)
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("{program}: {e}"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{program} failed: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        }
+    }
+
+    /// Leaves behind a watchdog that stops the server and removes its folder once this process
+    /// is gone: statics are never dropped, and a failed test must not leave a server running.
+    fn watch_over(&self) {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let stop = if running_as_root() {
+            format!("runuser -u {SERVER_USER} -- {}", pg_ctl.display())
+        } else {
+            pg_ctl.display().to_string()
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
+             {stop} -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{dir}'",
+            pid = std::process::id(),
+            data = self.data().display(),
+            dir = self.dir.display(),
+        );
+        // A group of its own: a test run killed with its process group (by `timeout`) must not
+        // take the watchdog with it.
+        let spawned = Command::new("sh")
+            .args(["-c", &script])
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        if let Err(e) = spawned {
+            eprintln!("cannot watch over the test server: {e}");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    /// A server of a test's own stops with the test.
+    fn drop(&mut self) {
+        let _ = self.crash();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The newest installed server's binaries (15 or newer).
+fn binaries() -> Result<PathBuf, String> {
+    let root = Path::new("/usr/lib/postgresql");
+    let newest = std::fs::read_dir(root)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|version| *version >= 15)
+        .max()
+        .ok_or_else(|| {
+            "no PostgreSQL 15 or newer under /usr/lib/postgresql: `make test` installs it \
+             (apt-get install postgresql)"
+                .to_owned()
+        })?;
+    Ok(root.join(newest.to_string()).join("bin"))
+}
+
+fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}

@@ -1,0 +1,218 @@
+//! Team boards: the real `tandem` binary on several "machines" (sandboxes, each with its own
+//! runtime folder and so its own hub) sharing one database on a real PostgreSQL server that the
+//! tests start themselves; and the server URLs a user can get wrong.
+
+use std::io::BufRead;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use tandem::model::Change;
+use tandem::testing::TestServer;
+
+use crate::common::{Process, Sandbox};
+
+/// How long a change may take to cross machines before the test fails.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// A machine: its own sandbox, on the shared server database `url`.
+struct Machine {
+    sandbox: Sandbox,
+    url: String,
+}
+
+impl Machine {
+    fn new(url: &str) -> Machine {
+        Machine {
+            sandbox: Sandbox::new(),
+            url: url.to_owned(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = self.sandbox.command(args);
+        command.env("TANDEM_DB", &self.url);
+        command
+    }
+
+    fn tandem(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("tandem runs")
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).trim().to_owned()
+}
+
+/// The database's name in a test server's URL.
+fn name_of(url: &str) -> &str {
+    url.split('?')
+        .next()
+        .and_then(|base| base.rsplit('/').next())
+        .expect("a database name")
+}
+
+#[test]
+fn a_cli_write_on_one_machine_reaches_tandem_watch_on_another_with_psqls_too() {
+    let url = TestServer::shared().database();
+    let (a, b) = (Machine::new(&url), Machine::new(&url));
+    let first = a.tandem(&["task", "add", "Before watching"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    let mut watch = Process::spawn(
+        b.command(&["watch", "--since", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+        "tandem watch on machine B",
+    );
+    let stdout_of_watch = watch.stdout.take().expect("piped");
+    let (sender, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout_of_watch)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if sender.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen: Vec<Change> = Vec::new();
+    let mut until = |wanted: &dyn Fn(&Change) -> bool| loop {
+        let line = lines
+            .recv_timeout(DEADLINE)
+            .unwrap_or_else(|_| panic!("machine B's watch printed nothing more: {seen:?}"));
+        let change: Change = serde_json::from_str(&line).expect("each line is a change");
+        seen.push(change.clone());
+        if wanted(&change) {
+            return change;
+        }
+    };
+    let replayed = until(&|c| {
+        c.data
+            .as_ref()
+            .is_some_and(|d| d.get().contains("Before watching"))
+    });
+    assert!(replayed.origin.is_some());
+
+    let added = a.tandem(&["task", "add", "Typed on machine A"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let task = stdout(&added);
+    let live = until(&|c| c.entity_id == task);
+    assert_eq!(
+        live.origin.as_ref().map(|o| o.actor),
+        Some(tandem::model::Actor::Cli)
+    );
+
+    TestServer::shared()
+        .psql(
+            name_of(&url),
+            &format!("UPDATE tasks SET title = 'Typed in psql' WHERE id = '{task}'"),
+        )
+        .expect("psql updates");
+    let from_psql = until(&|c| {
+        c.data
+            .as_ref()
+            .is_some_and(|d| d.get().contains("Typed in psql"))
+    });
+    assert_eq!(from_psql.origin, None, "psql is not Tandem");
+
+    let seqs: Vec<i64> = seen.iter().map(|c| c.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "every change once, in seq order: {seqs:?}"
+    );
+}
+
+#[test]
+fn machines_list_the_same_board_and_status_shows_the_server_without_its_password() {
+    let url = TestServer::shared().database();
+    let (a, b) = (Machine::new(&url), Machine::new(&url));
+    assert!(a.tandem(&["task", "add", "Shared"]).status.success());
+    let listed = b.tandem(&["task", "ls"]);
+    assert!(stdout(&listed).contains("Shared"), "{}", stdout(&listed));
+
+    let with_password = url.replace("tandem@", "tandem:s3cret@");
+    let machine = Machine::new(&with_password);
+    let status = machine.tandem(&["status"]);
+    let shown = format!("{}{}", stdout(&status), stderr(&status));
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains("tandem@localhost"), "{shown}");
+}
+
+/// Runs `tandem task ls` with `TANDEM_DB=url` in an empty folder; checks it failed with `code`
+/// and one line containing `message`, never the password, and created nothing in the folder.
+fn refused(url: &str, code: i32, message: &str) {
+    let sandbox = Sandbox::new();
+    let cwd = sandbox.dir.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    let output = sandbox
+        .command(&["task", "ls"])
+        .env("TANDEM_DB", url)
+        .current_dir(&cwd)
+        .output()
+        .expect("tandem runs");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(code), "{url}: {err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+    assert!(
+        err.contains(message),
+        "{url}: {err:?} should say {message:?}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(output.stdout.is_empty());
+    let made: Vec<_> = std::fs::read_dir(&cwd).unwrap().collect();
+    assert!(made.is_empty(), "{url} created {made:?}");
+    assert!(
+        !sandbox.dir.path().join("data").exists(),
+        "{url}: no board was made in the data folder"
+    );
+}
+
+#[test]
+fn server_urls_a_user_gets_wrong_are_refused_in_one_line_and_change_nothing() {
+    // A mistyped scheme, a bad port, an unknown sslmode: the user's to fix (exit 2).
+    refused(
+        "postgress://ann:s3cret@db.example/boards",
+        2,
+        "postgress://",
+    );
+    refused(
+        "postgresql://ann:s3cret@db.example:port/boards",
+        2,
+        "not a valid URL",
+    );
+    refused(
+        "postgresql://ann:s3cret@db.example/boards?sslmode=maybe",
+        2,
+        "not a usable server URL",
+    );
+    // Nobody listens: a server failure (exit 1), named by its host.
+    refused(
+        "postgresql://user:s3cret@127.0.0.1:1/db",
+        1,
+        "127.0.0.1 cannot be reached",
+    );
+    // A database that does not exist, and one that holds another application's tables.
+    let server = TestServer::shared();
+    refused(&server.url("no_such_board"), 2, "no_such_board");
+    let url = server.database();
+    server
+        .psql(name_of(&url), "CREATE TABLE invoices (id int)")
+        .unwrap();
+    refused(&url, 2, "other tables than Tandem's");
+    let tables = server
+        .psql(
+            name_of(&url),
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .unwrap();
+    assert_eq!(
+        tables.trim(),
+        "1",
+        "no table of Tandem's was made beside it"
+    );
+}
