@@ -532,14 +532,8 @@ pub(crate) mod testing {
     pub struct TestStore {
         pub store: Store,
         pub origin: Origin,
-        dir: tempfile::TempDir,
-    }
-
-    impl TestStore {
-        /// The database file.
-        pub fn path(&self) -> std::path::PathBuf {
-            self.dir.path().join("tandem.db")
-        }
+        /// Keeps the database's folder while the test runs.
+        _dir: tempfile::TempDir,
     }
 
     pub async fn store() -> TestStore {
@@ -548,7 +542,28 @@ pub(crate) mod testing {
         let store = Store::open(&dir.path().join("tandem.db"), &origin)
             .await
             .expect("a new store opens");
-        TestStore { store, origin, dir }
+        TestStore {
+            store,
+            origin,
+            _dir: dir,
+        }
+    }
+
+    /// A store on a new database of the shared test server.
+    #[cfg(unix)]
+    pub async fn server_store() -> TestStore {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let origin = Origin::new("test-instance", Actor::Gui);
+        let url = crate::testing::TestServer::shared().database();
+        let location = Location::parse(&url).expect("a server URL");
+        let store = Store::open(&location, &origin)
+            .await
+            .expect("a new store opens");
+        TestStore {
+            store,
+            origin,
+            _dir: dir,
+        }
     }
 }
 

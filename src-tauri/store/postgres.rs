@@ -28,6 +28,10 @@ const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(10);
 /// The channel the log's trigger notifies on every commit.
 const CHANNEL: &str = "tandem";
 
+/// The advisory lock held while a database is checked and migrated (any number, fixed for all
+/// of Tandem's versions: it spells "tandem").
+const OPENING_LOCK: i64 = 0x74_61_6e_64_65_6d;
+
 /// The tables whose presence marks a database as Tandem's.
 const OWN_TABLES: [&str; 3] = ["_sqlx_migrations", "changes", "log_head"];
 
@@ -36,7 +40,8 @@ pub(super) const CHANGE_SELECT: &str = "SELECT seq, op, entity, entity_id, proje
      data::text AS data, previous::text AS previous, origin, at FROM changes";
 
 /// The migrations, embedded in the binary.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src-tauri/migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator =
+    sqlx::migrate!("src-tauri/migrations/postgres");
 
 /// Connects to the database at `url`, refuses it when it is not Tandem's (or empty) or the
 /// server is too old, and brings its schema up to date: the writer's connection and the
@@ -58,8 +63,19 @@ pub(super) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)> {
             ),
         });
     }
+    // Machines opening a new database at once: one migrates while the others wait, so none
+    // sees its half-made schema and takes it for someone else's tables. On an error the
+    // connection, and so the lock, goes.
+    query("SELECT pg_advisory_lock($1)")
+        .bind(OPENING_LOCK)
+        .execute(&mut Conn::Postgres(&mut conn))
+        .await?;
     refuse_foreign(&mut conn, url).await?;
     MIGRATOR.run(&mut conn).await?;
+    query("SELECT pg_advisory_unlock($1)")
+        .bind(OPENING_LOCK)
+        .execute(&mut Conn::Postgres(&mut conn))
+        .await?;
     let readers = PgPoolOptions::new()
         .max_connections(READERS)
         .acquire_timeout(CONNECT_TIMEOUT)
