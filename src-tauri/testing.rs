@@ -10,6 +10,7 @@
 //! One server serves a whole test binary ([`TestServer::shared`]), with a database per test
 //! ([`TestServer::database`]); a test that crashes its server starts one of its own.
 
+use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -41,7 +42,7 @@ impl TestServer {
     }
 
     /// Starts a new server of its own (for a test that stops and restarts it).
-    pub fn start() -> Result<TestServer, String> {
+    pub fn start() -> io::Result<TestServer> {
         let bin = binaries()?;
         let dir = std::env::temp_dir().join(format!(
             "tandem-pg-{}-{}",
@@ -49,7 +50,7 @@ impl TestServer {
             uuid::Uuid::now_v7().simple()
         ));
         std::fs::create_dir_all(dir.join("socket"))
-            .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+            .map_err(|e| io::Error::other(format!("cannot make {}: {e}", dir.display())))?;
         let server = TestServer {
             bin,
             dir,
@@ -76,7 +77,7 @@ impl TestServer {
 
     /// Starts the server again after [`TestServer::crash`], and waits until it takes
     /// connections.
-    pub fn start_again(&self) -> Result<(), String> {
+    pub fn start_again(&self) -> io::Result<()> {
         let socket = self.socket_dir().display().to_string();
         self.run(
             "pg_ctl",
@@ -96,7 +97,10 @@ impl TestServer {
         let deadline = Instant::now() + START_LIMIT;
         while !self.socket_dir().join(".s.PGSQL.5432").exists() {
             if Instant::now() > deadline {
-                return Err(format!("the server did not start: see {}", self.log_path()));
+                return Err(io::Error::other(format!(
+                    "the server did not start: see {}",
+                    self.log_path()
+                )));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -105,7 +109,7 @@ impl TestServer {
 
     /// Stops the server the way a power cut or a killed machine would: `pg_ctl stop -m
     /// immediate`, no shutdown checkpoint, clients cut off mid-transaction.
-    pub fn crash(&self) -> Result<(), String> {
+    pub fn crash(&self) -> io::Result<()> {
         self.run(
             "pg_ctl",
             &[
@@ -154,7 +158,7 @@ impl TestServer {
     }
 
     /// Runs `psql` on database `name` with `sql`, as another program would; returns its output.
-    pub fn psql(&self, name: &str, sql: &str) -> Result<String, String> {
+    pub fn psql(&self, name: &str, sql: &str) -> io::Result<String> {
         let output = Command::new(self.bin.join("psql"))
             .args([
                 "-h",
@@ -164,11 +168,13 @@ impl TestServer {
             ])
             .args(["-d", name, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
             .output()
-            .map_err(|e| format!("psql: {e}"))?;
+            .map_err(|e| io::Error::other(format!("psql: {e}")))?;
         if output.status.success() {
             Ok(String::from_utf8_lossy(&output.stdout).into_owned())
         } else {
-            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+            Err(io::Error::other(
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            ))
         }
     }
 
@@ -181,7 +187,7 @@ impl TestServer {
     }
 
     /// Under root, gives the folder to the server's user.
-    fn hand_over(&self) -> Result<(), String> {
+    fn hand_over(&self) -> io::Result<()> {
         if !running_as_root() {
             return Ok(());
         }
@@ -189,15 +195,17 @@ impl TestServer {
             .args(["-R", SERVER_USER])
             .arg(&self.dir)
             .status()
-            .map_err(|e| format!("chown: {e}"))?;
+            .map_err(|e| io::Error::other(format!("chown: {e}")))?;
         status
             .success()
             .then_some(())
-            .ok_or_else(|| format!("cannot give {} to {SERVER_USER}", self.dir.display()))
+            .ok_or_else(|| {
+                io::Error::other(format!("cannot give {} to {SERVER_USER}", self.dir.display()))
+            })
     }
 
     /// Runs one of the server's programs, as the server's user under root.
-    fn run(&self, program: &str, args: &[&str]) -> Result<(), String> {
+    fn run(&self, program: &str, args: &[&str]) -> io::Result<()> {
         let path = self.bin.join(program);
         let mut command = if running_as_root() {
             let mut c = Command::new("runuser");
@@ -211,15 +219,15 @@ impl TestServer {
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| format!("{program}: {e}"))?;
+            .map_err(|e| io::Error::other(format!("{program}: {e}")))?;
         if output.status.success() {
             Ok(())
         } else {
-            Err(format!(
+            Err(io::Error::other(format!(
                 "{program} failed: {}{}",
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
-            ))
+            )))
         }
     }
 
@@ -263,7 +271,7 @@ impl Drop for TestServer {
 }
 
 /// The newest installed server's binaries (15 or newer).
-fn binaries() -> Result<PathBuf, String> {
+fn binaries() -> io::Result<PathBuf> {
     let root = Path::new("/usr/lib/postgresql");
     let newest = std::fs::read_dir(root)
         .ok()
@@ -273,9 +281,10 @@ fn binaries() -> Result<PathBuf, String> {
         .filter(|version| *version >= 15)
         .max()
         .ok_or_else(|| {
-            "no PostgreSQL 15 or newer under /usr/lib/postgresql: `make test` installs it \
-             (apt-get install postgresql)"
-                .to_owned()
+            io::Error::other(
+                "no PostgreSQL 15 or newer under /usr/lib/postgresql: `make test` installs it \
+                 (apt-get install postgresql)",
+            )
         })?;
     Ok(root.join(newest.to_string()).join("bin"))
 }
