@@ -24,6 +24,14 @@ const SERVER_USER: &str = "postgres";
 /// How long a server may take to start before the tests give up on it.
 const START_LIMIT: Duration = Duration::from_secs(60);
 
+/// A database made for one test.
+pub struct TestDatabase {
+    /// What `--db` and `TANDEM_DB` take.
+    pub url: String,
+    /// What `psql -d` takes.
+    pub name: String,
+}
+
 /// A running PostgreSQL server in a folder of its own.
 pub struct TestServer {
     /// The server's binaries.
@@ -123,8 +131,8 @@ impl TestServer {
         )
     }
 
-    /// A new, empty database on this server, and its URL.
-    pub fn database(&self) -> String {
+    /// A new, empty database on this server.
+    pub fn database(&self) -> TestDatabase {
         let name = format!("test_{}", self.made.fetch_add(1, Ordering::SeqCst));
         let status = Command::new(self.bin.join("createdb"))
             .args([
@@ -141,7 +149,10 @@ impl TestServer {
             "createdb {name}: see {}",
             self.log_path()
         );
-        self.url(&name)
+        TestDatabase {
+            url: self.url(&name),
+            name,
+        }
     }
 
     /// The URL of database `name` on this server.
@@ -196,12 +207,12 @@ impl TestServer {
             .arg(&self.dir)
             .status()
             .map_err(|e| io::Error::other(format!("chown: {e}")))?;
-        status
-            .success()
-            .then_some(())
-            .ok_or_else(|| {
-                io::Error::other(format!("cannot give {} to {SERVER_USER}", self.dir.display()))
-            })
+        status.success().then_some(()).ok_or_else(|| {
+            io::Error::other(format!(
+                "cannot give {} to {SERVER_USER}",
+                self.dir.display()
+            ))
+        })
     }
 
     /// Runs one of the server's programs, as the server's user under root.

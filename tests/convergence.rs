@@ -1,16 +1,19 @@
 //! Convergence: whatever several windows do, in whatever order, once writes stop every window's
 //! model equals a fresh read of the database (I2), and every window applied each change once,
-//! in seq order (I3).
+//! in seq order (I3). On a file the windows share one instance; on a server they are spread
+//! over two machines, each hearing the other's writes only through the server.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use proptest::prelude::*;
+use tandem::config::Location;
 use tandem::error::Error;
 use tandem::model::{Actor, Batch, Board, Op, Origin, Task};
 use tandem::store::{NewTask, Store};
 use tandem::subscription::{self, Subscription};
+use tandem::testing::TestServer;
 
 use crate::common::eventually;
 
@@ -108,21 +111,59 @@ fn command() -> impl Strategy<Value = (usize, Command)> {
     (0usize..3, command)
 }
 
-async fn run(windows: usize, commands: Vec<(usize, Command)>, debounce: Duration) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        Store::open(&dir.path().join("tandem.db"), &Origin::new("i", Actor::Gui))
-            .await
-            .unwrap(),
-    );
+/// Machines on `location`, each watching for the others' writes as the app does.
+struct Machines {
+    stores: Vec<Arc<Store>>,
+    _stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Machines {
+    async fn start(location: &Location, count: usize) -> Machines {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut stores = Vec::new();
+        for n in 0..count {
+            let origin = Origin::new(&format!("machine-{n}"), Actor::Gui);
+            let store = Arc::new(Store::open(location, &origin).await.unwrap());
+            if count > 1 {
+                let (store, mut stopped) = (store.clone(), stopped.clone());
+                tokio::spawn(async move {
+                    let stopping = async move { drop(stopped.wait_for(|s| *s).await) };
+                    store
+                        .watch_other_writers(Duration::from_secs(1), stopping)
+                        .await
+                });
+            }
+            stores.push(store);
+        }
+        Machines {
+            stores,
+            _stop: stop,
+        }
+    }
+
+    /// The machine window `n` lives on.
+    fn of(&self, n: usize) -> &Arc<Store> {
+        &self.stores[n % self.stores.len()]
+    }
+}
+
+async fn run(
+    location: Location,
+    machines: usize,
+    windows: usize,
+    commands: Vec<(usize, Command)>,
+    debounce: Duration,
+) {
+    let machines = Machines::start(&location, machines).await;
+    let store = machines.of(0).clone();
     let project = store.first_project().await.unwrap().id;
 
     let mut models = Vec::new();
     let mut subscriptions: Vec<Subscription> = Vec::new();
-    for _ in 0..windows {
+    for n in 0..windows {
         let model = Arc::new(Mutex::new(Window::default()));
         let (board, subscription) =
-            subscription::subscribe(store.clone(), project.clone(), debounce, {
+            subscription::subscribe(machines.of(n).clone(), project.clone(), debounce, {
                 let model = model.clone();
                 move |batch| {
                     model.lock().unwrap().receive(batch);
@@ -151,6 +192,7 @@ async fn run(windows: usize, commands: Vec<(usize, Command)>, debounce: Duration
             .cloned()
             .collect();
         let pick = |i: usize| seen.get(i % seen.len().max(1)).cloned();
+        let store = machines.of(window % windows);
         let result = match command {
             Command::Add { column } => store
                 .create_task(
@@ -230,6 +272,28 @@ proptest! {
             .enable_all()
             .build()
             .unwrap();
-        runtime.block_on(run(windows, commands, Duration::from_millis(debounce_ms)));
+        let dir = tempfile::tempdir().unwrap();
+        let file = Location::File(dir.path().join("tandem.db"));
+        runtime.block_on(run(file, 1, windows, commands, Duration::from_millis(debounce_ms)));
+    }
+}
+
+proptest! {
+    // Fewer cases: each runs on a database of the shared test server.
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    #[test]
+    fn windows_on_two_machines_converge_on_a_server_database_and_apply_each_change_once(
+        commands in prop::collection::vec(command(), 1..60),
+        windows in 2usize..4,
+        debounce_ms in prop::sample::select(vec![0u64, 20]),
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = Location::parse(&TestServer::shared().database().url).unwrap();
+        runtime.block_on(run(server, 2, windows, commands, Duration::from_millis(debounce_ms)));
     }
 }

@@ -47,18 +47,10 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).trim().to_owned()
 }
 
-/// The database's name in a test server's URL.
-fn name_of(url: &str) -> &str {
-    url.split('?')
-        .next()
-        .and_then(|base| base.rsplit('/').next())
-        .expect("a database name")
-}
-
 #[test]
 fn a_cli_write_on_one_machine_reaches_tandem_watch_on_another_with_psqls_too() {
-    let url = TestServer::shared().database();
-    let (a, b) = (Machine::new(&url), Machine::new(&url));
+    let database = TestServer::shared().database();
+    let (a, b) = (Machine::new(&database.url), Machine::new(&database.url));
     let first = a.tandem(&["task", "add", "Before watching"]);
     assert!(first.status.success(), "{}", stderr(&first));
 
@@ -109,7 +101,7 @@ fn a_cli_write_on_one_machine_reaches_tandem_watch_on_another_with_psqls_too() {
 
     TestServer::shared()
         .psql(
-            name_of(&url),
+            &database.name,
             &format!("UPDATE tasks SET title = 'Typed in psql' WHERE id = '{task}'"),
         )
         .expect("psql updates");
@@ -129,7 +121,7 @@ fn a_cli_write_on_one_machine_reaches_tandem_watch_on_another_with_psqls_too() {
 
 #[test]
 fn machines_list_the_same_board_and_status_shows_the_server_without_its_password() {
-    let url = TestServer::shared().database();
+    let url = TestServer::shared().database().url;
     let (a, b) = (Machine::new(&url), Machine::new(&url));
     assert!(a.tandem(&["task", "add", "Shared"]).status.success());
     let listed = b.tandem(&["task", "ls"]);
@@ -199,14 +191,14 @@ fn server_urls_a_user_gets_wrong_are_refused_in_one_line_and_change_nothing() {
     // A database that does not exist, and one that holds another application's tables.
     let server = TestServer::shared();
     refused(&server.url("no_such_board"), 2, "no_such_board");
-    let url = server.database();
+    let database = server.database();
     server
-        .psql(name_of(&url), "CREATE TABLE invoices (id int)")
+        .psql(&database.name, "CREATE TABLE invoices (id int)")
         .unwrap();
-    refused(&url, 2, "other tables than Tandem's");
+    refused(&database.url, 2, "other tables than Tandem's");
     let tables = server
         .psql(
-            name_of(&url),
+            &database.name,
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
         )
         .unwrap();

@@ -532,14 +532,13 @@ pub(crate) mod testing {
     pub struct TestStore {
         pub store: Store,
         pub origin: Origin,
-        /// Keeps the database's folder while the test runs.
-        _dir: tempfile::TempDir,
+        /// Keeps a file's folder while the test runs.
+        _dir: Option<tempfile::TempDir>,
     }
 
-    pub async fn store() -> TestStore {
-        let dir = tempfile::tempdir().expect("a temporary folder");
+    async fn open(location: Location, dir: Option<tempfile::TempDir>) -> TestStore {
         let origin = Origin::new("test-instance", Actor::Gui);
-        let store = Store::open(&dir.path().join("tandem.db"), &origin)
+        let store = Store::open(location, &origin)
             .await
             .expect("a new store opens");
         TestStore {
@@ -547,23 +546,19 @@ pub(crate) mod testing {
             origin,
             _dir: dir,
         }
+    }
+
+    /// A store on a new file in a temporary folder.
+    pub async fn store() -> TestStore {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        open(Location::File(dir.path().join("tandem.db")), Some(dir)).await
     }
 
     /// A store on a new database of the shared test server.
     #[cfg(unix)]
     pub async fn server_store() -> TestStore {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let origin = Origin::new("test-instance", Actor::Gui);
-        let url = crate::testing::TestServer::shared().database();
-        let location = Location::parse(&url).expect("a server URL");
-        let store = Store::open(&location, &origin)
-            .await
-            .expect("a new store opens");
-        TestStore {
-            store,
-            origin,
-            _dir: dir,
-        }
+        let url = crate::testing::TestServer::shared().database().url;
+        open(Location::parse(&url).expect("a server URL"), None).await
     }
 }
 

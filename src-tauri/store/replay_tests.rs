@@ -377,7 +377,7 @@ async fn empty_like(t: &TestStore) -> (Option<tempfile::TempDir>, Connection) {
             (Some(dir), Connection::Sqlite(conn))
         }
         Dialect::Postgres => {
-            let url = crate::testing::TestServer::shared().database();
+            let url = crate::testing::TestServer::shared().database().url;
             let mut conn = sqlx::PgConnection::connect(&url)
                 .await
                 .expect("a replay database");

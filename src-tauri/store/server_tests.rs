@@ -13,20 +13,23 @@ use crate::testing::TestServer;
 
 /// A new database on the shared test server, and its name.
 fn server_database() -> (Location, String) {
-    let url = TestServer::shared().database();
-    let name = url
-        .split('?')
-        .next()
-        .and_then(|base| base.rsplit('/').next())
-        .expect("a database name")
-        .to_owned();
-    (Location::parse(&url).expect("a server URL"), name)
+    let database = TestServer::shared().database();
+    let location = Location::parse(&database.url).expect("a server URL");
+    (location, database.name)
 }
 
 async fn open(location: &Location, instance: &str) -> Store {
     Store::open(location, &Origin::new(instance, Actor::Gui))
         .await
         .expect("the store opens")
+}
+
+/// Why opening `location` is refused.
+async fn refusal(location: &Location) -> Error {
+    Store::open(location, &Origin::new("x", Actor::Cli))
+        .await
+        .err()
+        .expect("refused")
 }
 
 async fn log(store: &Store) -> Vec<Change> {
@@ -275,10 +278,7 @@ async fn a_database_holding_other_tables_is_refused_and_left_untouched() {
     server
         .psql(&name, "CREATE TABLE invoices (id int PRIMARY KEY)")
         .unwrap();
-    let err = Store::open(&location, &Origin::new("x", Actor::Cli))
-        .await
-        .err()
-        .expect("refused");
+    let err = refusal(&location).await;
     assert!(matches!(err, Error::Config { .. }), "{err}");
     assert!(err.to_string().contains("invoices"), "{err}");
     let tables = server
@@ -298,13 +298,7 @@ async fn a_database_holding_other_tables_is_refused_and_left_untouched() {
 #[tokio::test]
 async fn a_database_that_does_not_exist_is_named_and_a_dead_server_is_offline() {
     let url = TestServer::shared().url("no_such_board");
-    let err = Store::open(
-        &Location::parse(&url).unwrap(),
-        &Origin::new("x", Actor::Cli),
-    )
-    .await
-    .err()
-    .expect("refused");
+    let err = refusal(&Location::parse(&url).unwrap()).await;
     assert!(matches!(err, Error::Config { .. }), "{err}");
     assert!(err.to_string().contains("no_such_board"), "{err}");
 
@@ -313,13 +307,7 @@ async fn a_database_that_does_not_exist_is_named_and_a_dead_server_is_offline() 
         "postgres://tandem:s3cret@localhost/boards?host={}",
         nowhere.display()
     );
-    let err = Store::open(
-        &Location::parse(&url).unwrap(),
-        &Origin::new("x", Actor::Cli),
-    )
-    .await
-    .err()
-    .expect("refused");
+    let err = refusal(&Location::parse(&url).unwrap()).await;
     assert!(matches!(err, Error::Offline { .. }), "{err}");
     assert!(!err.to_string().contains("s3cret"), "{err}");
 }
