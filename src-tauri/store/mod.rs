@@ -149,10 +149,21 @@ impl Store {
             Error::Storage(sqlx::Error::Encode(Box::new(e)))
         })?;
         let mut writer = self.writer.lock().await;
-        let (conn, published_to) = self.connected(&mut writer).await?;
-        let mut tx = conn.begin_write().await.map_err(|e| self.lost(e))?;
-        let start = tx.start(&origin).await.map_err(|e| self.lost(e))?;
-        let applied = apply_in(&mut tx, *published_to, start, &origin, apply).await;
+        let result = self.write_locked(&mut writer, &origin, apply).await;
+        self.settle(&mut writer, result)
+    }
+
+    /// [`Store::write`] with the writer's lock held.
+    async fn write_locked<T>(
+        &self,
+        writer: &mut Writer,
+        origin: &str,
+        apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
+    ) -> Result<(T, Committed)> {
+        let (conn, published_to) = self.connected(writer).await?;
+        let mut tx = conn.begin_write().await?;
+        let start = tx.start(origin).await?;
+        let applied = apply_in(&mut tx, *published_to, start, origin, apply).await;
         let (earlier, value, rows) = match applied {
             Ok(applied) => applied,
             Err(e) => {
@@ -162,13 +173,10 @@ impl Store {
                     tracing::warn!(error = %rollback, "a failed write did not roll back");
                     writer.conn = None;
                 }
-                return Err(self.lost(e));
+                return Err(e);
             }
         };
-        if let Err(e) = tx.commit().await {
-            writer.conn = None;
-            return Err(self.lost(e));
-        }
+        tx.commit().await?;
         let committed: Committed = rows
             .into_iter()
             .map(Change::try_from)
@@ -181,6 +189,21 @@ impl Store {
         }
         writer.published_to = committed.last().map_or(start, |c| c.seq);
         Ok((value, committed))
+    }
+
+    /// `result` of work on the writer's connection as the caller should see it. A lost
+    /// connection is dropped, so the next use connects again, and on a server it is
+    /// [`Error::Offline`].
+    fn settle<T>(&self, writer: &mut Writer, result: Result<T>) -> Result<T> {
+        result.map_err(|e| {
+            if e.is_disconnect() {
+                writer.conn = None;
+            }
+            match &self.location {
+                Location::Server(url) if e.is_disconnect() => Error::Offline { host: url.host() },
+                _ => e,
+            }
+        })
     }
 
     /// The writer's connection, connecting again when the last one was lost, and how far the
@@ -200,14 +223,6 @@ impl Store {
             Writer { conn: None, .. } => Err(Error::Offline {
                 host: self.location.to_string(),
             }),
-        }
-    }
-
-    /// `error` as the caller should see it: a lost server connection is [`Error::Offline`].
-    fn lost(&self, error: Error) -> Error {
-        match &self.location {
-            Location::Server(url) if error.is_disconnect() => Error::Offline { host: url.host() },
-            _ => error,
         }
     }
 
@@ -237,16 +252,12 @@ impl Store {
     /// commits. Returns how many changes it published.
     pub async fn catch_up(&self) -> Result<usize> {
         let mut writer = self.writer.lock().await;
-        let (conn, published_to) = self.connected(&mut writer).await?;
-        let read = changes_between(&mut conn.conn(), *published_to, i64::MAX).await;
-        let changes = match read {
-            Ok(changes) => changes,
-            Err(e) if e.is_disconnect() => {
-                writer.conn = None;
-                return Err(self.lost(e));
-            }
-            Err(e) => return Err(e),
+        let read = async {
+            let (conn, published_to) = self.connected(&mut writer).await?;
+            changes_between(&mut conn.conn(), *published_to, i64::MAX).await
         };
+        let changes = read.await;
+        let changes = self.settle(&mut writer, changes)?;
         Ok(self.publish_to(&mut writer.published_to, changes))
     }
 
@@ -256,28 +267,31 @@ impl Store {
     /// way the bus gets each change once, in seq order. Returns how many changes it published.
     pub async fn receive(&self, batch: &Batch) -> Result<usize> {
         let mut writer = self.writer.lock().await;
-        let (conn, published_to) = self.connected(&mut writer).await?;
-        if batch.to_seq <= *published_to {
+        let published_to = writer.published_to;
+        if batch.to_seq <= published_to {
             return Ok(0);
         }
         let fresh: Vec<&Change> = batch
             .changes
             .iter()
-            .filter(|c| c.seq > *published_to)
+            .filter(|c| c.seq > published_to)
             .collect();
         let complete = fresh.last().is_some_and(|c| c.seq == batch.to_seq)
             && fresh
                 .iter()
-                .zip(*published_to + 1..)
+                .zip(published_to + 1..)
                 .all(|(c, seq)| c.seq == seq);
         let changes: Vec<Change> = if complete {
             fresh.into_iter().cloned().collect()
         } else {
-            changes_between(&mut conn.conn(), *published_to, i64::MAX)
-                .await
-                .map_err(|e| self.lost(e))?
+            let read = async {
+                let (conn, _) = self.connected(&mut writer).await?;
+                changes_between(&mut conn.conn(), published_to, i64::MAX).await
+            };
+            let read = read.await;
+            self.settle(&mut writer, read)?
         };
-        Ok(self.publish_to(published_to, changes))
+        Ok(self.publish_to(&mut writer.published_to, changes))
     }
 
     /// Publishes `changes` (which follow `published_to`) and moves the mark past them.

@@ -124,13 +124,21 @@ fn refusal(error: sqlx::Error, url: &ServerUrl) -> Error {
             )),
             // invalid_catalog_name
             Some("3D000") => config(format!("{}: {}", url.redacted(), e.message())),
-            _ => Error::Storage(error),
+            _ => offline_or_storage(error, url),
         },
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => {
-            tracing::warn!(server = %url, error = %error, "the server cannot be reached");
-            Error::Offline { host: url.host() }
-        }
-        _ => Error::Storage(error),
+        _ => offline_or_storage(error, url),
+    }
+}
+
+/// A server that is down, starting or unreachable is [`Error::Offline`]; anything else a
+/// storage failure.
+fn offline_or_storage(error: sqlx::Error, url: &ServerUrl) -> Error {
+    let error = Error::Storage(error);
+    if error.is_disconnect() {
+        tracing::warn!(server = %url, error = %error, "the server cannot be reached");
+        Error::Offline { host: url.host() }
+    } else {
+        error
     }
 }
 

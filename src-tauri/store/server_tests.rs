@@ -311,3 +311,100 @@ async fn a_database_that_does_not_exist_is_named_and_a_dead_server_is_offline() 
     assert!(matches!(err, Error::Offline { .. }), "{err}");
     assert!(!err.to_string().contains("s3cret"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_crash_mid_burst_loses_no_committed_change_and_every_machine_catches_up() {
+    let server = Arc::new(TestServer::start().expect("a server of its own"));
+    let location = Location::parse(&server.database().url).unwrap();
+    let writer = Arc::new(open(&location, "writer").await);
+    let watcher = Arc::new(open(&location, "watcher").await);
+    let mut bus = watcher.bus().subscribe();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let watching = tokio::spawn({
+        let watcher = watcher.clone();
+        async move {
+            watcher
+                .watch_other_writers(Duration::from_millis(200), async {
+                    let _ = stopped.await;
+                })
+                .await
+        }
+    });
+    let project = writer.first_project().await.unwrap().id;
+    let origin = Origin::new("writer", Actor::Cli);
+    let add = |i: usize| NewTask {
+        project_id: project.clone(),
+        column_id: None,
+        title: format!("#{i}"),
+    };
+
+    // A burst, with the server killed in its middle and started again.
+    let mut acknowledged = Vec::new();
+    let mut offline = 0;
+    for i in 0..400 {
+        if i == 100 {
+            let server = server.clone();
+            tokio::task::spawn_blocking(move || server.crash())
+                .await
+                .unwrap()
+                .expect("the server stops");
+        }
+        if i == 200 {
+            let server = server.clone();
+            tokio::task::spawn_blocking(move || server.start_again())
+                .await
+                .unwrap()
+                .expect("the server starts again");
+        }
+        match writer.create_task(&origin, add(i)).await {
+            Ok(task) => acknowledged.push(task.id.0),
+            Err(Error::Offline { host }) => {
+                assert_eq!(host, "localhost");
+                offline += 1;
+            }
+            Err(other) => panic!("write {i}: {other}"),
+        }
+    }
+    assert!(
+        offline >= 1,
+        "writes while the server was down are refused as offline"
+    );
+    assert!(
+        acknowledged.len() >= 300,
+        "the writer connected again after the restart: {} acknowledged, {offline} offline",
+        acknowledged.len()
+    );
+
+    let log = log(&writer).await;
+    assert_gap_free(&log);
+    let inserted: Vec<&str> = log
+        .iter()
+        .filter(|c| c.entity == EntityKind::Task)
+        .map(|c| c.entity_id.as_str())
+        .collect();
+    for id in &acknowledged {
+        let times = inserted.iter().filter(|logged| *logged == id).count();
+        assert_eq!(times, 1, "an acknowledged write is in the log exactly once");
+    }
+
+    // The other machine's watcher came back by itself and published everything once, in order.
+    let last = log.last().unwrap().seq;
+    let mut seen: Vec<i64> = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while seen.last() != Some(&last) {
+            let committed = bus.recv().await.expect("the bus");
+            seen.extend(committed.iter().map(|c| c.seq));
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "the watcher caught up to {last}; it saw up to {:?}",
+            seen.last()
+        )
+    });
+    let expected: Vec<i64> = (seen[0]..=last).collect();
+    assert_eq!(seen, expected, "each change once, in seq order");
+    drop(stop);
+    watching.await.unwrap().unwrap();
+}
