@@ -208,3 +208,127 @@ fn server_urls_a_user_gets_wrong_are_refused_in_one_line_and_change_nothing() {
         "no table of Tandem's was made beside it"
     );
 }
+
+/// `tandem task history ID --json` on `machine`'s database, parsed.
+fn history(machine: &Machine, id: &str) -> serde_json::Value {
+    let output = machine.tandem(&["task", "history", id, "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("history --json")
+}
+
+#[test]
+fn db_copy_moves_a_board_to_a_server_and_back_with_its_history_and_refuses_to_overwrite() {
+    let database = TestServer::shared().database();
+    let desk = Sandbox::new();
+    let file = desk.db().display().to_string();
+    let on_file = Machine::new(&file);
+    let added = on_file.tandem(&["task", "add", "Travels"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let task = stdout(&added);
+    for args in [
+        vec!["task", "edit", &task, "--priority", "high"],
+        vec!["task", "move", &task, "--next"],
+        vec!["subtask", "add", &task, "Pack"],
+    ] {
+        let output = on_file.tandem(&args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    }
+    let before = history(&on_file, &task);
+
+    let copy = |from: &str, to: &str, force: bool| {
+        let mut args = vec!["db", "copy", "--from", from, "--to", to];
+        if force {
+            args.push("--force");
+        }
+        on_file.tandem(&args)
+    };
+    let copied = copy(&file, &database.url, false);
+    assert!(copied.status.success(), "{}", stderr(&copied));
+    assert!(stdout(&copied).starts_with("Copied"), "{}", stdout(&copied));
+    assert!(!stdout(&copied).contains("s3cret"));
+
+    let on_server = Machine::new(&database.url);
+    assert_eq!(history(&on_server, &task), before, "the history came along");
+    let next = on_server.tandem(&["task", "add", "After the move"]);
+    assert!(next.status.success(), "{}", stderr(&next));
+    let log = TestServer::shared()
+        .psql(
+            &database.name,
+            "SELECT count(*) = max(seq) AND max(seq) = (SELECT seq FROM log_head) FROM changes",
+        )
+        .unwrap();
+    assert_eq!(
+        log.trim(),
+        "t",
+        "the log goes on from the copied seqs, gap-free"
+    );
+
+    // A target that holds a board is refused and left as it was, unless --force.
+    let refused = copy(&file, &database.url, false);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("already holds a board"),
+        "{}",
+        stderr(&refused)
+    );
+    let listed = stdout(&on_server.tandem(&["task", "ls"]));
+    assert!(listed.contains("After the move"), "{listed}");
+
+    // And back to a new file on another machine.
+    let laptop = Sandbox::new();
+    let back_file = laptop.db().display().to_string();
+    let back = copy(&database.url, &back_file, false);
+    assert!(back.status.success(), "{}", stderr(&back));
+    let on_laptop = Machine::new(&back_file);
+    assert_eq!(history(&on_laptop, &task), before);
+    let listed = stdout(&on_laptop.tandem(&["task", "ls"]));
+    assert!(listed.contains("After the move"), "{listed}");
+
+    // --force replaces the original file's board with the server's.
+    let forced = copy(&database.url, &file, true);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let listed = stdout(&on_file.tandem(&["task", "ls"]));
+    assert!(listed.contains("After the move"), "{listed}");
+
+    // A source that does not exist: refused, and no target file is made.
+    let nowhere = laptop.dir.path().join("missing.db").display().to_string();
+    let fresh = laptop.dir.path().join("fresh.db");
+    let missing = copy(&nowhere, &fresh.display().to_string(), false);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no database at"),
+        "{}",
+        stderr(&missing)
+    );
+    assert!(!fresh.exists());
+}
+
+#[test]
+fn db_copy_of_a_large_board_shows_its_progress() {
+    let desk = Sandbox::new();
+    let file = desk.db().display().to_string();
+    let on_file = Machine::new(&file);
+    assert!(on_file.tandem(&["task", "add", "Seed"]).status.success());
+    // Six thousand cards written by another program: with their log rows, over 10,000 rows.
+    let shell = std::process::Command::new("sqlite3")
+        .arg(&file)
+        .arg(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+             INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
+             SELECT 'bulk-' || i, t.project_id, t.column_id, 'Card ' || i, 1000 + i, 0, 0
+             FROM n, (SELECT project_id, column_id FROM tasks LIMIT 1) t",
+        )
+        .output()
+        .expect("sqlite3 runs");
+    assert!(shell.status.success(), "{shell:?}");
+    let database = TestServer::shared().database();
+    let copied = on_file.tandem(&["db", "copy", "--from", &file, "--to", &database.url]);
+    assert!(copied.status.success(), "{}", stderr(&copied));
+    let progress = stderr(&copied);
+    assert!(progress.contains("copied 5000 of"), "{progress}");
+    assert!(progress.lines().count() >= 2, "{progress}");
+    let count = TestServer::shared()
+        .psql(&database.name, "SELECT count(*) FROM tasks")
+        .unwrap();
+    assert_eq!(count.trim(), "6001");
+}

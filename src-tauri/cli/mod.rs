@@ -72,6 +72,26 @@ pub enum Command {
     Status,
     /// Serve the hub headless (for service managers), or stand by while another serves it.
     Hub,
+    /// Move a board between databases.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy every table and the whole change log (history, undo and `watch --since` survive)
+    /// from one database to another: a file or a postgres:// URL either way.
+    Copy {
+        /// The database to copy (it must hold a board).
+        #[arg(long, value_name = "PATH|URL")]
+        from: String,
+        /// The database to copy into; refused when it holds a board, unless --force.
+        #[arg(long, value_name = "PATH|URL")]
+        to: String,
+        /// Replace the board the target holds.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Prints a command-line parse error the way every other error is printed, or help and version
@@ -127,12 +147,15 @@ pub fn exit_code(error: &Error) -> u8 {
 }
 
 async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()> {
+    let out = Output { json };
+    if let Command::Db(DbCommand::Copy { from, to, force }) = &command {
+        return copy(&out, from, to, *force).await;
+    }
     let location = config::location(db.as_deref())?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Cli);
     let store = Store::open(&location, &origin).await?;
     let endpoint = Endpoint::for_location(&location);
-    let out = Output { json };
     // What an editing command commits, to tell the open windows through the hub.
     let mut committed = store.bus().subscribe();
     match command {
@@ -150,6 +173,7 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
         Command::Project(command) => board::project(&store, &origin, &out, command).await?,
         Command::Column(command) => board::column(&store, &origin, &out, command).await?,
         Command::Label(command) => board::label(&store, &origin, &out, command).await?,
+        Command::Db(_) => {}
     }
     let mine: Vec<Change> = std::iter::from_fn(|| committed.try_recv().ok())
         .flat_map(|changes| changes.to_vec())
@@ -162,6 +186,23 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// `tandem db copy`: progress on stderr for large boards, the outcome on stdout.
+async fn copy(out: &Output, from: &str, to: &str, force: bool) -> Result<()> {
+    let (from, to) = (config::Location::parse(from)?, config::Location::parse(to)?);
+    let copied = crate::store::copy(&from, &to, force, |done, total| {
+        if total > 10_000 {
+            eprintln!("tandem: copied {done} of {total} rows");
+        }
+    })
+    .await?;
+    out.print(&copied, || {
+        format!(
+            "Copied {} rows and {} changes from {from} to {to}",
+            copied.rows, copied.changes
+        )
+    })
 }
 
 /// Where results go: JSON for scripts, text for people.

@@ -11,6 +11,7 @@
 //! must never hold its transaction across an await on another task.
 
 mod board;
+mod copy;
 mod edit;
 mod label;
 mod position;
@@ -30,6 +31,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 pub use board::ColumnEdit;
+pub use copy::{copy, Copied};
 pub use sql::Dialect;
 pub use task::{NewTask, Step, TaskEdit};
 

@@ -434,6 +434,11 @@ macro_rules! text_values {
                 Value::Text(Some(v.0))
             }
         }
+        impl From<Option<$ty>> for Value {
+            fn from(v: Option<$ty>) -> Self {
+                Value::Text(v.map(|v| v.0))
+            }
+        }
         impl From<Option<&$ty>> for Value {
             fn from(v: Option<&$ty>) -> Self {
                 Value::Text(v.map(|v| v.0.clone()))
