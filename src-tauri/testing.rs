@@ -155,6 +155,34 @@ impl TestServer {
         }
     }
 
+    /// From now on, the role `tandem` must give `password` (scram-sha-256), as on a real
+    /// server. This server's own helpers (`psql`, `database`) then stop working: make the
+    /// databases first.
+    pub fn require_password(&self, password: &str) -> io::Result<()> {
+        self.psql(
+            "postgres",
+            &format!("ALTER ROLE tandem PASSWORD '{password}'"),
+        )?;
+        std::fs::write(
+            self.data().join("pg_hba.conf"),
+            "local all all scram-sha-256\n",
+        )?;
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data().display().to_string(), "reload"],
+        )?;
+        let deadline = Instant::now() + START_LIMIT;
+        while self.psql("postgres", "SELECT 1").is_ok() {
+            if Instant::now() > deadline {
+                return Err(io::Error::other(
+                    "the server kept taking connections without a password",
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
     /// The URL of database `name` on this server.
     pub fn url(&self, name: &str) -> String {
         format!(

@@ -332,3 +332,60 @@ fn db_copy_of_a_large_board_shows_its_progress() {
         .unwrap();
     assert_eq!(count.trim(), "6001");
 }
+
+#[test]
+fn a_wrong_password_is_refused_and_the_right_one_comes_from_the_url_pgpassword_or_pgpass() {
+    let server = TestServer::start().expect("a server of its own");
+    let database = server.database();
+    server
+        .require_password("right horse")
+        .expect("passwords required");
+    let with = |password: &str| {
+        database
+            .url
+            .replace("tandem@", &format!("tandem:{password}@"))
+    };
+
+    // Wrong: the user's to fix (exit 2), in one line, without the password.
+    let sandbox = Sandbox::new();
+    let wrong = sandbox
+        .command(&["task", "ls"])
+        .env("TANDEM_DB", with("s3cret"))
+        .env_remove("PGPASSWORD")
+        .env("PGPASSFILE", sandbox.dir.path().join("no-pgpass"))
+        .output()
+        .unwrap();
+    let err = stderr(&wrong);
+    assert_eq!(wrong.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("refused the user name or password"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+
+    // Right, from the URL (percent-encoded), from PGPASSWORD, and from a pgpass file.
+    let from_url = sandbox
+        .command(&["task", "add", "From the URL"])
+        .env("TANDEM_DB", with("right%20horse"))
+        .output()
+        .unwrap();
+    assert!(from_url.status.success(), "{}", stderr(&from_url));
+    let from_env = sandbox
+        .command(&["task", "add", "From PGPASSWORD"])
+        .env("TANDEM_DB", &database.url)
+        .env("PGPASSWORD", "right horse")
+        .output()
+        .unwrap();
+    assert!(from_env.status.success(), "{}", stderr(&from_env));
+    let pgpass = sandbox.dir.path().join("pgpass");
+    std::fs::write(&pgpass, "*:*:*:tandem:right horse\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let from_file = sandbox
+        .command(&["task", "ls"])
+        .env("TANDEM_DB", &database.url)
+        .env_remove("PGPASSWORD")
+        .env("PGPASSFILE", &pgpass)
+        .output()
+        .unwrap();
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    assert!(stdout(&from_file).contains("From PGPASSWORD"));
+}
