@@ -45,6 +45,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Batch,
         Status,
         LinkStatus,
+        DatabaseStatus,
         WindowStatus,
         Latency,
         Settings,

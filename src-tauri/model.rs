@@ -514,7 +514,20 @@ pub struct Status {
     /// The change log's last seq: every change ever committed to this database.
     pub seq: i64,
     pub link: LinkStatus,
+    pub database: DatabaseStatus,
     pub windows: Vec<WindowStatus>,
+}
+
+/// Whether the database answers. A file always does; a server may be out of reach, and then
+/// windows keep the board they have and edits are refused until it is back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DatabaseStatus {
+    Online,
+    Offline {
+        /// The server's host, as the badge names it.
+        host: String,
+    },
 }
 
 /// This instance's link to the hub that joins the copies of Tandem on one database.

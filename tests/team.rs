@@ -14,31 +14,6 @@ use crate::common::{Process, Sandbox};
 /// How long a change may take to cross machines before the test fails.
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// A machine: its own sandbox, on the shared server database `url`.
-struct Machine {
-    sandbox: Sandbox,
-    url: String,
-}
-
-impl Machine {
-    fn new(url: &str) -> Machine {
-        Machine {
-            sandbox: Sandbox::new(),
-            url: url.to_owned(),
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut command = self.sandbox.command(args);
-        command.env("TANDEM_DB", &self.url);
-        command
-    }
-
-    fn tandem(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("tandem runs")
-    }
-}
-
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
@@ -50,7 +25,10 @@ fn stderr(output: &Output) -> String {
 #[test]
 fn a_cli_write_on_one_machine_reaches_tandem_watch_on_another_with_psqls_too() {
     let database = TestServer::shared().database();
-    let (a, b) = (Machine::new(&database.url), Machine::new(&database.url));
+    let (a, b) = (
+        Sandbox::on_server(&database.url),
+        Sandbox::on_server(&database.url),
+    );
     let first = a.tandem(&["task", "add", "Before watching"]);
     assert!(first.status.success(), "{}", stderr(&first));
 
@@ -122,13 +100,13 @@ fn a_cli_write_on_one_machine_reaches_tandem_watch_on_another_with_psqls_too() {
 #[test]
 fn machines_list_the_same_board_and_status_shows_the_server_without_its_password() {
     let url = TestServer::shared().database().url;
-    let (a, b) = (Machine::new(&url), Machine::new(&url));
+    let (a, b) = (Sandbox::on_server(&url), Sandbox::on_server(&url));
     assert!(a.tandem(&["task", "add", "Shared"]).status.success());
     let listed = b.tandem(&["task", "ls"]);
     assert!(stdout(&listed).contains("Shared"), "{}", stdout(&listed));
 
     let with_password = url.replace("tandem@", "tandem:s3cret@");
-    let machine = Machine::new(&with_password);
+    let machine = Sandbox::on_server(&with_password);
     let status = machine.tandem(&["status"]);
     let shown = format!("{}{}", stdout(&status), stderr(&status));
     assert!(!shown.contains("s3cret"), "{shown}");
@@ -210,7 +188,7 @@ fn server_urls_a_user_gets_wrong_are_refused_in_one_line_and_change_nothing() {
 }
 
 /// `tandem task history ID --json` on `machine`'s database, parsed.
-fn history(machine: &Machine, id: &str) -> serde_json::Value {
+fn history(machine: &Sandbox, id: &str) -> serde_json::Value {
     let output = machine.tandem(&["task", "history", id, "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_slice(&output.stdout).expect("history --json")
@@ -221,8 +199,7 @@ fn db_copy_moves_a_board_to_a_server_and_back_with_its_history_and_refuses_to_ov
     let database = TestServer::shared().database();
     let desk = Sandbox::new();
     let file = desk.db().display().to_string();
-    let on_file = Machine::new(&file);
-    let added = on_file.tandem(&["task", "add", "Travels"]);
+    let added = desk.tandem(&["task", "add", "Travels"]);
     assert!(added.status.success(), "{}", stderr(&added));
     let task = stdout(&added);
     for args in [
@@ -230,24 +207,24 @@ fn db_copy_moves_a_board_to_a_server_and_back_with_its_history_and_refuses_to_ov
         vec!["task", "move", &task, "--next"],
         vec!["subtask", "add", &task, "Pack"],
     ] {
-        let output = on_file.tandem(&args);
+        let output = desk.tandem(&args);
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));
     }
-    let before = history(&on_file, &task);
+    let before = history(&desk, &task);
 
     let copy = |from: &str, to: &str, force: bool| {
         let mut args = vec!["db", "copy", "--from", from, "--to", to];
         if force {
             args.push("--force");
         }
-        on_file.tandem(&args)
+        desk.tandem(&args)
     };
     let copied = copy(&file, &database.url, false);
     assert!(copied.status.success(), "{}", stderr(&copied));
     assert!(stdout(&copied).starts_with("Copied"), "{}", stdout(&copied));
     assert!(!stdout(&copied).contains("s3cret"));
 
-    let on_server = Machine::new(&database.url);
+    let on_server = Sandbox::on_server(&database.url);
     assert_eq!(history(&on_server, &task), before, "the history came along");
     let next = on_server.tandem(&["task", "add", "After the move"]);
     assert!(next.status.success(), "{}", stderr(&next));
@@ -279,15 +256,14 @@ fn db_copy_moves_a_board_to_a_server_and_back_with_its_history_and_refuses_to_ov
     let back_file = laptop.db().display().to_string();
     let back = copy(&database.url, &back_file, false);
     assert!(back.status.success(), "{}", stderr(&back));
-    let on_laptop = Machine::new(&back_file);
-    assert_eq!(history(&on_laptop, &task), before);
-    let listed = stdout(&on_laptop.tandem(&["task", "ls"]));
+    assert_eq!(history(&laptop, &task), before);
+    let listed = stdout(&laptop.tandem(&["task", "ls"]));
     assert!(listed.contains("After the move"), "{listed}");
 
     // --force replaces the original file's board with the server's.
     let forced = copy(&database.url, &file, true);
     assert!(forced.status.success(), "{}", stderr(&forced));
-    let listed = stdout(&on_file.tandem(&["task", "ls"]));
+    let listed = stdout(&desk.tandem(&["task", "ls"]));
     assert!(listed.contains("After the move"), "{listed}");
 
     // A source that does not exist: refused, and no target file is made.
@@ -307,8 +283,7 @@ fn db_copy_moves_a_board_to_a_server_and_back_with_its_history_and_refuses_to_ov
 fn db_copy_of_a_large_board_shows_its_progress() {
     let desk = Sandbox::new();
     let file = desk.db().display().to_string();
-    let on_file = Machine::new(&file);
-    assert!(on_file.tandem(&["task", "add", "Seed"]).status.success());
+    assert!(desk.tandem(&["task", "add", "Seed"]).status.success());
     // Six thousand cards written by another program: with their log rows, over 10,000 rows.
     let shell = std::process::Command::new("sqlite3")
         .arg(&file)
@@ -322,7 +297,7 @@ fn db_copy_of_a_large_board_shows_its_progress() {
         .expect("sqlite3 runs");
     assert!(shell.status.success(), "{shell:?}");
     let database = TestServer::shared().database();
-    let copied = on_file.tandem(&["db", "copy", "--from", &file, "--to", &database.url]);
+    let copied = desk.tandem(&["db", "copy", "--from", &file, "--to", &database.url]);
     assert!(copied.status.success(), "{}", stderr(&copied));
     let progress = stderr(&copied);
     assert!(progress.contains("copied 5000 of"), "{progress}");

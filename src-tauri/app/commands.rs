@@ -63,6 +63,7 @@ pub async fn status(app: State<'_, AppState>) -> Result<Status> {
     Ok(Status {
         seq: app.store.seq().await?,
         link: app.link_status.borrow().clone(),
+        database: app.database_status.borrow().clone(),
         windows: app.window_statuses(),
     })
 }

@@ -23,7 +23,7 @@ use tokio::sync::{watch, Notify};
 use crate::bridge::peer::Desk;
 use crate::bridge::{Endpoint, Link, LinkConfig, Timing};
 use crate::config::Location;
-use crate::model::{Actor, LinkStatus, Origin, ProjectId, WindowStatus};
+use crate::model::{Actor, DatabaseStatus, LinkStatus, Origin, ProjectId, WindowStatus};
 use crate::notice::Attention;
 use crate::settings::{self, Settings, SettingsFile, SettingsView};
 use crate::store::Store;
@@ -39,6 +39,12 @@ const WINDOW_STATE_SETTLE: Duration = Duration::from_millis(400);
 
 /// The event that tells every window the link's new state.
 const LINK_EVENT: &str = "link";
+
+/// The event that tells every window whether the database answers.
+const DATABASE_EVENT: &str = "database";
+
+/// How often a server database is asked whether it answers.
+const PING_EVERY: Duration = Duration::from_secs(1);
 
 /// The event that tells every window the settings in force.
 const SETTINGS_EVENT: &str = "settings";
@@ -86,6 +92,8 @@ pub struct AppState {
     link: Mutex<Option<Link>>,
     /// The link's state, for the badge and `status`.
     link_status: watch::Receiver<LinkStatus>,
+    /// Whether the database answers, for the badge and `status`.
+    database_status: watch::Sender<DatabaseStatus>,
     /// Where the user's attention is, as the hub is told.
     attention: watch::Sender<Attention>,
     /// Notifications this instance showed for the machine.
@@ -163,6 +171,7 @@ impl AppState {
             database,
             link: Mutex::new(link),
             link_status,
+            database_status: watch::Sender::new(DatabaseStatus::Online),
             subscriptions: Mutex::default(),
             windows: AtomicU32::new(0),
             shutdown: watch::Sender::new(false),
@@ -363,6 +372,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         .setup(|app| {
             app.set_menu(menu(app.handle())?)?;
             watch_other_writers(app.handle());
+            follow_the_database(app.handle());
             start_link(app.handle());
             desktop::start_tray(app.handle());
             desktop::follow_settings_file(app.handle());
@@ -399,6 +409,37 @@ fn watch_other_writers<R: Runtime>(app: &AppHandle<R>) {
             .await
         {
             tracing::error!(error = %e, "stopped watching for other programs' changes");
+        }
+    });
+}
+
+/// Asks a server database every [`PING_EVERY`] whether it answers, and tells every window when
+/// that changes. A file always answers: nothing to do.
+fn follow_the_database<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    if state.database.file().is_some() {
+        return;
+    }
+    let store = state.store.clone();
+    let status = state.database_status.clone();
+    let stopping = state.stopping();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::pin!(stopping);
+        let mut ticks = tokio::time::interval(PING_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut stopping => return,
+                _ = ticks.tick() => {}
+            }
+            let now = store.ping().await;
+            if status.send_if_modified(|was| std::mem::replace(was, now.clone()) != now) {
+                tracing::info!(database = ?now, "the database's state changed");
+                if let Err(e) = app.emit(DATABASE_EVENT, now) {
+                    tracing::warn!(error = %e, "cannot tell the windows about the database");
+                }
+            }
         }
     });
 }

@@ -39,10 +39,14 @@ use crate::bus::{Bus, Committed};
 use crate::config::Location;
 use crate::error::{Error, Result};
 use crate::model::{
-    Batch, Change, Column, Entity, EntityKind, Label, Origin, Project, ProjectId, Subtask, Task,
-    TaskId,
+    Batch, Change, Column, DatabaseStatus, Entity, EntityKind, Label, Origin, Project, ProjectId,
+    Subtask, Task, TaskId,
 };
 use sql::{query, Conn, Pool};
+
+/// How long a server may take to answer [`Store::ping`] before it counts as offline: with a
+/// ping every second, a window says so within two.
+const PING_LIMIT: Duration = Duration::from_secs(1);
 
 /// How long the watcher for other programs' changes waits after a failure before trying again.
 const WATCH_RETRY: Duration = Duration::from_secs(1);
@@ -104,6 +108,19 @@ impl Store {
 
     pub fn dialect(&self) -> Dialect {
         self.readers.dialect()
+    }
+
+    /// Whether the database answers: a file always does; a server must answer a query within
+    /// [`PING_LIMIT`].
+    pub async fn ping(&self) -> DatabaseStatus {
+        let Location::Server(url) = &self.location else {
+            return DatabaseStatus::Online;
+        };
+        let answer = query("SELECT 1").scalar::<i32>(&self.readers);
+        match tokio::time::timeout(PING_LIMIT, answer).await {
+            Ok(Ok(_)) => DatabaseStatus::Online,
+            Ok(Err(_)) | Err(_) => DatabaseStatus::Offline { host: url.host() },
+        }
     }
 
     /// The log's last seq.

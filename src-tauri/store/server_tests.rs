@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::{NewTask, Store, TaskEdit};
 use crate::config::Location;
 use crate::error::Error;
-use crate::model::{Actor, Change, Entity, EntityKind, Origin, Priority, Task};
+use crate::model::{Actor, Change, DatabaseStatus, Entity, EntityKind, Origin, Priority, Task};
 use crate::testing::TestServer;
 
 /// A new database on the shared test server, and its name.
@@ -348,6 +348,12 @@ async fn a_server_crash_mid_burst_loses_no_committed_change_and_every_machine_ca
                 .await
                 .unwrap()
                 .expect("the server stops");
+            assert_eq!(
+                watcher.ping().await,
+                DatabaseStatus::Offline {
+                    host: "localhost".into()
+                }
+            );
         }
         if i == 200 {
             let server = server.clone();
@@ -355,6 +361,7 @@ async fn a_server_crash_mid_burst_loses_no_committed_change_and_every_machine_ca
                 .await
                 .unwrap()
                 .expect("the server starts again");
+            assert_eq!(watcher.ping().await, DatabaseStatus::Online);
         }
         match writer.create_task(&origin, add(i)).await {
             Ok(task) => acknowledged.push(task.id.0),

@@ -6,6 +6,7 @@ use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use tandem::bridge::Endpoint;
+use tandem::config::Location;
 use tandem::model::{Actor, Change, Origin};
 use tandem::store::Store;
 
@@ -14,9 +15,12 @@ pub fn tandem_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tandem"))
 }
 
-/// A temporary home for one test: its own database file and data folder.
+/// A temporary home for one test: its own database file and data folder. With a server
+/// database it is one "machine" of a team: its own runtime folder, so its own hub.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
+    /// A server database's URL, instead of the sandbox's own file.
+    server: Option<String>,
 }
 
 impl Sandbox {
@@ -27,7 +31,23 @@ impl Sandbox {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700))
             .expect("a private runtime folder");
-        Self { dir }
+        Self { dir, server: None }
+    }
+
+    /// A machine on the server database at `url`.
+    pub fn on_server(url: &str) -> Self {
+        Self {
+            server: Some(url.to_owned()),
+            ..Self::new()
+        }
+    }
+
+    /// What `TANDEM_DB` is for this sandbox: the server's URL, or the database file.
+    pub fn database(&self) -> std::ffi::OsString {
+        match &self.server {
+            Some(url) => url.into(),
+            None => self.db().into_os_string(),
+        }
     }
 
     pub fn db(&self) -> PathBuf {
@@ -55,7 +75,7 @@ impl Sandbox {
         let mut command = Command::new(tandem_bin());
         command
             .args(args)
-            .env("TANDEM_DB", self.db())
+            .env("TANDEM_DB", self.database())
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
             .env("XDG_RUNTIME_DIR", self.runtime_dir())
             .env_remove("DISPLAY")
@@ -66,7 +86,15 @@ impl Sandbox {
 
     /// The database through the library, as another instance would see it.
     pub async fn store(&self) -> Store {
-        open_store(&self.db()).await
+        match &self.server {
+            Some(url) => Store::open(
+                &Location::parse(url).expect("a server URL"),
+                &Origin::new("test-observer", Actor::Cli),
+            )
+            .await
+            .expect("the database opens"),
+            None => open_store(&self.db()).await,
+        }
     }
 }
 

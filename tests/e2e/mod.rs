@@ -8,6 +8,7 @@ mod board;
 mod card;
 mod live;
 mod notify;
+mod server;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -76,7 +77,7 @@ fn on_this_desktop<'c>(
         .env("DISPLAY", display)
         .env_remove("WAYLAND_DISPLAY")
         .env("NO_AT_BRIDGE", "1")
-        .env("TANDEM_DB", sandbox.db())
+        .env("TANDEM_DB", sandbox.database())
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_RUNTIME_DIR", sandbox.runtime_dir())
         .env("XDG_CONFIG_HOME", home.join("config"))

@@ -6,6 +6,7 @@ import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
 import type { CommandError } from "../bindings/CommandError";
 import type { CreateTask } from "../bindings/CreateTask";
+import type { DatabaseStatus } from "../bindings/DatabaseStatus";
 import type { LinkStatus } from "../bindings/LinkStatus";
 import type { DeleteTask } from "../bindings/DeleteTask";
 import type { Entity } from "../bindings/Entity";
@@ -50,6 +51,8 @@ export const api = {
   /** Calls `handler` whenever this instance's link to the others changes. */
   onLink: (handler: (link: LinkStatus) => void) =>
     listen<LinkStatus>("link", (event) => handler(event.payload)),
+  onDatabase: (handler: (database: DatabaseStatus) => void) =>
+    listen<DatabaseStatus>("database", (event) => handler(event.payload)),
   createTask: (request: CreateTask) => invoke<Task>("task_create", { request }),
   renameTask: (request: RenameTask) => invoke<Task>("task_rename", { request }),
   moveTask: (request: MoveTask) => invoke<Task>("task_move", { request }),

@@ -23,6 +23,14 @@ describe("badge", () => {
     expect(alone.detail).toContain("permission denied");
   });
 
+  it("says offline and names the server, over whatever the link says", () => {
+    const live = { state: "live", hub: "h", serving: false, instances: 2 } as const;
+    const offline = badge(true, live, { state: "offline", host: "db.example.com" });
+    expect(offline).toMatchObject({ text: "Offline · db.example.com", tone: "offline" });
+    expect(offline.detail).toContain("edits are refused");
+    expect(badge(true, live, { state: "online" }).text).toBe("Live · 2 instances");
+  });
+
   it("waits for the window's own stream first", () => {
     const live = { state: "live", hub: "h", serving: false, instances: 2 } as const;
     expect(badge(false, live).text).toBe("Connecting…");

@@ -1,17 +1,31 @@
 // What the status badge says about this window's stream and this instance's link to the others.
 
+import type { DatabaseStatus } from "../bindings/DatabaseStatus";
 import type { LinkStatus } from "../bindings/LinkStatus";
 
 export interface Badge {
   text: string;
-  /** live: everything arrives as it happens; waiting: catching up; alone: no other instance. */
-  tone: "live" | "waiting" | "alone";
+  /** live: everything arrives as it happens; waiting: catching up; alone: no other instance;
+   * offline: the database server cannot be reached. */
+  tone: "live" | "waiting" | "alone" | "offline";
   /** A longer sentence for screen readers and the tooltip. */
   detail: string;
 }
 
-/** The badge for a window whose stream is (or is not yet) `live`, on an instance whose link is `link`. */
-export function badge(live: boolean, link: LinkStatus): Badge {
+/** The badge for a window whose stream is (or is not yet) `live`, on an instance whose link is
+ * `link` and whose database is `database`. */
+export function badge(
+  live: boolean,
+  link: LinkStatus,
+  database: DatabaseStatus = { state: "online" },
+): Badge {
+  if (database.state === "offline") {
+    return {
+      text: `Offline · ${database.host}`,
+      tone: "offline",
+      detail: `The database server ${database.host} cannot be reached. The board shows what it last showed; edits are refused until it is back, then everything missed arrives.`,
+    };
+  }
   if (!live) {
     return { text: "Connecting…", tone: "waiting", detail: "Loading this board." };
   }

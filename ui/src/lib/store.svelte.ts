@@ -9,6 +9,7 @@ import type { Board } from "../bindings/Board";
 import type { Change } from "../bindings/Change";
 import type { Entity } from "../bindings/Entity";
 import type { EntityKind } from "../bindings/EntityKind";
+import type { DatabaseStatus } from "../bindings/DatabaseStatus";
 import type { LinkStatus } from "../bindings/LinkStatus";
 import type { Mutation } from "../bindings/Mutation";
 import type { ColumnId } from "../bindings/ColumnId";
@@ -60,6 +61,8 @@ class BoardStore {
   live = $state(false);
   /** This instance's link to the other copies of Tandem. */
   link = $state<LinkStatus>({ state: "connecting" });
+  /** Whether the database (a server's) answers. */
+  database = $state<DatabaseStatus>({ state: "online" });
   /** Cards changed elsewhere a moment ago. */
   flashing = new SvelteSet<TaskId>();
   /** A stale edit's fields that someone else changed too, waiting for the user's choice. */
@@ -86,15 +89,24 @@ class BoardStore {
    * and the list of projects. */
   async followLink(): Promise<void> {
     try {
-      let heard = false;
+      let heardLink = false;
+      let heardDatabase = false;
       // Projects renamed, added or deleted anywhere reach the project menu as they happen.
       await api.onProjects((projects) => (this.projects = projects));
       await api.onLink((link) => {
-        heard = true;
+        heardLink = true;
         this.link = link;
       });
-      const now = (await api.status()).link;
-      if (!heard) this.link = now;
+      await api.onDatabase((database) => {
+        heardDatabase = true;
+        const back = this.database.state === "offline" && database.state === "online";
+        this.database = database;
+        // Back online: read the board again, in case its stream gave up while away.
+        if (back) void this.load();
+      });
+      const now = await api.status();
+      if (!heardLink) this.link = now.link;
+      if (!heardDatabase) this.database = now.database;
     } catch (error) {
       this.fail(error);
     }
