@@ -5,6 +5,7 @@
 //! figures across instances are in `peers`.
 
 mod peers;
+mod team;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -44,6 +45,7 @@ async fn main() {
     rows.push(peers::other_program_to_window(dir.path()).await);
     rows.push(peers::hub_failover(dir.path()).await);
     rows.push(peers::fan_out(dir.path()).await);
+    rows.extend(team::rows().await);
 
     println!("| what | target | Tandem | naive baseline | ratio |");
     println!("|---|---|---|---|---|");
