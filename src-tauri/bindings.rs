@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
+use crate::config::DatabaseSource;
 use crate::error::{CommandError, ErrorCode};
 use crate::history::HistoryEntry;
 use crate::model::*;
 use crate::settings::{Settings, SettingsView, Theme, WindowSource};
+use crate::store::Found;
 
 /// Every type the UI sees, with its file name.
 fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
@@ -52,6 +54,8 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         SettingsView,
         Theme,
         WindowSource,
+        DatabaseSource,
+        Found,
         CreateTask,
         RenameTask,
         MoveTask,

@@ -8,7 +8,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgConnectOptions;
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
 
@@ -140,6 +142,11 @@ impl ServerUrl {
         Ok(url)
     }
 
+    /// Whether the URL carries a password (in its user part or as a `password` parameter).
+    pub fn has_password(&self) -> bool {
+        self.url.password().is_some() || self.url.query_pairs().any(|(key, _)| key == "password")
+    }
+
     /// The URL without its password: what status lines, errors, logs and the UI show.
     pub fn redacted(&self) -> String {
         let mut url = self.url.clone();
@@ -201,18 +208,42 @@ impl fmt::Display for ServerUrl {
     }
 }
 
-/// The database to open: `explicit` (from `--db` or `TANDEM_DB`) when given, else `tandem.db`
-/// in the user's data folder (`$XDG_DATA_HOME/dev.tandem.board` on Linux).
-pub fn location(explicit: Option<&str>) -> Result<Location> {
-    match explicit {
-        Some(text) => Location::parse(text),
-        None => dirs::data_dir()
-            .map(|dir| Location::File(dir.join(APP_ID).join(DB_FILE)))
-            .ok_or(Error::Config {
-                name: "HOME",
-                reason: "there is no data folder; set HOME or XDG_DATA_HOME, or pass --db".into(),
-            }),
+/// Who chose the database an instance opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseSource {
+    /// `--db` or `TANDEM_DB`, for this run.
+    Explicit,
+    /// Settings ▸ Database.
+    Settings,
+    /// `tandem.db` in the user's data folder.
+    Default,
+}
+
+/// The database to open: `explicit` (from `--db` or `TANDEM_DB`) when given, else `chosen` (in
+/// the settings), else `tandem.db` in the user's data folder (`$XDG_DATA_HOME/dev.tandem.board`
+/// on Linux).
+pub fn location(
+    explicit: Option<&str>,
+    chosen: Option<&str>,
+) -> Result<(Location, DatabaseSource)> {
+    if let Some(text) = explicit {
+        return Ok((Location::parse(text)?, DatabaseSource::Explicit));
     }
+    if let Some(text) = chosen {
+        return Ok((Location::parse(text)?, DatabaseSource::Settings));
+    }
+    dirs::data_dir()
+        .map(|dir| {
+            (
+                Location::File(dir.join(APP_ID).join(DB_FILE)),
+                DatabaseSource::Default,
+            )
+        })
+        .ok_or(Error::Config {
+            name: "HOME",
+            reason: "there is no data folder; set HOME or XDG_DATA_HOME, or pass --db".into(),
+        })
 }
 
 #[cfg(test)]
@@ -227,17 +258,23 @@ mod tests {
     }
 
     #[test]
-    fn an_explicit_path_wins() {
+    fn an_explicit_path_wins_over_the_settings_which_win_over_the_default() {
+        let file = |path: &str| Location::File(PathBuf::from(path));
         assert_eq!(
-            location(Some("/tmp/elsewhere.db")).unwrap(),
-            Location::File(PathBuf::from("/tmp/elsewhere.db"))
+            location(Some("/tmp/elsewhere.db"), Some("/tmp/chosen.db")).unwrap(),
+            (file("/tmp/elsewhere.db"), DatabaseSource::Explicit)
         );
+        assert_eq!(
+            location(None, Some("/tmp/chosen.db")).unwrap(),
+            (file("/tmp/chosen.db"), DatabaseSource::Settings)
+        );
+        assert_eq!(location(None, None).unwrap().1, DatabaseSource::Default);
     }
 
     #[test]
     fn an_empty_path_is_a_config_error() {
         assert!(matches!(
-            location(Some("  ")),
+            location(Some("  "), None),
             Err(Error::Config {
                 name: "TANDEM_DB",
                 ..
@@ -247,7 +284,7 @@ mod tests {
 
     #[test]
     fn the_default_is_in_the_data_folder() {
-        let location = location(None).expect("tests run with a HOME");
+        let (location, _) = location(None, None).expect("tests run with a HOME");
         let path = location.file().expect("a file");
         assert!(path.ends_with("dev.tandem.board/tandem.db"), "{path:?}");
     }

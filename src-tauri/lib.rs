@@ -5,6 +5,7 @@
 //! - [`validate`]: field rules, enforced by the store for every writer.
 //! - [`store`]: the database (an SQLite file or a PostgreSQL server), its migrations, the one
 //!   write path and the change log.
+//! - [`backoff`]: jittered exponential backoff for everything that retries forever.
 //! - [`bus`]: in-process fan-out of each committed transaction's changes.
 //! - [`debounce`]: per-subscriber throttling and coalescing of changes into batches.
 //! - [`subscription`]: one subscriber's live stream: bus → debouncer → sink, resynced on lag.
@@ -22,6 +23,7 @@
 //!   only module that imports `tauri`.
 
 pub mod app;
+pub mod backoff;
 pub mod bridge;
 pub mod bus;
 pub mod cli;

@@ -7,7 +7,7 @@ use tandem::app::{self, AppState, Startup};
 use tandem::bridge::Endpoint;
 use tandem::cli::{self, Cli};
 use tandem::model::{Actor, Origin};
-use tandem::settings::SettingsFile;
+use tandem::settings::{self, SettingsFile};
 use tandem::{config, debounce, store::Store};
 
 fn main() -> ExitCode {
@@ -49,7 +49,8 @@ fn main() -> ExitCode {
 }
 
 fn gui(db: Option<String>, env_window: Option<std::time::Duration>) -> anyhow::Result<()> {
-    let location = config::location(db.as_deref())?;
+    let (location, source) =
+        config::location(db.as_deref(), settings::chosen_database().as_deref())?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Gui);
     let store = tauri::async_runtime::block_on(Store::open(&location, &origin))?;
@@ -58,6 +59,7 @@ fn gui(db: Option<String>, env_window: Option<std::time::Duration>) -> anyhow::R
         instance,
         endpoint: Endpoint::for_location(&location),
         database: location,
+        database_source: source,
         settings_file: SettingsFile::in_config_dir(),
         env_window,
     };

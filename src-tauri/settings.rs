@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::config::APP_ID;
+use crate::config::{DatabaseSource, Location, APP_ID};
 use crate::debounce::{DEFAULT_WINDOW, MAX_WINDOW_MS};
 use crate::error::{Error, Result};
 
@@ -27,6 +27,9 @@ pub struct Settings {
     /// Whether to show desktop notifications of changes made elsewhere.
     pub notifications: bool,
     pub theme: Theme,
+    /// The database to open when neither `--db` nor `TANDEM_DB` names one: a file's whole
+    /// path, or a server's URL without a password. `None`: the default file.
+    pub database: Option<String>,
 }
 
 impl Default for Settings {
@@ -35,6 +38,7 @@ impl Default for Settings {
             debounce_ms: None,
             notifications: true,
             theme: Theme::System,
+            database: None,
         }
     }
 }
@@ -53,13 +57,46 @@ pub enum Theme {
 impl Settings {
     /// Checks every field, naming the first that is out of range.
     pub fn validate(&self) -> Result<()> {
-        match self.debounce_ms {
-            Some(ms) if ms > MAX_WINDOW_MS => Err(Error::invalid(
+        if let Some(ms) = self.debounce_ms.filter(|ms| *ms > MAX_WINDOW_MS) {
+            return Err(Error::invalid(
                 "debounce_ms",
                 format!("{ms} ms is more than the most, {MAX_WINDOW_MS} ms"),
-            )),
-            _ => Ok(()),
+            ));
         }
+        if let Some(database) = &self.database {
+            database_choice(database)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks a database as the settings may keep it: a file's whole path, or a server's URL
+/// without a password (the settings file is plain text; passwords belong in `~/.pgpass` or
+/// `PGPASSWORD`). A leading `~/` stands for the home folder.
+pub fn database_choice(text: &str) -> Result<Location> {
+    let text = text.trim();
+    let invalid = |reason: String| Error::invalid("database", reason);
+    let expanded = match text.strip_prefix("~/") {
+        Some(rest) => match dirs::home_dir() {
+            Some(home) => home.join(rest).display().to_string(),
+            None => return Err(invalid("there is no home folder for ~ to stand for".into())),
+        },
+        None => text.to_owned(),
+    };
+    let location = Location::parse(&expanded).map_err(|e| match e {
+        Error::Config { reason, .. } => invalid(reason),
+        other => other,
+    })?;
+    match &location {
+        Location::File(path) if !path.is_absolute() => Err(invalid(format!(
+            "{} is not a whole path: start it at / (or ~/)",
+            path.display()
+        ))),
+        Location::Server(url) if url.has_password() => Err(invalid(format!(
+            "settings keep no passwords: give {url} without it, and put the password in \
+             ~/.pgpass or PGPASSWORD"
+        ))),
+        _ => Ok(location),
     }
 }
 
@@ -90,12 +127,21 @@ pub struct SettingsView {
     /// The debounce window in force, in ms.
     pub debounce_ms: u64,
     pub debounce_source: WindowSource,
-    /// The database file this instance works on.
+    /// The database this instance works on: a file's path, or a server's URL without its
+    /// password.
     pub database: String,
+    /// Who chose it: when `--db` or `TANDEM_DB` did, the settings' choice waits.
+    pub database_source: DatabaseSource,
     /// Where the settings are saved; `None` when there is no config folder.
     pub file: Option<String>,
     /// Why the saved settings could not be used, when they could not.
     pub problem: Option<String>,
+}
+
+/// The database the user chose in the settings, if any. Settings that cannot be read choose
+/// nothing: the app says why in its settings panel.
+pub fn chosen_database() -> Option<String> {
+    SettingsFile::in_config_dir()?.load().ok()?.database
 }
 
 /// The settings file.
@@ -191,6 +237,7 @@ mod tests {
             debounce_ms: Some(250),
             notifications: false,
             theme: Theme::Dark,
+            database: Some("postgres://ann@db.example/boards".into()),
         };
         file.save(&settings).unwrap();
         assert_eq!(file.load().unwrap(), settings);
@@ -217,6 +264,45 @@ mod tests {
             }
         ));
         assert!(!file.path().exists());
+    }
+
+    #[test]
+    fn a_database_is_a_whole_path_or_a_url_without_a_password() {
+        let refused = |text: &str| match database_choice(text) {
+            Err(Error::Invalid {
+                field: "database",
+                reason,
+            }) => reason,
+            other => panic!("{text} is refused, not {other:?}"),
+        };
+        assert!(refused("boards/tandem.db").contains("not a whole path"));
+        for url in [
+            "postgres://ann:s3cret@db.example/boards",
+            "postgresql://ann@db.example/boards?password=s3cret",
+        ] {
+            let reason = refused(url);
+            assert!(reason.contains("~/.pgpass"), "{reason}");
+            assert!(!reason.contains("s3cret"), "{reason}");
+        }
+        assert!(refused("mysql://db.example/boards").contains("mysql://"));
+        assert!(refused("   ").contains("empty"));
+
+        let home = dirs::home_dir().expect("tests run with a HOME");
+        assert_eq!(
+            database_choice("~/boards/tandem.db").unwrap(),
+            Location::File(home.join("boards/tandem.db"))
+        );
+        assert!(matches!(
+            database_choice(" postgres://ann@db.example/boards ").unwrap(),
+            Location::Server(_)
+        ));
+        let (_dir, file) = file();
+        let with_password = Settings {
+            database: Some("postgres://ann:s3cret@db.example/boards".into()),
+            ..Settings::default()
+        };
+        assert!(file.save(&with_password).is_err());
+        assert!(!file.path().exists(), "nothing saved");
     }
 
     #[test]

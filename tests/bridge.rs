@@ -4,8 +4,7 @@
 //! that misbehave on purpose.
 
 use std::collections::BTreeSet;
-use std::io::BufRead;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
 use tokio::sync::watch;
 
-use crate::common::{eventually, log, open_store, Process, Sandbox};
+use crate::common::{eventually, log, open_store, Lines, Process, Sandbox};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -495,42 +494,6 @@ async fn the_socket_is_private_and_a_peer_of_another_user_is_refused() {
     assert_eq!(first["type"], "error", "{said:?} {complaint}");
     assert_eq!(first["code"], "forbidden", "{said}");
     assert_eq!(said.lines().count(), 1, "nothing but the refusal: {said}");
-}
-
-/// A child's stdout, line by line, readable with a deadline.
-struct Lines {
-    receiver: std::sync::mpsc::Receiver<String>,
-}
-
-impl Lines {
-    fn of(child: &mut Child) -> Lines {
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if sender.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Lines { receiver }
-    }
-
-    /// The changes printed until one with seq `last` (inclusive).
-    fn changes_until(&self, last: i64) -> Vec<Change> {
-        let mut changes: Vec<Change> = Vec::new();
-        while changes.last().is_none_or(|c| c.seq < last) {
-            let line = self
-                .receiver
-                .recv_timeout(DEADLINE)
-                .unwrap_or_else(|_| panic!("no change {last} within the deadline: {changes:?}"));
-            changes.push(serde_json::from_str(&line).expect("each line is a change"));
-        }
-        changes
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tandem::model::Change;
 use tandem::testing::TestServer;
 
-use crate::common::{Process, Sandbox};
+use crate::common::{Lines, Process, Sandbox};
 
 /// How long a change may take to cross machines before the test fails.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -32,35 +32,8 @@ fn a_cli_write_on_one_machine_reaches_tandem_watch_on_another_with_psqls_too() {
     let first = a.tandem(&["task", "add", "Before watching"]);
     assert!(first.status.success(), "{}", stderr(&first));
 
-    let mut watch = Process::spawn(
-        b.command(&["watch", "--since", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-        "tandem watch on machine B",
-    );
-    let stdout_of_watch = watch.stdout.take().expect("piped");
-    let (sender, lines) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout_of_watch)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if sender.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let mut seen: Vec<Change> = Vec::new();
-    let mut until = |wanted: &dyn Fn(&Change) -> bool| loop {
-        let line = lines
-            .recv_timeout(DEADLINE)
-            .unwrap_or_else(|_| panic!("machine B's watch printed nothing more: {seen:?}"));
-        let change: Change = serde_json::from_str(&line).expect("each line is a change");
-        seen.push(change.clone());
-        if wanted(&change) {
-            return change;
-        }
-    };
+    let mut watch = Watching::start(&b, "machine B");
+    let mut until = |wanted: &dyn Fn(&Change) -> bool| watch.until(wanted);
     let replayed = until(&|c| {
         c.data
             .as_ref()
@@ -90,11 +63,151 @@ fn a_cli_write_on_one_machine_reaches_tandem_watch_on_another_with_psqls_too() {
     });
     assert_eq!(from_psql.origin, None, "psql is not Tandem");
 
-    let seqs: Vec<i64> = seen.iter().map(|c| c.seq).collect();
+    let seqs: Vec<i64> = watch.seen.iter().map(|c| c.seq).collect();
     assert!(
         seqs.windows(2).all(|w| w[0] < w[1]),
         "every change once, in seq order: {seqs:?}"
     );
+}
+
+/// `tandem watch --since 0` on a machine, and every change it printed.
+struct Watching {
+    _process: Process,
+    lines: Lines,
+    seen: Vec<Change>,
+    what: String,
+}
+
+impl Watching {
+    fn start(machine: &Sandbox, what: &str) -> Watching {
+        let mut process = Process::spawn(
+            machine
+                .command(&["watch", "--since", "0"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+            &format!("tandem watch on {what}"),
+        );
+        Watching {
+            lines: Lines::of(&mut process),
+            _process: process,
+            seen: Vec::new(),
+            what: what.to_owned(),
+        }
+    }
+
+    /// Reads changes until one is `wanted`, and returns it.
+    fn until(&mut self, wanted: &dyn Fn(&Change) -> bool) -> Change {
+        loop {
+            let line = self
+                .lines
+                .receiver
+                .recv_timeout(DEADLINE)
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "the watch on {} printed nothing more: {:?}",
+                        self.what, self.seen
+                    )
+                });
+            let change: Change = serde_json::from_str(&line).expect("each line is a change");
+            self.seen.push(change.clone());
+            if wanted(&change) {
+                return change;
+            }
+        }
+    }
+}
+
+/// How many connections are listening for the log's notifications on database `name`.
+fn listeners(name: &str) -> usize {
+    let count = TestServer::shared()
+        .psql(
+            name,
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND query ILIKE 'LISTEN%'"
+            ),
+        )
+        .expect("psql counts connections");
+    count.trim().parse().expect("a count")
+}
+
+/// Waits until `check` holds, failing with `what` at the deadline.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn three_machines_see_every_change_once_in_order_with_one_listener_per_machine() {
+    let database = TestServer::shared().database();
+    let [a, b, c] = [(); 3].map(|()| Sandbox::on_server(&database.url));
+    // Machine A runs a hub and two watches; machine B one watch, alone; machine C only writes.
+    let mut hub = Process::spawn(
+        a.command(&["hub"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+        "tandem hub on machine A",
+    );
+    let mut said = std::io::BufReader::new(hub.stderr.take().expect("piped")).lines();
+    assert!(
+        said.by_ref()
+            .map_while(Result::ok)
+            .any(|line| line.contains("serving the hub")),
+        "machine A's hub serves"
+    );
+    // Whatever else the hub says is read, so it never writes into a closed pipe.
+    std::thread::spawn(move || said.for_each(drop));
+    let mut watches = [
+        Watching::start(&a, "machine A (first)"),
+        Watching::start(&a, "machine A (second)"),
+        Watching::start(&b, "machine B"),
+    ];
+    // A's watches leave listening to A's hub; B's watch has no hub and listens itself.
+    eventually(
+        "one listener on each machine that follows the board",
+        || listeners(&database.name) == 2,
+    );
+
+    let mut tasks = Vec::new();
+    for n in 0..5 {
+        let added = c.tandem(&["task", "add", &format!("From machine C {n}")]);
+        assert!(added.status.success(), "{}", stderr(&added));
+        tasks.push(stdout(&added));
+    }
+    TestServer::shared()
+        .psql(
+            &database.name,
+            "UPDATE tasks SET title = title || ' (psql)'",
+        )
+        .expect("psql updates");
+    let moved = a.tandem(&["task", "move", &tasks[0], "--column", "Done"]);
+    assert!(moved.status.success(), "{}", stderr(&moved));
+    let last: i64 = TestServer::shared()
+        .psql(&database.name, "SELECT max(seq) FROM changes")
+        .expect("psql reads the log")
+        .trim()
+        .parse()
+        .expect("a seq");
+
+    for watch in &mut watches {
+        watch.until(&|c| c.seq == last);
+        let seqs: Vec<i64> = watch.seen.iter().map(|c| c.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=last).collect::<Vec<_>>(),
+            "{} printed every change once, in order",
+            watch.what
+        );
+    }
+    eventually("still one listener per machine", || {
+        listeners(&database.name) == 2
+    });
 }
 
 #[test]

@@ -11,8 +11,8 @@ use crate::model::{
     Batch, Board, CreateTask, DeleteTask, Entity, MoveTask, Mutation, Project, ProjectId,
     RenameTask, Status, Task, TaskId,
 };
-use crate::settings::{Settings, SettingsView};
-use crate::store::{ColumnEdit, NewTask, TaskEdit};
+use crate::settings::{self, Settings, SettingsView};
+use crate::store::{self, ColumnEdit, Found, NewTask, TaskEdit};
 use crate::subscription;
 
 #[tauri::command]
@@ -87,14 +87,39 @@ pub async fn settings(app: State<'_, AppState>) -> Result<SettingsView> {
     Ok(app.settings_view())
 }
 
-/// Saves the settings and puts them in force in every window of this instance.
+/// Saves the settings and puts them in force in every window of this instance. A newly chosen
+/// database is tested first, and refused (nothing saved) when Tandem could not use it; the
+/// app opens it when it starts again.
 #[tauri::command]
 pub async fn settings_set<R: Runtime>(
     handle: AppHandle<R>,
     app: State<'_, AppState>,
-    settings: Settings,
+    mut settings: Settings,
 ) -> Result<SettingsView> {
+    settings.database = settings.database.filter(|d| !d.trim().is_empty());
+    if let Some(database) = &settings.database {
+        let location = settings::database_choice(database)?;
+        if app.saved_database().as_deref() != Some(database.as_str()) {
+            store::check(&location).await?;
+        }
+        // Kept as Tandem reads it back: a whole path, `~/` spelled out.
+        settings.database = Some(location.to_string());
+    }
     app.change_settings(&handle, settings)
+}
+
+/// Looks at a file or a server URL (as Settings ▸ Database would keep it) and says what it
+/// holds, changing nothing.
+#[tauri::command]
+pub async fn database_check(database: String) -> Result<Found> {
+    store::check(&settings::database_choice(&database)?).await
+}
+
+/// Starts Tandem again, so a newly chosen database is opened.
+#[tauri::command]
+pub fn app_restart<R: Runtime>(handle: AppHandle<R>) {
+    tracing::info!("restarting to open the chosen database");
+    handle.restart();
 }
 
 /// Opens the folder that holds the database file in the desktop's file manager. A server's

@@ -22,17 +22,13 @@ use tokio::sync::{watch, Notify};
 
 use crate::bridge::peer::Desk;
 use crate::bridge::{Endpoint, Link, LinkConfig, Timing};
-use crate::config::Location;
+use crate::config::{DatabaseSource, Location};
 use crate::model::{Actor, DatabaseStatus, LinkStatus, Origin, ProjectId, WindowStatus};
 use crate::notice::Attention;
 use crate::settings::{self, Settings, SettingsFile, SettingsView};
 use crate::store::Store;
 use crate::subscription::Subscription;
 use crate::sync::lock;
-
-/// How often to look for commits by other processes. Short enough that the CLI's edits look
-/// live; the check is one tiny query that reads nothing while nobody writes.
-const OTHER_WRITERS_POLL: Duration = Duration::from_millis(50);
 
 /// How long a window's moves and resizes must settle before its size and place are saved.
 const WINDOW_STATE_SETTLE: Duration = Duration::from_millis(400);
@@ -58,6 +54,8 @@ pub struct Startup {
     pub instance: String,
     /// The database, as the user gave it.
     pub database: Location,
+    /// Who chose it.
+    pub database_source: DatabaseSource,
     /// Where the hub for this database listens.
     pub endpoint: std::io::Result<Endpoint>,
     pub settings_file: Option<SettingsFile>,
@@ -80,6 +78,7 @@ pub struct AppState {
     env_window: Option<Duration>,
     /// The database, for the settings panel (a server's URL without its password).
     database: Location,
+    database_source: DatabaseSource,
     /// Each window's live stream, by window label; replacing or removing one stops it.
     subscriptions: Mutex<HashMap<String, Subscription>>,
     /// The number of the last board window opened, for the next label (`board-<n>`).
@@ -115,6 +114,7 @@ impl AppState {
         let Startup {
             instance,
             database,
+            database_source,
             endpoint,
             settings_file,
             env_window,
@@ -169,6 +169,7 @@ impl AppState {
             settings_file,
             env_window,
             database,
+            database_source,
             link: Mutex::new(link),
             link_status,
             database_status: watch::Sender::new(DatabaseStatus::Online),
@@ -188,12 +189,18 @@ impl AppState {
             debounce_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
             debounce_source: source,
             database: self.database.to_string(),
+            database_source: self.database_source,
             file: self
                 .settings_file
                 .as_ref()
                 .map(|f| f.path().display().to_string()),
             problem,
         }
+    }
+
+    /// The database the saved settings choose, if any.
+    fn saved_database(&self) -> Option<String> {
+        lock(&self.settings).0.database.clone()
     }
 
     /// Saves `settings` and puts them in force at once, in every window and on the link.
@@ -337,6 +344,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::settings_set,
             commands::window_open,
             commands::reveal_database,
+            commands::database_check,
+            commands::app_restart,
             commands::task_create,
             commands::task_rename,
             commands::task_move,
@@ -398,14 +407,18 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<tauri::menu::Menu<R>> {
     MenuBuilder::new(app).item(&file).build()
 }
 
-/// Brings commits by other processes (the CLI, the sqlite3 shell) to every window.
+/// Brings commits by other processes (the CLI, the sqlite3 shell) to every window when this
+/// instance has no link: a linked one leaves that to the hub.
 fn watch_other_writers<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
+    if lock(&state.link).is_some() {
+        return;
+    }
     let store = state.store.clone();
     let stopping = state.stopping();
     tauri::async_runtime::spawn(async move {
         if let Err(e) = store
-            .watch_other_writers(OTHER_WRITERS_POLL, stopping)
+            .watch_other_writers(Timing::default().watch_every, stopping)
             .await
         {
             tracing::error!(error = %e, "stopped watching for other programs' changes");

@@ -31,6 +31,9 @@ use crate::sync::lock;
 /// peer that lets more pile up is not reading, and loses the oldest.
 const CONTROL_QUEUE: usize = 64;
 
+/// The sender of batches the hub read from the log itself: no connection has this number.
+const FROM_THE_LOG: u64 = 0;
+
 /// A running hub's shared state.
 pub struct Hub {
     /// This hub's instance id, sent in `welcome`.
@@ -85,6 +88,29 @@ impl Hub {
                 drop(done);
             })
         };
+        // The instances linked to this hub leave watching the database to it, so a server's
+        // `LISTEN` costs one connection per machine; what the store reads from the log, the
+        // hub relays.
+        let watcher = {
+            let (hub, mut stopping, done) = (self.clone(), stopping.clone(), done.clone());
+            tokio::spawn(async move {
+                let stopped = async move { drop(stopping.wait_for(|stop| *stop).await) };
+                let watched = hub
+                    .store
+                    .watch_other_writers(hub.timing.watch_every, stopped);
+                if let Err(e) = watched.await {
+                    tracing::error!(error = %e, "the hub stopped watching the database");
+                }
+                drop(done);
+            })
+        };
+        let relayer = {
+            let (hub, stopping, done) = (self.clone(), stopping.clone(), done.clone());
+            tokio::spawn(async move {
+                hub.relay_from_log(stopping).await;
+                drop(done);
+            })
+        };
         loop {
             tokio::select! {
                 biased;
@@ -111,6 +137,8 @@ impl Hub {
         drop(done);
         let _ = all_done.recv().await;
         let _ = teller.await;
+        let _ = watcher.await;
+        let _ = relayer.await;
     }
 
     /// Gathers every change committed to the file, each once and in order, from the hub's own
@@ -380,6 +408,60 @@ impl Hub {
             if peer.outbox.push_batch(batch.from_seq, line) {
                 peer.counts.resyncs += 1;
             }
+        }
+    }
+
+    /// Sends what the hub's store reads from the log (other programs' commits, other
+    /// machines', what a relay left out) to every peer. Each such read follows what the bus
+    /// carried without a gap, so a peer takes it as is, without reading the log; whoever has
+    /// some of it already drops those by seq. A hub too far behind tells everyone to resync.
+    async fn relay_from_log(&self, mut stopping: watch::Receiver<bool>) {
+        let mut found = self.store.from_log().subscribe();
+        let mut relayed_to = self.store.seq().await.unwrap_or(0);
+        loop {
+            let committed = tokio::select! {
+                _ = stopping.wait_for(|stop| *stop) => return,
+                received = found.recv() => match received {
+                    Ok(committed) => committed,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::debug!(missed, "too far behind relaying the log; peers resync");
+                        self.resync_everyone(relayed_to + 1);
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+            };
+            let (Some(first), Some(last)) = (committed.first(), committed.last()) else {
+                continue;
+            };
+            let frame = Frame::Batch(Batch {
+                from_seq: first.seq,
+                to_seq: last.seq,
+                changes: committed.to_vec(),
+            });
+            let line = match serde_json::to_string(&frame) {
+                Ok(line) => line,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot encode changes read from the log");
+                    continue;
+                }
+            };
+            if let Frame::Batch(batch) = &frame {
+                self.relay(FROM_THE_LOG, line, batch);
+            }
+            relayed_to = last.seq;
+        }
+    }
+
+    /// Tells every peer to read the log for itself, from `from_seq`.
+    fn resync_everyone(&self, from_seq: i64) {
+        match (Frame::Resync { from_seq }).to_line() {
+            Ok(line) => {
+                for peer in self.lock().values() {
+                    peer.outbox.push_control(line.clone());
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot encode resync"),
         }
     }
 

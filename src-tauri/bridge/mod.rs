@@ -42,6 +42,9 @@ pub struct Timing {
     pub retry_min: Duration,
     /// The longest wait between tries, so a hub that comes back is found within two seconds.
     pub retry_max: Duration,
+    /// How often the hub (or an instance without one) polls a file's `PRAGMA data_version` for
+    /// other programs' commits; on a server, how often it reads the log besides `LISTEN`.
+    pub watch_every: Duration,
 }
 
 impl Default for Timing {
@@ -51,8 +54,9 @@ impl Default for Timing {
             ping_every: Duration::from_secs(5),
             silence_limit: Duration::from_secs(15),
             queue: 1024,
-            retry_min: Duration::from_millis(10),
-            retry_max: Duration::from_secs(2),
+            retry_min: crate::backoff::RETRY_MIN,
+            retry_max: crate::backoff::RETRY_MAX,
+            watch_every: Duration::from_millis(50),
         }
     }
 }

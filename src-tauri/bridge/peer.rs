@@ -22,10 +22,15 @@ use tokio_util::codec::FramedRead;
 use super::frame::{Frame, Hello, LineDecoder, PeerInfo, ProtocolError, Welcome, PROTO};
 use super::hub::Hub;
 use super::{Endpoint, Timing};
+use crate::backoff::Backoff;
 use crate::debounce::{Debouncer, Window};
 use crate::model::{Actor, Batch, Change, LinkStatus, ProjectId};
 use crate::notice::{Attention, Notice};
 use crate::store::Store;
+
+/// How long an instance goes without a hub before it watches the database itself: a hub that
+/// fails over is back within milliseconds, and every new link reads the log anyway.
+const WATCH_ALONE_AFTER: Duration = Duration::from_millis(250);
 
 /// How often a GUI instance's diagnostics are offered to the hub, for `tandem status`.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -114,10 +119,18 @@ impl Link {
     }
 
     /// Links this instance until `shutdown` completes: connects, or serves the hub when there
-    /// is none and this instance may, and reconnects whenever the link breaks.
+    /// is none and this instance may, and reconnects whenever the link breaks. While it has no
+    /// hub, it watches the database for other writers itself; linked, it leaves that to the
+    /// hub, which relays what it finds.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown = shared(shutdown);
         let timing = self.config.timing;
+        tokio::spawn(watch_while_unlinked(
+            self.store.clone(),
+            self.state.subscribe(),
+            timing.watch_every,
+            shutdown.clone(),
+        ));
         let mut backoff = Backoff::new(timing.retry_min, timing.retry_max, fastrand::Rng::new());
         let mut serving = false;
         loop {
@@ -382,6 +395,49 @@ impl Link {
     }
 }
 
+/// Watches the database for other writers whenever this instance has had no hub for
+/// [`WATCH_ALONE_AFTER`]: before its first link, between links, when it works alone. A linked
+/// instance leaves it to the hub, so a machine holds one `LISTEN` connection, not one per copy.
+async fn watch_while_unlinked(
+    store: Arc<Store>,
+    mut status: watch::Receiver<LinkStatus>,
+    every: Duration,
+    shutdown: Shutdown,
+) {
+    let linked = |s: &LinkStatus| matches!(s, LinkStatus::Live { .. });
+    loop {
+        let unlinked = tokio::select! {
+            () = shutdown.clone() => return,
+            unlinked = status.wait_for(|s| !linked(s)) => unlinked.map(drop),
+        };
+        if unlinked.is_err() {
+            return;
+        }
+        let relinked = tokio::select! {
+            () = shutdown.clone() => return,
+            () = tokio::time::sleep(WATCH_ALONE_AFTER) => false,
+            relinked = status.wait_for(linked) => relinked.is_ok(),
+        };
+        if relinked {
+            continue;
+        }
+        tracing::debug!("no hub: watching the database for other writers here");
+        let mut until = status.clone();
+        let until_linked = {
+            let shutdown = shutdown.clone();
+            async move {
+                tokio::select! {
+                    () = shutdown => {}
+                    _ = until.wait_for(linked) => {}
+                }
+            }
+        };
+        if let Err(e) = store.watch_other_writers(every, until_linked).await {
+            tracing::error!(error = %e, "stopped watching the database");
+        }
+    }
+}
+
 /// The next value of `receiver` once it changes; never, when there is none or its sender is gone.
 async fn changed<T: Clone>(receiver: &mut Option<watch::Receiver<T>>) -> Option<T> {
     if let Some(r) = receiver {
@@ -486,75 +542,5 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
-    }
-}
-
-/// Jittered exponential backoff from `min` to `max`: each wait is drawn from the upper half of
-/// a doubling ceiling, so peers that lost one hub together do not all knock on the next one at
-/// the same instant.
-#[derive(Debug)]
-pub struct Backoff {
-    min: Duration,
-    max: Duration,
-    ceiling: Duration,
-    rng: fastrand::Rng,
-}
-
-impl Backoff {
-    pub fn new(min: Duration, max: Duration, rng: fastrand::Rng) -> Self {
-        Self {
-            min,
-            max,
-            ceiling: min,
-            rng,
-        }
-    }
-
-    /// The next wait.
-    pub fn wait(&mut self) -> Duration {
-        let ceiling = self.ceiling;
-        self.ceiling = (ceiling * 2).min(self.max);
-        let half = ceiling / 2;
-        let jitter = self
-            .rng
-            .u64(0..=u64::try_from(half.as_micros()).unwrap_or(u64::MAX));
-        half + Duration::from_micros(jitter)
-    }
-
-    /// Starts again from the shortest wait, after a link that worked.
-    pub fn reset(&mut self) {
-        self.ceiling = self.min;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_from_ten_milliseconds_to_two_seconds_with_jitter_and_never_stops() {
-        let Timing {
-            retry_min: min,
-            retry_max: max,
-            ..
-        } = Timing::default();
-        assert_eq!(
-            (min, max),
-            (Duration::from_millis(10), Duration::from_secs(2))
-        );
-        let mut backoff = Backoff::new(min, max, fastrand::Rng::with_seed(7));
-        let waits: Vec<Duration> = (0..40).map(|_| backoff.wait()).collect();
-        assert!(waits[0] >= min / 2 && waits[0] <= min);
-        assert!(waits.iter().all(|w| *w <= max));
-        assert!(
-            waits[20..].iter().all(|w| *w >= max / 2),
-            "it levels off, never gives up"
-        );
-        assert!(
-            waits[20..].windows(2).any(|p| p[0] != p[1]),
-            "jittered, not in lock step"
-        );
-        backoff.reset();
-        assert!(backoff.wait() <= min);
     }
 }

@@ -11,9 +11,6 @@ use crate::store::Store;
 
 use super::Output;
 
-/// How often `watch` and `hub` look for other programs' commits to the file.
-const OTHER_WRITERS_POLL: std::time::Duration = std::time::Duration::from_millis(50);
-
 /// `tandem watch`: replays the log after `since`, then prints each change as it commits,
 /// whether it came over the link or from the file, once and in seq order.
 pub(super) async fn watch(
@@ -41,25 +38,27 @@ pub(super) async fn watch(
             let _ = stopped.wait_for(|s| *s).await;
         }
     };
-    tokio::spawn({
-        let store = store.clone();
-        let stopping = stopping();
-        async move {
-            store
-                .watch_other_writers(OTHER_WRITERS_POLL, stopping)
-                .await
+    match endpoint {
+        // The link watches the database for other writers whenever no hub does it for it.
+        Ok(endpoint) => {
+            let config = LinkConfig {
+                instance,
+                kind: Actor::Cli,
+                scope: scope.clone(),
+                serve: false,
+                window: std::time::Duration::ZERO.into(),
+                timing: Timing::default(),
+            };
+            tokio::spawn(Link::new(config, endpoint, store.clone()).run(stopping()));
         }
-    });
-    if let Ok(endpoint) = endpoint {
-        let config = LinkConfig {
-            instance,
-            kind: Actor::Cli,
-            scope: scope.clone(),
-            serve: false,
-            window: std::time::Duration::ZERO.into(),
-            timing: Timing::default(),
-        };
-        tokio::spawn(Link::new(config, endpoint, store.clone()).run(stopping()));
+        Err(_) => {
+            let (store, stopping) = (store.clone(), stopping());
+            tokio::spawn(async move {
+                store
+                    .watch_other_writers(Timing::default().watch_every, stopping)
+                    .await
+            });
+        }
     }
     let interrupted = interrupted();
     tokio::pin!(interrupted);
@@ -259,16 +258,6 @@ pub(super) async fn hub(
         timing: Timing::default(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    // Other programs' changes reach the hub's notifications through its own store.
-    tokio::spawn({
-        let (store, mut stopped) = (store.clone(), stopped.clone());
-        async move {
-            let stopping = async move { drop(stopped.wait_for(|s| *s).await) };
-            store
-                .watch_other_writers(OTHER_WRITERS_POLL, stopping)
-                .await
-        }
-    });
     let link = Link::new(config, endpoint, store);
     let mut status = link.status();
     let running = tokio::spawn(link.run(async move {

@@ -16,6 +16,7 @@ use crate::bridge::{self, Endpoint};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::model::{Actor, Change, Origin};
+use crate::settings;
 use crate::store::Store;
 
 pub use board::{ColumnCommand, LabelCommand, ProjectCommand, SubtaskCommand, TaskCommand};
@@ -151,7 +152,7 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
     if let Command::Db(DbCommand::Copy { from, to, force }) = &command {
         return copy(&out, from, to, *force).await;
     }
-    let location = config::location(db.as_deref())?;
+    let (location, _) = config::location(db.as_deref(), settings::chosen_database().as_deref())?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Cli);
     let store = Store::open(&location, &origin).await?;

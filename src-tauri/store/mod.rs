@@ -11,6 +11,7 @@
 //! must never hold its transaction across an await on another task.
 
 mod board;
+mod check;
 mod copy;
 mod edit;
 mod label;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 pub use board::ColumnEdit;
+pub use check::{check, Found};
 pub use copy::{copy, Copied};
 pub use sql::Dialect;
 pub use task::{NewTask, Step, TaskEdit};
@@ -48,8 +50,9 @@ use sql::{query, Conn, Pool};
 /// ping every second, a window says so within two.
 const PING_LIMIT: Duration = Duration::from_secs(1);
 
-/// How long the watcher for other programs' changes waits after a failure before trying again.
-const WATCH_RETRY: Duration = Duration::from_secs(1);
+/// How many reads from the log a hub may fall behind relaying before it tells its peers to
+/// read the log themselves. Each read is a whole burst's worth of changes.
+const FROM_LOG_CAPACITY: usize = 256;
 
 pub struct Store {
     /// Connections for reads; they never write.
@@ -61,6 +64,9 @@ pub struct Store {
     writer: Mutex<Writer>,
     /// Where committed changes go.
     bus: Bus,
+    /// The part of what the bus carried that was read from the log: other programs' and other
+    /// machines' commits, and whatever a relay did not bring. A hub relays it to its peers.
+    from_log: Bus,
     /// Where the database is, for the watcher's own connection.
     location: Location,
 }
@@ -91,6 +97,7 @@ impl Store {
                 published_to,
             }),
             bus: Bus::new(),
+            from_log: Bus::with_capacity(FROM_LOG_CAPACITY),
             location,
         };
         store.seed(origin).await?;
@@ -99,6 +106,13 @@ impl Store {
 
     pub fn bus(&self) -> &Bus {
         &self.bus
+    }
+
+    /// What this store publishes after reading it from the log rather than taking it from its
+    /// own writes or a relayed batch; each a complete run of seqs following what the bus had
+    /// carried. Also on [`Store::bus`].
+    pub fn from_log(&self) -> &Bus {
+        &self.from_log
     }
 
     /// Where the database is.
@@ -277,7 +291,7 @@ impl Store {
         };
         let changes = read.await;
         let changes = self.settle(&mut writer, changes)?;
-        Ok(self.publish_to(&mut writer.published_to, changes))
+        Ok(self.publish_read(&mut writer.published_to, changes))
     }
 
     /// Takes in a batch another instance committed (relayed by the hub). When it carries every
@@ -300,46 +314,58 @@ impl Store {
                 .iter()
                 .zip(published_to + 1..)
                 .all(|(c, seq)| c.seq == seq);
-        let changes: Vec<Change> = if complete {
-            fresh.into_iter().cloned().collect()
-        } else {
-            let read = async {
-                let (conn, _) = self.connected(&mut writer).await?;
-                changes_between(&mut conn.conn(), published_to, i64::MAX).await
-            };
-            let read = read.await;
-            self.settle(&mut writer, read)?
+        if complete {
+            let changes = fresh.into_iter().cloned().collect();
+            return Ok(self.publish_to(&mut writer.published_to, changes).len());
+        }
+        let read = async {
+            let (conn, _) = self.connected(&mut writer).await?;
+            changes_between(&mut conn.conn(), published_to, i64::MAX).await
         };
-        Ok(self.publish_to(&mut writer.published_to, changes))
+        let read = read.await;
+        let changes = self.settle(&mut writer, read)?;
+        Ok(self.publish_read(&mut writer.published_to, changes))
     }
 
-    /// Publishes `changes` (which follow `published_to`) and moves the mark past them.
-    fn publish_to(&self, published_to: &mut i64, changes: Vec<Change>) -> usize {
-        let Some(last) = changes.last() else {
-            return 0;
-        };
-        *published_to = last.seq;
-        let count = changes.len();
-        self.bus.publish(changes.into());
-        count
+    /// Publishes `changes` (which follow `published_to`), moves the mark past them and returns
+    /// them as published.
+    fn publish_to(&self, published_to: &mut i64, changes: Vec<Change>) -> Committed {
+        let committed: Committed = changes.into();
+        if let Some(last) = committed.last() {
+            *published_to = last.seq;
+            self.bus.publish(committed.clone());
+        }
+        committed
+    }
+
+    /// [`Store::publish_to`] for changes read from the log, which [`Store::from_log`] carries
+    /// too. Returns how many there were.
+    fn publish_read(&self, published_to: &mut i64, changes: Vec<Change>) -> usize {
+        let committed = self.publish_to(published_to, changes);
+        if !committed.is_empty() {
+            self.from_log.publish(committed.clone());
+        }
+        committed.len()
     }
 
     /// Watches the database for commits by other processes and machines (the CLI, the sqlite3
     /// shell, `psql`, another machine's Tandem) and publishes them, until `shutdown` completes.
     /// On a file, `PRAGMA data_version` is polled every `every` on a connection of its own (it
     /// changes only when another connection commits, so a poll reads no rows while nothing
-    /// happens); on a server, `LISTEN` wakes it, and it also reads the log every `every` as a
-    /// safety net, since a notification sent while it was away is lost.
+    /// happens); on a server, `LISTEN` wakes it, and it also reads the log every `every` (a
+    /// second at least) as a safety net, since a notification sent while it was away is lost.
     ///
-    /// A failure (the file briefly locked, the server gone) is logged and retried after
-    /// [`WATCH_RETRY`]: windows must not stop hearing of other programs' changes for good.
+    /// A failure (the file briefly locked, the server gone) is logged and retried with jittered
+    /// backoff, forever: windows must not stop hearing of other programs' changes for good.
     pub async fn watch_other_writers(
         &self,
         every: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<()> {
         tokio::pin!(shutdown);
+        let mut backoff = crate::backoff::Backoff::standard();
         loop {
+            let began = tokio::time::Instant::now();
             let watch = async {
                 match &self.location {
                     Location::File(path) => sqlite::watch(self, path, every).await,
@@ -353,9 +379,13 @@ impl Store {
                     tracing::warn!(error = %e, "watching for other programs' changes failed; retrying");
                 }
             }
+            // A watch that ran a while worked: the next failure is a new one.
+            if began.elapsed() > backoff.max() {
+                backoff.reset();
+            }
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
-                () = tokio::time::sleep(WATCH_RETRY) => {}
+                () = tokio::time::sleep(backoff.wait()) => {}
             }
         }
     }

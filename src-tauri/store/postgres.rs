@@ -48,21 +48,7 @@ pub(super) static MIGRATOR: sqlx::migrate::Migrator =
 /// readers' pool.
 pub(super) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)> {
     let mut conn = connect(url).await?;
-    let version: String = query("SELECT current_setting('server_version_num')")
-        .scalar(&mut Conn::Postgres(&mut conn))
-        .await?;
-    if version.parse::<i64>().unwrap_or(0) < OLDEST_SERVER {
-        let shown: String = query("SELECT current_setting('server_version')")
-            .scalar(&mut Conn::Postgres(&mut conn))
-            .await?;
-        return Err(Error::Config {
-            name: "TANDEM_DB",
-            reason: format!(
-                "{} runs PostgreSQL {shown}; Tandem needs 15 or newer",
-                url.host()
-            ),
-        });
-    }
+    refuse_old(&mut conn, url).await?;
     // Machines opening a new database at once: one migrates while the others wait, so none
     // sees its half-made schema and takes it for someone else's tables. On an error the
     // connection, and so the lock, goes.
@@ -86,6 +72,36 @@ pub(super) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)> {
 /// The writer's connection again, after the last one was lost.
 pub(super) async fn reconnect(url: &ServerUrl) -> Result<Connection> {
     Ok(Connection::Postgres(connect(url).await?))
+}
+
+/// Refuses a server older than Tandem runs on.
+pub(super) async fn refuse_old(conn: &mut PgConnection, url: &ServerUrl) -> Result<()> {
+    let version: String = query("SELECT current_setting('server_version_num')")
+        .scalar(&mut Conn::Postgres(conn))
+        .await?;
+    if version.parse::<i64>().unwrap_or(0) >= OLDEST_SERVER {
+        return Ok(());
+    }
+    let shown: String = query("SELECT current_setting('server_version')")
+        .scalar(&mut Conn::Postgres(conn))
+        .await?;
+    Err(Error::Config {
+        name: "TANDEM_DB",
+        reason: format!(
+            "{} runs PostgreSQL {shown}; Tandem needs 15 or newer",
+            url.host()
+        ),
+    })
+}
+
+/// The tables of the connection's schema, by name.
+pub(super) async fn tables(conn: &mut Conn<'_>) -> Result<Vec<String>> {
+    query(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = current_schema() ORDER BY table_name",
+    )
+    .scalars(conn)
+    .await
 }
 
 /// One connection to `url`, with failures in words a user can act on. A transaction left idle
@@ -145,12 +161,7 @@ fn offline_or_storage(error: sqlx::Error, url: &ServerUrl) -> Error {
 /// Refuses a database that holds tables but not Tandem's: Tandem must never create its tables
 /// beside another application's.
 async fn refuse_foreign(conn: &mut PgConnection, url: &ServerUrl) -> Result<()> {
-    let tables: Vec<String> = query(
-        "SELECT table_name::text FROM information_schema.tables
-         WHERE table_schema = current_schema() ORDER BY table_name",
-    )
-    .scalars(&mut Conn::Postgres(conn))
-    .await?;
+    let tables = tables(&mut Conn::Postgres(conn)).await?;
     let ours = OWN_TABLES
         .iter()
         .all(|t| tables.iter().any(|have| have == t));

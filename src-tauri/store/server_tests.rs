@@ -281,6 +281,18 @@ async fn a_database_holding_other_tables_is_refused_and_left_untouched() {
     let err = refusal(&location).await;
     assert!(matches!(err, Error::Config { .. }), "{err}");
     assert!(err.to_string().contains("invoices"), "{err}");
+    let checked = super::check(&location).await.unwrap_err();
+    assert!(
+        matches!(
+            checked,
+            Error::Invalid {
+                field: "database",
+                ..
+            }
+        ),
+        "{checked}"
+    );
+    assert!(checked.to_string().contains("invoices"), "{checked}");
     let tables = server
         .psql(
             &name,
@@ -301,6 +313,14 @@ async fn a_database_that_does_not_exist_is_named_and_a_dead_server_is_offline() 
     let err = refusal(&Location::parse(&url).unwrap()).await;
     assert!(matches!(err, Error::Config { .. }), "{err}");
     assert!(err.to_string().contains("no_such_board"), "{err}");
+    let checked = super::check(&Location::parse(&url).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        checked.to_string(),
+        err.to_string(),
+        "the settings' test says the same"
+    );
 
     let nowhere = std::env::temp_dir().join(format!("tandem-no-server-{}", std::process::id()));
     let url = format!(
@@ -310,6 +330,32 @@ async fn a_database_that_does_not_exist_is_named_and_a_dead_server_is_offline() 
     let err = refusal(&Location::parse(&url).unwrap()).await;
     assert!(matches!(err, Error::Offline { .. }), "{err}");
     assert!(!err.to_string().contains("s3cret"), "{err}");
+    let checked = super::check(&Location::parse(&url).unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(checked, Error::Offline { .. }), "{checked}");
+}
+
+#[tokio::test]
+async fn a_new_server_database_checks_as_empty_and_stays_so_until_tandem_opens_it() {
+    let (location, name) = server_database();
+    assert_eq!(super::check(&location).await.unwrap(), super::Found::Empty);
+    let tables = TestServer::shared()
+        .psql(
+            &name,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .unwrap();
+    assert_eq!(tables.trim(), "0", "the check created nothing");
+    let store = open(&location, "a").await;
+    drop(store);
+    assert_eq!(
+        super::check(&location).await.unwrap(),
+        super::Found::Board {
+            projects: 1,
+            tasks: 0
+        }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

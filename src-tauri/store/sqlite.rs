@@ -56,6 +56,15 @@ pub(super) async fn reconnect(path: &Path) -> Result<Connection> {
     ))
 }
 
+/// A connection that can only read, and creates nothing: not the file, not its companions.
+pub(super) async fn connect_read_only(path: &Path) -> Result<SqliteConnection> {
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .read_only(true)
+        .create_if_missing(false);
+    Ok(SqliteConnection::connect_with(&options).await?)
+}
+
 fn options(path: &Path) -> Result<SqliteConnectOptions> {
     Ok(SqliteConnectOptions::from_str("sqlite:")?
         .filename(path)

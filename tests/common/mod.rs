@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+use std::io::BufRead;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
@@ -54,6 +55,13 @@ impl Sandbox {
         self.dir.path().join("tandem.db")
     }
 
+    /// Where Tandem saves this sandbox's settings.
+    pub fn settings_file(&self) -> PathBuf {
+        self.dir
+            .path()
+            .join("config/dev.tandem.board/settings.json")
+    }
+
     /// This sandbox's `XDG_RUNTIME_DIR`, where its hub's socket goes.
     pub fn runtime_dir(&self) -> PathBuf {
         self.dir.path().join("run")
@@ -77,6 +85,7 @@ impl Sandbox {
             .args(args)
             .env("TANDEM_DB", self.database())
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
             .env("XDG_RUNTIME_DIR", self.runtime_dir())
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
@@ -173,5 +182,44 @@ impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// How long a child may take to print its next line before the test fails.
+pub const LINE_DEADLINE: Duration = Duration::from_secs(20);
+
+/// A child's stdout, line by line, readable with a deadline.
+pub struct Lines {
+    pub receiver: std::sync::mpsc::Receiver<String>,
+}
+
+impl Lines {
+    pub fn of(child: &mut Child) -> Lines {
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Lines { receiver }
+    }
+
+    /// The changes printed until one with seq `last` (inclusive).
+    pub fn changes_until(&self, last: i64) -> Vec<Change> {
+        let mut changes: Vec<Change> = Vec::new();
+        while changes.last().is_none_or(|c| c.seq < last) {
+            let line = self
+                .receiver
+                .recv_timeout(LINE_DEADLINE)
+                .unwrap_or_else(|_| panic!("no change {last} within the deadline: {changes:?}"));
+            changes.push(serde_json::from_str(&line).expect("each line is a change"));
+        }
+        changes
     }
 }

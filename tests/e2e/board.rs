@@ -139,15 +139,10 @@ async fn a_window_reopens_at_the_size_and_place_it_was_left() {
 #[tokio::test(flavor = "multi_thread")]
 async fn settings_chosen_in_the_panel_are_checked_saved_and_kept_for_the_next_start() {
     let sandbox = Sandbox::new();
-    let saved = sandbox
-        .dir
-        .path()
-        .join("config/dev.tandem.board/settings.json");
+    let saved = sandbox.settings_file();
     on_desktop(&sandbox, async |desktop| {
         let app = desktop.launch().await;
-        app.find(r#"section[aria-label="To do"]"#).await;
-        app.press_with_ctrl(&[',']).await;
-        let settings = r#"[role="dialog"][aria-label="Settings"]"#;
+        let settings = app.open_settings().await;
         app.wait_for_text(settings, &["In force: the default, 100 ms"])
             .await;
 

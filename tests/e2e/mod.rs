@@ -32,6 +32,9 @@ pub const REDO: &str = "\u{E009}\u{E008}z\u{E000}";
 /// WebDriver's Enter key.
 pub const ENTER: &str = "\u{E007}";
 
+/// The settings panel.
+pub const SETTINGS: &str = r#"[role="dialog"][aria-label="Settings"]"#;
+
 /// How long a window may take to show something. Generous: CI machines are shared and slow,
 /// and a wait ends as soon as the thing appears.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
@@ -328,6 +331,13 @@ impl App {
         })
         .await;
         assert!(found.is_some(), "{css} shows {text:?}, expected {parts:?}");
+    }
+
+    /// Opens the settings panel from the keyboard, once the board is shown; returns its selector.
+    pub async fn open_settings(&self) -> &'static str {
+        self.find(r#"section[aria-label="To do"]"#).await;
+        self.press_with_ctrl(&[',']).await;
+        SETTINGS
     }
 
     /// Presses Ctrl with `keys` (modifiers first), then lets go of them all.

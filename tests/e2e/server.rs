@@ -67,3 +67,70 @@ async fn a_window_follows_another_machine_goes_offline_with_the_server_and_catch
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_test_a_server_before_saving_it_and_tandem_opens_it_from_then_on() {
+    let sandbox = Sandbox::new();
+    let server = TestServer::shared();
+    let database = server.database();
+    let saved = sandbox.settings_file();
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        let settings = app.open_settings().await;
+        app.wait_for_text(settings, &["In use", "TANDEM_DB chooses it for this run"])
+            .await;
+        let field = app.find("input#database").await;
+        let test = "form.database button.secondary";
+
+        // A database the server does not have: the test names it, nothing is saved.
+        field.send_keys(&server.url("no_such_board")).await.unwrap();
+        app.click(test).await;
+        app.wait_for_text(r#"form.database [role="alert"]"#, &["no_such_board"])
+            .await;
+        // A password is refused before anything is tried.
+        field.clear().await.unwrap();
+        let with_password = database.url.replace("tandem@", "tandem:s3cret@");
+        field
+            .send_keys(&format!("{with_password}{ENTER}"))
+            .await
+            .unwrap();
+        app.wait_for_text(r#"form.database [role="alert"]"#, &["~/.pgpass"])
+            .await;
+        let shown = app.find(settings).await.text().await.unwrap();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!saved.exists(), "nothing is saved from a refused database");
+
+        // The team's database: tested, then saved.
+        field.clear().await.unwrap();
+        field.send_keys(&database.url).await.unwrap();
+        app.click(test).await;
+        app.wait_for_text("form.database .found", &["An empty database"])
+            .await;
+        field.send_keys(ENTER).await.unwrap();
+        app.wait_for_text(
+            "form.database .database-saved",
+            &[
+                "Saved. Tandem opens it when it starts again.",
+                "Restart now",
+            ],
+        )
+        .await;
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        assert_eq!(file["database"], database.url.as_str());
+        app.quit().await;
+    })
+    .await;
+
+    // Started without --db or TANDEM_DB, Tandem works on the chosen server.
+    let added = sandbox
+        .command(&["task", "add", "Through the settings"])
+        .env_remove("TANDEM_DB")
+        .output()
+        .expect("tandem runs");
+    assert!(added.status.success(), "{added:?}");
+    let titles = server
+        .psql(&database.name, "SELECT string_agg(title, ',') FROM tasks")
+        .unwrap();
+    assert_eq!(titles.trim(), "Through the settings");
+}

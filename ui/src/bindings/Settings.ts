@@ -12,4 +12,9 @@ debounce_ms: number | null,
 /**
  * Whether to show desktop notifications of changes made elsewhere.
  */
-notifications: boolean, theme: Theme, };
+notifications: boolean, theme: Theme, 
+/**
+ * The database to open when neither `--db` nor `TANDEM_DB` names one: a file's whole
+ * path, or a server's URL without a password. `None`: the default file.
+ */
+database: string | null, };

@@ -10,6 +10,7 @@ import type { DatabaseStatus } from "../bindings/DatabaseStatus";
 import type { LinkStatus } from "../bindings/LinkStatus";
 import type { DeleteTask } from "../bindings/DeleteTask";
 import type { Entity } from "../bindings/Entity";
+import type { Found } from "../bindings/Found";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
 import type { Mutation } from "../bindings/Mutation";
 import type { MoveTask } from "../bindings/MoveTask";
@@ -46,6 +47,10 @@ export const api = {
   /** Calls `handler` with the projects, in order, whenever any project changes. */
   onProjects: (handler: (projects: Project[]) => void) =>
     listen<Project[]>("projects", (event) => handler(event.payload)),
+  /** Looks at a file or a server URL and says what it holds, changing nothing. */
+  checkDatabase: (database: string) => invoke<Found>("database_check", { database }),
+  /** Starts Tandem again, on the database the settings choose. */
+  restart: () => invoke<null>("app_restart"),
   /** Opens the folder holding the database in the file manager. */
   revealDatabase: () => invoke<null>("reveal_database"),
   /** Calls `handler` whenever this instance's link to the others changes. */

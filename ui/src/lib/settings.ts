@@ -1,5 +1,6 @@
 // The settings panel's rules, kept out of the component so they are tested on their own.
 
+import type { Found } from "../bindings/Found";
 import type { SettingsView } from "../bindings/SettingsView";
 
 /** The longest debounce window, as the backend allows it. */
@@ -32,5 +33,42 @@ export function debounceNote(view: SettingsView): string {
       return `In force: ${view.debounce_ms} ms, in every window.`;
     case "default":
       return `In force: the default, ${view.debounce_ms} ms.`;
+  }
+}
+
+/** What a tested database holds, in words. */
+export function describeFound(found: Found): string {
+  switch (found.kind) {
+    case "new_file":
+      return "No file there yet: Tandem creates it when it opens it.";
+    case "empty":
+      return "An empty database: Tandem sets it up when it opens it.";
+    case "board": {
+      const projects = plural(found.projects, "project");
+      const cards = plural(found.tasks, "card");
+      return `A Tandem board: ${projects}, ${cards}.`;
+    }
+  }
+}
+
+function plural(n: number, noun: string): string {
+  return `${n.toLocaleString("en")} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/** The database field as the settings keep it: trimmed, and empty for the default file. */
+export function databaseChoice(text: string): string | null {
+  const trimmed = text.trim();
+  return trimmed === "" ? null : trimmed;
+}
+
+/** What the panel says about the database in use and who chose it. */
+export function databaseNote(view: SettingsView): string {
+  switch (view.database_source) {
+    case "explicit":
+      return "--db or TANDEM_DB chooses it for this run; the choice above applies from the next start without them.";
+    case "settings":
+      return "Chosen here.";
+    case "default":
+      return "The default file.";
   }
 }

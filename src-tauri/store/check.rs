@@ -1,0 +1,186 @@
+//! What a database holds, told without changing it: Settings ▸ Database tests a file or a
+//! server this way before it saves the choice.
+
+use std::path::Path;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::sql::{query, Conn};
+use super::{postgres, sqlite};
+use crate::config::Location;
+use crate::error::{Error, Result};
+
+/// The tables every Tandem database has, whichever the engine.
+const OWN_TABLES: [&str; 3] = ["_sqlx_migrations", "changes", "tasks"];
+
+/// What is at a location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Found {
+    /// No file yet: Tandem creates it when it first opens it.
+    NewFile,
+    /// An empty database: Tandem sets it up when it first opens it.
+    Empty,
+    /// A Tandem board.
+    Board {
+        #[ts(type = "number")]
+        projects: i64,
+        #[ts(type = "number")]
+        tasks: i64,
+    },
+}
+
+/// Looks at `location` and says what it holds; refuses, naming why, what Tandem cannot use:
+/// a folder, a file that is not SQLite's, a database of someone else's tables, a server that
+/// does not answer or lets nobody in. Creates, migrates and writes nothing.
+pub async fn check(location: &Location) -> Result<Found> {
+    match location {
+        Location::File(path) => check_file(path).await,
+        Location::Server(url) => {
+            let mut conn = postgres::connect(url).await?;
+            postgres::refuse_old(&mut conn, url).await?;
+            let mut conn = Conn::Postgres(&mut conn);
+            let tables = postgres::tables(&mut conn).await?;
+            found(&mut conn, &tables, &location.to_string()).await
+        }
+    }
+}
+
+async fn check_file(path: &Path) -> Result<Found> {
+    let refuse = |reason: &str| Error::invalid("database", format!("{}: {reason}", path.display()));
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => return Err(refuse("a folder, not a file")),
+        Ok(_) => {}
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            // Tandem makes the missing folders when it opens the file: the nearest one that
+            // exists must be a folder.
+            let folder = path.ancestors().skip(1).find(|dir| dir.exists());
+            return match folder {
+                Some(dir) if !dir.is_dir() => Err(refuse(&format!(
+                    "{} is a file, not a folder",
+                    dir.display()
+                ))),
+                _ => Ok(Found::NewFile),
+            };
+        }
+        Err(e) => return Err(refuse(&format!("cannot be read ({})", e.kind()))),
+    }
+    let mut conn = sqlite::connect_read_only(path)
+        .await
+        .map_err(|_| refuse("cannot be opened as a database"))?;
+    let mut conn = Conn::Sqlite(&mut conn);
+    let tables: Vec<String> = query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+         ORDER BY name",
+    )
+    .scalars(&mut conn)
+    .await
+    .map_err(|_| refuse("is not an SQLite database"))?;
+    found(&mut conn, &tables, &path.display().to_string()).await
+}
+
+/// What `tables` make of a database: nothing, a board (counted), or someone else's.
+async fn found(conn: &mut Conn<'_>, tables: &[String], what: &str) -> Result<Found> {
+    if tables.is_empty() {
+        return Ok(Found::Empty);
+    }
+    if OWN_TABLES
+        .iter()
+        .all(|t| tables.iter().any(|have| have == t))
+    {
+        let (projects, tasks): (i64, i64) =
+            query("SELECT (SELECT count(*) FROM projects), (SELECT count(*) FROM tasks)")
+                .fetch_one(conn)
+                .await?;
+        return Ok(Found::Board { projects, tasks });
+    }
+    let shown: Vec<&str> = tables.iter().take(3).map(String::as_str).collect();
+    Err(Error::invalid(
+        "database",
+        format!(
+            "{what} holds another program's tables ({}{}); give Tandem a database of its own",
+            shown.join(", "),
+            if tables.len() > 3 { ", ..." } else { "" }
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Actor, Origin};
+    use crate::store::Store;
+
+    fn file(path: &Path) -> Location {
+        Location::File(path.to_path_buf())
+    }
+
+    #[tokio::test]
+    async fn a_file_is_new_empty_a_board_or_refused_and_is_never_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("later/board.db");
+        assert_eq!(check(&file(&new)).await.unwrap(), Found::NewFile);
+        assert!(!new.exists() && !dir.path().join("later").exists());
+
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(check(&file(&empty)).await.unwrap(), Found::Empty);
+        assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+
+        let board = dir.path().join("board.db");
+        let me = Origin::new("t", Actor::Cli);
+        let store = Store::open(board.as_path(), &me).await.unwrap();
+        let inbox = store.projects().await.unwrap().remove(0).id;
+        let one = crate::store::NewTask {
+            project_id: inbox,
+            column_id: None,
+            title: "One".into(),
+        };
+        store.create_task(&me, one).await.unwrap();
+        assert_eq!(
+            check(&file(&board)).await.unwrap(),
+            Found::Board {
+                projects: 1,
+                tasks: 1
+            }
+        );
+
+        let refused = |found: Result<Found>| match found {
+            Err(Error::Invalid { field, reason }) => {
+                assert_eq!(field, "database");
+                reason
+            }
+            other => panic!("refused, not {other:?}"),
+        };
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "not a database, just words").unwrap();
+        assert!(refused(check(&file(&text)).await).contains("not"));
+        assert_eq!(
+            std::fs::read_to_string(&text).unwrap(),
+            "not a database, just words"
+        );
+        let reason = refused(check(&file(dir.path())).await);
+        assert!(reason.contains("folder"), "{reason}");
+        let under_a_file = text.join("board.db");
+        let reason = refused(check(&file(&under_a_file)).await);
+        assert!(reason.contains("not a folder"), "{reason}");
+
+        let foreign = dir.path().join("other.db");
+        let made = std::process::Command::new("sqlite3")
+            .arg(&foreign)
+            .arg("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+            .status()
+            .expect("sqlite3 runs");
+        assert!(made.success());
+        let before = std::fs::read(&foreign).unwrap();
+        let reason = refused(check(&file(&foreign)).await);
+        assert!(reason.contains("invoices"), "{reason}");
+        assert_eq!(std::fs::read(&foreign).unwrap(), before, "left untouched");
+    }
+}
