@@ -477,3 +477,55 @@ fn a_wrong_password_is_refused_and_the_right_one_comes_from_the_url_pgpassword_o
     assert!(from_file.status.success(), "{}", stderr(&from_file));
     assert!(stdout(&from_file).contains("From PGPASSWORD"));
 }
+
+#[test]
+fn a_db_copy_that_fails_midway_leaves_the_server_and_a_new_file_as_they_were() {
+    let desk = Sandbox::new();
+    let file = desk.db().display().to_string();
+    for n in 0..20 {
+        let added = desk.tandem(&["task", "add", &format!("Card {n}")]);
+        assert!(added.status.success(), "{}", stderr(&added));
+    }
+    // Another program left a card in a column that does not exist (the sqlite3 shell does not
+    // check foreign keys): the server refuses it halfway through the copy.
+    let shell = std::process::Command::new("sqlite3")
+        .arg(&file)
+        .arg(
+            "INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
+             SELECT 'orphan', project_id, 'no-such-column', 'Orphan', 9999, 0, 0 FROM tasks LIMIT 1",
+        )
+        .output()
+        .expect("sqlite3 runs");
+    assert!(shell.status.success(), "{shell:?}");
+
+    let database = TestServer::shared().database();
+    let failed = desk.tandem(&["db", "copy", "--from", &file, "--to", &database.url]);
+    assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
+    assert_eq!(stderr(&failed).lines().count(), 1, "{}", stderr(&failed));
+    assert!(
+        stderr(&failed).contains("nothing was copied"),
+        "{}",
+        stderr(&failed)
+    );
+    let left = TestServer::shared()
+        .psql(
+            &database.name,
+            "SELECT (SELECT count(*) FROM projects) + (SELECT count(*) FROM tasks)
+                    + (SELECT count(*) FROM changes) + (SELECT seq FROM log_head)",
+        )
+        .unwrap();
+    assert_eq!(left.trim(), "0", "nothing of the copy stays on the server");
+
+    // The same source to a new file fails too, and the file is gone again.
+    let fresh = desk.dir.path().join("fresh.db");
+    let failed = desk.tandem(&[
+        "db",
+        "copy",
+        "--from",
+        &file,
+        "--to",
+        &fresh.display().to_string(),
+    ]);
+    assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
+    assert!(!fresh.exists(), "the file the copy made is removed");
+}

@@ -83,7 +83,33 @@ pub async fn copy(
             remove_file(path);
         }
     }
-    copied
+    copied.map_err(|e| refused_rows(e, from, to))
+}
+
+/// A row of the source the target's constraints refuse (another program wrote the source
+/// without checking them) is the source's fault, said as such.
+fn refused_rows(error: Error, from: &Location, to: &Location) -> Error {
+    use sqlx::error::ErrorKind;
+    match &error {
+        Error::Storage(sqlx::Error::Database(e))
+            if matches!(
+                e.kind(),
+                ErrorKind::ForeignKeyViolation
+                    | ErrorKind::CheckViolation
+                    | ErrorKind::NotNullViolation
+                    | ErrorKind::UniqueViolation
+            ) =>
+        {
+            Error::invalid(
+                "from",
+                format!(
+                    "{from} holds rows that {to} refuses ({}); nothing was copied",
+                    e.message()
+                ),
+            )
+        }
+        _ => error,
+    }
 }
 
 /// The database at `location`, which must already hold Tandem's schema: a copy never creates
