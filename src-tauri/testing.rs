@@ -198,14 +198,9 @@ impl TestServer {
 
     /// Runs `psql` on database `name` with `sql`, as another program would; returns its output.
     pub fn psql(&self, name: &str, sql: &str) -> io::Result<String> {
-        let output = Command::new(self.bin.join("psql"))
-            .args([
-                "-h",
-                &self.socket_dir().display().to_string(),
-                "-U",
-                "tandem",
-            ])
-            .args(["-d", name, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        let output = self
+            .psql_command(name)
+            .args(["-qAtc", sql])
             .output()
             .map_err(|e| io::Error::other(format!("psql: {e}")))?;
         if output.status.success() {
@@ -215,6 +210,21 @@ impl TestServer {
                 String::from_utf8_lossy(&output.stderr).into_owned(),
             ))
         }
+    }
+
+    /// `psql` on database `name`, stopping at the first error; without `-c`, it runs each
+    /// statement of its input in a transaction of its own.
+    pub fn psql_command(&self, name: &str) -> Command {
+        let mut command = Command::new(self.bin.join("psql"));
+        command
+            .args([
+                "-h",
+                &self.socket_dir().display().to_string(),
+                "-U",
+                "tandem",
+            ])
+            .args(["-d", name, "-v", "ON_ERROR_STOP=1", "-q"]);
+        command
     }
 
     fn data(&self) -> PathBuf {

@@ -205,3 +205,56 @@ async fn clicking_a_notification_opens_a_window_on_its_project() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_team_board_each_machine_tells_a_change_made_on_another_once() {
+    let server = tandem::testing::TestServer::shared();
+    let database = server.database();
+    let (a, b) = (
+        Sandbox::on_server(&database.url),
+        Sandbox::on_server(&database.url),
+    );
+    on_desktop(&b, async |desktop| {
+        let app = desktop.launch().await;
+        app.find(r#"main[aria-label="Inbox board"]"#).await;
+        let _other = desktop.instance(&b);
+        eventually("both of machine B's instances on its hub", UI_TIMEOUT, async || {
+            (guis(&status(&b).await).len() == 2).then_some(())
+        })
+        .await;
+
+        let added = a.tandem(&["task", "add", "From machine A"]);
+        assert!(added.status.success(), "{added:?}");
+        let told = settled(&b, desktop, 1, 0).await;
+        assert_eq!(told, ["1 task changed in Inbox"], "one, for two instances");
+
+        // Another program on the server: fifty cards in fifty transactions.
+        let inserts: String = (1..=50)
+            .map(|i| {
+                format!(
+                    "INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
+                     SELECT 'burst-{i}', project_id, id, 'Burst {i}', {i} * 1000000, 0, 0
+                     FROM columns WHERE name = 'To do' LIMIT 1;\n"
+                )
+            })
+            .collect();
+        let mut psql = server.psql_command(&database.name);
+        let shell = psql
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("psql runs");
+        use std::io::Write;
+        shell
+            .stdin
+            .as_ref()
+            .expect("piped")
+            .write_all(inserts.as_bytes())
+            .expect("psql reads its input");
+        let shell = shell.wait_with_output().expect("psql ends");
+        assert!(shell.status.success(), "{shell:?}");
+        let told = settled(&b, desktop, 2, 0).await;
+        assert_eq!(told[1], "50 tasks changed in Inbox", "one, for the whole burst");
+        app.quit().await;
+    })
+    .await;
+}
