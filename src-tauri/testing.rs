@@ -2,7 +2,8 @@
 //!
 //! Debian's PostgreSQL binaries (`/usr/lib/postgresql/<version>/bin`, 15 or newer) run a server
 //! in a temporary folder, listening on a Unix socket in that folder only (no TCP port, so tests
-//! never collide), with trust authentication for its one role, `tandem`. PostgreSQL refuses to
+//! never collide), with trust authentication for its one role, `tandem`. A TLS test starts one
+//! that also takes TLS connections on a free localhost port, with certificates of its own. PostgreSQL refuses to
 //! run as root, so under root the server runs as the `postgres` system user, which the Debian
 //! package creates. A watchdog stops the server and removes its folder when the test process
 //! exits, however it exits: pass, fail or abort.
@@ -40,7 +41,14 @@ pub struct TestServer {
     dir: PathBuf,
     /// Databases made so far, to name the next one.
     made: AtomicU32,
+    /// The port: of the Unix socket's name, and of TCP when the server takes TLS.
+    port: u16,
+    /// Whether the server also listens on localhost over TCP, with TLS only.
+    tls: bool,
 }
+
+/// The port of a server without TCP: only its socket's name.
+const SOCKET_PORT: u16 = 5432;
 
 impl TestServer {
     /// The server this test binary shares, started on first use.
@@ -51,6 +59,20 @@ impl TestServer {
 
     /// Starts a new server of its own (for a test that stops and restarts it).
     pub fn start() -> io::Result<TestServer> {
+        Self::start_on(SOCKET_PORT, false)
+    }
+
+    /// Starts a server of its own that also listens on localhost over TCP, taking TLS
+    /// connections only, with a certificate for `localhost` signed by a CA of its own
+    /// ([`TestServer::ca`]).
+    pub fn start_with_tls() -> io::Result<TestServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        Self::start_on(port, true)
+    }
+
+    fn start_on(port: u16, tls: bool) -> io::Result<TestServer> {
         let bin = binaries()?;
         let dir = std::env::temp_dir().join(format!(
             "tandem-pg-{}-{}",
@@ -63,7 +85,12 @@ impl TestServer {
             bin,
             dir,
             made: AtomicU32::new(0),
+            port,
+            tls,
         };
+        if tls {
+            server.make_certificates()?;
+        }
         server.hand_over()?;
         server.run(
             "initdb",
@@ -78,9 +105,99 @@ impl TestServer {
                 "UTF8",
             ],
         )?;
+        if tls {
+            std::fs::write(
+                server.data().join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n\
+                 hostssl all all ::1/128 trust\n",
+            )?;
+        }
         server.watch_over();
         server.start_again()?;
         Ok(server)
+    }
+
+    /// The CA that signed a TLS server's certificate: what `sslrootcert` takes.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.join("tls/ca.crt")
+    }
+
+    /// A CA, and a certificate for `localhost` signed by it, made with `openssl`.
+    fn make_certificates(&self) -> io::Result<()> {
+        let tls = self.dir.join("tls");
+        std::fs::create_dir_all(&tls)?;
+        std::fs::write(
+            tls.join("server.ext"),
+            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+        )?;
+        let key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let steps: [&[&str]; 3] = [
+            &[
+                &["req", "-x509", "-days", "2", "-subj", "/CN=Tandem test CA"][..],
+                &key[..],
+                &[
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.crt",
+                ][..],
+            ]
+            .concat(),
+            &[
+                &["req", "-subj", "/CN=localhost"][..],
+                &key[..],
+                &["-keyout", "server.key", "-out", "server.csr"][..],
+            ]
+            .concat(),
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+                "-out",
+                "server.crt",
+            ],
+        ];
+        for args in steps {
+            let output = Command::new("openssl")
+                .args(args)
+                .current_dir(&tls)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| io::Error::other(format!("openssl: {e}")))?;
+            if !output.status.success() {
+                return Err(io::Error::other(format!(
+                    "openssl {}: {}",
+                    args[0],
+                    String::from_utf8_lossy(&output.stderr)
+                )));
+            }
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            tls.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
     }
 
     /// Starts the server again after [`TestServer::crash`], and waits until it takes
@@ -95,7 +212,11 @@ impl TestServer {
                 "-l",
                 &self.dir.join("server.log").display().to_string(),
                 "-o",
-                &format!("-k {socket} -c listen_addresses='' -c fsync=off -c max_connections=200"),
+                &format!(
+                    "-k {socket} -p {port} {network} -c fsync=off -c max_connections=200",
+                    port = self.port,
+                    network = self.network()
+                ),
                 "-w",
                 "-t",
                 &START_LIMIT.as_secs().to_string(),
@@ -103,7 +224,11 @@ impl TestServer {
             ],
         )?;
         let deadline = Instant::now() + START_LIMIT;
-        while !self.socket_dir().join(".s.PGSQL.5432").exists() {
+        while !self
+            .socket_dir()
+            .join(format!(".s.PGSQL.{}", self.port))
+            .exists()
+        {
             if Instant::now() > deadline {
                 return Err(io::Error::other(format!(
                     "the server did not start: see {}",
@@ -113,6 +238,19 @@ impl TestServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(())
+    }
+
+    /// How the server listens besides its socket: not at all, or on localhost with TLS.
+    fn network(&self) -> String {
+        if !self.tls {
+            return "-c listen_addresses=''".into();
+        }
+        let tls = self.dir.join("tls");
+        format!(
+            "-c listen_addresses=localhost -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            tls.join("server.crt").display(),
+            tls.join("server.key").display()
+        )
     }
 
     /// Stops the server the way a power cut or a killed machine would: `pg_ctl stop -m
@@ -138,6 +276,8 @@ impl TestServer {
             .args([
                 "-h",
                 &self.socket_dir().display().to_string(),
+                "-p",
+                &self.port.to_string(),
                 "-U",
                 "tandem",
             ])
@@ -183,12 +323,22 @@ impl TestServer {
         Ok(())
     }
 
-    /// The URL of database `name` on this server.
+    /// The URL of database `name` on this server, through its socket.
     pub fn url(&self, name: &str) -> String {
+        let port = match self.port {
+            SOCKET_PORT => String::new(),
+            port => format!(":{port}"),
+        };
         format!(
-            "postgres://tandem@localhost/{name}?host={}",
+            "postgres://tandem@localhost{port}/{name}?host={}",
             self.socket_dir().display()
         )
+    }
+
+    /// The URL of database `name` over TCP to localhost, with `params` (`sslmode=...`), on a
+    /// server started with [`TestServer::start_with_tls`].
+    pub fn tcp_url(&self, name: &str, params: &str) -> String {
+        format!("postgres://tandem@localhost:{}/{name}?{params}", self.port)
     }
 
     /// The folder of the server's Unix socket, for `psql -h`.
@@ -220,6 +370,8 @@ impl TestServer {
             .args([
                 "-h",
                 &self.socket_dir().display().to_string(),
+                "-p",
+                &self.port.to_string(),
                 "-U",
                 "tandem",
             ])

@@ -529,3 +529,45 @@ fn a_db_copy_that_fails_midway_leaves_the_server_and_a_new_file_as_they_were() {
     assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
     assert!(!fresh.exists(), "the file the copy made is removed");
 }
+
+#[test]
+fn tls_verify_full_trusts_the_servers_own_ca_and_refuses_a_server_it_cannot_verify() {
+    let server = TestServer::start_with_tls().expect("a TLS server of its own");
+    let database = server.database();
+    let ca = server.ca().display().to_string();
+    let on = |params: &str| Sandbox::on_server(&server.tcp_url(&database.name, params));
+
+    let verified = on(&format!("sslmode=verify-full&sslrootcert={ca}"));
+    let added = verified.tandem(&["task", "add", "Over TLS"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let required = on("sslmode=require");
+    let listed = required.tandem(&["task", "ls"]);
+    assert!(stdout(&listed).contains("Over TLS"), "{}", stderr(&listed));
+
+    // Without the CA the certificate cannot be verified; without TLS the server lets no one in.
+    for (params, says) in [
+        ("sslmode=verify-full", "certificate"),
+        ("sslmode=disable", "pg_hba.conf"),
+    ] {
+        let refused = on(params)
+            .command(&["task", "ls"])
+            .env("TANDEM_LOG", "warn")
+            .output()
+            .unwrap();
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{params}: the user's to fix"
+        );
+        let err = stderr(&refused);
+        assert_eq!(err.lines().count(), 1, "{params}: {err}");
+        assert!(err.contains(says), "{params}: {err}");
+    }
+    let encrypted = server
+        .psql(
+            &database.name,
+            "SELECT count(*) FROM changes WHERE data ->> 'title' = 'Over TLS'",
+        )
+        .unwrap();
+    assert_eq!(encrypted.trim(), "1");
+}

@@ -132,9 +132,15 @@ fn refusal(error: sqlx::Error, url: &ServerUrl) -> Error {
     };
     match &error {
         sqlx::Error::Database(e) => match e.code().as_deref() {
-            // invalid_password, invalid_authorization_specification
-            Some("28P01" | "28000") => config(format!(
+            // invalid_password
+            Some("28P01") => config(format!(
                 "{} refused the user name or password ({})",
+                url.host(),
+                e.message()
+            )),
+            // invalid_authorization_specification: pg_hba.conf has no line for us
+            Some("28000") => config(format!(
+                "{} does not let this connection in ({})",
                 url.host(),
                 e.message()
             )),
@@ -142,7 +148,24 @@ fn refusal(error: sqlx::Error, url: &ServerUrl) -> Error {
             Some("3D000") => config(format!("{}: {}", url.redacted(), e.message())),
             _ => offline_or_storage(error, url),
         },
+        // rustls reports a certificate it cannot verify as invalid data on the stream.
+        sqlx::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => tls_failed(e, url),
+        sqlx::Error::Tls(e) => tls_failed(e, url),
         _ => offline_or_storage(error, url),
+    }
+}
+
+/// A TLS handshake that failed, with what to do when the certificate was the trouble.
+fn tls_failed(error: &dyn std::fmt::Display, url: &ServerUrl) -> Error {
+    let e = error.to_string();
+    let hint = if e.contains("certificate") {
+        "; give the server's CA with sslrootcert=FILE"
+    } else {
+        ""
+    };
+    Error::Config {
+        name: "TANDEM_DB",
+        reason: format!("TLS with {} failed: {e}{hint}", url.host()),
     }
 }
 
