@@ -111,18 +111,6 @@ impl Peer {
             _ => unreachable!("waited for live"),
         }
     }
-
-    fn watch_file(&self) {
-        let store = self.store.clone();
-        let mut stopped = self.stop.subscribe();
-        tokio::spawn(async move {
-            store
-                .watch_other_writers(Duration::from_millis(50), async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })
-                .await
-        });
-    }
 }
 
 impl Drop for Peer {
@@ -256,7 +244,7 @@ pub async fn other_program_to_window(dir: &Path) -> Row {
     let app = site
         .peer("app", true, DEFAULT_WINDOW, Timing::default())
         .await;
-    app.watch_file();
+    // The app serves its own hub, which watches the file and relays what it finds.
     app.linked(1, None).await;
     let (live, _subscription) = window(&app.store).await;
     let (naive, poller) = poll_each_second(&app.store);

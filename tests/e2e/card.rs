@@ -13,7 +13,7 @@ const CTRL_ENTER: &str = "\u{E009}\u{E007}\u{E000}";
 const DIALOG: &str = r#"[role="dialog"][aria-label="Card details"]"#;
 
 /// Opens the dialog of the card titled `title` in `column` with the keyboard.
-async fn open_card(app: &App, column: &str, title: &str) {
+pub(super) async fn open_card(app: &App, column: &str, title: &str) {
     let card = app.card(column, title).await;
     card.click().await.unwrap();
     card.send_keys(" ").await.unwrap();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tandem::testing::TestServer;
 
+use super::card::open_card;
 use super::{on_desktop, ENTER, UI_TIMEOUT};
 use crate::common::{eventually, Sandbox};
 
@@ -133,4 +134,76 @@ async fn settings_test_a_server_before_saving_it_and_tandem_opens_it_from_then_o
         .psql(&database.name, "SELECT string_agg(title, ',') FROM tasks")
         .unwrap();
     assert_eq!(titles.trim(), "Through the settings");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_racing_another_machines_meets_the_conflict_dialog_and_keeps_either_side() {
+    let database = TestServer::shared().database();
+    let (a, b) = (
+        Sandbox::on_server(&database.url),
+        Sandbox::on_server(&database.url),
+    );
+    let added = a.tandem(&["task", "add", "Plan"]);
+    assert!(added.status.success(), "{added:?}");
+    let task = String::from_utf8_lossy(&added.stdout).trim().to_owned();
+    let title_on_the_server = || {
+        TestServer::shared()
+            .psql(
+                &database.name,
+                &format!("SELECT title || ' v' || version FROM tasks WHERE id = '{task}'"),
+            )
+            .expect("psql reads")
+            .trim()
+            .to_owned()
+    };
+    on_desktop(&b, async |desktop| {
+        let app = desktop.launch().await;
+        let title = r#"input[aria-label="Title"]"#;
+        let conflict = r#"[role="alertdialog"][aria-label="Changed elsewhere"]"#;
+
+        // Machine B's window starts editing; machine A saves its own edit meanwhile.
+        open_card(&app, "To do", "Plan").await;
+        app.find(title).await.send_keys(" (mine)").await.unwrap();
+        let theirs = a.tandem(&["task", "edit", &task, "--title", "Plan (theirs)"]);
+        assert!(theirs.status.success(), "{theirs:?}");
+        app.card("To do", "Plan (theirs)").await;
+        // Saving shows both sides; B keeps its own.
+        app.find(title).await.send_keys(ENTER).await.unwrap();
+        app.wait_for_text(conflict, &["Title", "Plan (mine)", "Plan (theirs)"])
+            .await;
+        app.find(&format!("{conflict} td:nth-of-type(1) button"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.gone(conflict).await;
+        eventually("the server to keep mine", UI_TIMEOUT, async || {
+            title_on_the_server()
+                .starts_with("Plan (mine) v")
+                .then_some(())
+        })
+        .await;
+
+        // Again, and this time B keeps theirs: nothing more is written.
+        app.find(title).await.send_keys(" again").await.unwrap();
+        let theirs = a.tandem(&["task", "edit", &task, "--title", "Final"]);
+        assert!(theirs.status.success(), "{theirs:?}");
+        app.card("To do", "Final").await;
+        let before = title_on_the_server();
+        app.find(title).await.send_keys(ENTER).await.unwrap();
+        app.find(&format!("{conflict} td:nth-of-type(2) button"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        app.gone(conflict).await;
+        app.card("To do", "Final").await;
+        assert_eq!(
+            title_on_the_server(),
+            before,
+            "keeping theirs writes nothing"
+        );
+        app.quit().await;
+    })
+    .await;
 }
