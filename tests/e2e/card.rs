@@ -4,7 +4,7 @@
 use fantoccini::wd::WindowHandle;
 use tandem::model::{Priority, Task};
 
-use super::{on_desktop, App, ENTER, REDO, UI_TIMEOUT, UNDO};
+use super::{on_desktop, App, Side, CONFLICT, ENTER, REDO, UI_TIMEOUT, UNDO};
 use crate::common::{eventually, Sandbox};
 
 /// WebDriver's Control key down, Enter, then every modifier up.
@@ -130,15 +130,9 @@ async fn two_windows_editing_one_card_meet_the_conflict_dialog_and_keep_either_s
         switch(&first).await;
         app.card("To do", "Plan (theirs)").await;
         app.find(title).await.send_keys(ENTER).await.unwrap();
-        let conflict = r#"[role="alertdialog"][aria-label="Changed elsewhere"]"#;
-        app.wait_for_text(conflict, &["Title", "Plan (mine)", "Plan (theirs)"])
+        app.wait_for_text(CONFLICT, &["Title", "Plan (mine)", "Plan (theirs)"])
             .await;
-        app.find(&format!("{conflict} td:nth-of-type(1) button"))
-            .await
-            .click()
-            .await
-            .unwrap();
-        app.gone(conflict).await;
+        app.keep(Side::Mine).await;
         eventually("the database to keep mine", UI_TIMEOUT, async || {
             (the_task(&sandbox).await.title == "Plan (mine)").then_some(())
         })
@@ -158,12 +152,7 @@ async fn two_windows_editing_one_card_meet_the_conflict_dialog_and_keep_either_s
         app.card("To do", "Final").await;
         switch(&second).await;
         app.find(title).await.send_keys(ENTER).await.unwrap();
-        app.find(&format!("{conflict} td:nth-of-type(2) button"))
-            .await
-            .click()
-            .await
-            .unwrap();
-        app.gone(conflict).await;
+        app.keep(Side::Theirs).await;
         let version = the_task(&sandbox).await.version;
         app.card("To do", "Final").await;
         assert_eq!(the_task(&sandbox).await.title, "Final");

@@ -32,6 +32,16 @@ pub const REDO: &str = "\u{E009}\u{E008}z\u{E000}";
 /// WebDriver's Enter key.
 pub const ENTER: &str = "\u{E007}";
 
+/// The conflict dialog.
+pub const CONFLICT: &str = r#"[role="alertdialog"][aria-label="Changed elsewhere"]"#;
+
+/// A side of the conflict dialog.
+#[derive(Debug, Clone, Copy)]
+pub enum Side {
+    Mine,
+    Theirs,
+}
+
 /// The settings panel.
 pub const SETTINGS: &str = r#"[role="dialog"][aria-label="Settings"]"#;
 
@@ -331,6 +341,17 @@ impl App {
         })
         .await;
         assert!(found.is_some(), "{css} shows {text:?}, expected {parts:?}");
+    }
+
+    /// Keeps `side` in the conflict dialog, and waits for the dialog to close.
+    pub async fn keep(&self, side: Side) {
+        let column = match side {
+            Side::Mine => 1,
+            Side::Theirs => 2,
+        };
+        self.click(&format!("{CONFLICT} td:nth-of-type({column}) button"))
+            .await;
+        self.gone(CONFLICT).await;
     }
 
     /// Opens the settings panel from the keyboard, once the board is shown; returns its selector.

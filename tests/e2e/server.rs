@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tandem::testing::TestServer;
 
 use super::card::open_card;
-use super::{on_desktop, ENTER, UI_TIMEOUT};
+use super::{on_desktop, Side, CONFLICT, ENTER, UI_TIMEOUT};
 use crate::common::{eventually, Sandbox};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -159,7 +159,6 @@ async fn an_edit_racing_another_machines_meets_the_conflict_dialog_and_keeps_eit
     on_desktop(&b, async |desktop| {
         let app = desktop.launch().await;
         let title = r#"input[aria-label="Title"]"#;
-        let conflict = r#"[role="alertdialog"][aria-label="Changed elsewhere"]"#;
 
         // Machine B's window starts editing; machine A saves its own edit meanwhile.
         open_card(&app, "To do", "Plan").await;
@@ -169,14 +168,9 @@ async fn an_edit_racing_another_machines_meets_the_conflict_dialog_and_keeps_eit
         app.card("To do", "Plan (theirs)").await;
         // Saving shows both sides; B keeps its own.
         app.find(title).await.send_keys(ENTER).await.unwrap();
-        app.wait_for_text(conflict, &["Title", "Plan (mine)", "Plan (theirs)"])
+        app.wait_for_text(CONFLICT, &["Title", "Plan (mine)", "Plan (theirs)"])
             .await;
-        app.find(&format!("{conflict} td:nth-of-type(1) button"))
-            .await
-            .click()
-            .await
-            .unwrap();
-        app.gone(conflict).await;
+        app.keep(Side::Mine).await;
         eventually("the server to keep mine", UI_TIMEOUT, async || {
             title_on_the_server()
                 .starts_with("Plan (mine) v")
@@ -191,12 +185,7 @@ async fn an_edit_racing_another_machines_meets_the_conflict_dialog_and_keeps_eit
         app.card("To do", "Final").await;
         let before = title_on_the_server();
         app.find(title).await.send_keys(ENTER).await.unwrap();
-        app.find(&format!("{conflict} td:nth-of-type(2) button"))
-            .await
-            .click()
-            .await
-            .unwrap();
-        app.gone(conflict).await;
+        app.keep(Side::Theirs).await;
         app.card("To do", "Final").await;
         assert_eq!(
             title_on_the_server(),
