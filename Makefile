@@ -19,6 +19,9 @@ APP := $(CARGO_TARGET_DIR)/debug/tandem
 # other platforms, which `npm ci` would then refuse. Pinned, and kept outside the clone.
 TAURI_CLI_VERSION := 2.12.5
 TOOLS := $(CARGO_TARGET_DIR)/tools
+# The package's programs: Tauri bundles the desktop app, `tandem-desktop`; the command users
+# type, `tandem`, goes beside it. $(1) is the build's folder.
+DEB_FILES = '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/tandem":"$(1)/tandem"}}}}}'
 TAURI := $(TOOLS)/node_modules/.bin/tauri
 # The most the built tests may run: a warm run takes about two minutes.
 TEST_LIMIT ?= 15m
@@ -86,7 +89,7 @@ ui/dist/index.html: ui/node_modules/.installed $(UI_SOURCES)
 ## The two commands ----------------------------------------------------------------------------
 
 run: deps ui/dist/index.html
-	cargo build --bin tandem
+	cargo build --bins
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
 		exec $(APP); \
 	else \
@@ -103,13 +106,14 @@ test: deps ui/dist/index.html $(TAURI)
 	@# Each end-to-end test has its own deadline; this one stops anything else that would hang.
 	timeout --kill-after=30s $(TEST_LIMIT) cargo test --locked
 	@# The package, from the debug build the tests used (same features: nothing recompiles).
-	$(TAURI) build --debug --bundles deb --ci
+	$(TAURI) build --debug --bundles deb --ci --config $(call DEB_FILES,$(CARGO_TARGET_DIR)/debug)
 	scripts/check-deb.sh $(CARGO_TARGET_DIR)/debug/bundle/deb/Tandem_*_amd64.deb
 
 # An AppImage is not offered: Tauri's AppImage bundler downloads its tools from GitHub at
 # build time, and packages are built offline here.
 package: deps ui/dist/index.html $(TAURI)
-	$(TAURI) build --bundles deb --ci
+	cargo build --release --locked --bin tandem
+	$(TAURI) build --bundles deb --ci --config $(call DEB_FILES,$(CARGO_TARGET_DIR)/release)
 	scripts/check-deb.sh $(CARGO_TARGET_DIR)/release/bundle/deb/Tandem_*_amd64.deb
 	@ls $(CARGO_TARGET_DIR)/release/bundle/deb/Tandem_*_amd64.deb
 
@@ -122,7 +126,7 @@ bindings: deps
 	TANDEM_WRITE_BINDINGS=1 cargo test --lib bindings
 
 screenshot: deps ui/dist/index.html
-	cargo build --bin tandem
+	cargo build --bins
 	scripts/screenshot.sh $(APP) docs/screenshot.png
 	scripts/screenshot.sh $(APP) docs/screenshot-dark.png dark
 

@@ -39,6 +39,7 @@ async fn main() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut rows = Vec::new();
     rows.extend(write_path(dir.path()).await);
+    rows.push(cli_command(dir.path()));
     rows.push(edit_to_window(dir.path()).await);
     rows.push(burst(dir.path()).await);
     rows.push(peers::edit_to_other_instance(dir.path()).await);
@@ -85,6 +86,65 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// One `tandem task add`, the whole process, beside `sqlite3 FILE 'select 1'` on the same file
+/// and beside the desktop app's program running the same command (what `tandem` cost when it
+/// was the app: it maps WebKitGTK's libraries before it does anything). Runs interleave, so a
+/// busy moment costs each the same.
+fn cli_command(dir: &Path) -> Row {
+    const RUNS: usize = 40;
+    let db = dir.join("cli.db");
+    let run = |program: &str, args: &[&str]| -> Duration {
+        let started = Instant::now();
+        let output = std::process::Command::new(program)
+            .args(args)
+            .env("TANDEM_DB", &db)
+            .env("XDG_DATA_HOME", dir.join("cli-data"))
+            .env("XDG_CONFIG_HOME", dir.join("cli-config"))
+            .env("XDG_RUNTIME_DIR", dir.join("cli-run"))
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("TANDEM_LOG")
+            .output()
+            .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+        let took = started.elapsed();
+        assert!(output.status.success(), "{program} {args:?}: {output:?}");
+        took
+    };
+    let (tandem, desktop) = (
+        env!("CARGO_BIN_EXE_tandem"),
+        env!("CARGO_BIN_EXE_tandem-desktop"),
+    );
+    let file = db.display().to_string();
+    let add = ["task", "add", "From the command line"];
+    run(tandem, &add);
+    let (mut light, mut sqlite, mut heavy) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        light.push(run(tandem, &add));
+        sqlite.push(run("sqlite3", &[&file, "select 1"]));
+        heavy.push(run(desktop, &add));
+    }
+    let (tandem_p50, sqlite_p50, heavy_p50) = (
+        percentile(&mut light, 0.5),
+        percentile(&mut sqlite, 0.5),
+        percentile(&mut heavy, 0.5),
+    );
+    Row {
+        what: "one `tandem task add`, whole process, p50 / p90",
+        target: "≤ 3× `sqlite3 FILE 'select 1'`",
+        tandem: format!("{} / {}", ms(tandem_p50), ms(percentile(&mut light, 0.9))),
+        baseline: format!(
+            "sqlite3 {}; the app's program {}",
+            ms(sqlite_p50),
+            ms(heavy_p50)
+        ),
+        ratio: format!(
+            "{:.1}× sqlite3 (the app's program: {:.1}×)",
+            tandem_p50.as_secs_f64() / sqlite_p50.as_secs_f64(),
+            heavy_p50.as_secs_f64() / sqlite_p50.as_secs_f64()
+        ),
+    }
 }
 
 /// Single task writes: validate, apply, log (triggers), stamp, commit, publish on the bus.

@@ -449,3 +449,42 @@ async fn bad_values_for_the_model_are_refused_by_name_and_change_nothing() {
     let after = log(&sandbox.store().await).await.len();
     assert_eq!(after, before, "a refused command logs nothing");
 }
+
+#[test]
+fn a_command_maps_no_desktop_library_and_no_command_becomes_the_desktop_app() {
+    let sandbox = Sandbox::new();
+    let traced = sandbox
+        .command(&["task", "add", "Light"])
+        .env("LD_DEBUG", "files")
+        .output()
+        .expect("tandem runs");
+    assert!(traced.status.success(), "{}", stderr(&traced));
+    let mapped: Vec<String> = stderr(&traced)
+        .lines()
+        .filter(|line| line.contains("file=") && line.contains("needed by"))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        mapped.iter().any(|line| line.contains("libc.so")),
+        "LD_DEBUG shows what is mapped: {mapped:?}"
+    );
+    let desktop: Vec<&String> = mapped
+        .iter()
+        .filter(|line| {
+            ["webkit", "gtk", "gdk", "soup", "javascriptcore"]
+                .iter()
+                .any(|lib| line.contains(lib))
+        })
+        .collect();
+    assert!(desktop.is_empty(), "a command maps {desktop:?}");
+
+    // Without a command it is the desktop app, which says it has no display to open a window on.
+    let app = sandbox.command(&[]).output().expect("tandem runs");
+    assert_eq!(app.status.code(), Some(1), "{}", stderr(&app));
+    assert!(stderr(&app).contains("no display"), "{}", stderr(&app));
+    assert!(
+        !stderr(&app).contains("cannot start the desktop app"),
+        "{}",
+        stderr(&app)
+    );
+}

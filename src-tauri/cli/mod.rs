@@ -121,6 +121,38 @@ pub fn parse_error(error: clap::Error) -> ExitCode {
 }
 
 /// Runs a subcommand to completion and reports how it went.
+/// Runs a headless command on a runtime of its own, as both binaries do: tracing set up for the
+/// command line, `TANDEM_DEBOUNCE_MS` checked (a mistyped value never passes silently).
+pub fn main(db: Option<String>, json: bool, command: Command) -> ExitCode {
+    init_tracing(true);
+    if let Err(e) = crate::debounce::window_from_env() {
+        eprintln!("tandem: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run(db, json, command)),
+        Err(e) => {
+            eprintln!("tandem: cannot start: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `TANDEM_LOG` (e.g. `debug`, `tandem=trace`). The command
+/// line logs nothing by default: its errors are one line each, and scripts read its stderr.
+pub fn init_tracing(headless: bool) {
+    let default = if headless { "off" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 pub async fn run(db: Option<String>, json: bool, command: Command) -> ExitCode {
     match execute(db, json, command).await {
         Ok(()) => ExitCode::SUCCESS,

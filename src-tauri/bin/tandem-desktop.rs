@@ -1,0 +1,67 @@
+//! `tandem-desktop`: the desktop app. `tandem` (the command users type) becomes this program
+//! when it is given no subcommand; given one, this runs it too, but `tandem` does it without
+//! loading the desktop's libraries.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tandem::app::{self, AppState, Startup};
+use tandem::bridge::Endpoint;
+use tandem::cli::{self, Cli};
+use tandem::model::{Actor, Origin};
+use tandem::settings::{self, SettingsFile};
+use tandem::{config, debounce, store::Store};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cli::parse_error(e),
+    };
+    if let Some(command) = cli.command {
+        return cli::main(cli.db, cli.json, command);
+    }
+    cli::init_tracing(false);
+    let env_window = match debounce::window_from_env() {
+        Ok(window) => window,
+        Err(e) => {
+            eprintln!("tandem: {e}");
+            return ExitCode::from(cli::EXIT_USAGE);
+        }
+    };
+    match gui(cli.db, env_window) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tandem: {e:#}");
+            ExitCode::from(cli::EXIT_FAILURE)
+        }
+    }
+}
+
+fn gui(db: Option<String>, env_window: Option<std::time::Duration>) -> anyhow::Result<()> {
+    if cfg!(target_os = "linux") && ["DISPLAY", "WAYLAND_DISPLAY"].iter().all(|v| is_unset(v)) {
+        anyhow::bail!(
+            "there is no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); \
+             the command line works without one: tandem --help"
+        );
+    }
+    let (location, source) =
+        config::location(db.as_deref(), settings::chosen_database().as_deref())?;
+    let instance = uuid::Uuid::now_v7().to_string();
+    let origin = Origin::new(&instance, Actor::Gui);
+    let store = tauri::async_runtime::block_on(Store::open(&location, &origin))?;
+    tracing::info!(db = %location, "opened the database");
+    let start = Startup {
+        instance,
+        endpoint: Endpoint::for_location(&location),
+        database: location,
+        database_source: source,
+        settings_file: SettingsFile::in_config_dir(),
+        env_window,
+    };
+    app::run(AppState::new(store, start))?;
+    Ok(())
+}
+
+fn is_unset(variable: &str) -> bool {
+    std::env::var_os(variable).is_none_or(|value| value.is_empty())
+}
