@@ -201,12 +201,11 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
         }
         Command::Status => return live::status(&store, &location, endpoint, &instance, &out).await,
         Command::Hub => return live::hub(Arc::new(store), endpoint, instance).await,
-        Command::Task(command) => board::task(&store, &origin, &out, command).await?,
-        Command::Subtask(command) => board::subtask(&store, &origin, &out, command).await?,
-        Command::Project(command) => board::project(&store, &origin, &out, command).await?,
-        Command::Column(command) => board::column(&store, &origin, &out, command).await?,
-        Command::Label(command) => board::label(&store, &origin, &out, command).await?,
-        Command::Db(_) => {}
+        command => {
+            let done = edit(&store, &origin, &out, command).await;
+            store.close().await;
+            done?;
+        }
     }
     let mine: Vec<Change> = std::iter::from_fn(|| committed.try_recv().ok())
         .flat_map(|changes| changes.to_vec())
@@ -219,6 +218,18 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// A command that reads or edits the board.
+async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) -> Result<()> {
+    match command {
+        Command::Task(command) => board::task(store, origin, out, command).await,
+        Command::Subtask(command) => board::subtask(store, origin, out, command).await,
+        Command::Project(command) => board::project(store, origin, out, command).await,
+        Command::Column(command) => board::column(store, origin, out, command).await,
+        Command::Label(command) => board::label(store, origin, out, command).await,
+        Command::Db(_) | Command::Watch { .. } | Command::Status | Command::Hub => Ok(()),
+    }
 }
 
 /// `tandem db copy`: progress on stderr for large boards, the outcome on stdout.

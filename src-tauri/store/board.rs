@@ -18,6 +18,10 @@ const INBOX_COLUMNS: [&str; 3] = ["To do", "Doing", "Done"];
 impl Store {
     /// Creates the Inbox project, once per database file, whoever opens it first.
     pub(super) async fn seed(&self, origin: &Origin) -> Result<()> {
+        // Most opens find the board made: a plain read says so without taking the write lock.
+        if self.seeded().await? {
+            return Ok(());
+        }
         self.write(origin, async |conn: &mut Conn<'_>| {
             let seeded: Option<String> = query("SELECT value FROM meta WHERE key = 'seeded'")
                 .scalar_optional(&mut *conn)

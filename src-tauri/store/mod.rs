@@ -108,6 +108,32 @@ impl Store {
         &self.bus
     }
 
+    /// Whether the board was made (the Inbox seeded), read on the writer's connection: a
+    /// process that only writes never opens a reader.
+    async fn seeded(&self) -> Result<bool> {
+        let mut writer = self.writer.lock().await;
+        let read = async {
+            let (conn, _) = self.connected(&mut writer).await?;
+            query("SELECT value FROM meta WHERE key = 'seeded'")
+                .scalar_optional::<String>(&mut conn.conn())
+                .await
+        };
+        let seeded = read.await;
+        Ok(self.settle(&mut writer, seeded)?.is_some())
+    }
+
+    /// Closes the database cleanly before the process ends; the store writes no more. On a
+    /// file this checkpoints the WAL when no other process has the file open: a process that
+    /// just exits leaves it for the next one to replay, page by page.
+    pub async fn close(&self) {
+        self.readers.close().await;
+        if let Some(conn) = self.writer.lock().await.conn.take() {
+            if let Err(e) = conn.close().await {
+                tracing::warn!(error = %e, "the database did not close cleanly");
+            }
+        }
+    }
+
     /// What this store publishes after reading it from the log rather than taking it from its
     /// own writes or a relayed batch; each a complete run of seqs following what the bus had
     /// carried. Also on [`Store::bus`].

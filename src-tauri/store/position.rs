@@ -59,6 +59,33 @@ pub(super) async fn slot(
     index: usize,
 ) -> Result<Option<i64>> {
     let table = list.table();
+    if current.is_none() && index == usize::MAX {
+        // A new item at the end: one gap past the last, found by the index, not by reading
+        // the whole list (unless the positions ran out and the list must be spread out).
+        let last: Option<i64> = match list.parent() {
+            Some(column) => {
+                query(format!(
+                    "SELECT max(position) FROM {table} WHERE {column} = $1"
+                ))
+                .bind(parent)
+                .scalar(&mut *conn)
+                .await?
+            }
+            None => {
+                query(format!("SELECT max(position) FROM {table}"))
+                    .scalar(&mut *conn)
+                    .await?
+            }
+        };
+        match last {
+            None => return Ok(Some(POSITION_GAP)),
+            Some(last) => {
+                if let Some(position) = last.checked_add(POSITION_GAP) {
+                    return Ok(Some(position));
+                }
+            }
+        }
+    }
     let siblings: Vec<(String, i64)> = match list.parent() {
         Some(column) => {
             query(format!(

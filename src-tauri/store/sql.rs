@@ -259,6 +259,17 @@ pub(crate) enum Connection {
 }
 
 impl Connection {
+    /// Closes the connection cleanly: on a file, the last one to close checkpoints the WAL
+    /// into the database and removes it, so the next process opens it without replaying it.
+    pub(crate) async fn close(self) -> Result<()> {
+        use sqlx::Connection as _;
+        match self {
+            Connection::Sqlite(c) => c.close().await?,
+            Connection::Postgres(c) => c.close().await?,
+        }
+        Ok(())
+    }
+
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             Connection::Sqlite(c) => Conn::Sqlite(c),
@@ -354,6 +365,14 @@ impl Conn<'_> {
 }
 
 impl Pool {
+    /// Closes every connection, waiting for those in use to come back.
+    pub(crate) async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             Pool::Sqlite(_) => Dialect::Sqlite,

@@ -42,10 +42,11 @@ pub(super) async fn open(path: &Path) -> Result<(Connection, Pool)> {
     let options = options(path)?;
     let mut conn = SqliteConnection::connect_with(&options).await?;
     migrate(&mut conn).await?;
+    // Connected on first use: opening one costs about a millisecond, a good part of a command
+    // line call, and a call that only writes needs none.
     let readers = SqlitePoolOptions::new()
         .max_connections(READERS)
-        .connect_with(options)
-        .await?;
+        .connect_lazy_with(options);
     Ok((Connection::Sqlite(conn), Pool::Sqlite(readers)))
 }
 
@@ -78,8 +79,13 @@ fn options(path: &Path) -> Result<SqliteConnectOptions> {
 }
 
 /// Applies the embedded migrations. Two processes opening a new file at once may race; the
-/// loser finds the work done on its next try.
+/// loser finds the work done on its next try. A file whose newest migration is the binary's
+/// newest is taken as current after one query, without re-reading the whole migration table:
+/// most opens are a command line call, and this is most of its cost.
 async fn migrate(conn: &mut SqliteConnection) -> Result<()> {
+    if is_current(conn).await {
+        return Ok(());
+    }
     let mut tries = 0;
     loop {
         match MIGRATOR.run(&mut *conn).await {
@@ -92,6 +98,16 @@ async fn migrate(conn: &mut SqliteConnection) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Whether the file's newest applied migration is the newest this binary has.
+async fn is_current(conn: &mut SqliteConnection) -> bool {
+    let newest = MIGRATOR.iter().map(|m| m.version).max();
+    let applied: Result<Option<i64>> =
+        query("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .scalar(&mut Conn::Sqlite(conn))
+            .await;
+    matches!(applied, Ok(version) if version.is_some() && version == newest)
 }
 
 /// `BEGIN IMMEDIATE` already holds the file's write lock: the log's end is this write's start.
