@@ -272,15 +272,8 @@ impl TestServer {
     /// A new, empty database on this server.
     pub fn database(&self) -> TestDatabase {
         let name = format!("test_{}", self.made.fetch_add(1, Ordering::SeqCst));
-        let status = Command::new(self.bin.join("createdb"))
-            .args([
-                "-h",
-                &self.socket_dir().display().to_string(),
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "tandem",
-            ])
+        let status = self
+            .client("createdb")
             .arg(&name)
             .stdout(Stdio::null())
             .status();
@@ -365,17 +358,22 @@ impl TestServer {
     /// `psql` on database `name`, stopping at the first error; without `-c`, it runs each
     /// statement of its input in a transaction of its own.
     pub fn psql_command(&self, name: &str) -> Command {
-        let mut command = Command::new(self.bin.join("psql"));
+        let mut command = self.client("psql");
+        command.args(["-d", name, "-v", "ON_ERROR_STOP=1", "-q"]);
         command
-            .args([
-                "-h",
-                &self.socket_dir().display().to_string(),
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "tandem",
-            ])
-            .args(["-d", name, "-v", "ON_ERROR_STOP=1", "-q"]);
+    }
+
+    /// One of the server's client programs, pointed at its socket as the role `tandem`.
+    fn client(&self, program: &str) -> Command {
+        let mut command = Command::new(self.bin.join(program));
+        command.args([
+            "-h",
+            &self.socket_dir().display().to_string(),
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "tandem",
+        ]);
         command
     }
 
