@@ -273,7 +273,7 @@ pub async fn other_program_to_window(dir: &Path) -> Row {
     poller.abort();
     latency_row(
         "write by another program → window, p50 / p99",
-        "p99 ≤ 150 ms",
+        "p99 ≤ 30 ms",
         &sent,
         &live,
         &naive,

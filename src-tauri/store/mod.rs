@@ -739,6 +739,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_commit_by_another_process_wakes_the_watcher_without_waiting_for_a_poll() {
+        let (_dir, here, there) = two_processes().await;
+        let mut bus = here.bus().subscribe();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Polls once at the start, then not for an hour: only the file changing wakes it.
+        let watcher = tokio::spawn({
+            let here = here.clone();
+            async move {
+                here.watch_other_writers(Duration::from_secs(3600), async {
+                    let _ = stopped.await;
+                })
+                .await
+            }
+        });
+        let published = async |bus: &mut tokio::sync::broadcast::Receiver<Committed>| {
+            tokio::time::timeout(Duration::from_secs(10), bus.recv())
+                .await
+                .expect("published within the deadline")
+                .unwrap()
+        };
+        let first = add(&there, "there", "Before").await;
+        assert_eq!(published(&mut bus).await.last().unwrap().seq, first);
+        for title in ["One", "Two", "Three"] {
+            let theirs = add(&there, "there", title).await;
+            assert_eq!(published(&mut bus).await.last().unwrap().seq, theirs);
+        }
+        drop(stop);
+        watcher.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
     async fn the_log_refuses_rows_that_are_not_json_from_any_writer() {
         let (_dir, here, _there) = two_processes().await;
         let before = here.seq().await.unwrap();

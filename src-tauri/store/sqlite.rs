@@ -4,12 +4,14 @@
 use std::convert::Infallible;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::Connection as _;
+use tokio::sync::Notify;
 
 use super::sql::{query, Conn, Connection, Pool};
 use super::{last_seq, ChangeRow, Store};
@@ -18,6 +20,10 @@ use crate::error::{Error, Result};
 /// How long a write waits for another process's write to finish before giving up. Long enough
 /// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the watcher polls `PRAGMA data_version` when the file is watched too: only for
+/// the writes a file watch misses (another machine's, on a network file system).
+const FALLBACK_POLL: Duration = Duration::from_millis(500);
 
 /// Readers in the pool. WAL lets them read beside the writer; two cover a window's snapshot
 /// while the log is read for another.
@@ -135,20 +141,73 @@ pub(super) async fn stamp(
     Ok(rows)
 }
 
-/// Polls `PRAGMA data_version` every `every` and publishes other connections' commits.
+/// Publishes other connections' commits: wakes when the file or its WAL changes (inotify on
+/// Linux), and polls `PRAGMA data_version` as the fallback, every `every` without a file watch
+/// and every [`FALLBACK_POLL`] with one. The version changes only when another connection
+/// commits, so a check reads no rows while nothing happens.
 pub(super) async fn watch(store: &Store, path: &Path, every: Duration) -> Result<Infallible> {
     let mut conn = SqliteConnection::connect_with(&options(path)?).await?;
     let mut seen: i64 = data_version(&mut conn).await?;
+    let woken = Arc::new(Notify::new());
+    let watching = wake_on_change(path, woken.clone());
+    let every = match &watching {
+        Some(_) => every.max(FALLBACK_POLL),
+        None => every,
+    };
     // Commits made before that first reading would never change it: publish them now.
     store.catch_up().await?;
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
-        let version = data_version(&mut conn).await?;
-        if version != seen {
-            seen = version;
-            store.catch_up().await?;
+        let after_a_change = tokio::select! {
+            _ = ticks.tick() => false,
+            () = woken.notified() => true,
+        };
+        // A writer appends its frames to the WAL (the event) a moment before it publishes the
+        // commit in the WAL's index: look again shortly when the first look came too early.
+        let retries: &[u64] = if after_a_change { &[0, 2, 10] } else { &[0] };
+        for wait in retries {
+            tokio::time::sleep(Duration::from_millis(*wait)).await;
+            let version = data_version(&mut conn).await?;
+            if version != seen {
+                seen = version;
+                store.catch_up().await?;
+                break;
+            }
+        }
+    }
+}
+
+/// A watch on the folder of the file at `path` that wakes `woken` when the file or its WAL is
+/// written or made; `None` (with a note in the log) where the system cannot watch files.
+fn wake_on_change(path: &Path, woken: Arc<Notify>) -> Option<notify::RecommendedWatcher> {
+    use notify::{EventKind, RecursiveMode, Watcher as _};
+    let name = path.file_name()?.to_owned();
+    let mut wal = name.clone();
+    wal.push("-wal");
+    let folder = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let handler = move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        let ours = event
+            .paths
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| n == name || n == wal));
+        if ours && matches!(event.kind, EventKind::Modify(_) | EventKind::Create(_)) {
+            woken.notify_one();
+        }
+    };
+    let watched = notify::recommended_watcher(handler).and_then(|mut watcher| {
+        watcher.watch(&folder, RecursiveMode::NonRecursive)?;
+        Ok(watcher)
+    });
+    match watched {
+        Ok(watcher) => Some(watcher),
+        Err(e) => {
+            tracing::info!(error = %e, "cannot watch the database file; polling it instead");
+            None
         }
     }
 }
