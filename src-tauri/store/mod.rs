@@ -714,20 +714,31 @@ mod tests {
         assert!(bus.try_recv().is_err());
     }
 
+    /// `store` watching for other writers, polling every `every`, until the sender is dropped.
+    fn watching(
+        store: &Arc<Store>,
+        every: Duration,
+    ) -> (
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<Result<()>>,
+    ) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let store = store.clone();
+        let watcher = tokio::spawn(async move {
+            store
+                .watch_other_writers(every, async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        (stop, watcher)
+    }
+
     #[tokio::test]
     async fn the_watcher_publishes_commits_by_other_processes() {
         let (_dir, here, there) = two_processes().await;
         let mut bus = here.bus().subscribe();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let watcher = tokio::spawn({
-            let here = here.clone();
-            async move {
-                here.watch_other_writers(Duration::from_millis(5), async {
-                    let _ = stopped.await;
-                })
-                .await
-            }
-        });
+        let (stop, watcher) = watching(&here, Duration::from_millis(5));
         let theirs = add(&there, "there", "Theirs").await;
         let committed = tokio::time::timeout(Duration::from_secs(10), bus.recv())
             .await
@@ -742,17 +753,8 @@ mod tests {
     async fn a_commit_by_another_process_wakes_the_watcher_without_waiting_for_a_poll() {
         let (_dir, here, there) = two_processes().await;
         let mut bus = here.bus().subscribe();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         // Polls once at the start, then not for an hour: only the file changing wakes it.
-        let watcher = tokio::spawn({
-            let here = here.clone();
-            async move {
-                here.watch_other_writers(Duration::from_secs(3600), async {
-                    let _ = stopped.await;
-                })
-                .await
-            }
-        });
+        let (stop, watcher) = watching(&here, Duration::from_secs(3600));
         let published = async |bus: &mut tokio::sync::broadcast::Receiver<Committed>| {
             tokio::time::timeout(Duration::from_secs(10), bus.recv())
                 .await
