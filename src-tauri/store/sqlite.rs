@@ -163,9 +163,12 @@ pub(super) async fn watch(store: &Store, path: &Path, every: Duration) -> Result
             _ = ticks.tick() => false,
             () = woken.notified() => true,
         };
-        // A writer appends its frames to the WAL (the event) a moment before it publishes the
-        // commit in the WAL's index: look again shortly when the first look came too early.
-        let retries: &[u64] = if after_a_change { &[0, 2, 10] } else { &[0] };
+        // After a change, look a moment later: the instances linked to this hub send their own
+        // commits within that moment (so the log holds nothing new to read and relay), the
+        // writes of a burst fold into one look, and a writer that appended its frames to the
+        // WAL (the event) has published the commit in the WAL's index. Look again if the first
+        // look came too early.
+        let retries: &[u64] = if after_a_change { &[5, 10] } else { &[0] };
         for wait in retries {
             tokio::time::sleep(Duration::from_millis(*wait)).await;
             let version = data_version(&mut conn).await?;
