@@ -61,35 +61,36 @@ impl Store {
 
     /// A project by id, or else by name (ignoring case), as a user types it on the command line.
     pub async fn find_project(&self, id_or_name: &str) -> Result<Project> {
-        query(
+        let query = query(
             "SELECT * FROM projects WHERE id = $1 OR lower(name) = lower($1)
              ORDER BY id = $1 DESC, position LIMIT 1",
         )
-        .bind(id_or_name)
-        .fetch_optional(&self.readers)
-        .await?
-        .ok_or_else(|| Error::not_found(EntityKind::Project, id_or_name))
+        .bind(id_or_name);
+        self.lookup(query)
+            .await?
+            .ok_or_else(|| Error::not_found(EntityKind::Project, id_or_name))
     }
 
     /// The first project in the user's order: where commands go when none is named.
     pub async fn first_project(&self) -> Result<Project> {
-        query("SELECT * FROM projects ORDER BY position, created_at LIMIT 1")
-            .fetch_optional(&self.readers)
-            .await?
-            .ok_or_else(|| Error::not_found(EntityKind::Project, "(any)"))
+        self.lookup(query(
+            "SELECT * FROM projects ORDER BY position, created_at LIMIT 1",
+        ))
+        .await?
+        .ok_or_else(|| Error::not_found(EntityKind::Project, "(any)"))
     }
 
     /// A column of `project` by id, or else by name (ignoring case).
     pub async fn find_column(&self, project: &ProjectId, id_or_name: &str) -> Result<Column> {
-        query(
+        let query = query(
             "SELECT * FROM columns WHERE project_id = $1 AND (id = $2 OR lower(name) = lower($2))
              ORDER BY id = $2 DESC, position LIMIT 1",
         )
         .bind(project)
-        .bind(id_or_name)
-        .fetch_optional(&self.readers)
-        .await?
-        .ok_or_else(|| Error::not_found(EntityKind::Column, id_or_name))
+        .bind(id_or_name);
+        self.lookup(query)
+            .await?
+            .ok_or_else(|| Error::not_found(EntityKind::Column, id_or_name))
     }
 
     /// Everything needed to draw `project`, read in one snapshot, with the log's seq at that

@@ -108,18 +108,25 @@ impl Store {
         &self.bus
     }
 
-    /// Whether the board was made (the Inbox seeded), read on the writer's connection: a
-    /// process that only writes never opens a reader.
+    /// Whether the board was made (the Inbox seeded).
     async fn seeded(&self) -> Result<bool> {
+        let seeded: Option<(String,)> = self
+            .lookup(query("SELECT value FROM meta WHERE key = 'seeded'"))
+            .await?;
+        Ok(seeded.is_some())
+    }
+
+    /// A one-row read on the writer's connection, outside any transaction: the lookups a
+    /// command makes before it writes (the project, the column, the task it names), so a
+    /// process that writes once opens one connection, not two.
+    async fn lookup<T: sql::Row>(&self, query: sql::Query) -> Result<Option<T>> {
         let mut writer = self.writer.lock().await;
         let read = async {
             let (conn, _) = self.connected(&mut writer).await?;
-            query("SELECT value FROM meta WHERE key = 'seeded'")
-                .scalar_optional::<String>(&mut conn.conn())
-                .await
+            query.fetch_optional(&mut conn.conn()).await
         };
-        let seeded = read.await;
-        Ok(self.settle(&mut writer, seeded)?.is_some())
+        let found = read.await;
+        self.settle(&mut writer, found)
     }
 
     /// Closes the database cleanly before the process ends; the store writes no more. On a

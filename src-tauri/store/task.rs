@@ -64,9 +64,7 @@ pub enum Step {
 
 impl Store {
     pub async fn task(&self, id: &TaskId) -> Result<Task> {
-        query("SELECT * FROM tasks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.readers)
+        self.lookup(query("SELECT * FROM tasks WHERE id = $1").bind(id))
             .await?
             .ok_or_else(|| Error::not_found(EntityKind::Task, id))
     }
