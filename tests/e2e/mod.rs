@@ -269,13 +269,14 @@ impl App {
             .unwrap_or_else(|e| panic!("no element matches {css}: {e}"))
     }
 
-    /// Clicks the first element matching `css`, waiting for it to appear.
+    /// Clicks the first element matching `css`, waiting for it to appear. An element the page
+    /// drew anew between finding and clicking is found again.
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+        eventually(&format!("{css} to take a click"), UI_TIMEOUT, async || {
+            let element = self.client.find(Locator::Css(css)).await.ok()?;
+            element.click().await.ok()
+        })
+        .await;
     }
 
     /// Waits until `css` matches nothing.
@@ -332,10 +333,13 @@ impl App {
     }
 
     /// Waits until the element `css` shows text containing every one of `parts`.
+    /// The element is found again on every look: a live board may draw it anew meanwhile (a
+    /// change from elsewhere, an optimistic edit confirmed), and an element held from before
+    /// would never show the new text.
     pub async fn wait_for_text(&self, css: &str, parts: &[&str]) {
-        let element = self.find(css).await;
         let mut text = String::new();
         let found = poll_until(UI_TIMEOUT, async || {
+            let element = self.client.find(Locator::Css(css)).await.ok()?;
             text = element.text().await.ok()?;
             parts.iter().all(|p| text.contains(p)).then_some(())
         })
