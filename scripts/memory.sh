@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The memory rows of `make bench`: the PSS of the desktop app and its WebKit processes (from
+# /proc/PID/smaps_rollup) with one window and with two, beside the same app on WebKitGTK's
+# default renderer. Prints Markdown table rows. Usage: scripts/memory.sh <tandem-desktop>
+set -euo pipefail
+app=$(realpath "$1")
+display=:97
+here=$(dirname "$(realpath "$0")")
+
+# PSS in kB of the app started on display $display, with `windows` windows open; extra
+# arguments are environment settings for the app.
+measure() {
+	local windows=$1
+	shift
+	local tmp
+	tmp=$(mktemp -d)
+	mkdir -m 700 "$tmp/run"
+	env "$@" TANDEM_DB="$tmp/board.db" XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config" \
+		XDG_RUNTIME_DIR="$tmp/run" setsid "$here/headless.sh" "$display" 1280x800 "$app" \
+		>"$tmp/app.log" 2>&1 &
+	local group=$!
+	local deadline=$((SECONDS + 60))
+	until DISPLAY=$display xwininfo -name Tandem >/dev/null 2>&1; do
+		if ((SECONDS > deadline)); then
+			echo "memory: the window did not appear; the app said:" >&2
+			cat "$tmp/app.log" >&2
+			exit 1
+		fi
+		sleep 0.2
+	done
+	if ((windows > 1)); then
+		DISPLAY=$display xdotool search --name Tandem windowactivate --sync >/dev/null 2>&1 || true
+		DISPLAY=$display xdotool key ctrl+shift+n
+		until (($(DISPLAY=$display xdotool search --name Tandem 2>/dev/null | wc -l) >= windows)); do
+			if ((SECONDS > deadline)); then
+				echo "memory: the second window did not appear" >&2
+				exit 1
+			fi
+			sleep 0.2
+		done
+	fi
+	# Let the pages draw and settle: memory, not speed, is measured here.
+	sleep 6
+	local total=0 pid kb
+	for pid in $(pgrep -g "$group"); do
+		kb=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+		case $(cat "/proc/$pid/comm" 2>/dev/null) in
+		tandem-desktop | WebKitWebProces | WebKitNetworkP*) total=$((total + ${kb:-0})) ;;
+		esac
+	done
+	kill -- "-$group" 2>/dev/null || true
+	wait "$group" 2>/dev/null || true
+	rm -rf "$tmp"
+	echo "$total"
+}
+
+mb() { echo "$(($1 / 1024)) MB"; }
+less() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f× less", b / a }'; }
+
+one=$(measure 1)
+two=$(measure 2)
+one_default=$(measure 1 WEBKIT_DISABLE_DMABUF_RENDERER=0)
+two_default=$(measure 2 WEBKIT_DISABLE_DMABUF_RENDERER=0)
+echo "| memory: one instance, one window, PSS of the app and its WebKit processes | ≤ 250 MB | $(mb "$one") | $(mb "$one_default") (WebKit's default renderer) | $(less "$one" "$one_default") |"
+echo "| memory: each further window | ≤ +80 MB | +$(mb $((two - one))) | +$(mb $((two_default - one_default))) (WebKit's default renderer) | $(less $((two - one)) $((two_default - one_default))) |"
