@@ -120,7 +120,7 @@ package: deps ui/dist/index.html $(TAURI)
 bench: deps ui/dist/index.html
 	cargo bench --locked --bench live
 	@# The memory rows: the release app under Xvfb, its PSS with one window and with two.
-	scripts/memory.sh $(CARGO_TARGET_DIR)/release/tandem-desktop
+	@scripts/memory.sh $(CARGO_TARGET_DIR)/release/tandem-desktop
 
 ## Helpers -------------------------------------------------------------------------------------
 
