@@ -145,27 +145,44 @@ pub async fn window(store: &Arc<Store>) -> (Arrivals, subscription::Subscription
     (arrivals, subscription)
 }
 
-/// The naive baseline: reads the log once a second and notes when each change arrived.
-pub fn poll_each_second(store: &Arc<Store>) -> (Arrivals, tokio::task::JoinHandle<()>) {
-    let polled: Arrivals = Arc::default();
-    let handle = tokio::spawn({
+/// A naive baseline: reads the log every `every` and notes when each change arrived.
+pub fn poll_log(store: &Arc<Store>, every: Duration) -> Polled {
+    let arrivals: Arrivals = Arc::default();
+    let task = tokio::spawn({
         let store = store.clone();
-        let polled = polled.clone();
+        let arrivals = arrivals.clone();
         async move {
             let mut seen = store.seq().await.unwrap();
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let batch = store.changes_since(seen, None).await.unwrap();
                 let now = Instant::now();
                 for change in &batch.changes {
-                    polled.lock().unwrap().insert(change.seq, now);
+                    arrivals.lock().unwrap().insert(change.seq, now);
                 }
                 seen = batch.to_seq;
             }
         }
     });
-    (polled, handle)
+    Polled {
+        arrivals,
+        every,
+        task,
+    }
+}
+
+/// A baseline window that polls the log, until dropped.
+pub struct Polled {
+    arrivals: Arrivals,
+    every: Duration,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Polled {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// p50 and p99 of each sent edit's arrival, live against the baseline, as a row.
@@ -174,7 +191,7 @@ pub fn latency_row(
     target: &'static str,
     sent: &[(i64, Instant)],
     live: &Arrivals,
-    naive: &Arrivals,
+    naive: &Polled,
 ) -> Row {
     let latencies = |arrived: &BTreeMap<i64, Instant>| -> Vec<Duration> {
         sent.iter()
@@ -182,7 +199,8 @@ pub fn latency_row(
             .collect()
     };
     let mut live = latencies(&live.lock().unwrap());
-    let mut naive = latencies(&naive.lock().unwrap());
+    let every = naive.every;
+    let mut naive = latencies(&naive.arrivals.lock().unwrap());
     assert_eq!(live.len(), sent.len(), "every edit reached the window");
     let (p50, p99) = (percentile(&mut live, 0.5), percentile(&mut live, 0.99));
     let (n50, n99) = (percentile(&mut naive, 0.5), percentile(&mut naive, 0.99));
@@ -190,7 +208,16 @@ pub fn latency_row(
         what,
         target,
         tandem: format!("{} / {}", ms(p50), ms(p99)),
-        baseline: format!("{} / {} (poll the log each 1 s)", ms(n50), ms(n99)),
+        baseline: format!(
+            "{} / {} (poll the log each {})",
+            ms(n50),
+            ms(n99),
+            if every >= Duration::from_secs(1) {
+                format!("{} s", every.as_secs())
+            } else {
+                format!("{} ms", every.as_millis())
+            }
+        ),
         ratio: format!(
             "{:.0}× faster at p99",
             n99.as_secs_f64() / p99.as_secs_f64()
@@ -212,7 +239,7 @@ pub async fn edit_to_other_instance(dir: &Path) -> Row {
     a.linked(2, None).await;
     b.linked(2, None).await;
     let (live, _subscription) = window(&b.store).await;
-    let (naive, poller) = poll_each_second(&b.store);
+    let naive = poll_log(&b.store, Duration::from_secs(1));
 
     let mut sent = Vec::with_capacity(EDITS);
     for i in 0..EDITS {
@@ -226,7 +253,6 @@ pub async fn edit_to_other_instance(dir: &Path) -> Row {
         sent.push((a.store.seq().await.unwrap(), t));
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    poller.abort();
     latency_row(
         "edit → window of another instance, p50 / p99",
         "p99 ≤ 20 ms",
@@ -247,7 +273,8 @@ pub async fn other_program_to_window(dir: &Path) -> Row {
     // The app serves its own hub, which watches the file and relays what it finds.
     app.linked(1, None).await;
     let (live, _subscription) = window(&app.store).await;
-    let (naive, poller) = poll_each_second(&app.store);
+    // The baseline: the 50 ms poll of the log Tandem used before it watched the file.
+    let naive = poll_log(&app.store, Duration::from_millis(50));
 
     // Another program: a plain SQLite connection, no Tandem code on its write path.
     let mut shell = sqlx::SqliteConnection::connect(&format!("sqlite:{}", site.db.display()))
@@ -270,7 +297,6 @@ pub async fn other_program_to_window(dir: &Path) -> Row {
         sent.push((seq, t));
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    poller.abort();
     latency_row(
         "write by another program → window, p50 / p99",
         "p99 ≤ 30 ms",

@@ -82,7 +82,7 @@ async fn edit_to_other_machine(server: &TestServer) -> Row {
     let b = Machine::on(&location, "b").await;
     let mut task = a.task().await;
     let (live, _subscription) = peers::window(&b.store).await;
-    let (naive, poller) = peers::poll_each_second(&b.store);
+    let naive = peers::poll_log(&b.store, Duration::from_secs(1));
     let mut sent = Vec::with_capacity(EDITS);
     for i in 0..EDITS {
         tokio::time::sleep(DEFAULT_WINDOW + Duration::from_millis(10)).await;
@@ -95,7 +95,6 @@ async fn edit_to_other_machine(server: &TestServer) -> Row {
         sent.push((a.store.seq().await.unwrap(), t));
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    poller.abort();
     peers::latency_row(
         "team: edit on machine A → window on machine B, p50 / p99",
         "p99 ≤ 50 ms",
