@@ -239,21 +239,11 @@ async fn write_path(dir: &Path) -> Vec<Row> {
 /// An edit in one window reaching another window's stream in the same process: commit, bus,
 /// debouncer (leading edge), sink. Baseline: a window that polls the log once a second.
 async fn edit_to_window(dir: &Path) -> Row {
-    let (store, origin, mut task) = open(dir, "window.db").await;
+    let (store, origin, task) = open(dir, "window.db").await;
     let (arrivals, _subscription) = peers::window(&store).await;
     let polled = peers::poll_log(&store, Duration::from_secs(1));
 
-    let mut sent = Vec::with_capacity(EDITS);
-    for i in 0..EDITS {
-        // Isolated edits: each after the window, as a person edits.
-        tokio::time::sleep(DEFAULT_WINDOW + Duration::from_millis(10)).await;
-        let t = Instant::now();
-        task = store
-            .rename_task(&origin, &task.id, task.version, &format!("edit {i}"))
-            .await
-            .unwrap();
-        sent.push((store.seq().await.unwrap(), t));
-    }
+    let sent = peers::isolated_edits(&store, &origin, task).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     peers::latency_row(
         "edit → other window, same instance, p50 / p99",

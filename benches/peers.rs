@@ -145,6 +145,26 @@ pub async fn window(store: &Arc<Store>) -> (Arrivals, subscription::Subscription
     (arrivals, subscription)
 }
 
+/// `EDITS` renames of `task` on `store`, each after a debounce window, as a person edits: each
+/// edit's seq and when it was made.
+pub async fn isolated_edits(
+    store: &Store,
+    origin: &Origin,
+    mut task: tandem::model::Task,
+) -> Vec<(i64, Instant)> {
+    let mut sent = Vec::with_capacity(EDITS);
+    for i in 0..EDITS {
+        tokio::time::sleep(DEFAULT_WINDOW + Duration::from_millis(10)).await;
+        let t = Instant::now();
+        task = store
+            .rename_task(origin, &task.id, task.version, &format!("edit {i}"))
+            .await
+            .unwrap();
+        sent.push((store.seq().await.unwrap(), t));
+    }
+    sent
+}
+
 /// A naive baseline: reads the log every `every` and notes when each change arrived.
 pub fn poll_log(store: &Arc<Store>, every: Duration) -> Polled {
     let arrivals: Arrivals = Arc::default();
@@ -227,7 +247,7 @@ pub fn latency_row(
 
 /// An edit in one instance → a window of another, through the hub.
 pub async fn edit_to_other_instance(dir: &Path) -> Row {
-    let (store, _, mut task) = open(dir, "peers.db").await;
+    let (store, _, task) = open(dir, "peers.db").await;
     drop(store);
     let site = Site::new(dir, "peers.db");
     let a = site
@@ -241,17 +261,7 @@ pub async fn edit_to_other_instance(dir: &Path) -> Row {
     let (live, _subscription) = window(&b.store).await;
     let naive = poll_log(&b.store, Duration::from_secs(1));
 
-    let mut sent = Vec::with_capacity(EDITS);
-    for i in 0..EDITS {
-        tokio::time::sleep(DEFAULT_WINDOW + Duration::from_millis(10)).await;
-        let t = Instant::now();
-        task = a
-            .store
-            .rename_task(&a.origin, &task.id, task.version, &format!("edit {i}"))
-            .await
-            .unwrap();
-        sent.push((a.store.seq().await.unwrap(), t));
-    }
+    let sent = isolated_edits(&a.store, &a.origin, task).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     latency_row(
         "edit → window of another instance, p50 / p99",

@@ -6,13 +6,12 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 use tandem::config::Location;
-use tandem::debounce::DEFAULT_WINDOW;
 use tandem::model::{Actor, Origin, Task};
 use tandem::store::{NewTask, Store};
 use tandem::testing::TestServer;
 use tokio::sync::watch;
 
-use super::{ms, peers, percentile, Row, EDITS, WRITES};
+use super::{ms, peers, percentile, Row, WRITES};
 
 /// Machines for the load figure, the writes per second each makes, and for how long.
 const MACHINES: usize = 8;
@@ -80,20 +79,10 @@ async fn edit_to_other_machine(server: &TestServer) -> Row {
     let (location, _) = database(server);
     let a = Machine::on(&location, "a").await;
     let b = Machine::on(&location, "b").await;
-    let mut task = a.task().await;
+    let task = a.task().await;
     let (live, _subscription) = peers::window(&b.store).await;
     let naive = peers::poll_log(&b.store, Duration::from_secs(1));
-    let mut sent = Vec::with_capacity(EDITS);
-    for i in 0..EDITS {
-        tokio::time::sleep(DEFAULT_WINDOW + Duration::from_millis(10)).await;
-        let t = Instant::now();
-        task = a
-            .store
-            .rename_task(&a.origin, &task.id, task.version, &format!("edit {i}"))
-            .await
-            .unwrap();
-        sent.push((a.store.seq().await.unwrap(), t));
-    }
+    let sent = peers::isolated_edits(&a.store, &a.origin, task).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     peers::latency_row(
         "team: edit on machine A → window on machine B, p50 / p99",

@@ -52,9 +52,9 @@ async fn settled(sandbox: &Sandbox, desktop: &Desktop, sent: u64, unwanted: u64)
     .await
 }
 
-/// Fifty tasks written by another program, each in its own transaction, within a second.
-fn burst_from_another_program(sandbox: &Sandbox) {
-    let inserts: String = (1..=50)
+/// Fifty tasks in To do, one statement (and so one transaction) each, in SQL both databases run.
+fn burst_sql() -> String {
+    (1..=50)
         .map(|i| {
             format!(
                 "INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
@@ -62,7 +62,12 @@ fn burst_from_another_program(sandbox: &Sandbox) {
                  FROM columns WHERE name = 'To do' LIMIT 1;\n"
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Fifty tasks written by another program, each in its own transaction, within a second.
+fn burst_from_another_program(sandbox: &Sandbox) {
+    let inserts = burst_sql();
     let shell = std::process::Command::new("sqlite3")
         .arg(sandbox.db())
         .arg(inserts)
@@ -218,9 +223,11 @@ async fn on_a_team_board_each_machine_tells_a_change_made_on_another_once() {
         let app = desktop.launch().await;
         app.find(r#"main[aria-label="Inbox board"]"#).await;
         let _other = desktop.instance(&b);
-        eventually("both of machine B's instances on its hub", UI_TIMEOUT, async || {
-            (guis(&status(&b).await).len() == 2).then_some(())
-        })
+        eventually(
+            "both of machine B's instances on its hub",
+            UI_TIMEOUT,
+            async || (guis(&status(&b).await).len() == 2).then_some(()),
+        )
         .await;
 
         let added = a.tandem(&["task", "add", "From machine A"]);
@@ -229,15 +236,7 @@ async fn on_a_team_board_each_machine_tells_a_change_made_on_another_once() {
         assert_eq!(told, ["1 task changed in Inbox"], "one, for two instances");
 
         // Another program on the server: fifty cards in fifty transactions.
-        let inserts: String = (1..=50)
-            .map(|i| {
-                format!(
-                    "INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
-                     SELECT 'burst-{i}', project_id, id, 'Burst {i}', {i} * 1000000, 0, 0
-                     FROM columns WHERE name = 'To do' LIMIT 1;\n"
-                )
-            })
-            .collect();
+        let inserts = burst_sql();
         let mut psql = server.psql_command(&database.name);
         let shell = psql
             .stdin(std::process::Stdio::piped())
@@ -253,7 +252,10 @@ async fn on_a_team_board_each_machine_tells_a_change_made_on_another_once() {
         let shell = shell.wait_with_output().expect("psql ends");
         assert!(shell.status.success(), "{shell:?}");
         let told = settled(&b, desktop, 2, 0).await;
-        assert_eq!(told[1], "50 tasks changed in Inbox", "one, for the whole burst");
+        assert_eq!(
+            told[1], "50 tasks changed in Inbox",
+            "one, for the whole burst"
+        );
         app.quit().await;
     })
     .await;
