@@ -92,6 +92,38 @@ impl Error {
         }
     }
 
+    /// This error again, for each of several callers it failed at once (writes that shared a
+    /// commit): the same code and the same words.
+    pub fn shared(&self) -> Error {
+        match self {
+            Error::Offline { host } => Error::Offline { host: host.clone() },
+            Error::Storage(sqlx::Error::Io(e)) => Error::Storage(sqlx::Error::Io(
+                std::io::Error::new(e.kind(), e.to_string()),
+            )),
+            Error::Storage(sqlx::Error::Database(e)) => {
+                use sqlx::error::ErrorKind;
+                let kind = match e.kind() {
+                    ErrorKind::UniqueViolation => Violation::Unique,
+                    ErrorKind::ForeignKeyViolation => Violation::ForeignKey,
+                    ErrorKind::NotNullViolation => Violation::NotNull,
+                    ErrorKind::CheckViolation => Violation::Check,
+                    _ => Violation::None,
+                };
+                let code = e.code().map(String::from);
+                Error::Storage(sqlx::Error::Database(Box::new(Reported::new(
+                    e.message(),
+                    code,
+                    kind,
+                ))))
+            }
+            other => Error::Storage(sqlx::Error::Database(Box::new(Reported::new(
+                &other.to_string(),
+                None,
+                Violation::None,
+            )))),
+        }
+    }
+
     /// A stable, machine-readable name for the kind of failure.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -115,6 +147,77 @@ fn storage_reason(error: &sqlx::Error) -> String {
         sqlx::Error::Io(e) => e.kind().to_string(),
         sqlx::Error::PoolTimedOut => "it is busy; try again".to_owned(),
         _ => "an internal error (details are in the log)".to_owned(),
+    }
+}
+
+/// A database's failure in its own words, as sqlx's drivers report theirs: how the writer's
+/// direct SQLite calls report a failure, and how one failure is told again to each of the
+/// writes that shared a transaction.
+#[derive(Debug)]
+pub(crate) struct Reported {
+    message: String,
+    code: Option<String>,
+    kind: Violation,
+}
+
+/// The constraint a refused row broke, if that is why it was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Violation {
+    Unique,
+    ForeignKey,
+    NotNull,
+    Check,
+    None,
+}
+
+impl Reported {
+    pub(crate) fn new(message: &str, code: Option<String>, kind: Violation) -> Reported {
+        Reported {
+            message: message.to_owned(),
+            code,
+            kind,
+        }
+    }
+}
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Reported {}
+
+impl sqlx::error::DatabaseError for Reported {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.code.as_deref().map(std::borrow::Cow::Borrowed)
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> sqlx::error::ErrorKind {
+        use sqlx::error::ErrorKind;
+        match self.kind {
+            Violation::Unique => ErrorKind::UniqueViolation,
+            Violation::ForeignKey => ErrorKind::ForeignKeyViolation,
+            Violation::NotNull => ErrorKind::NotNullViolation,
+            Violation::Check => ErrorKind::CheckViolation,
+            Violation::None => ErrorKind::Other,
+        }
     }
 }
 
@@ -227,6 +330,25 @@ mod tests {
         assert_eq!(value["current"]["entity"], "task");
         assert_eq!(value["current"]["title"], "Theirs");
         assert_eq!(value["current"]["version"], 3);
+    }
+
+    #[test]
+    fn an_error_told_to_every_write_of_a_shared_commit_keeps_its_words_and_kind() {
+        let refused = Error::Storage(sqlx::Error::Database(Box::new(Reported::new(
+            "UNIQUE constraint failed: tasks.id",
+            Some("2067".into()),
+            Violation::Unique,
+        ))));
+        let Error::Storage(sqlx::Error::Database(told)) = refused.shared() else {
+            panic!("still a database error");
+        };
+        assert_eq!(told.message(), "UNIQUE constraint failed: tasks.id");
+        assert_eq!(told.code().as_deref(), Some("2067"));
+        assert!(told.is_unique_violation());
+        let offline = Error::Offline {
+            host: "db.example".into(),
+        };
+        assert!(matches!(offline.shared(), Error::Offline { host } if host == "db.example"));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 mod board;
 mod check;
 mod copy;
+mod direct;
 mod edit;
 mod label;
 mod position;
@@ -27,9 +28,10 @@ mod sqlite;
 mod subtask;
 mod task;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::{oneshot, Mutex};
 
 pub use board::ColumnEdit;
 pub use check::{check, Found};
@@ -44,7 +46,7 @@ use crate::model::{
     Batch, Change, Column, DatabaseStatus, Entity, EntityKind, Label, Origin, Project, ProjectId,
     Subtask, Task, TaskId,
 };
-use sql::{query, Conn, Pool};
+use sql::{query, Conn, Control, Pool};
 
 /// How long a server may take to answer [`Store::ping`] before it counts as offline: with a
 /// ping every second, a window says so within two.
@@ -54,14 +56,21 @@ const PING_LIMIT: Duration = Duration::from_secs(1);
 /// read the log themselves. Each read is a whole burst's worth of changes.
 const FROM_LOG_CAPACITY: usize = 256;
 
+/// The most writes one transaction carries while writers queue: enough to share a commit among
+/// every window and script of a busy instance, few enough that the first of them is told soon.
+const GROUP_LIMIT: usize = 64;
+
 pub struct Store {
     /// Connections for reads; they never write.
     readers: Pool,
     /// The one connection this process writes through, and how far the bus has been fed. The
     /// lock serialises this process's writers first-come first-served (so they never queue in
-    /// the database against each other) and is held until a commit is published, which keeps
-    /// the bus in seq order.
+    /// the database against each other); changes are published in seq order when their
+    /// transaction commits.
     writer: Mutex<Writer>,
+    /// Writes waiting for the writer's lock. While any wait, a finished write leaves its
+    /// transaction open for them to join (group commit).
+    queued: AtomicUsize,
     /// Where committed changes go.
     bus: Bus,
     /// The part of what the bus carried that was read from the log: other programs' and other
@@ -77,6 +86,18 @@ struct Writer {
     conn: Option<sql::Connection>,
     /// The last seq put on the bus: every change up to it has been published, in order, once.
     published_to: i64,
+    /// The writes of the transaction open on `conn`, in order, waiting for its commit.
+    group: Option<Vec<Member>>,
+    /// Transactions this store committed.
+    commits: u64,
+}
+
+/// A write done inside a shared transaction, waiting for its commit.
+struct Member {
+    /// What it changed, published when the transaction commits.
+    committed: Committed,
+    /// Told whether the transaction committed.
+    outcome: oneshot::Sender<Result<()>>,
 }
 
 impl Store {
@@ -95,7 +116,10 @@ impl Store {
             writer: Mutex::new(Writer {
                 conn: Some(conn),
                 published_to,
+                group: None,
+                commits: 0,
             }),
+            queued: AtomicUsize::new(0),
             bus: Bus::new(),
             from_log: Bus::with_capacity(FROM_LOG_CAPACITY),
             location,
@@ -120,9 +144,9 @@ impl Store {
     /// command makes before it writes (the project, the column, the task it names), so a
     /// process that writes once opens one connection, not two.
     async fn lookup<T: sql::Row>(&self, query: sql::Query) -> Result<Option<T>> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.writer().await;
         let read = async {
-            let (conn, _) = self.connected(&mut writer).await?;
+            let conn = self.connected(&mut writer).await?;
             query.fetch_optional(&mut conn.conn()).await
         };
         let found = read.await;
@@ -134,7 +158,7 @@ impl Store {
     /// just exits leaves it for the next one to replay, page by page.
     pub async fn close(&self) {
         self.readers.close().await;
-        if let Some(conn) = self.writer.lock().await.conn.take() {
+        if let Some(conn) = self.writer().await.conn.take() {
             if let Err(e) = conn.close().await {
                 tracing::warn!(error = %e, "the database did not close cleanly");
             }
@@ -203,8 +227,14 @@ impl Store {
         })
     }
 
-    /// Runs `apply` in one write transaction on behalf of `origin`, then commits and publishes
+    /// Runs `apply` in a write transaction on behalf of `origin`, then commits and publishes
     /// the changes it made. Returns what `apply` returned and the committed changes.
+    ///
+    /// Writes that queue share a transaction (group commit): each runs whole on the writer's
+    /// connection in turn, and a write that finds others waiting leaves the transaction open
+    /// for them; the last commits it for all, and each is told. Each keeps its own change rows
+    /// (stamped with its own origin), its own result and its own error: one that fails rolls
+    /// back to where it began and the others go on. A failed commit fails them all.
     async fn write<T>(
         &self,
         origin: &Origin,
@@ -214,47 +244,180 @@ impl Store {
             tracing::error!(error = %e, "cannot encode an origin");
             Error::Storage(sqlx::Error::Encode(Box::new(e)))
         })?;
+        self.queued.fetch_add(1, Ordering::SeqCst);
         let mut writer = self.writer.lock().await;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
         let result = self.write_locked(&mut writer, &origin, apply).await;
-        self.settle(&mut writer, result)
+        let result = self.settle(&mut writer, result);
+        let outcome = result.as_ref().ok().map(|(_, committed)| {
+            let (told, outcome) = oneshot::channel();
+            writer.group.get_or_insert_with(Vec::new).push(Member {
+                committed: committed.clone(),
+                outcome: told,
+            });
+            outcome
+        });
+        let members = writer.group.as_ref().map_or(0, Vec::len);
+        if self.queued.load(Ordering::SeqCst) == 0 || members >= GROUP_LIMIT {
+            self.commit(&mut writer).await;
+        }
+        drop(writer);
+        let (value, committed) = result?;
+        if let Some(outcome) = outcome {
+            self.committed(outcome).await?;
+        }
+        Ok((value, committed))
     }
 
-    /// [`Store::write`] with the writer's lock held.
+    /// [`Store::write`]'s part with the writer's lock held: `apply` and its change rows, inside
+    /// the open transaction, or a new one.
     async fn write_locked<T>(
         &self,
         writer: &mut Writer,
         origin: &str,
         apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
     ) -> Result<(T, Committed)> {
-        let (conn, published_to) = self.connected(writer).await?;
-        let mut tx = conn.begin_write().await?;
-        let start = tx.start(origin).await?;
-        let applied = apply_in(&mut tx, *published_to, start, origin, apply).await;
-        let (earlier, value, rows) = match applied {
+        let joining = writer.group.is_some();
+        let published_to = writer.published_to;
+        let conn = self.connected(writer).await?;
+        // The first write of a transaction needs no savepoint: if it fails, the whole
+        // transaction, which holds only it, rolls back.
+        conn.control(if joining {
+            Control::Savepoint
+        } else {
+            Control::Begin
+        })
+        .await?;
+        let applied = async {
+            let start = conn.start(origin).await?;
+            let earlier = if !joining && start > published_to {
+                changes_between(&mut conn.conn(), published_to, start).await?
+            } else {
+                Vec::new()
+            };
+            let value = apply(&mut conn.conn()).await?;
+            let rows = conn.stamp(origin, start).await?;
+            Ok((start, earlier, value, rows))
+        };
+        let undo = if joining {
+            Control::RollbackToSavepoint
+        } else {
+            Control::Rollback
+        };
+        let (start, earlier, value, rows) = match applied.await {
             Ok(applied) => applied,
             Err(e) => {
-                // Roll back now: on a server, a transaction left for the next write to end
-                // would hold the log's lock, and so every machine's writes, until then.
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::warn!(error = %rollback, "a failed write did not roll back");
-                    writer.conn = None;
+                // Undo it now: on a server, a transaction left open would hold the log's lock,
+                // and so every machine's writes.
+                if let Err(undone) = conn.control(undo).await {
+                    tracing::warn!(error = %undone, "a failed write did not roll back");
+                    self.abandon(writer, &undone);
                 }
                 return Err(e);
             }
         };
-        tx.commit().await?;
+        if joining {
+            conn.control(Control::Release).await?;
+        }
         let committed: Committed = rows
             .into_iter()
             .map(Change::try_from)
             .collect::<Result<_>>()?;
-        if !earlier.is_empty() {
-            self.bus.publish(earlier.into());
+        // Other processes' commits this transaction follows: publish them before its own.
+        if !joining && start > published_to {
+            writer.published_to = start;
+            if !earlier.is_empty() {
+                self.bus.publish(earlier.into());
+            }
         }
-        if !committed.is_empty() {
-            self.bus.publish(committed.clone());
-        }
-        writer.published_to = committed.last().map_or(start, |c| c.seq);
         Ok((value, committed))
+    }
+
+    /// Commits the transaction writes share, if one is open, publishes their changes in order
+    /// and tells each write.
+    async fn commit(&self, writer: &mut Writer) {
+        let Some(members) = writer.group.take() else {
+            return;
+        };
+        let committed = match writer.conn.as_mut() {
+            Some(conn) => conn.control(Control::Commit).await,
+            None => Err(self.offline()),
+        };
+        match committed {
+            Ok(()) => {
+                writer.commits += 1;
+                for member in members {
+                    if let Some(last) = member.committed.last() {
+                        writer.published_to = last.seq;
+                        self.bus.publish(member.committed);
+                    }
+                    let _ = member.outcome.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, writes = members.len(), "a shared commit failed");
+                if let Some(conn) = writer.conn.as_mut() {
+                    if let Err(undone) = conn.control(Control::Rollback).await {
+                        tracing::warn!(error = %undone, "a failed commit did not roll back");
+                        writer.conn = None;
+                    }
+                }
+                if e.is_disconnect() {
+                    writer.conn = None;
+                }
+                for member in members {
+                    let _ = member.outcome.send(Err(self.shared_failure(&e)));
+                }
+            }
+        }
+    }
+
+    /// Waits until the transaction a write joined has committed or failed. Should every write
+    /// after it stop waiting before committing it, the lock comes back here and this commits.
+    async fn committed(&self, mut outcome: oneshot::Receiver<Result<()>>) -> Result<()> {
+        loop {
+            tokio::select! {
+                biased;
+                told = &mut outcome => return told.unwrap_or_else(|_| Err(self.offline())),
+                mut writer = self.writer.lock() => {
+                    if let Ok(told) = outcome.try_recv() {
+                        return told;
+                    }
+                    self.commit(&mut writer).await;
+                }
+            }
+        }
+    }
+
+    /// The writer's lock for anything but a write: the transaction writes share, if open, is
+    /// committed first, so what follows sees and publishes only committed changes.
+    async fn writer(&self) -> tokio::sync::MutexGuard<'_, Writer> {
+        let mut writer = self.writer.lock().await;
+        self.commit(&mut writer).await;
+        writer
+    }
+
+    /// Drops the writer's connection after `error`: the open transaction is lost, and every
+    /// write waiting for it is told.
+    fn abandon(&self, writer: &mut Writer, error: &Error) {
+        writer.conn = None;
+        for member in writer.group.take().into_iter().flatten() {
+            let _ = member.outcome.send(Err(self.shared_failure(error)));
+        }
+    }
+
+    /// `error`, which ended a transaction several writes shared, as each of them is told it.
+    fn shared_failure(&self, error: &Error) -> Error {
+        match &self.location {
+            Location::Server(url) if error.is_disconnect() => Error::Offline { host: url.host() },
+            _ => error.shared(),
+        }
+    }
+
+    fn offline(&self) -> Error {
+        Error::Offline {
+            host: self.location.to_string(),
+        }
     }
 
     /// `result` of work on the writer's connection as the caller should see it. A lost
@@ -263,7 +426,7 @@ impl Store {
     fn settle<T>(&self, writer: &mut Writer, result: Result<T>) -> Result<T> {
         result.map_err(|e| {
             if e.is_disconnect() {
-                writer.conn = None;
+                self.abandon(writer, &e);
             }
             match &self.location {
                 Location::Server(url) if e.is_disconnect() => Error::Offline { host: url.host() },
@@ -272,24 +435,12 @@ impl Store {
         })
     }
 
-    /// The writer's connection, connecting again when the last one was lost, and how far the
-    /// bus has been fed.
-    async fn connected<'w>(
-        &self,
-        writer: &'w mut Writer,
-    ) -> Result<(&'w mut sql::Connection, &'w mut i64)> {
+    /// The writer's connection, connecting again when the last one was lost.
+    async fn connected<'w>(&self, writer: &'w mut Writer) -> Result<&'w mut sql::Connection> {
         if writer.conn.is_none() {
             writer.conn = Some(reconnect(&self.location).await?);
         }
-        match writer {
-            Writer {
-                conn: Some(conn),
-                published_to,
-            } => Ok((conn, published_to)),
-            Writer { conn: None, .. } => Err(Error::Offline {
-                host: self.location.to_string(),
-            }),
-        }
+        writer.conn.as_mut().ok_or_else(|| self.offline())
     }
 
     /// A task's timeline from the change log, oldest first: the task's own changes, its
@@ -317,10 +468,11 @@ impl Store {
     /// Publishes whatever the log holds past what the bus has carried: other processes'
     /// commits. Returns how many changes it published.
     pub async fn catch_up(&self) -> Result<usize> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.writer().await;
+        let published_to = writer.published_to;
         let read = async {
-            let (conn, published_to) = self.connected(&mut writer).await?;
-            changes_between(&mut conn.conn(), *published_to, i64::MAX).await
+            let conn = self.connected(&mut writer).await?;
+            changes_between(&mut conn.conn(), published_to, i64::MAX).await
         };
         let changes = read.await;
         let changes = self.settle(&mut writer, changes)?;
@@ -332,7 +484,7 @@ impl Store {
     /// (changes coalesced away, or others' commits it does not hold) the log fills in. Either
     /// way the bus gets each change once, in seq order. Returns how many changes it published.
     pub async fn receive(&self, batch: &Batch) -> Result<usize> {
-        let mut writer = self.writer.lock().await;
+        let mut writer = self.writer().await;
         let published_to = writer.published_to;
         if batch.to_seq <= published_to {
             return Ok(0);
@@ -352,7 +504,7 @@ impl Store {
             return Ok(self.publish_to(&mut writer.published_to, changes).len());
         }
         let read = async {
-            let (conn, _) = self.connected(&mut writer).await?;
+            let conn = self.connected(&mut writer).await?;
             changes_between(&mut conn.conn(), published_to, i64::MAX).await
         };
         let read = read.await;
@@ -424,21 +576,22 @@ impl Store {
     }
 }
 
-impl sql::Tx<'_> {
-    /// Takes the log's write lock for this write, with `origin` for the rows it logs, and
-    /// returns the log's last seq: every seq up to it is committed.
+impl sql::Connection {
+    /// Readies a write in the open transaction to log as `origin`, and returns the log's last
+    /// seq: every seq up to it is committed or this transaction's own. On a server this takes
+    /// the log's lock, which the transaction holds from its first write to its end.
     async fn start(&mut self, origin: &str) -> Result<i64> {
         match self {
-            sql::Tx::Sqlite(tx) => sqlite::start(tx).await,
-            sql::Tx::Postgres(tx) => postgres::start(tx, origin).await,
+            sql::Connection::Direct(_) => sqlite::start(&mut self.conn()).await,
+            sql::Connection::Postgres(conn) => postgres::start(conn, origin).await,
         }
     }
 
     /// The change rows this write logged since `start`, in seq order, marked with `origin`.
     async fn stamp(&mut self, origin: &str, start: i64) -> Result<Vec<ChangeRow>> {
         match self {
-            sql::Tx::Sqlite(tx) => sqlite::stamp(tx, origin, start).await,
-            sql::Tx::Postgres(tx) => postgres::stamp(tx, start).await,
+            sql::Connection::Direct(_) => sqlite::stamp(&mut self.conn(), origin, start).await,
+            sql::Connection::Postgres(conn) => postgres::stamp(conn, start).await,
         }
     }
 }
@@ -455,25 +608,6 @@ fn reconnect(
             Location::Server(url) => postgres::reconnect(url).await,
         }
     })
-}
-
-/// The body of a write: the changes other processes committed since the bus was last fed
-/// (`published_to`), what `apply` returns, and the change rows it logged after `start`.
-async fn apply_in<T>(
-    tx: &mut sql::Tx<'_>,
-    published_to: i64,
-    start: i64,
-    origin: &str,
-    apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
-) -> Result<(Vec<Change>, T, Vec<ChangeRow>)> {
-    let earlier = if start > published_to {
-        changes_between(&mut tx.conn(), published_to, start).await?
-    } else {
-        Vec::new()
-    };
-    let value = apply(&mut tx.conn()).await?;
-    let rows = tx.stamp(origin, start).await?;
-    Ok((earlier, value, rows))
 }
 
 /// `SELECT` of the change log's columns, in [`ChangeRow`]'s order, `FROM changes`.
@@ -504,7 +638,7 @@ async fn last_seq(conn: &mut Conn<'_>) -> Result<i64> {
 }
 
 /// A `changes` row as stored.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ChangeRow {
     seq: i64,
     #[sqlx(try_from = "String")]
@@ -663,7 +797,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::model::Actor;
+    use crate::model::{Actor, TaskId};
     use crate::store::NewTask;
 
     /// Two stores on one file: as two processes would share it.
@@ -708,6 +842,172 @@ mod tests {
         );
         assert_eq!(second[0].seq, ours);
         assert!(bus.try_recv().is_err(), "nothing twice");
+    }
+
+    /// Runs `writes` queued behind the writer's lock, which is let go once all of them wait,
+    /// as writes from many windows and scripts arriving together would be.
+    async fn queued<T>(
+        store: &Store,
+        writes: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = T> + '_>>>,
+    ) -> Vec<T> {
+        let held = store.writer.lock().await;
+        let waiting = writes.len();
+        let release = async move {
+            while store.queued.load(Ordering::SeqCst) < waiting {
+                tokio::task::yield_now().await;
+            }
+            drop(held);
+        };
+        let (results, ()) = tokio::join!(futures_util::future::join_all(writes), release);
+        results
+    }
+
+    /// A write that changes a task's title, then fails.
+    async fn fails_halfway(store: &Store, task: &TaskId) -> Result<()> {
+        let origin = Origin::new("halfway", Actor::Cli);
+        let ((), _) = store
+            .write(&origin, async |conn: &mut Conn<'_>| {
+                query("UPDATE tasks SET title = 'Half done', version = version + 1 WHERE id = $1")
+                    .bind(task)
+                    .execute(conn)
+                    .await?;
+                Err(Error::invalid("title", "refused halfway"))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Group commit on either database: writes queued at once share one transaction, and
+    /// each keeps its own change rows, its own result and its own error.
+    pub(super) async fn queued_writes_share_a_commit(t: testing::TestStore) {
+        let store = &t.store;
+        let project = store.first_project().await.unwrap().id;
+        let mut tasks = Vec::new();
+        for title in ["One", "Two", "Three", "Four"] {
+            let new = NewTask {
+                project_id: project.clone(),
+                column_id: None,
+                title: title.into(),
+            };
+            tasks.push(store.create_task(&t.origin, new).await.unwrap());
+        }
+        let origins: Vec<Origin> = ["first", "second", "third"]
+            .into_iter()
+            .map(|name| Origin::new(name, Actor::Cli))
+            .collect();
+        let start = store.seq().await.unwrap();
+        let commits = store.writer.lock().await.commits;
+        let mut bus = store.bus().subscribe();
+
+        type Write<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>;
+        let rename = |i: usize, version: i64, title: &'static str| -> Write<'_> {
+            let (origin, task) = (&origins[i.min(2)], &tasks[i]);
+            Box::pin(async move {
+                store
+                    .rename_task(origin, &task.id, version, title)
+                    .await
+                    .map(drop)
+            })
+        };
+        let results = queued(
+            store,
+            vec![
+                rename(0, 1, "One renamed"),
+                Box::pin(fails_halfway(store, &tasks[3].id)),
+                rename(1, 1, "Two renamed"),
+                // Seen at a version it never had: refused.
+                rename(3, 7, "Four renamed"),
+                rename(2, 1, "Three renamed"),
+            ],
+        )
+        .await;
+
+        assert!(
+            results[0].is_ok() && results[2].is_ok() && results[4].is_ok(),
+            "{results:?}"
+        );
+        assert!(
+            matches!(&results[1], Err(Error::Invalid { reason, .. }) if reason == "refused halfway"),
+            "{results:?}"
+        );
+        assert!(
+            matches!(results[3], Err(Error::Conflict { .. })),
+            "{results:?}"
+        );
+        assert_eq!(
+            store.writer.lock().await.commits,
+            commits + 1,
+            "the five queued writes made one transaction"
+        );
+
+        // Each write's own changes, once, in seq order, stamped with its own origin; nothing
+        // of the writes that failed.
+        let mut published = Vec::new();
+        while let Ok(batch) = bus.try_recv() {
+            published.push(batch);
+        }
+        let seen: Vec<(i64, String, String)> = published
+            .iter()
+            .flat_map(|batch| batch.iter())
+            .map(|c| {
+                let instance = c
+                    .origin
+                    .as_ref()
+                    .map(|o| o.instance.clone())
+                    .unwrap_or_default();
+                (c.seq, c.entity_id.clone(), instance)
+            })
+            .collect();
+        let expected: Vec<(i64, String, String)> = [(0, "first"), (1, "second"), (2, "third")]
+            .into_iter()
+            .zip(start + 1..)
+            .map(|((i, instance), seq)| (seq, tasks[i].id.0.clone(), instance.to_owned()))
+            .collect();
+        assert_eq!(seen, expected, "one batch per write: {published:?}");
+        assert_eq!(published.len(), 3);
+        assert_eq!(store.seq().await.unwrap(), start + 3, "the log has no gap");
+        let four = store.task(&tasks[3].id).await.unwrap();
+        assert_eq!((four.title.as_str(), four.version), ("Four", 1));
+        assert_eq!(
+            store.task(&tasks[2].id).await.unwrap().title,
+            "Three renamed"
+        );
+    }
+
+    #[tokio::test]
+    async fn queued_writes_share_a_commit_on_a_file() {
+        queued_writes_share_a_commit(testing::store().await).await;
+    }
+
+    #[tokio::test]
+    async fn a_queued_write_that_fails_first_leaves_the_rest_to_commit() {
+        let t = testing::store().await;
+        let store = &t.store;
+        let project = store.first_project().await.unwrap().id;
+        let new = NewTask {
+            project_id: project,
+            column_id: None,
+            title: "Kept".into(),
+        };
+        let task = store.create_task(&t.origin, new).await.unwrap();
+        let start = store.seq().await.unwrap();
+        let results = queued(
+            store,
+            vec![
+                Box::pin(fails_halfway(store, &task.id)),
+                Box::pin(async {
+                    store
+                        .rename_task(&t.origin, &task.id, 1, "Renamed")
+                        .await
+                        .map(drop)
+                }),
+            ],
+        )
+        .await;
+        assert!(results[0].is_err() && results[1].is_ok(), "{results:?}");
+        let task = store.task(&task.id).await.unwrap();
+        assert_eq!((task.title.as_str(), task.version), ("Renamed", 2));
+        assert_eq!(store.seq().await.unwrap(), start + 1);
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 //!   keeps a strict order: no two siblings share a position.
 
 use proptest::prelude::*;
-use sqlx::{Connection as _, SqliteConnection};
+use sqlx::Connection as _;
 
 use super::sql::{query, Conn, Connection};
 use super::testing::{self, TestStore};
@@ -364,17 +364,10 @@ async fn empty_like(t: &TestStore) -> (Option<tempfile::TempDir>, Connection) {
     match t.store.dialect() {
         Dialect::Sqlite => {
             let dir = tempfile::tempdir().expect("a temporary folder");
-            let mut conn = SqliteConnection::connect(&format!(
-                "sqlite:{}?mode=rwc",
-                dir.path().join("replay.db").display()
-            ))
-            .await
-            .expect("a replay database");
-            super::sqlite::MIGRATOR
-                .run(&mut conn)
+            let (conn, _) = super::sqlite::open(&dir.path().join("replay.db"))
                 .await
-                .expect("the schema");
-            (Some(dir), Connection::Sqlite(conn))
+                .expect("a replay database with the schema");
+            (Some(dir), conn)
         }
         Dialect::Postgres => {
             let url = crate::testing::TestServer::shared().database().url;

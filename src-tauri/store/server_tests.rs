@@ -461,3 +461,8 @@ async fn a_server_crash_mid_burst_loses_no_committed_change_and_every_machine_ca
     drop(stop);
     watching.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn queued_writes_share_a_commit_on_a_server() {
+    super::tests::queued_writes_share_a_commit(super::testing::server_store().await).await;
+}

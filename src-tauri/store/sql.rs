@@ -8,9 +8,12 @@
 
 use std::borrow::Cow;
 
+use serde::de::DeserializeOwned;
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Arguments, Connection as _, FromRow};
+
+use super::direct;
 
 use crate::error::{Error, Result};
 use crate::model::{ColumnId, EntityKind, LabelId, Op, Priority, ProjectId, SubtaskId, TaskId};
@@ -61,6 +64,14 @@ impl Query {
     pub(crate) fn bind(mut self, value: impl Into<Value>) -> Self {
         self.values.push(value.into());
         self
+    }
+
+    pub(crate) fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    pub(crate) fn values(&self) -> &[Value] {
+        &self.values
     }
 
     fn sqlite(self) -> Result<(Cow<'static, str>, SqliteArguments<'static>)> {
@@ -176,18 +187,28 @@ impl Query {
     }
 }
 
-/// A row type both drivers can decode.
+/// A row type every driver can decode: sqlx's two by column name, and the writer's direct
+/// SQLite calls through serde (by column name too; a tuple by position).
 pub(crate) trait Row:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + DeserializeOwned + Send + Unpin
 {
 }
 
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
+impl<T> Row for T where
+    T: for<'r> FromRow<'r, SqliteRow>
+        + for<'r> FromRow<'r, PgRow>
+        + DeserializeOwned
+        + Send
+        + Unpin
+{
+}
 
 /// One connection (usually inside a transaction), borrowed for a few statements.
 pub(crate) enum Conn<'a> {
+    /// A reader of a file, through sqlx's worker thread.
     Sqlite(&'a mut SqliteConnection),
+    /// The writer of a file, called directly on this thread (`direct.rs`).
+    Direct(&'a mut rusqlite::Connection),
     Postgres(&'a mut PgConnection),
 }
 
@@ -198,10 +219,11 @@ pub(crate) enum Pool {
     Postgres(PgPool),
 }
 
-/// Runs a [`Query`] on whichever driver the connection is.
+/// Runs a [`Query`] on whichever driver the connection is; `$direct` for the writer's file.
 macro_rules! run {
-    ($self:ident, $query:ident, |$sql:ident, $args:ident, $c:ident| $body:expr) => {
+    ($self:ident, $query:ident, $direct:path, |$sql:ident, $args:ident, $c:ident| $body:expr) => {
         match $self {
+            Conn::Direct(c) => $direct(c, $query)?,
             Conn::Sqlite($c) => {
                 let ($sql, $args) = $query.sqlite()?;
                 let $c = &mut **$c;
@@ -219,42 +241,36 @@ macro_rules! run {
 impl Conn<'_> {
     /// Runs a statement; returns how many rows it changed.
     pub(crate) async fn execute(&mut self, query: Query) -> Result<u64> {
-        Ok(run!(self, query, |sql, args, c| sqlx::query_with(
-            &sql, args
-        )
-        .execute(c)
-        .await?
-        .rows_affected()))
+        Ok(run!(self, query, direct::execute, |sql, args, c| {
+            sqlx::query_with(&sql, args)
+                .execute(c)
+                .await?
+                .rows_affected()
+        }))
     }
 
     pub(crate) async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>> {
-        Ok(run!(self, query, |sql, args, c| sqlx::query_as_with(
-            &sql, args
-        )
-        .fetch_all(c)
-        .await?))
+        Ok(run!(self, query, direct::fetch_all, |sql, args, c| {
+            sqlx::query_as_with(&sql, args).fetch_all(c).await?
+        }))
     }
 
     pub(crate) async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>> {
-        Ok(run!(self, query, |sql, args, c| sqlx::query_as_with(
-            &sql, args
-        )
-        .fetch_optional(c)
-        .await?))
+        Ok(run!(self, query, direct::fetch_optional, |sql, args, c| {
+            sqlx::query_as_with(&sql, args).fetch_optional(c).await?
+        }))
     }
 
     pub(crate) async fn fetch_one<T: Row>(&mut self, query: Query) -> Result<T> {
-        Ok(run!(self, query, |sql, args, c| sqlx::query_as_with(
-            &sql, args
-        )
-        .fetch_one(c)
-        .await?))
+        self.fetch_optional(query)
+            .await?
+            .ok_or(Error::Storage(sqlx::Error::RowNotFound))
     }
 }
 
 /// A connection of the store's own (the writer's), for either database.
 pub(crate) enum Connection {
-    Sqlite(SqliteConnection),
+    Direct(rusqlite::Connection),
     Postgres(PgConnection),
 }
 
@@ -262,9 +278,8 @@ impl Connection {
     /// Closes the connection cleanly: on a file, the last one to close checkpoints the WAL
     /// into the database and removes it, so the next process opens it without replaying it.
     pub(crate) async fn close(self) -> Result<()> {
-        use sqlx::Connection as _;
         match self {
-            Connection::Sqlite(c) => c.close().await?,
+            Connection::Direct(c) => direct::close(c)?,
             Connection::Postgres(c) => c.close().await?,
         }
         Ok(())
@@ -272,48 +287,122 @@ impl Connection {
 
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Connection::Sqlite(c) => Conn::Sqlite(c),
+            Connection::Direct(c) => Conn::Direct(c),
             Connection::Postgres(c) => Conn::Postgres(c),
         }
     }
 
-    /// Begins a write: on a file, `BEGIN IMMEDIATE` takes the write lock up front (a deferred
-    /// transaction that reads and then writes can fail at once with SQLITE_BUSY when another
-    /// process writes first); on a server, [`Tx::start`] takes the log's lock.
+    /// Runs one of the statements that make and end transactions. A file's `BEGIN` is
+    /// `BEGIN IMMEDIATE`, which waits for another process's write to end.
+    pub(crate) async fn control(&mut self, control: Control) -> Result<()> {
+        let statements: &[&'static str] = match control {
+            Control::Begin => match self {
+                Connection::Direct(c) => return direct::begin(c).await,
+                Connection::Postgres(_) => &["BEGIN"],
+            },
+            Control::Commit => &["COMMIT"],
+            Control::Rollback => &["ROLLBACK"],
+            Control::Savepoint => &["SAVEPOINT write"],
+            Control::Release => &["RELEASE write"],
+            // Back to the savepoint, and off the stack of savepoints.
+            Control::RollbackToSavepoint => &["ROLLBACK TO write", "RELEASE write"],
+        };
+        for statement in statements {
+            self.conn().execute(query(*statement)).await?;
+        }
+        Ok(())
+    }
+
+    /// Begins a write: on a file, `BEGIN IMMEDIATE` takes the write lock up front (waiting
+    /// for another process's write to end); on a server, [`Tx::start`] takes the log's lock.
     pub(crate) async fn begin_write(&mut self) -> Result<Tx<'_>> {
         Ok(match self {
-            Connection::Sqlite(c) => Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?),
+            Connection::Direct(c) => {
+                direct::begin(c).await?;
+                Tx::Direct(DirectTx {
+                    conn: c,
+                    open: true,
+                })
+            }
             Connection::Postgres(c) => Tx::Postgres(c.begin().await?),
         })
     }
 }
 
-/// A transaction on either database; rolled back when dropped uncommitted.
+/// The statements that make and end the writer's transactions, and the savepoint of a write
+/// that joins an open one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Control {
+    Begin,
+    Commit,
+    Rollback,
+    Savepoint,
+    Release,
+    RollbackToSavepoint,
+}
+
+/// A write transaction on either database; rolled back when dropped uncommitted.
 pub(crate) enum Tx<'c> {
-    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Direct(DirectTx<'c>),
     Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+/// A write transaction on the writer's file, open until committed or rolled back.
+pub(crate) struct DirectTx<'c> {
+    conn: &'c mut rusqlite::Connection,
+    /// Until committed or rolled back.
+    open: bool,
+}
+
+impl Drop for DirectTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Err(e) = direct::rollback(self.conn) {
+                tracing::warn!(error = %e, "an abandoned write did not roll back");
+            }
+        }
+    }
 }
 
 impl Tx<'_> {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Direct(tx) => Conn::Direct(tx.conn),
             Tx::Postgres(tx) => Conn::Postgres(tx),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Direct(mut tx) => {
+                direct::commit(tx.conn)?;
+                tx.open = false;
+            }
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }
+}
 
+/// A read-only transaction on a reader, which sees one snapshot of the database throughout.
+pub(crate) enum Snapshot {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Snapshot {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Snapshot::Sqlite(tx) => Conn::Sqlite(tx),
+            Snapshot::Postgres(tx) => Conn::Postgres(tx),
+        }
+    }
+
+    /// Ends the snapshot (it wrote nothing).
     pub(crate) async fn rollback(self) -> Result<()> {
         match self {
-            Tx::Sqlite(tx) => tx.rollback().await?,
-            Tx::Postgres(tx) => tx.rollback().await?,
+            Snapshot::Sqlite(tx) => tx.rollback().await?,
+            Snapshot::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
     }
@@ -336,11 +425,11 @@ impl Pooled {
 
 impl Pool {
     /// A read-only transaction that sees one snapshot of the database throughout.
-    pub(crate) async fn snapshot(&self) -> Result<Tx<'static>> {
+    pub(crate) async fn snapshot(&self) -> Result<Snapshot> {
         Ok(match self {
             // WAL: the first read fixes the snapshot every later read in the transaction sees.
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Pool::Postgres(p) => Tx::Postgres(
+            Pool::Sqlite(p) => Snapshot::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Snapshot::Postgres(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
             ),
@@ -358,7 +447,7 @@ impl Pool {
 impl Conn<'_> {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
-            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Sqlite(_) | Conn::Direct(_) => Dialect::Sqlite,
             Conn::Postgres(_) => Dialect::Postgres,
         }
     }

@@ -13,13 +13,10 @@ use sqlx::sqlite::{
 use sqlx::Connection as _;
 use tokio::sync::Notify;
 
+use super::direct::{self, BUSY_TIMEOUT};
 use super::sql::{query, Conn, Connection, Pool};
 use super::{last_seq, ChangeRow, Store};
 use crate::error::{Error, Result};
-
-/// How long a write waits for another process's write to finish before giving up. Long enough
-/// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often the watcher polls `PRAGMA data_version` when the file is watched too: only for
 /// the writes a file watch misses (another machine's, on a network file system).
@@ -45,22 +42,21 @@ pub(super) async fn open(path: &Path) -> Result<(Connection, Pool)> {
             Error::Storage(sqlx::Error::Io(e))
         })?;
     }
-    let options = options(path)?;
-    let mut conn = SqliteConnection::connect_with(&options).await?;
-    migrate(&mut conn).await?;
+    let mut conn = direct::open(path)?;
+    if !is_current(&mut conn).await {
+        migrate(path).await?;
+    }
     // Connected on first use: opening one costs about a millisecond, a good part of a command
     // line call, and a call that only writes needs none.
     let readers = SqlitePoolOptions::new()
         .max_connections(READERS)
-        .connect_lazy_with(options);
-    Ok((Connection::Sqlite(conn), Pool::Sqlite(readers)))
+        .connect_lazy_with(options(path)?);
+    Ok((Connection::Direct(conn), Pool::Sqlite(readers)))
 }
 
 /// The writer's connection again, after the last one failed.
 pub(super) async fn reconnect(path: &Path) -> Result<Connection> {
-    Ok(Connection::Sqlite(
-        SqliteConnection::connect_with(&options(path)?).await?,
-    ))
+    Ok(Connection::Direct(direct::open(path)?))
 }
 
 /// A connection that can only read, and creates nothing: not the file, not its companions.
@@ -84,18 +80,15 @@ fn options(path: &Path) -> Result<SqliteConnectOptions> {
         .busy_timeout(BUSY_TIMEOUT))
 }
 
-/// Applies the embedded migrations. Two processes opening a new file at once may race; the
-/// loser finds the work done on its next try. A file whose newest migration is the binary's
-/// newest is taken as current after one query, without re-reading the whole migration table:
-/// most opens are a command line call, and this is most of its cost.
-async fn migrate(conn: &mut SqliteConnection) -> Result<()> {
-    if is_current(conn).await {
-        return Ok(());
-    }
+/// Applies the embedded migrations, on a connection of sqlx's, which keeps their record. Two
+/// processes opening a new file at once may race; the loser finds the work done on its next
+/// try.
+async fn migrate(path: &Path) -> Result<()> {
+    let mut conn = SqliteConnection::connect_with(&options(path)?).await?;
     let mut tries = 0;
     loop {
-        match MIGRATOR.run(&mut *conn).await {
-            Ok(()) => return Ok(()),
+        match MIGRATOR.run(&mut conn).await {
+            Ok(()) => break,
             Err(e) if tries < 3 => {
                 tracing::warn!(error = %e, "migration failed, trying again");
                 tries += 1;
@@ -104,37 +97,36 @@ async fn migrate(conn: &mut SqliteConnection) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+    conn.close().await?;
+    Ok(())
 }
 
-/// Whether the file's newest applied migration is the newest this binary has.
-async fn is_current(conn: &mut SqliteConnection) -> bool {
+/// Whether the file's newest applied migration is the newest this binary has. Most opens are
+/// a command line call: one query tells, without reading the whole migration table.
+async fn is_current(conn: &mut rusqlite::Connection) -> bool {
     let newest = MIGRATOR.iter().map(|m| m.version).max();
     let applied: Result<Option<i64>> =
         query("SELECT max(version) FROM _sqlx_migrations WHERE success")
-            .scalar(&mut Conn::Sqlite(conn))
+            .scalar(&mut Conn::Direct(conn))
             .await;
     matches!(applied, Ok(version) if version.is_some() && version == newest)
 }
 
 /// `BEGIN IMMEDIATE` already holds the file's write lock: the log's end is this write's start.
-pub(super) async fn start(tx: &mut SqliteConnection) -> Result<i64> {
-    last_seq(&mut Conn::Sqlite(tx)).await
+pub(super) async fn start(tx: &mut Conn<'_>) -> Result<i64> {
+    last_seq(tx).await
 }
 
 /// The triggers wrote the change rows without an origin (they cannot know it): stamp them, and
 /// read them back in the same statement.
-pub(super) async fn stamp(
-    tx: &mut SqliteConnection,
-    origin: &str,
-    start: i64,
-) -> Result<Vec<ChangeRow>> {
+pub(super) async fn stamp(tx: &mut Conn<'_>, origin: &str, start: i64) -> Result<Vec<ChangeRow>> {
     let mut rows: Vec<ChangeRow> = query(
         "UPDATE changes SET origin = $1 WHERE seq > $2
          RETURNING seq, op, entity, entity_id, project_id, data, previous, origin, at",
     )
     .bind(origin)
     .bind(start)
-    .fetch_all(&mut Conn::Sqlite(tx))
+    .fetch_all(tx)
     .await?;
     // RETURNING gives rows in no promised order.
     rows.sort_unstable_by_key(|row| row.seq);

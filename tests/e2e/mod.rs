@@ -296,34 +296,32 @@ impl App {
         .await
     }
 
-    /// The titles of the cards in the column named `column`, top to bottom.
-    pub async fn titles(&self, column: &str) -> Vec<String> {
+    /// The titles of the cards in the column named `column`, top to bottom; `None` when the
+    /// look failed (a card found was drawn anew before its title was read).
+    async fn titles(&self, column: &str) -> Option<Vec<String>> {
         let cards = self
             .client
             .find_all(Locator::Css(&format!(
                 r#"section[aria-label="{column}"] [data-task-id]"#
             )))
             .await
-            .expect("the window answers");
+            .ok()?;
         let mut titles = Vec::new();
         for card in cards {
-            titles.push(
-                card.attr("aria-label")
-                    .await
-                    .ok()
-                    .flatten()
-                    .unwrap_or_default(),
-            );
+            titles.push(card.attr("aria-label").await.ok()?.unwrap_or_default());
         }
-        titles
+        Some(titles)
     }
 
     /// Waits until the column named `column` shows exactly `expected`, top to bottom.
     pub async fn wait_for_titles(&self, column: &str, expected: &[&str]) {
-        let mut shown = Vec::new();
+        let mut shown = None;
         let found = poll_until(UI_TIMEOUT, async || {
             shown = self.titles(column).await;
-            (shown == expected).then_some(())
+            shown
+                .as_deref()
+                .is_some_and(|s| s == expected)
+                .then_some(())
         })
         .await;
         assert!(
