@@ -65,7 +65,7 @@ pub(super) async fn begin(conn: &mut rusqlite::Connection) -> Result<()> {
     let deadline = tokio::time::Instant::now() + BUSY_TIMEOUT;
     let mut wait = Duration::from_micros(200);
     loop {
-        match conn.execute_batch("BEGIN IMMEDIATE") {
+        match run(conn, "BEGIN IMMEDIATE") {
             Ok(()) => return Ok(()),
             Err(e) if is_busy(&e) && tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(wait).await;
@@ -77,11 +77,16 @@ pub(super) async fn begin(conn: &mut rusqlite::Connection) -> Result<()> {
 }
 
 pub(super) fn commit(conn: &mut rusqlite::Connection) -> Result<()> {
-    conn.execute_batch("COMMIT").map_err(storage)
+    run(conn, "COMMIT").map_err(storage)
 }
 
 pub(super) fn rollback(conn: &mut rusqlite::Connection) -> Result<()> {
-    conn.execute_batch("ROLLBACK").map_err(storage)
+    run(conn, "ROLLBACK").map_err(storage)
+}
+
+/// Runs one statement without values, compiled once per connection.
+fn run(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 fn is_busy(error: &rusqlite::Error) -> bool {
@@ -94,7 +99,7 @@ fn is_busy(error: &rusqlite::Error) -> bool {
 /// Runs a statement; returns how many rows it changed. A statement without values may be
 /// several, separated by semicolons; it returns every row they and their triggers changed.
 pub(super) fn execute(conn: &mut rusqlite::Connection, query: Query) -> Result<u64> {
-    if query.values().is_empty() {
+    if query.values().is_empty() && is_batch(query.sql()) {
         let before = conn.total_changes();
         conn.execute_batch(query.sql()).map_err(storage)?;
         return Ok(conn.total_changes().saturating_sub(before));
@@ -105,6 +110,12 @@ pub(super) fn execute(conn: &mut rusqlite::Connection, query: Query) -> Result<u
     while rows.next().map_err(storage)?.is_some() {}
     drop(rows);
     Ok(conn.changes())
+}
+
+/// Whether `sql` may hold more than one statement. A semicolon inside a literal makes a single
+/// statement look like several, which only costs it the statement cache.
+fn is_batch(sql: &str) -> bool {
+    sql.trim_end().trim_end_matches(';').contains(';')
 }
 
 /// Every row the statement returns.

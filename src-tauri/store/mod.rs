@@ -28,7 +28,7 @@ mod sqlite;
 mod subtask;
 mod task;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, Mutex};
@@ -71,6 +71,8 @@ pub struct Store {
     /// Writes waiting for the writer's lock. While any wait, a finished write leaves its
     /// transaction open for them to join (group commit).
     queued: AtomicUsize,
+    /// Write transactions this store committed.
+    commits: AtomicU64,
     /// Where committed changes go.
     bus: Bus,
     /// The part of what the bus carried that was read from the log: other programs' and other
@@ -88,8 +90,6 @@ struct Writer {
     published_to: i64,
     /// The writes of the transaction open on `conn`, in order, waiting for its commit.
     group: Option<Vec<Member>>,
-    /// Transactions this store committed.
-    commits: u64,
 }
 
 /// A write done inside a shared transaction, waiting for its commit.
@@ -117,9 +117,9 @@ impl Store {
                 conn: Some(conn),
                 published_to,
                 group: None,
-                commits: 0,
             }),
             queued: AtomicUsize::new(0),
+            commits: AtomicU64::new(0),
             bus: Bus::new(),
             from_log: Bus::with_capacity(FROM_LOG_CAPACITY),
             location,
@@ -130,6 +130,12 @@ impl Store {
 
     pub fn bus(&self) -> &Bus {
         &self.bus
+    }
+
+    /// How many write transactions this store has committed: fewer than its writes when
+    /// writes queued and shared them.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Whether the board was made (the Inbox seeded).
@@ -345,7 +351,7 @@ impl Store {
         };
         match committed {
             Ok(()) => {
-                writer.commits += 1;
+                self.commits.fetch_add(1, Ordering::Relaxed);
                 for member in members {
                     if let Some(last) = member.committed.last() {
                         writer.published_to = last.seq;
@@ -896,7 +902,7 @@ mod tests {
             .map(|name| Origin::new(name, Actor::Cli))
             .collect();
         let start = store.seq().await.unwrap();
-        let commits = store.writer.lock().await.commits;
+        let commits = store.commits();
         let mut bus = store.bus().subscribe();
 
         type Write<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>;
@@ -935,7 +941,7 @@ mod tests {
             "{results:?}"
         );
         assert_eq!(
-            store.writer.lock().await.commits,
+            store.commits(),
             commits + 1,
             "the five queued writes made one transaction"
         );
