@@ -255,20 +255,32 @@ impl Store {
         self.queued.fetch_sub(1, Ordering::SeqCst);
         let result = self.write_locked(&mut writer, &origin, apply).await;
         let result = self.settle(&mut writer, result);
-        let outcome = result.as_ref().ok().map(|(_, committed)| {
-            let (told, outcome) = oneshot::channel();
-            writer.group.get_or_insert_with(Vec::new).push(Member {
-                committed: committed.clone(),
-                outcome: told,
-            });
-            outcome
-        });
+        let outcome = match &result {
+            // Alone: committed as it finished.
+            Ok((_, committed, true)) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                if let Some(last) = committed.last() {
+                    writer.published_to = last.seq;
+                    self.bus.publish(committed.clone());
+                }
+                None
+            }
+            Ok((_, committed, false)) => {
+                let (told, outcome) = oneshot::channel();
+                writer.group.get_or_insert_with(Vec::new).push(Member {
+                    committed: committed.clone(),
+                    outcome: told,
+                });
+                Some(outcome)
+            }
+            Err(_) => None,
+        };
         let members = writer.group.as_ref().map_or(0, Vec::len);
         if self.queued.load(Ordering::SeqCst) == 0 || members >= GROUP_LIMIT {
             self.commit(&mut writer).await;
         }
         drop(writer);
-        let (value, committed) = result?;
+        let (value, committed, _) = result?;
         if let Some(outcome) = outcome {
             self.committed(outcome).await?;
         }
@@ -276,33 +288,30 @@ impl Store {
     }
 
     /// [`Store::write`]'s part with the writer's lock held: `apply` and its change rows, inside
-    /// the open transaction, or a new one.
+    /// the open transaction, or a new one. A write that begins a transaction and finds no one
+    /// waiting commits it as it finishes, and says so.
     async fn write_locked<T>(
         &self,
         writer: &mut Writer,
         origin: &str,
         apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
-    ) -> Result<(T, Committed)> {
+    ) -> Result<(T, Committed, bool)> {
         let joining = writer.group.is_some();
         let published_to = writer.published_to;
         let conn = self.connected(writer).await?;
-        // The first write of a transaction needs no savepoint: if it fails, the whole
-        // transaction, which holds only it, rolls back.
-        conn.control(if joining {
-            Control::Savepoint
-        } else {
-            Control::Begin
-        })
-        .await?;
+        let mut alone = false;
         let applied = async {
-            let start = conn.start(origin).await?;
+            // The first write of a transaction needs no savepoint: if it fails, the whole
+            // transaction, which holds only it, rolls back.
+            let start = conn.open_write(joining, origin).await?;
             let earlier = if !joining && start > published_to {
                 changes_between(&mut conn.conn(), published_to, start).await?
             } else {
                 Vec::new()
             };
             let value = apply(&mut conn.conn()).await?;
-            let rows = conn.stamp(origin, start).await?;
+            alone = !joining && self.queued.load(Ordering::SeqCst) == 0;
+            let rows = conn.finish_write(joining, alone, origin, start).await?;
             Ok((start, earlier, value, rows))
         };
         let undo = if joining {
@@ -313,8 +322,8 @@ impl Store {
         let (start, earlier, value, rows) = match applied.await {
             Ok(applied) => applied,
             Err(e) => {
-                // Undo it now: on a server, a transaction left open would hold the log's lock,
-                // and so every machine's writes.
+                // Undo it now (whatever of it was done): on a server, a transaction left open
+                // would hold the log's lock, and so every machine's writes.
                 if let Err(undone) = conn.control(undo).await {
                     tracing::warn!(error = %undone, "a failed write did not roll back");
                     self.abandon(writer, &undone);
@@ -322,9 +331,6 @@ impl Store {
                 return Err(e);
             }
         };
-        if joining {
-            conn.control(Control::Release).await?;
-        }
         let committed: Committed = rows
             .into_iter()
             .map(Change::try_from)
@@ -336,7 +342,7 @@ impl Store {
                 self.bus.publish(earlier.into());
             }
         }
-        Ok((value, committed))
+        Ok((value, committed, alone))
     }
 
     /// Commits the transaction writes share, if one is open, publishes their changes in order
@@ -583,21 +589,33 @@ impl Store {
 }
 
 impl sql::Connection {
-    /// Readies a write in the open transaction to log as `origin`, and returns the log's last
-    /// seq: every seq up to it is committed or this transaction's own. On a server this takes
-    /// the log's lock, which the transaction holds from its first write to its end.
-    async fn start(&mut self, origin: &str) -> Result<i64> {
+    /// Opens a write on behalf of `origin`: a new transaction, or a savepoint in the open one
+    /// when `joining`. Returns the log's last seq: every seq up to it is committed or this
+    /// transaction's own. On a server this takes the log's lock, which the transaction holds
+    /// until it ends.
+    async fn open_write(&mut self, joining: bool, origin: &str) -> Result<i64> {
         match self {
-            sql::Connection::Direct(_) => sqlite::start(&mut self.conn()).await,
-            sql::Connection::Postgres(conn) => postgres::start(conn, origin).await,
+            sql::Connection::Direct(conn) => sqlite::open_write(conn, joining).await,
+            sql::Connection::Postgres(conn) => postgres::open_write(conn, joining, origin).await,
         }
     }
 
-    /// The change rows this write logged since `start`, in seq order, marked with `origin`.
-    async fn stamp(&mut self, origin: &str, start: i64) -> Result<Vec<ChangeRow>> {
+    /// Ends a write's part: the change rows it logged since `start`, in seq order, marked with
+    /// `origin`; its savepoint released when `joining`; the transaction committed if `commit`.
+    async fn finish_write(
+        &mut self,
+        joining: bool,
+        commit: bool,
+        origin: &str,
+        start: i64,
+    ) -> Result<Vec<ChangeRow>> {
         match self {
-            sql::Connection::Direct(_) => sqlite::stamp(&mut self.conn(), origin, start).await,
-            sql::Connection::Postgres(conn) => postgres::stamp(conn, start).await,
+            sql::Connection::Direct(conn) => {
+                sqlite::finish_write(conn, joining, commit, origin, start).await
+            }
+            sql::Connection::Postgres(conn) => {
+                postgres::finish_write(conn, joining, commit, start).await
+            }
         }
     }
 }

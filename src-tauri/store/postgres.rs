@@ -203,23 +203,74 @@ async fn refuse_foreign(conn: &mut PgConnection, url: &ServerUrl) -> Result<()> 
     })
 }
 
-/// Sets this write's origin for the log's trigger and takes the log's lock: every write queues
-/// here, so its seqs follow every earlier commit's, and the log's end is its start.
-pub(super) async fn start(tx: &mut PgConnection, origin: &str) -> Result<i64> {
-    let (_, seq): (String, i64) =
-        query("SELECT set_config('tandem.origin', $1, true), seq FROM log_head FOR UPDATE")
-            .bind(origin)
-            .fetch_one(&mut Conn::Postgres(tx))
-            .await?;
+/// Opens a write: begins the transaction (or, for a write joining an open one, its savepoint),
+/// sets the write's origin for the log's trigger and takes the log's lock, in one round trip.
+/// Every write queues on that lock, so its seqs follow every earlier commit's, and the log's end
+/// is its start, which this returns.
+pub(super) async fn open_write(
+    conn: &mut PgConnection,
+    joining: bool,
+    origin: &str,
+) -> Result<i64> {
+    let opening = if joining { "SAVEPOINT write" } else { "BEGIN" };
+    let start = "SELECT set_config('tandem.origin', $1, true), seq FROM log_head FOR UPDATE";
+    let rows = match dollar_quoted(origin) {
+        Some(literal) => {
+            simple(
+                conn,
+                format!("{opening}; {}", start.replace("$1", &literal)),
+            )
+            .await?
+        }
+        // An origin that holds the quote's tag (no origin Tandem makes does): two round trips.
+        None => {
+            simple::<(i64,)>(conn, opening.to_owned()).await?;
+            vec![
+                query(start)
+                    .bind(origin)
+                    .fetch_one(&mut Conn::Postgres(conn))
+                    .await?,
+            ]
+        }
+    };
+    let (_, seq): (String, i64) = rows
+        .into_iter()
+        .next()
+        .ok_or(Error::Storage(sqlx::Error::RowNotFound))?;
     Ok(seq)
 }
 
-/// The trigger stamped the rows with the origin already; read them back.
-pub(super) async fn stamp(tx: &mut PgConnection, start: i64) -> Result<Vec<ChangeRow>> {
-    query(format!("{CHANGE_SELECT} WHERE seq > $1 ORDER BY seq"))
-        .bind(start)
-        .fetch_all(&mut Conn::Postgres(tx))
-        .await
+/// Ends a write's part: reads back the change rows it logged after `start` (the trigger stamped
+/// them with its origin), releases its savepoint when it joined a transaction, and commits when
+/// asked to, in one round trip.
+pub(super) async fn finish_write(
+    conn: &mut PgConnection,
+    joining: bool,
+    commit: bool,
+    start: i64,
+) -> Result<Vec<ChangeRow>> {
+    let release = if joining { "; RELEASE write" } else { "" };
+    let commit = if commit { "; COMMIT" } else { "" };
+    simple(
+        conn,
+        format!("{CHANGE_SELECT} WHERE seq > {start} ORDER BY seq{release}{commit}"),
+    )
+    .await
+}
+
+/// `text` as a dollar-quoted literal, which PostgreSQL reads as is; `None` if it holds the tag.
+fn dollar_quoted(text: &str) -> Option<String> {
+    const TAG: &str = "$origin$";
+    (!text.contains(TAG)).then(|| format!("{TAG}{text}{TAG}"))
+}
+
+/// Runs `statements` (no parameters) in one round trip, PostgreSQL's simple protocol, and
+/// returns the rows they return.
+async fn simple<T: super::sql::Row>(conn: &mut PgConnection, statements: String) -> Result<Vec<T>> {
+    let rows = sqlx::Executor::fetch_all(&mut *conn, statements.as_str()).await?;
+    rows.iter()
+        .map(|row| T::from_row(row).map_err(Error::Storage))
+        .collect()
 }
 
 /// Listens for the log's notifications and publishes what other connections committed; reads

@@ -466,3 +466,24 @@ async fn a_server_crash_mid_burst_loses_no_committed_change_and_every_machine_ca
 async fn queued_writes_share_a_commit_on_a_server() {
     super::tests::queued_writes_share_a_commit(super::testing::server_store().await).await;
 }
+
+/// An origin travels to the server inside the statement that opens the write: whatever it
+/// holds (quotes, backslashes, the quote's own tag) reaches the log as it was.
+#[tokio::test]
+async fn an_origin_holding_quotes_reaches_the_log_as_it_was() {
+    let (location, _) = server_database();
+    let store = open(&location, "quotes").await;
+    let project = store.first_project().await.unwrap().id;
+    for instance in ["it's \\ \"odd\"", "$origin$'); DROP TABLE tasks; --"] {
+        let origin = Origin::new(instance, Actor::Cli);
+        let new = NewTask {
+            project_id: project.clone(),
+            column_id: None,
+            title: "Quoted".into(),
+        };
+        store.create_task(&origin, new).await.unwrap();
+        let last = log(&store).await.pop().expect("the write was logged");
+        assert_eq!(last.origin, Some(origin), "{instance}");
+    }
+    assert_eq!(store.tasks(&project).await.unwrap().len(), 2);
+}

@@ -292,18 +292,12 @@ impl Connection {
         }
     }
 
-    /// Runs one of the statements that make and end transactions. A file's `BEGIN` is
-    /// `BEGIN IMMEDIATE`, which waits for another process's write to end.
+    /// Runs one of the statements that end the writer's transactions or undo a write that
+    /// joined one.
     pub(crate) async fn control(&mut self, control: Control) -> Result<()> {
         let statements: &[&'static str] = match control {
-            Control::Begin => match self {
-                Connection::Direct(c) => return direct::begin(c).await,
-                Connection::Postgres(_) => &["BEGIN"],
-            },
             Control::Commit => &["COMMIT"],
             Control::Rollback => &["ROLLBACK"],
-            Control::Savepoint => &["SAVEPOINT write"],
-            Control::Release => &["RELEASE write"],
             // Back to the savepoint, and off the stack of savepoints.
             Control::RollbackToSavepoint => &["ROLLBACK TO write", "RELEASE write"],
         };
@@ -329,15 +323,12 @@ impl Connection {
     }
 }
 
-/// The statements that make and end the writer's transactions, and the savepoint of a write
-/// that joins an open one.
+/// The statements that end the writer's transactions, or undo a write that joined one (it
+/// began at a savepoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Control {
-    Begin,
     Commit,
     Rollback,
-    Savepoint,
-    Release,
     RollbackToSavepoint,
 }
 

@@ -112,24 +112,43 @@ async fn is_current(conn: &mut rusqlite::Connection) -> bool {
     matches!(applied, Ok(version) if version.is_some() && version == newest)
 }
 
-/// `BEGIN IMMEDIATE` already holds the file's write lock: the log's end is this write's start.
-pub(super) async fn start(tx: &mut Conn<'_>) -> Result<i64> {
-    last_seq(tx).await
+/// Opens a write: `BEGIN IMMEDIATE` (or, for a write joining an open transaction, its
+/// savepoint), which holds the file's write lock, so the log's end, returned, is its start.
+pub(super) async fn open_write(conn: &mut rusqlite::Connection, joining: bool) -> Result<i64> {
+    if joining {
+        direct::execute(conn, query("SAVEPOINT write"))?;
+    } else {
+        direct::begin(conn).await?;
+    }
+    last_seq(&mut Conn::Direct(conn)).await
 }
 
-/// The triggers wrote the change rows without an origin (they cannot know it): stamp them, and
-/// read them back in the same statement.
-pub(super) async fn stamp(tx: &mut Conn<'_>, origin: &str, start: i64) -> Result<Vec<ChangeRow>> {
+/// Ends a write's part: the triggers wrote its change rows without an origin (they cannot
+/// know it), so stamp them and read them back in one statement; then release its savepoint when
+/// it joined a transaction, and commit when asked to.
+pub(super) async fn finish_write(
+    conn: &mut rusqlite::Connection,
+    joining: bool,
+    commit: bool,
+    origin: &str,
+    start: i64,
+) -> Result<Vec<ChangeRow>> {
     let mut rows: Vec<ChangeRow> = query(
         "UPDATE changes SET origin = $1 WHERE seq > $2
          RETURNING seq, op, entity, entity_id, project_id, data, previous, origin, at",
     )
     .bind(origin)
     .bind(start)
-    .fetch_all(tx)
+    .fetch_all(&mut Conn::Direct(conn))
     .await?;
     // RETURNING gives rows in no promised order.
     rows.sort_unstable_by_key(|row| row.seq);
+    if joining {
+        direct::execute(conn, query("RELEASE write"))?;
+    }
+    if commit {
+        direct::commit(conn)?;
+    }
     Ok(rows)
 }
 
