@@ -6,7 +6,6 @@ import type { TaskId } from "../bindings/TaskId";
 import type { Change } from "../bindings/Change";
 import {
   applyChanges,
-  columnTasks,
   dropIndex,
   keyboardDestination,
   provisionalPosition,
@@ -16,6 +15,7 @@ import {
   withoutTask,
 } from "./board";
 import { describe as describeError } from "./api";
+import { indexBoard } from "./index";
 
 const col = (id: string, position: number) => ({
   id: id as ColumnId,
@@ -60,9 +60,11 @@ function board(): Board {
   };
 }
 
-const titles = (b: Board, column: string) => columnTasks(b, column as ColumnId).map((t) => t.id);
+const lists = (b: Board) => indexBoard(b).columns;
+const titles = (b: Board, column: string) =>
+  (lists(b).get(column as ColumnId) ?? []).map((t) => t.id);
 
-describe("columnTasks", () => {
+describe("a column's tasks", () => {
   it("orders a column's tasks by position", () => {
     expect(titles(board(), "todo")).toEqual(["a", "b", "c"]);
     expect(titles(board(), "done")).toEqual([]);
@@ -70,8 +72,11 @@ describe("columnTasks", () => {
 });
 
 describe("keyboardDestination", () => {
-  const dest = (id: string, dir: "left" | "right" | "up" | "down") =>
-    keyboardDestination(board(), id as TaskId, dir);
+  const dest = (id: string, dir: "left" | "right" | "up" | "down") => {
+    const b = board();
+    const task = b.tasks.find((t) => t.id === id) ?? { ...b.tasks[0]!, id: id as TaskId };
+    return keyboardDestination(b.columns, lists(b), task, dir);
+  };
 
   it("moves across to the neighbouring column at the same height, clamped", () => {
     expect(dest("a", "right")).toEqual({ to_column: "doing", to_index: 0 });
@@ -89,14 +94,14 @@ describe("keyboardDestination", () => {
     expect(dest("a", "left")).toBeNull();
     expect(dest("a", "up")).toBeNull();
     expect(dest("c", "down")).toBeNull();
-    expect(keyboardDestination(board(), "ghost" as TaskId, "up")).toBeNull();
+    expect(dest("ghost", "up")).toBeNull();
   });
 });
 
 describe("provisionalPosition", () => {
   it("puts a moved task between its new neighbours, as the backend will", () => {
     const b = board();
-    const pos = provisionalPosition(b, "x" as TaskId, {
+    const pos = provisionalPosition(lists(b), "x" as TaskId, {
       to_column: "todo" as ColumnId,
       to_index: 1,
     });
@@ -108,7 +113,7 @@ describe("provisionalPosition", () => {
 
   it("puts a task moved past the end at the bottom", () => {
     const b = board();
-    const pos = provisionalPosition(b, "a" as TaskId, {
+    const pos = provisionalPosition(lists(b), "a" as TaskId, {
       to_column: "todo" as ColumnId,
       to_index: 9,
     });

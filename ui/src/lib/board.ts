@@ -12,18 +12,24 @@ import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import type { TaskLabel } from "../bindings/TaskLabel";
 
-/** The tasks of a column, top to bottom. */
-export function columnTasks(board: Board, column: ColumnId): Task[] {
-  return board.tasks.filter((t) => t.column_id === column).sort((a, b) => a.position - b.position);
+/** Each column's tasks, top to bottom, as `indexBoard` gives them. */
+export type Lists = ReadonlyMap<ColumnId, readonly Task[]>;
+
+const NO_TASKS: readonly Task[] = [];
+
+function listOf(lists: Lists, column: ColumnId): readonly Task[] {
+  return lists.get(column) ?? NO_TASKS;
 }
 
 /** Where a task stands: its column's index on the board and its index in that column. */
-export function locate(board: Board, id: TaskId): { column: number; index: number } | null {
-  const task = board.tasks.find((t) => t.id === id);
-  if (!task) return null;
-  const column = board.columns.findIndex((c) => c.id === task.column_id);
-  const index = columnTasks(board, task.column_id).findIndex((t) => t.id === id);
-  return column < 0 ? null : { column, index };
+export function locate(
+  columns: readonly Column[],
+  lists: Lists,
+  task: Task,
+): { column: number; index: number } | null {
+  const column = columns.findIndex((c) => c.id === task.column_id);
+  const index = listOf(lists, task.column_id).findIndex((t) => t.id === task.id);
+  return column < 0 || index < 0 ? null : { column, index };
 }
 
 export type Direction = "left" | "right" | "up" | "down";
@@ -39,15 +45,16 @@ export interface Destination {
  * or one place up or down in its own. `null` when it is already at that edge.
  */
 export function keyboardDestination(
-  board: Board,
-  id: TaskId,
+  columns: readonly Column[],
+  lists: Lists,
+  task: Task,
   direction: Direction,
 ): Destination | null {
-  const here = locate(board, id);
+  const here = locate(columns, lists, task);
   if (!here) return null;
-  const column = board.columns[here.column];
+  const column = columns[here.column];
   if (!column) return null;
-  const count = columnTasks(board, column.id).length;
+  const count = listOf(lists, column.id).length;
   switch (direction) {
     case "up":
       return here.index > 0 ? { to_column: column.id, to_index: here.index - 1 } : null;
@@ -55,9 +62,9 @@ export function keyboardDestination(
       return here.index < count - 1 ? { to_column: column.id, to_index: here.index + 1 } : null;
     case "left":
     case "right": {
-      const target = board.columns[here.column + (direction === "left" ? -1 : 1)];
+      const target = columns[here.column + (direction === "left" ? -1 : 1)];
       if (!target) return null;
-      const size = columnTasks(board, target.id).length;
+      const size = listOf(lists, target.id).length;
       return { to_column: target.id, to_index: Math.min(here.index, size) };
     }
   }
@@ -68,8 +75,8 @@ export function keyboardDestination(
  * its new neighbours, as the backend places it. Only the order matters here; the exact number is
  * replaced by the backend's.
  */
-export function provisionalPosition(board: Board, id: TaskId, dest: Destination): number {
-  const others = columnTasks(board, dest.to_column).filter((t) => t.id !== id);
+export function provisionalPosition(lists: Lists, id: TaskId, dest: Destination): number {
+  const others = listOf(lists, dest.to_column).filter((t) => t.id !== id);
   const index = Math.min(dest.to_index, others.length);
   const before = others[index - 1]?.position ?? 0;
   const after = others[index]?.position;

@@ -20,7 +20,7 @@ export function checklist(board: Board, task: TaskId): Subtask[] {
 }
 
 /** "2/5" for a checklist with two of five items done; `null` without a checklist. */
-export function progress(items: Subtask[]): string | null {
+export function progress(items: readonly Subtask[]): string | null {
   if (items.length === 0) return null;
   return `${items.filter((s) => s.done).length}/${items.length}`;
 }

@@ -1,7 +1,7 @@
 // Find: which cards a window shows while the user filters its board. Pure and applied to the
 // live board on every render, so a filter holds through every change that arrives.
 
-import type { Board } from "../bindings/Board";
+import type { Label } from "../bindings/Label";
 import type { Priority } from "../bindings/Priority";
 import type { Task } from "../bindings/Task";
 
@@ -34,30 +34,34 @@ function plusDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Whether `task` passes `filter`, on `board`, on the day `today` (YYYY-MM-DD). */
-export function matches(board: Board, task: Task, filter: Filter, today: string): boolean {
+/**
+ * Whether a card passes `filter` on the day `today` (YYYY-MM-DD), given the card and its labels:
+ * the filter read once, then asked of every card.
+ */
+export function matcher(
+  filter: Filter,
+  today: string,
+): (task: Task, labels: readonly Label[]) => boolean {
   const words = filter.text.toLowerCase().split(/\s+/).filter(Boolean);
-  const text = `${task.title}\n${task.description}`.toLowerCase();
-  if (!words.every((w) => text.includes(w))) return false;
-  if (
-    filter.label !== null &&
-    !board.task_labels.some((l) => l.task_id === task.id && l.label_id === filter.label)
-  ) {
-    return false;
-  }
-  if (filter.priority !== "any" && task.priority !== filter.priority) return false;
-  switch (filter.due) {
-    case "any":
-      return true;
-    case "none":
-      return task.due_date === null;
-    case "overdue":
-      return task.due_date !== null && task.due_date < today;
-    case "week":
-      return (
-        task.due_date !== null && task.due_date >= today && task.due_date <= plusDays(today, 7)
-      );
-  }
+  const week = plusDays(today, 7);
+  return (task, labels) => {
+    if (words.length) {
+      const text = `${task.title}\n${task.description}`.toLowerCase();
+      if (!words.every((w) => text.includes(w))) return false;
+    }
+    if (filter.label !== null && !labels.some((l) => l.id === filter.label)) return false;
+    if (filter.priority !== "any" && task.priority !== filter.priority) return false;
+    switch (filter.due) {
+      case "any":
+        return true;
+      case "none":
+        return task.due_date === null;
+      case "overdue":
+        return task.due_date !== null && task.due_date < today;
+      case "week":
+        return task.due_date !== null && task.due_date >= today && task.due_date <= week;
+    }
+  };
 }
 
 /**
@@ -65,7 +69,7 @@ export function matches(board: Board, task: Task, filter: Filter, today: string)
  * of them (`all`, in order): just before the visible card it was dropped above, or just after
  * the last visible one.
  */
-export function fullIndex(all: Task[], visible: Task[], index: number): number {
+export function fullIndex(all: readonly Task[], visible: readonly Task[], index: number): number {
   const before = visible[index];
   if (before) return all.findIndex((t) => t.id === before.id);
   const last = visible[visible.length - 1];

@@ -19,9 +19,11 @@ import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import { api, describe, isCommandError, mutationId } from "./api";
 import { compare, type Clash } from "./conflict";
-import { NO_FILTER, type Filter } from "./filter";
+import { NO_FILTER, isActive, matcher, type Filter } from "./filter";
 import { PendingLatencies } from "./latency";
 import { UndoHistory } from "./undo";
+import { indexBoard, NONE, type BoardIndex } from "./index";
+import { localToday } from "./card";
 import {
   applyChanges,
   locate,
@@ -31,6 +33,7 @@ import {
   withTask,
   withoutTask,
   type Destination,
+  type Lists,
 } from "./board";
 
 /** A conflict the window shows over the board: keep mine or theirs of each field. */
@@ -54,7 +57,31 @@ const FLASH_MS = 1200;
 
 class BoardStore {
   projects = $state<Project[]>([]);
-  board = $state<Board | null>(null);
+  /** Replaced whole by every change (never changed in place), so the tasks that did not
+   * change stay the same objects, and so do the index's lists that hold them. */
+  board = $state.raw<Board | null>(null);
+  /** The board indexed for drawing: columns' cards in order, cards' labels and checklists. */
+  index = $derived.by(() => {
+    const index = this.board ? indexBoard(this.board, this.#index) : null;
+    this.#index = index;
+    return index;
+  });
+  /** The cards of each column this window shows: all of them, or those the filter lets
+   * through. */
+  shown: Lists = $derived.by(() => {
+    const index = this.index;
+    if (!index) return new Map();
+    if (!isActive(this.filter)) return index.columns;
+    const passes = matcher(this.filter, localToday());
+    const lists = new Map<ColumnId, readonly Task[]>();
+    for (const [column, tasks] of index.columns) {
+      lists.set(
+        column,
+        tasks.filter((t) => passes(t, index.labels.get(t.id) ?? NONE)),
+      );
+    }
+    return lists;
+  });
   notices = $state<Notice[]>([]);
   loading = $state(true);
   /** Whether this window's live stream is running. */
@@ -84,6 +111,8 @@ class BoardStore {
   /** The mutation ids this window sent: their echoes are not news. */
   #mine = new Set<string>();
   #nextNotice = 1;
+  /** The index last built, whose unchanged lists the next one reuses. */
+  #index: BoardIndex | null = null;
 
   /** Follows the link's state (listening first, then reading it, so no change falls between)
    * and the list of projects. */
@@ -308,9 +337,10 @@ class BoardStore {
 
   async move(task: Task, dest: Destination): Promise<void> {
     const board = this.board;
-    const here = board && locate(board, task.id);
+    const index = this.index;
+    const here = board && index && locate(board.columns, index.columns, task);
     const column = here && board.columns[here.column];
-    if (!board || !here || !column) return;
+    if (!board || !index || !here || !column) return;
     const from: Destination = { to_column: column.id, to_index: here.index };
     const send = (to: Destination, version: number) =>
       api.moveTask({
@@ -319,7 +349,7 @@ class BoardStore {
         ...to,
         mutation_id: this.#mutation(),
       });
-    const position = provisionalPosition(board, task.id, dest);
+    const position = provisionalPosition(index.columns, task.id, dest);
     const moved = await this.#optimistic({ ...task, column_id: dest.to_column, position }, () =>
       send(dest, task.version),
     );

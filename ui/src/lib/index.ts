@@ -1,0 +1,83 @@
+// The board indexed for drawing: each column's cards in order, and each card's labels and
+// checklist. Built again after every change in one pass over the board, reusing every list whose
+// contents did not change, so a change to one card hands new values to that card and its column
+// only, and nothing else on the board is drawn again.
+
+import type { Board } from "../bindings/Board";
+import type { ColumnId } from "../bindings/ColumnId";
+import type { Label } from "../bindings/Label";
+import type { Subtask } from "../bindings/Subtask";
+import type { Task } from "../bindings/Task";
+import type { TaskId } from "../bindings/TaskId";
+
+export interface BoardIndex {
+  /** Each column's cards, top to bottom. */
+  columns: Map<ColumnId, readonly Task[]>;
+  /** The labels on each card that has any, by name. */
+  labels: Map<TaskId, readonly Label[]>;
+  /** The checklist of each card that has one, top to bottom. */
+  checklists: Map<TaskId, readonly Subtask[]>;
+}
+
+/** What a column or card without entries gets: always the same list. */
+export const NONE: readonly never[] = Object.freeze([]);
+
+/** `board` indexed, sharing with `previous` every list that holds the same entries. */
+export function indexBoard(board: Board, previous: BoardIndex | null = null): BoardIndex {
+  const columns = group(board.tasks, (t) => t.column_id);
+  for (const list of columns.values()) list.sort(byPosition);
+
+  const labelById = new Map(board.labels.map((l) => [l.id, l]));
+  const labels = new Map<TaskId, Label[]>();
+  for (const link of board.task_labels) {
+    const label = labelById.get(link.label_id);
+    if (!label) continue;
+    const list = labels.get(link.task_id);
+    if (list) list.push(label);
+    else labels.set(link.task_id, [label]);
+  }
+  for (const list of labels.values()) list.sort((a, b) => a.name.localeCompare(b.name));
+
+  const checklists = group(board.subtasks, (s) => s.task_id);
+  for (const list of checklists.values()) list.sort(byPosition);
+
+  return {
+    columns: reuse(columns, previous?.columns),
+    labels: reuse(labels, previous?.labels),
+    checklists: reuse(checklists, previous?.checklists),
+  };
+}
+
+function byPosition(a: { position: number; id: string }, b: { position: number; id: string }) {
+  return a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function group<K, T>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/** `fresh` with each list replaced by `old`'s under the same key when both hold the same
+ * entries in the same order. */
+function reuse<K, T>(
+  fresh: Map<K, T[]>,
+  old: Map<K, readonly T[]> | undefined,
+): Map<K, readonly T[]> {
+  if (!old) return fresh;
+  const shared = new Map<K, readonly T[]>();
+  for (const [key, list] of fresh) {
+    const before = old.get(key);
+    shared.set(key, before && sameEntries(before, list) ? before : list);
+  }
+  return shared;
+}
+
+function sameEntries<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
