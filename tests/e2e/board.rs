@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::Locator;
 use tandem::model::Task;
 
-use super::{on_desktop, ALT_RIGHT, ENTER, REDO, UI_TIMEOUT, UNDO};
+use super::{on_desktop, ALT_RIGHT, ARROW_DOWN, ENTER, REDO, UI_TIMEOUT, UNDO};
 use crate::common::{eventually, Sandbox};
 
 /// Waits until the database has the task titled `title` in the column named `column`.
@@ -455,6 +456,69 @@ async fn the_filter_narrows_the_board_and_holds_through_live_changes() {
             ],
         )
         .await;
+        app.quit().await;
+    })
+    .await;
+}
+
+/// A column of 300 cards draws only those in view, yet the keyboard walks to the last card and
+/// find finds one far down, and the count says 300.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_column_draws_the_cards_in_view_and_the_keyboard_and_find_reach_every_card() {
+    const CARDS: usize = 300;
+    let sandbox = Sandbox::new();
+    let store = sandbox.store().await;
+    let inbox = store.first_project().await.unwrap();
+    let origin = tandem::model::Origin::new("seed", tandem::model::Actor::Cli);
+    for n in 1..=CARDS {
+        let new = tandem::store::NewTask {
+            project_id: inbox.id.clone(),
+            column_id: None,
+            title: format!("Card {n:03}"),
+        };
+        store.create_task(&origin, new).await.unwrap();
+    }
+    store.close().await;
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        let first = app.card("To do", "Card 001").await;
+        app.wait_for_text(
+            r#"section[aria-label="To do"] .count"#,
+            &[&CARDS.to_string()],
+        )
+        .await;
+        let drawn = app
+            .client
+            .find_all(Locator::Css(
+                r#"section[aria-label="To do"] [data-task-id]"#,
+            ))
+            .await
+            .unwrap()
+            .len();
+        assert!(
+            (5..CARDS / 2).contains(&drawn),
+            "{drawn} of {CARDS} cards drawn"
+        );
+
+        // Arrow down, card after card, to the last one.
+        first.click().await.unwrap();
+        first
+            .send_keys(&ARROW_DOWN.repeat(CARDS - 1))
+            .await
+            .unwrap();
+        eventually("the last card to have the focus", UI_TIMEOUT, async || {
+            let focused = app.client.active_element().await.ok()?;
+            let label = focused.attr("aria-label").await.ok()??;
+            (label == format!("Card {CARDS:03}")).then_some(())
+        })
+        .await;
+
+        // Find reaches a card that is not drawn.
+        let words = app
+            .find(r#"input[aria-label="Filter cards by words"]"#)
+            .await;
+        words.send_keys("card 150").await.unwrap();
+        app.wait_for_titles("To do", &["Card 150"]).await;
         app.quit().await;
     })
     .await;

@@ -31,6 +31,8 @@ pub const UNDO: &str = "\u{E009}z\u{E000}";
 pub const REDO: &str = "\u{E009}\u{E008}z\u{E000}";
 /// WebDriver's Enter key.
 pub const ENTER: &str = "\u{E007}";
+/// ↓.
+pub const ARROW_DOWN: &str = "\u{E015}";
 
 /// The conflict dialog.
 pub const CONFLICT: &str = r#"[role="alertdialog"][aria-label="Changed elsewhere"]"#;

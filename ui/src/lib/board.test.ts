@@ -142,19 +142,28 @@ describe("withTask and withoutTask", () => {
 
 describe("dropIndex", () => {
   const boxes = [
-    { id: "a" as TaskId, top: 0, height: 40 },
-    { id: "b" as TaskId, top: 50, height: 40 },
-    { id: "c" as TaskId, top: 100, height: 40 },
+    { id: "a" as TaskId, index: 0, top: 0, height: 40 },
+    { id: "b" as TaskId, index: 1, top: 50, height: 40 },
+    { id: "c" as TaskId, index: 2, top: 100, height: 40 },
   ];
 
   it("lands above the first card whose middle is below the pointer", () => {
-    expect(dropIndex(boxes, 10, "z" as TaskId)).toBe(0);
-    expect(dropIndex(boxes, 75, "z" as TaskId)).toBe(2);
-    expect(dropIndex(boxes, 500, "z" as TaskId)).toBe(3);
+    expect(dropIndex(boxes, 10, "z" as TaskId, -1)).toBe(0);
+    expect(dropIndex(boxes, 75, "z" as TaskId, -1)).toBe(2);
+    expect(dropIndex(boxes, 500, "z" as TaskId, -1)).toBe(3);
+    expect(dropIndex([], 500, "z" as TaskId, -1)).toBe(0);
+  });
+
+  it("counts the cards above those drawn in a long column", () => {
+    const far = boxes.map((b) => ({ ...b, index: b.index + 500 }));
+    expect(dropIndex(far, 75, "z" as TaskId, -1)).toBe(502);
+    // The dragged card stands above the drawn ones: one fewer other card above.
+    expect(dropIndex(far, 75, "z" as TaskId, 3)).toBe(501);
+    expect(dropIndex(far, 500, "z" as TaskId, 3)).toBe(502);
   });
 
   it("counts without the dragged card itself", () => {
-    expect(dropIndex(boxes, 130, "a" as TaskId)).toBe(2);
+    expect(dropIndex(boxes, 130, "a" as TaskId, 0)).toBe(2);
   });
 });
 

@@ -147,15 +147,23 @@ export function withoutTask(board: Board, id: TaskId): Board {
   return { ...board, tasks: board.tasks.filter((t) => t.id !== id) };
 }
 
-/** The index among `column`'s other tasks at which a drop at `y` lands, given the cards' boxes. */
+/**
+ * The index among a column's other tasks at which a drop at `y` lands, given the boxes of the
+ * cards drawn (each with its index in the column; a long column draws only those in view) and
+ * where the dragged card stands in the column (-1 when it comes from another).
+ */
 export function dropIndex(
-  boxes: { id: TaskId; top: number; height: number }[],
+  boxes: { id: TaskId; index: number; top: number; height: number }[],
   y: number,
   dragged: TaskId,
+  draggedAt: number,
 ): number {
+  const amongOthers = (index: number) => (draggedAt >= 0 && draggedAt < index ? index - 1 : index);
   const others = boxes.filter((b) => b.id !== dragged);
-  const index = others.findIndex((b) => y < b.top + b.height / 2);
-  return index < 0 ? others.length : index;
+  const below = others.find((b) => y < b.top + b.height / 2);
+  if (below) return amongOthers(below.index);
+  const last = others[others.length - 1];
+  return last ? amongOthers(last.index) + 1 : 0;
 }
 
 /** The outcome of applying a batch's changes to a board. */
