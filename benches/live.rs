@@ -4,8 +4,16 @@
 //! Prints one Markdown table (kept in the README). Timing goals live here, never in tests. The
 //! figures across instances are in `peers`.
 
+mod board;
 mod peers;
 mod team;
+// The end-to-end tests' desktop, for the board's figures measured in the real window.
+#[allow(dead_code)]
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[allow(dead_code)]
+#[path = "../tests/e2e/desktop.rs"]
+mod desktop;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,7 +45,7 @@ struct Row {
 }
 
 /// `cargo bench --bench live [GROUP...]`: every row, or only those of the groups named
-/// (write, cli, window, burst, peers, team).
+/// (write, cli, window, burst, board, peers, team).
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("a temporary folder");
@@ -60,6 +68,9 @@ async fn main() {
     }
     if wanted("burst") {
         rows.push(burst(dir).await);
+    }
+    if wanted("board") {
+        rows.extend(board::rows().await);
     }
     if wanted("peers") {
         rows.push(peers::edit_to_other_instance(dir).await);

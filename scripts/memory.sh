@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # The memory rows of `make bench`: the PSS of the desktop app and its WebKit processes (from
 # /proc/PID/smaps_rollup) with one window and with two, beside the same app on WebKitGTK's
-# default renderer. Prints Markdown table rows. Usage: scripts/memory.sh <tandem-desktop>
+# default renderer; and what a project of 10,000 cards adds, beside the same board with every
+# card drawn. Prints Markdown table rows. Usage: scripts/memory.sh <tandem-desktop>
 set -euo pipefail
 app=$(realpath "$1")
+cli=$(dirname "$app")/tandem
 display=:97
 here=$(dirname "$(realpath "$0")")
 
-# PSS in kB of the app started on display $display, with `windows` windows open; extra
-# arguments are environment settings for the app.
+# PSS in kB of the app started on display $display, with `windows` windows open on a board of
+# `cards` cards; extra arguments are environment settings for the app.
 measure() {
-	local windows=$1
-	shift
+	local windows=$1 cards=$2
+	shift 2
 	local tmp
 	tmp=$(mktemp -d)
 	mkdir -m 700 "$tmp/run"
+	if ((cards > 0)); then
+		seed "$tmp/board.db" "$cards"
+	fi
 	env "$@" TANDEM_DB="$tmp/board.db" XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config" \
 		XDG_RUNTIME_DIR="$tmp/run" setsid "$here/headless.sh" "$display" 1280x800 "$app" \
 		>"$tmp/app.log" 2>&1 &
@@ -54,12 +59,27 @@ measure() {
 	echo "$total"
 }
 
+# A board of `cards` cards in the file $1, written as another program would write it.
+seed() {
+	TANDEM_DB=$1 "$cli" task add "Seed" >/dev/null
+	sqlite3 "$1" "
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2),
+			ranked AS (SELECT id, project_id, row_number() OVER (ORDER BY position) - 1 AS k FROM columns)
+		INSERT INTO tasks (id, project_id, column_id, title, description, position, created_at, updated_at)
+		SELECT printf('seed-%05d', i), r.project_id, r.id, printf('Card %05d: follow up on item %d', i, i),
+			'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.', i * 1024, 0, 0
+		FROM n JOIN ranked r ON r.k = CASE WHEN i <= 300 THEN 0 WHEN i <= 5150 THEN 1 ELSE 2 END"
+}
+
 mb() { echo "$(($1 / 1024)) MB"; }
 less() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f× less", b / a }'; }
 
-one=$(measure 1)
-two=$(measure 2)
-one_default=$(measure 1 WEBKIT_DISABLE_DMABUF_RENDERER=0)
-two_default=$(measure 2 WEBKIT_DISABLE_DMABUF_RENDERER=0)
+one=$(measure 1 0)
+two=$(measure 2 0)
+one_default=$(measure 1 0 WEBKIT_DISABLE_DMABUF_RENDERER=0)
+two_default=$(measure 2 0 WEBKIT_DISABLE_DMABUF_RENDERER=0)
+big=$(measure 1 10000)
+big_all=$(measure 1 10000 TANDEM_DRAW_ALL_CARDS=1)
 echo "| memory: one instance, one window, PSS of the app and its WebKit processes | ≤ 250 MB | $(mb "$one") | $(mb "$one_default") (WebKit's default renderer) | $(less "$one" "$one_default") |"
 echo "| memory: each further window | ≤ +80 MB | +$(mb $((two - one))) | +$(mb $((two_default - one_default))) (WebKit's default renderer) | $(less $((two - one)) $((two_default - one_default))) |"
+echo "| memory: a project of 10,000 cards, one window | ≤ +60 MB | +$(mb $((big - one))) | +$(mb $((big_all - one))) (every card drawn) | $(less $((big - one)) $((big_all - one))) |"

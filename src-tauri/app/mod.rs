@@ -542,12 +542,20 @@ pub fn open_board_window<R: Runtime>(
 ) -> tauri::Result<()> {
     let state = app.state::<AppState>();
     let n = state.windows.fetch_add(1, Ordering::Relaxed) + 1;
-    let page = match project {
-        Some(project) => format!(
-            "index.html?project={}",
-            percent_encoding::utf8_percent_encode(&project.0, percent_encoding::NON_ALPHANUMERIC)
-        ),
-        None => "index.html".to_owned(),
+    let mut query = Vec::new();
+    if let Some(project) = project {
+        let project =
+            percent_encoding::utf8_percent_encode(&project.0, percent_encoding::NON_ALPHANUMERIC);
+        query.push(format!("project={project}"));
+    }
+    // For `make bench`: the board drawn whole, to measure beside the usual windowed one.
+    if std::env::var_os("TANDEM_DRAW_ALL_CARDS").is_some_and(|v| v == "1") {
+        query.push("windowed=off".to_owned());
+    }
+    let page = if query.is_empty() {
+        "index.html".to_owned()
+    } else {
+        format!("index.html?{}", query.join("&"))
     };
     WebviewWindowBuilder::new(app, format!("board-{n}"), WebviewUrl::App(page.into()))
         .title("Tandem")

@@ -81,3 +81,11 @@ function reuse<K, T>(
 function sameEntries<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/**
+ * Whether this window draws every card of a long column, not only those in view: only when its
+ * address says `?windowed=off`, which `make bench` uses to measure the board without windowing.
+ */
+export function drawsAll(): boolean {
+  return new URLSearchParams(globalThis.location?.search ?? "").get("windowed") === "off";
+}
