@@ -2,31 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { Board } from "../bindings/Board";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
-import { SHIP } from "./fixtures";
+import { item, label, SHIP } from "./fixtures";
 import { checklist, dueState, localToday, progress, taskLabels } from "./card";
 
 const task: Task = SHIP;
 
-const sub = (id: string, position: number, done: boolean) => ({
-  id,
-  task_id: "t" as TaskId,
-  title: id,
-  done,
-  position,
-  version: 1,
-  created_at: 0,
-  updated_at: 0,
-});
-
-const label = (id: string, name: string) => ({
-  id,
-  project_id: "p",
-  name,
-  color: "#ff0000",
-  version: 1,
-  created_at: 0,
-  updated_at: 0,
-});
+const sub = (id: string, position: number, done: boolean) => item(id, "t", position, done);
 
 const board: Board = {
   project: { id: "p", name: "Inbox", position: 1, version: 1, created_at: 0, updated_at: 0 },

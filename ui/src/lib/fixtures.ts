@@ -1,5 +1,9 @@
 // Rows the UI's tests build boards from.
 
+import type { Label } from "../bindings/Label";
+import type { LabelId } from "../bindings/LabelId";
+import type { Subtask } from "../bindings/Subtask";
+import type { SubtaskId } from "../bindings/SubtaskId";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 
@@ -17,3 +21,26 @@ export const SHIP: Task = {
   created_at: 0,
   updated_at: 0,
 };
+
+/** A checklist item `id` of task `task`. */
+export const item = (id: string, task: string, position: number, done: boolean): Subtask => ({
+  id: id as SubtaskId,
+  task_id: task as TaskId,
+  title: id,
+  done,
+  position,
+  version: 1,
+  created_at: 0,
+  updated_at: 0,
+});
+
+/** A label `id` named `name` of project "p". */
+export const label = (id: string, name: string, color = "#ff0000"): Label => ({
+  id: id as LabelId,
+  project_id: "p",
+  name,
+  color,
+  version: 1,
+  created_at: 0,
+  updated_at: 0,
+});

@@ -2,10 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { Board } from "../bindings/Board";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { LabelId } from "../bindings/LabelId";
-import type { SubtaskId } from "../bindings/SubtaskId";
 import type { TaskId } from "../bindings/TaskId";
 import { withTask } from "./board";
-import { SHIP } from "./fixtures";
+import { item, label, SHIP } from "./fixtures";
 import { indexBoard, NONE } from "./index";
 
 const at = (id: string, column: string, position: number) => ({
@@ -14,27 +13,6 @@ const at = (id: string, column: string, position: number) => ({
   column_id: column as ColumnId,
   title: id,
   position,
-});
-
-const label = (id: string, name: string) => ({
-  id: id as LabelId,
-  project_id: "p",
-  name,
-  color: "#123456",
-  version: 1,
-  created_at: 0,
-  updated_at: 0,
-});
-
-const item = (id: string, task: string, position: number, done: boolean) => ({
-  id: id as SubtaskId,
-  task_id: task as TaskId,
-  title: id,
-  done,
-  position,
-  version: 1,
-  created_at: 0,
-  updated_at: 0,
 });
 
 function board(): Board {
