@@ -92,6 +92,23 @@ struct Writer {
     group: Option<Vec<Member>>,
 }
 
+/// Counts a write as waiting for the writer's lock until dropped: when it gets the lock, or
+/// when its caller gives up on it.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn on(queued: &'a AtomicUsize) -> Waiting<'a> {
+        queued.fetch_add(1, Ordering::SeqCst);
+        Waiting(queued)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// A write done inside a shared transaction, waiting for its commit.
 struct Member {
     /// What it changed, published when the transaction commits.
@@ -250,9 +267,10 @@ impl Store {
             tracing::error!(error = %e, "cannot encode an origin");
             Error::Storage(sqlx::Error::Encode(Box::new(e)))
         })?;
-        self.queued.fetch_add(1, Ordering::SeqCst);
-        let mut writer = self.writer.lock().await;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let mut writer = {
+            let _waiting = Waiting::on(&self.queued);
+            self.writer.lock().await
+        };
         let result = self.write_locked(&mut writer, &origin, apply).await;
         let result = self.settle(&mut writer, result);
         let outcome = match &result {
@@ -1001,6 +1019,32 @@ mod tests {
     #[tokio::test]
     async fn queued_writes_share_a_commit_on_a_file() {
         queued_writes_share_a_commit(testing::store().await).await;
+    }
+
+    #[tokio::test]
+    async fn a_write_given_up_while_it_waits_no_longer_counts_as_waiting() {
+        use futures_util::FutureExt as _;
+        let t = testing::store().await;
+        let project = t.store.first_project().await.unwrap().id;
+        let held = t.store.writer.lock().await;
+        let new = NewTask {
+            project_id: project,
+            column_id: None,
+            title: "Given up".into(),
+        };
+        // Polled once (it queues behind the held lock), then dropped.
+        assert!(t.store.create_task(&t.origin, new).now_or_never().is_none());
+        drop(held);
+        assert_eq!(t.store.queued.load(Ordering::SeqCst), 0);
+        // So the next write, alone, commits at once.
+        let commits = t.store.commits();
+        let new = NewTask {
+            project_id: t.store.first_project().await.unwrap().id,
+            column_id: None,
+            title: "Alone".into(),
+        };
+        t.store.create_task(&t.origin, new).await.unwrap();
+        assert_eq!(t.store.commits(), commits + 1);
     }
 
     #[tokio::test]
