@@ -28,7 +28,7 @@ mod sqlite;
 mod subtask;
 mod task;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, Mutex};
@@ -47,6 +47,12 @@ use crate::model::{
     Subtask, Task, TaskId,
 };
 use sql::{query, Conn, Control, Pool};
+
+/// [`Store::unfinished`]: no write abandoned; undo the whole transaction; undo to the
+/// abandoned write's savepoint.
+const UNDO_NONE: u8 = 0;
+const UNDO_ALL: u8 = 1;
+const UNDO_TO_SAVEPOINT: u8 = 2;
 
 /// How long a server may take to answer [`Store::ping`] before it counts as offline: with a
 /// ping every second, a window says so within two.
@@ -73,6 +79,10 @@ pub struct Store {
     queued: AtomicUsize,
     /// Write transactions this store committed.
     commits: AtomicU64,
+    /// How to undo a write abandoned halfway (its caller stopped waiting while it was inside
+    /// the transaction, between two round trips to a server): [`Control`] as a number, 0 for
+    /// none. Undone before the writer's connection is used again.
+    unfinished: AtomicU8,
     /// Where committed changes go.
     bus: Bus,
     /// The part of what the bus carried that was read from the log: other programs' and other
@@ -137,6 +147,7 @@ impl Store {
             }),
             queued: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
+            unfinished: AtomicU8::new(UNDO_NONE),
             bus: Bus::new(),
             from_log: Bus::with_capacity(FROM_LOG_CAPACITY),
             location,
@@ -314,14 +325,21 @@ impl Store {
         origin: &str,
         apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
     ) -> Result<(T, Committed, bool)> {
+        self.undo_abandoned(writer).await;
         let joining = writer.group.is_some();
         let published_to = writer.published_to;
         let conn = self.connected(writer).await?;
         let mut alone = false;
+        let (undo, undo_code) = if joining {
+            (Control::RollbackToSavepoint, UNDO_TO_SAVEPOINT)
+        } else {
+            (Control::Rollback, UNDO_ALL)
+        };
         let applied = async {
             // The first write of a transaction needs no savepoint: if it fails, the whole
             // transaction, which holds only it, rolls back.
             let start = conn.open_write(joining, origin).await?;
+            self.unfinished.store(undo_code, Ordering::SeqCst);
             let earlier = if !joining && start > published_to {
                 changes_between(&mut conn.conn(), published_to, start).await?
             } else {
@@ -332,12 +350,9 @@ impl Store {
             let rows = conn.finish_write(joining, alone, origin, start).await?;
             Ok((start, earlier, value, rows))
         };
-        let undo = if joining {
-            Control::RollbackToSavepoint
-        } else {
-            Control::Rollback
-        };
-        let (start, earlier, value, rows) = match applied.await {
+        let applied = applied.await;
+        self.unfinished.store(UNDO_NONE, Ordering::SeqCst);
+        let (start, earlier, value, rows) = match applied {
             Ok(applied) => applied,
             Err(e) => {
                 // Undo it now (whatever of it was done): on a server, a transaction left open
@@ -366,6 +381,7 @@ impl Store {
     /// Commits the transaction writes share, if one is open, publishes their changes in order
     /// and tells each write.
     async fn commit(&self, writer: &mut Writer) {
+        self.undo_abandoned(writer).await;
         let Some(members) = writer.group.take() else {
             return;
         };
@@ -399,6 +415,24 @@ impl Store {
                     let _ = member.outcome.send(Err(self.shared_failure(&e)));
                 }
             }
+        }
+    }
+
+    /// Undoes the write abandoned halfway, if one was: nothing of it may be committed with the
+    /// next.
+    async fn undo_abandoned(&self, writer: &mut Writer) {
+        let undo = match self.unfinished.swap(UNDO_NONE, Ordering::SeqCst) {
+            UNDO_ALL => Control::Rollback,
+            UNDO_TO_SAVEPOINT => Control::RollbackToSavepoint,
+            _ => return,
+        };
+        tracing::warn!("a write was abandoned halfway; undoing it");
+        let Some(conn) = writer.conn.as_mut() else {
+            return;
+        };
+        if let Err(e) = conn.control(undo).await {
+            tracing::warn!(error = %e, "an abandoned write did not roll back");
+            self.abandon(writer, &e);
         }
     }
 
@@ -1045,6 +1079,51 @@ mod tests {
         };
         t.store.create_task(&t.origin, new).await.unwrap();
         assert_eq!(t.store.commits(), commits + 1);
+    }
+
+    /// A write whose caller stops waiting while it is inside its transaction: nothing of it is
+    /// committed with the next write, on either database.
+    pub(super) async fn a_write_abandoned_halfway_leaves_nothing(t: testing::TestStore) {
+        let store = &t.store;
+        let project = store.first_project().await.unwrap().id;
+        let mut tasks = Vec::new();
+        for title in ["Kept", "Renamed"] {
+            let new = NewTask {
+                project_id: project.clone(),
+                column_id: None,
+                title: title.into(),
+            };
+            tasks.push(store.create_task(&t.origin, new).await.unwrap());
+        }
+        let start = store.seq().await.unwrap();
+        let (reached, halfway) = oneshot::channel::<()>();
+        let kept = &tasks[0].id;
+        let abandoned = store.write(&t.origin, async |conn: &mut Conn<'_>| {
+            query("UPDATE tasks SET title = 'Abandoned', version = version + 1 WHERE id = $1")
+                .bind(kept)
+                .execute(conn)
+                .await?;
+            let _ = reached.send(());
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        tokio::select! {
+            _ = abandoned => panic!("the write never finishes"),
+            _ = halfway => {}
+        }
+        store
+            .rename_task(&t.origin, &tasks[1].id, 1, "Renamed again")
+            .await
+            .unwrap();
+        assert_eq!(store.task(kept).await.unwrap().title, "Kept");
+        let log = store.changes_since(start, None).await.unwrap().changes;
+        assert_eq!(log.len(), 1, "only the second write: {log:?}");
+        assert_eq!(log[0].entity_id, tasks[1].id.0);
+    }
+
+    #[tokio::test]
+    async fn a_write_abandoned_halfway_leaves_nothing_on_a_file() {
+        a_write_abandoned_halfway_leaves_nothing(testing::store().await).await;
     }
 
     #[tokio::test]

@@ -487,3 +487,9 @@ async fn an_origin_holding_quotes_reaches_the_log_as_it_was() {
     }
     assert_eq!(store.tasks(&project).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_write_abandoned_halfway_leaves_nothing_on_a_server() {
+    super::tests::a_write_abandoned_halfway_leaves_nothing(super::testing::server_store().await)
+        .await;
+}
