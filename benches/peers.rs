@@ -17,7 +17,7 @@ use tandem::store::Store;
 use tandem::subscription;
 use tokio::sync::watch;
 
-use super::{ms, open, percentile, Row, EDITS};
+use super::{ms, open, percentile, percentiles_row, Row, EDITS};
 
 /// Hub kills for the failover figure (DESIGN asks for at least 20).
 const KILLS: usize = 20;
@@ -222,27 +222,18 @@ pub fn latency_row(
     let every = naive.every;
     let mut naive = latencies(&naive.arrivals.lock().unwrap());
     assert_eq!(live.len(), sent.len(), "every edit reached the window");
-    let (p50, p99) = (percentile(&mut live, 0.5), percentile(&mut live, 0.99));
-    let (n50, n99) = (percentile(&mut naive, 0.5), percentile(&mut naive, 0.99));
-    Row {
+    let every = if every >= Duration::from_secs(1) {
+        format!("{} s", every.as_secs())
+    } else {
+        format!("{} ms", every.as_millis())
+    };
+    percentiles_row(
         what,
         target,
-        tandem: format!("{} / {}", ms(p50), ms(p99)),
-        baseline: format!(
-            "{} / {} (poll the log each {})",
-            ms(n50),
-            ms(n99),
-            if every >= Duration::from_secs(1) {
-                format!("{} s", every.as_secs())
-            } else {
-                format!("{} ms", every.as_millis())
-            }
-        ),
-        ratio: format!(
-            "{:.0}× faster at p99",
-            n99.as_secs_f64() / p99.as_secs_f64()
-        ),
-    }
+        &mut live,
+        &mut naive,
+        &format!("poll the log each {every}"),
+    )
 }
 
 /// An edit in one instance → a window of another, through the hub.
