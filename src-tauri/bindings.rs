@@ -40,6 +40,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Entity,
         EntityKind,
         Board,
+        SearchHit,
         Actor,
         Origin,
         Op,

@@ -204,6 +204,19 @@ impl fmt::Display for EntityKind {
     }
 }
 
+/// A card that matched a search, with where it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct SearchHit {
+    pub task_id: TaskId,
+    pub title: String,
+    pub project_id: ProjectId,
+    /// The project's name.
+    pub project: String,
+    pub column_id: ColumnId,
+    /// The column's name.
+    pub column: String,
+}
+
 /// Everything a window needs to draw one project, read in one snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Board {

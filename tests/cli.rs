@@ -304,6 +304,73 @@ async fn a_task_is_edited_labelled_checked_off_and_its_history_says_who_did_what
 }
 
 #[tokio::test]
+async fn search_finds_cards_in_every_project_whoever_wrote_them() {
+    let sandbox = Sandbox::new();
+    let login = add(&sandbox, &["Fix the login page"]);
+    ok(&sandbox, &["project", "add", "Garden"]);
+    let tulips = add(&sandbox, &["Plant tulips", "--project", "Garden"]);
+    ok(
+        &sandbox,
+        &[
+            "task",
+            "edit",
+            &login.0,
+            "--description",
+            "Crashes after the OAuth redirect",
+        ],
+    );
+    ok(&sandbox, &["subtask", "add", &tulips.0, "Buy bulbs"]);
+    // Another program's write is indexed by the same triggers.
+    let shell = std::process::Command::new("sqlite3")
+        .arg(sandbox.db())
+        .arg(format!(
+            "UPDATE tasks SET title = 'Plant deployment tulips' WHERE id = '{tulips}'"
+        ))
+        .output()
+        .expect("sqlite3 runs");
+    assert!(shell.status.success(), "{shell:?}");
+
+    let found = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["search", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&ok(&sandbox, &all)).expect("search --json prints hits")
+    };
+    let oauth = found(&["oauth"]);
+    assert_eq!(oauth.len(), 1);
+    assert_eq!(oauth[0]["task_id"], login.0.as_str());
+    assert_eq!(oauth[0]["column"], "To do");
+    let bulbs = found(&["bulbs deploy*"]);
+    assert_eq!(bulbs.len(), 1);
+    assert_eq!(
+        (&bulbs[0]["title"], &bulbs[0]["project"]),
+        (&"Plant deployment tulips".into(), &"Garden".into())
+    );
+    assert!(found(&["bulbs", "--project", "Inbox"]).is_empty());
+    assert_eq!(found(&["\"the login\""]).len(), 1);
+
+    let text = ok(&sandbox, &["search", "tulips"]);
+    assert_eq!(
+        text,
+        format!("{tulips}  Plant deployment tulips  (Garden › To do)")
+    );
+    let none = sandbox.tandem(&["search", "nothing-here"]);
+    assert!(none.status.success());
+    assert!(none.stdout.is_empty(), "no line to count");
+    assert!(
+        stderr(&none).contains("no card matches"),
+        "{}",
+        stderr(&none)
+    );
+
+    assert_user_error(&sandbox.tandem(&["search", "?!"]), "query: type a word");
+    assert_user_error(&sandbox.tandem(&["search", "x", "--limit", "0"]), "--limit");
+    assert_user_error(
+        &sandbox.tandem(&["search", "x", "--project", "Nope"]),
+        "Nope",
+    );
+}
+
+#[tokio::test]
 async fn projects_columns_and_labels_are_managed_by_name() {
     let sandbox = Sandbox::new();
     let work = ok(&sandbox, &["project", "add", "Work"]);

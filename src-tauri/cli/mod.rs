@@ -17,7 +17,7 @@ use crate::config;
 use crate::error::{Error, Result};
 use crate::model::{Actor, Change, Origin};
 use crate::settings;
-use crate::store::Store;
+use crate::store::{Search, Store};
 
 pub use board::{ColumnCommand, LabelCommand, ProjectCommand, SubtaskCommand, TaskCommand};
 
@@ -60,6 +60,19 @@ pub enum Command {
     /// Add, rename, recolour and delete a project's labels.
     #[command(subcommand)]
     Label(LabelCommand),
+    /// Find cards in every project by their title, description or checklist: words, prefixes
+    /// (`deplo*`) and "quoted phrases"; a card must hold them all. Best matches first.
+    Search {
+        /// What to find.
+        query: String,
+        /// Only this project's cards (name or id).
+        #[arg(long)]
+        project: Option<String>,
+        /// The most cards to list.
+        #[arg(long, default_value_t = crate::store::SEARCH_LIMIT,
+              value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+    },
     /// Print every change as one JSON line, as it happens, until interrupted.
     Watch {
         /// Only this project's changes (name or id).
@@ -228,8 +241,44 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
         Command::Project(command) => board::project(store, origin, out, command).await,
         Command::Column(command) => board::column(store, origin, out, command).await,
         Command::Label(command) => board::label(store, origin, out, command).await,
+        Command::Search {
+            query,
+            project,
+            limit,
+        } => search(store, out, &query, project.as_deref(), limit).await,
         Command::Db(_) | Command::Watch { .. } | Command::Status | Command::Hub => Ok(()),
     }
+}
+
+/// `tandem search`: one card a line, with where it is.
+async fn search(
+    store: &Store,
+    out: &Output,
+    text: &str,
+    project: Option<&str>,
+    limit: u32,
+) -> Result<()> {
+    let project = match project {
+        Some(name) => Some(store.find_project(name).await?.id),
+        None => None,
+    };
+    let search = Search {
+        project: project.as_ref(),
+        limit,
+        ..Search::new(text)
+    };
+    let hits = store.search(search).await?;
+    out.print(&hits, || {
+        if hits.is_empty() {
+            // On stderr, so `tandem search x | wc -l` counts cards.
+            eprintln!("tandem: no card matches {text}");
+        }
+        let lines: Vec<String> = hits
+            .iter()
+            .map(|h| format!("{}  {}  ({} › {})", h.task_id, h.title, h.project, h.column))
+            .collect();
+        lines.join("\n")
+    })
 }
 
 /// `tandem db copy`: progress on stderr for large boards, the outcome on stdout.

@@ -21,6 +21,7 @@ mod postgres;
 #[cfg(test)]
 mod replay_tests;
 mod restore;
+mod search;
 #[cfg(all(test, unix))]
 mod server_tests;
 mod sql;
@@ -36,6 +37,7 @@ use tokio::sync::{oneshot, Mutex};
 pub use board::ColumnEdit;
 pub use check::{check, Found};
 pub use copy::{copy, Copied};
+pub use search::{Search, DEFAULT_LIMIT as SEARCH_LIMIT};
 pub use sql::Dialect;
 pub use task::{NewTask, Step, TaskEdit};
 
