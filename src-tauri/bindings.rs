@@ -41,6 +41,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         EntityKind,
         Board,
         SearchHit,
+        SearchRequest,
         Actor,
         Origin,
         Op,

@@ -204,6 +204,21 @@ impl fmt::Display for EntityKind {
     }
 }
 
+/// Asks for the cards that hold every word of `text` (see `tandem search`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SearchRequest {
+    pub text: String,
+    /// Only this project's cards; every project's when absent.
+    #[ts(optional)]
+    pub project_id: Option<ProjectId>,
+    /// Every word as a prefix, as in a find box while the user types.
+    #[ts(optional)]
+    pub prefixes: Option<bool>,
+    /// The most cards to return [default: 50].
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
 /// A card that matched a search, with where it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 pub struct SearchHit {

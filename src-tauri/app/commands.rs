@@ -9,10 +9,10 @@ use crate::history::{self, HistoryEntry};
 use crate::latency::Latencies;
 use crate::model::{
     Batch, Board, CreateTask, DeleteTask, Entity, MoveTask, Mutation, Project, ProjectId,
-    RenameTask, Status, Task, TaskId,
+    RenameTask, SearchHit, SearchRequest, Status, Task, TaskId,
 };
 use crate::settings::{self, Settings, SettingsView};
-use crate::store::{self, ColumnEdit, Found, NewTask, TaskEdit};
+use crate::store::{self, ColumnEdit, Found, NewTask, Search, TaskEdit};
 use crate::subscription;
 
 #[tauri::command]
@@ -397,6 +397,18 @@ pub async fn apply<R: Runtime>(
             None
         }
     })
+}
+
+/// The cards that hold every word of the request's text, best first.
+#[tauri::command]
+pub async fn search(app: State<'_, AppState>, request: SearchRequest) -> Result<Vec<SearchHit>> {
+    let search = Search {
+        text: &request.text,
+        project: request.project_id.as_ref(),
+        prefixes: request.prefixes.unwrap_or(false),
+        limit: request.limit.unwrap_or(store::SEARCH_LIMIT),
+    };
+    app.store.search(search).await
 }
 
 /// A task's timeline from the change log, in words, oldest first.

@@ -352,6 +352,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::task_delete,
             commands::apply,
             commands::task_history,
+            commands::search,
         ])
         .on_window_event(|window, event| {
             let state = window.state::<AppState>();

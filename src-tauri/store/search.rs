@@ -321,7 +321,10 @@ mod tests {
             title: "Written before search existed".into(),
         };
         let task = store.create_task(&origin, new).await.unwrap();
-        store.add_subtask(&origin, &task.id, "Old checklist item").await.unwrap();
+        store
+            .add_subtask(&origin, &task.id, "Old checklist item")
+            .await
+            .unwrap();
         store.close().await;
         drop(store);
         // The schema as the previous release left it: no search tables, no record of them.

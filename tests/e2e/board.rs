@@ -430,6 +430,25 @@ async fn the_filter_narrows_the_board_and_holds_through_live_changes() {
         }
         app.wait_for_titles("To do", &["Fix login bug", "Fix typo", "Fix the build"])
             .await;
+        // Words are found in a card's description and checklist too, as they change.
+        let docs = store.tasks(&inbox.id).await.unwrap().remove(1);
+        let edit = [
+            "task",
+            "edit",
+            &docs.id.0,
+            "--description",
+            "Fixture data for the API",
+        ];
+        assert!(sandbox.tandem(&edit).status.success());
+        app.wait_for_titles(
+            "To do",
+            &["Fix login bug", "Write docs", "Fix typo", "Fix the build"],
+        )
+        .await;
+        let edit = ["task", "edit", &docs.id.0, "--description", ""];
+        assert!(sandbox.tandem(&edit).status.success());
+        app.wait_for_titles("To do", &["Fix login bug", "Fix typo", "Fix the build"])
+            .await;
         // Alt+↑ steps past the shown card above, not the hidden one between them.
         let typo = app.card("To do", "Fix typo").await;
         typo.click().await.unwrap();

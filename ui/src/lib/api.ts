@@ -17,6 +17,8 @@ import type { MoveTask } from "../bindings/MoveTask";
 import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
 import type { RenameTask } from "../bindings/RenameTask";
+import type { SearchHit } from "../bindings/SearchHit";
+import type { SearchRequest } from "../bindings/SearchRequest";
 import type { Settings } from "../bindings/Settings";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { Status } from "../bindings/Status";
@@ -65,6 +67,8 @@ export const api = {
   /** Any other edit; answers with the entity as it now is, or `null` when it is gone. */
   apply: (mutation: Mutation, mutation_id: string) =>
     invoke<Entity | null>("apply", { mutation, mutation_id }),
+  /** The cards that hold every word of `request.text`, best first. */
+  search: (request: SearchRequest) => invoke<SearchHit[]>("search", { request }),
   taskHistory: (id: TaskId) => invoke<HistoryEntry[]>("task_history", { id }),
 };
 

@@ -3,7 +3,7 @@ import type { Label } from "../bindings/Label";
 import type { LabelId } from "../bindings/LabelId";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
-import { NO_FILTER, fullIndex, isActive, matcher, type Filter } from "./filter";
+import { NO_FILTER, fullIndex, isActive, matcher, words, type Filter } from "./filter";
 
 const task = (id: string, fields: Partial<Task> = {}): Task => ({
   id: id as TaskId,
@@ -33,7 +33,8 @@ const bug: Label = {
 const today = "2026-11-22";
 
 /** Whether `t` passes `filter`; the card named "bug" carries the label "bug". */
-const matches = (t: Task, filter: Filter) => matcher(filter, today)(t, t.id === "bug" ? [bug] : []);
+const matches = (t: Task, filter: Filter, found: ReadonlySet<string> | null = null) =>
+  matcher(filter, today, found)(t, t.id === "bug" ? [bug] : []);
 
 describe("filter", () => {
   it("lets everything through when empty", () => {
@@ -41,12 +42,23 @@ describe("filter", () => {
     expect(matches(task("a"), NO_FILTER)).toBe(true);
   });
 
-  it("finds every word in the title or description, in any case", () => {
-    const notes = task("Release", { description: "Collect the merged PRs" });
-    const f = { ...NO_FILTER, text: "release  MERGED" };
+  it("shows what the search index found, and titles that start with every word at once", () => {
+    const f = { ...NO_FILTER, text: "rel  NOTE" };
     expect(isActive(f)).toBe(true);
-    expect(matches(notes, f)).toBe(true);
+    expect(matches(task("Release notes"), f)).toBe(true);
+    expect(matches(task("Release-notes draft"), f)).toBe(true);
     expect(matches(task("Release"), f)).toBe(false);
+    expect(matches(task("Unrelated notes"), f)).toBe(false);
+    // A word found in the description or checklist comes from the index.
+    const notes = task("Release", { description: "Collect the notes" });
+    expect(matches(notes, f)).toBe(false);
+    expect(matches(notes, f, new Set([notes.id]))).toBe(true);
+    expect(matches(task("Release notes"), f, new Set())).toBe(true);
+  });
+
+  it("matches nothing for words without a letter or digit, and splits words as the index does", () => {
+    expect(matches(task("!!"), { ...NO_FILTER, text: "!!" })).toBe(false);
+    expect(words("Café e-mail, 東京 v2.0")).toEqual(["café", "e", "mail", "東京", "v2", "0"]);
   });
 
   it("filters by label, priority and due date", () => {

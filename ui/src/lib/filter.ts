@@ -1,5 +1,8 @@
 // Find: which cards a window shows while the user filters its board. Pure and applied to the
-// live board on every render, so a filter holds through every change that arrives.
+// live board on every render, so a filter holds through every change that arrives. The words
+// are looked up in the backend's search index (titles, descriptions and checklists, which the
+// board does not hold); a card's title is also matched here, so a card added or renamed shows
+// at once, before the index answers.
 
 import type { Label } from "../bindings/Label";
 import type { Priority } from "../bindings/Priority";
@@ -8,7 +11,8 @@ import type { Task } from "../bindings/Task";
 export type Due = "any" | "overdue" | "week" | "none";
 
 export interface Filter {
-  /** Words that must all appear in the title or the description, in any case. */
+  /** Words that must all start a word of the card's title, description or checklist, in any
+   * case. */
   text: string;
   /** A label the card must carry. */
   label: string | null;
@@ -34,20 +38,35 @@ function plusDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
+/** The words of `text` as the search index splits them: runs of letters and digits, lower-cased. */
+export function words(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/** Whether every one of `wanted` starts some word of `text`. */
+export function startsWords(wanted: readonly string[], text: string): boolean {
+  const have = words(text);
+  return wanted.every((w) => have.some((h) => h.startsWith(w)));
+}
+
 /**
  * Whether a card passes `filter` on the day `today` (YYYY-MM-DD), given the card and its labels:
- * the filter read once, then asked of every card.
+ * the filter read once, then asked of every card. `found` holds the cards the search index
+ * matched the filter's words to (`null` until it answers); words with no letter or digit in
+ * them match nothing.
  */
 export function matcher(
   filter: Filter,
   today: string,
+  found: ReadonlySet<string> | null,
 ): (task: Task, labels: readonly Label[]) => boolean {
-  const words = filter.text.toLowerCase().split(/\s+/).filter(Boolean);
+  const text = filter.text.trim() !== "";
+  const wanted = words(filter.text);
   const week = plusDays(today, 7);
   return (task, labels) => {
-    if (words.length) {
-      const text = `${task.title}\n${task.description}`.toLowerCase();
-      if (!words.every((w) => text.includes(w))) return false;
+    if (text) {
+      const hit = found?.has(task.id) || (wanted.length > 0 && startsWords(wanted, task.title));
+      if (!hit) return false;
     }
     if (filter.label !== null && !labels.some((l) => l.id === filter.label)) return false;
     if (filter.priority !== "any" && task.priority !== filter.priority) return false;

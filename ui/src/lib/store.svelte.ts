@@ -52,6 +52,8 @@ export interface Notice {
 
 /** How long a notice stays up, in ms. Errors stay until dismissed. */
 const INFO_NOTICE_MS = 4000;
+/** The most cards a find shows: every card of any board a person keeps. */
+const FIND_LIMIT = 100_000;
 /** How long a card changed elsewhere stays highlighted, in ms. */
 const FLASH_MS = 1200;
 
@@ -72,7 +74,7 @@ class BoardStore {
     const index = this.index;
     if (!index) return new Map();
     if (!isActive(this.filter)) return index.columns;
-    const passes = matcher(this.filter, localToday());
+    const passes = matcher(this.filter, localToday(), this.found);
     const lists = new Map<ColumnId, readonly Task[]>();
     for (const [column, tasks] of index.columns) {
       lists.set(
@@ -82,6 +84,9 @@ class BoardStore {
     }
     return lists;
   });
+  /** The cards of the board on show that the search index matched the filter's words to, as
+   * of the latest change; `null` while no words are typed, or before the first answer. */
+  found = $state.raw<ReadonlySet<TaskId> | null>(null);
   notices = $state<Notice[]>([]);
   loading = $state(true);
   /** Whether this window's live stream is running. */
@@ -113,6 +118,42 @@ class BoardStore {
   #nextNotice = 1;
   /** The index last built, whose unchanged lists the next one reuses. */
   #index: BoardIndex | null = null;
+  /** Bumped by every search, so only the latest answer is shown. */
+  #searches = 0;
+
+  constructor() {
+    // The filter's words are looked up again whenever they or the board change, so the cards
+    // found hold through every change that arrives.
+    $effect.root(() => {
+      $effect(() => {
+        const text = this.filter.text.trim();
+        const project = text ? this.board?.project.id : undefined;
+        void this.#search(text, project);
+      });
+    });
+  }
+
+  async #search(text: string, project: ProjectId | undefined): Promise<void> {
+    const turn = ++this.#searches;
+    if (!text || !project) {
+      this.found = null;
+      return;
+    }
+    try {
+      const hits = await api.search({
+        text,
+        project_id: project,
+        prefixes: true,
+        limit: FIND_LIMIT,
+      });
+      if (turn === this.#searches) this.found = new Set(hits.map((h) => h.task_id));
+    } catch (error) {
+      if (turn !== this.#searches) return;
+      // Words without a letter or digit match nothing; anything else the user hears about.
+      if (!(isCommandError(error) && error.code === "invalid")) this.fail(error);
+      this.found = new Set();
+    }
+  }
 
   /** Follows the link's state (listening first, then reading it, so no change falls between)
    * and the list of projects. */
