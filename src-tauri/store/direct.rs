@@ -17,12 +17,16 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{OpenFlags, ToSql};
 
+use super::checkpoint::INLINE_BOUND;
 use super::sql::{Query, Row, Value};
 use crate::error::{Error, Reported, Result, Violation};
 
 /// How long a write waits for another process's write to finish before giving up. Long enough
 /// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most a WAL keeps of its size once it starts over: a burst's 40 MB are not kept for good.
+const WAL_KEPT: u32 = 4 << 20;
 
 /// Prepared statements kept per connection: every statement the store writes with, so none is
 /// compiled twice.
@@ -49,6 +53,11 @@ pub(super) fn open(path: &Path) -> Result<rusqlite::Connection> {
     // With WAL, NORMAL is durable against application crashes and only a power loss can lose
     // the last commits; it keeps an fsync off every write.
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        .map_err(storage)?;
+    // A thread checkpoints the WAL (`checkpoint.rs`); a commit does only past this bound.
+    conn.pragma_update_and_check(None, "wal_autocheckpoint", INLINE_BOUND, |_| Ok(()))
+        .map_err(storage)?;
+    conn.pragma_update_and_check(None, "journal_size_limit", WAL_KEPT, |_| Ok(()))
         .map_err(storage)?;
     Ok(conn)
 }

@@ -12,6 +12,7 @@
 
 mod board;
 mod check;
+mod checkpoint;
 mod copy;
 mod direct;
 mod edit;
@@ -92,6 +93,8 @@ pub struct Store {
     from_log: Bus,
     /// Where the database is, for the watcher's own connection.
     location: Location,
+    /// A file's WAL checkpoints, off the write path; `None` on a server.
+    checkpoints: Option<checkpoint::Checkpointer>,
 }
 
 /// The writing end of the store.
@@ -152,6 +155,10 @@ impl Store {
             unfinished: AtomicU8::new(UNDO_NONE),
             bus: Bus::new(),
             from_log: Bus::with_capacity(FROM_LOG_CAPACITY),
+            checkpoints: match &location {
+                Location::File(path) => Some(checkpoint::Checkpointer::new(path)),
+                Location::Server(_) => None,
+            },
             location,
         };
         store.seed(origin).await?;
@@ -289,7 +296,7 @@ impl Store {
         let outcome = match &result {
             // Alone: committed as it finished.
             Ok((_, committed, true)) => {
-                self.commits.fetch_add(1, Ordering::Relaxed);
+                self.count_commit();
                 if let Some(last) = committed.last() {
                     writer.published_to = last.seq;
                     self.bus.publish(committed.clone());
@@ -380,6 +387,14 @@ impl Store {
         Ok((value, committed, alone))
     }
 
+    /// Counts a commit, and has its pages checkpointed in the background.
+    fn count_commit(&self) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.wake();
+        }
+    }
+
     /// Commits the transaction writes share, if one is open, publishes their changes in order
     /// and tells each write.
     async fn commit(&self, writer: &mut Writer) {
@@ -393,7 +408,7 @@ impl Store {
         };
         match committed {
             Ok(()) => {
-                self.commits.fetch_add(1, Ordering::Relaxed);
+                self.count_commit();
                 for member in members {
                     if let Some(last) = member.committed.last() {
                         writer.published_to = last.seq;
@@ -542,6 +557,10 @@ impl Store {
         };
         let changes = read.await;
         let changes = self.settle(&mut writer, changes)?;
+        if let (Some(checkpoints), false) = (&self.checkpoints, changes.is_empty()) {
+            // Another process committed: its pages are in the WAL too.
+            checkpoints.wake();
+        }
         Ok(self.publish_read(&mut writer.published_to, changes))
     }
 
