@@ -34,6 +34,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Column,
         Priority,
         Task,
+        BoardTask,
         Subtask,
         Label,
         TaskLabel,

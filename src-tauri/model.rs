@@ -123,6 +123,46 @@ pub struct Task {
     pub updated_at: i64,
 }
 
+/// A task as a board draws it: everything but its description, which only the task's details
+/// show (the `task` command reads it). A board of long descriptions costs a window only what
+/// its cards show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct BoardTask {
+    pub id: TaskId,
+    pub project_id: ProjectId,
+    pub column_id: ColumnId,
+    pub title: String,
+    #[sqlx(try_from = "String")]
+    pub priority: Priority,
+    /// A calendar date, `YYYY-MM-DD`.
+    pub due_date: Option<String>,
+    /// Sort key within the column.
+    pub position: i64,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Whether the task has a description: the card shows a mark.
+    pub has_description: bool,
+}
+
+impl From<Task> for BoardTask {
+    fn from(task: Task) -> BoardTask {
+        BoardTask {
+            has_description: !task.description.is_empty(),
+            id: task.id,
+            project_id: task.project_id,
+            column_id: task.column_id,
+            title: task.title,
+            priority: task.priority,
+            due_date: task.due_date,
+            position: task.position,
+            version: task.version,
+            created_at: task.created_at,
+            updated_at: task.updated_at,
+        }
+    }
+}
+
 /// A checklist item of a task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 pub struct Subtask {
@@ -237,7 +277,8 @@ pub struct SearchHit {
 pub struct Board {
     pub project: Project,
     pub columns: Vec<Column>,
-    pub tasks: Vec<Task>,
+    /// The cards, without their descriptions.
+    pub tasks: Vec<BoardTask>,
     pub subtasks: Vec<Subtask>,
     pub labels: Vec<Label>,
     pub task_labels: Vec<TaskLabel>,

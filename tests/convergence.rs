@@ -10,7 +10,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use tandem::config::Location;
 use tandem::error::Error;
-use tandem::model::{Actor, Batch, Board, Op, Origin, Task};
+use tandem::model::{Actor, Batch, Board, BoardTask, Op, Origin, Task};
 use tandem::store::{NewTask, Store};
 use tandem::subscription::{self, Subscription};
 use tandem::testing::TestServer;
@@ -20,7 +20,7 @@ use crate::common::eventually;
 /// What a simulated window holds: its tasks, and what it checked of its stream.
 #[derive(Default)]
 struct Window {
-    tasks: BTreeMap<String, Task>,
+    tasks: BTreeMap<String, BoardTask>,
     /// The last seq applied; `None` until the snapshot is in.
     seq: Option<i64>,
     /// Batches that arrived before the snapshot, applied right after it, as the UI does.
@@ -67,8 +67,9 @@ impl Window {
                     self.tasks.remove(&change.entity_id);
                 }
                 (_, Some(data)) => {
+                    // A change carries the whole row; a window keeps what its card shows.
                     let task: Task = serde_json::from_str(data.get()).unwrap();
-                    self.tasks.insert(task.id.0.clone(), task);
+                    self.tasks.insert(task.id.0.clone(), BoardTask::from(task));
                 }
                 (_, None) => self
                     .violations
@@ -184,7 +185,7 @@ async fn run(
             ..Origin::new("i", Actor::Gui)
         };
         // Each window acts on what it currently sees, stale or not, as a person would.
-        let seen: Vec<Task> = models[window % windows]
+        let seen: Vec<BoardTask> = models[window % windows]
             .lock()
             .unwrap()
             .tasks
@@ -237,7 +238,7 @@ async fn run(
 
     // Quiet: every window must come to equal a fresh read of the database.
     let fresh: Board = store.board(&project).await.unwrap();
-    let expected: BTreeMap<String, Task> = fresh
+    let expected: BTreeMap<String, BoardTask> = fresh
         .tasks
         .into_iter()
         .map(|t| (t.id.0.clone(), t))

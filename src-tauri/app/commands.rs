@@ -399,6 +399,12 @@ pub async fn apply<R: Runtime>(
     })
 }
 
+/// A task whole, with its description, which the board's cards leave out.
+#[tauri::command]
+pub async fn task(app: State<'_, AppState>, id: TaskId) -> Result<Task> {
+    app.store.task(&id).await
+}
+
 /// The cards that hold every word of the request's text, best first.
 #[tauri::command]
 pub async fn search(app: State<'_, AppState>, request: SearchRequest) -> Result<Vec<SearchHit>> {

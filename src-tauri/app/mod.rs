@@ -353,6 +353,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::apply,
             commands::task_history,
             commands::search,
+            commands::task,
         ])
         .on_window_event(|window, event| {
             let state = window.state::<AppState>();

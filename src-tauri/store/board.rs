@@ -6,8 +6,8 @@ use super::position::{self, List, POSITION_GAP};
 use super::{at_version, last_seq, now_ms, Store, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{
-    Board, Column, ColumnId, EntityKind, Label, Origin, Project, ProjectId, Subtask, Task, TaskId,
-    TaskLabel,
+    Board, BoardTask, Column, ColumnId, EntityKind, Label, Origin, Project, ProjectId, Subtask,
+    TaskId, TaskLabel,
 };
 use crate::validate;
 
@@ -109,11 +109,14 @@ impl Store {
                 .bind(&project.id)
                 .fetch_all(&mut conn)
                 .await?;
-        let tasks: Vec<Task> =
-            query("SELECT * FROM tasks WHERE project_id = $1 ORDER BY column_id, position")
-                .bind(&project.id)
-                .fetch_all(&mut conn)
-                .await?;
+        let tasks: Vec<BoardTask> = query(
+            "SELECT id, project_id, column_id, title, priority, due_date, position, version,
+                    created_at, updated_at, description <> '' AS has_description
+             FROM tasks WHERE project_id = $1 ORDER BY column_id, position",
+        )
+        .bind(&project.id)
+        .fetch_all(&mut conn)
+        .await?;
         let subtasks: Vec<Subtask> = query(
             "SELECT s.* FROM subtasks s JOIN tasks t ON t.id = s.task_id
              WHERE t.project_id = $1 ORDER BY s.task_id, s.position",
@@ -518,6 +521,62 @@ mod tests {
         let names: Vec<_> = board.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["To do", "Doing", "Done"]);
         assert!(board.tasks.is_empty());
+    }
+
+    /// What a user relies on: a board of long descriptions opens with what its cards show, and
+    /// a card's details still read its whole description. On a file and on a server.
+    async fn a_board_carries_whether_a_card_has_a_description_not_the_text(t: testing::TestStore) {
+        let project = t.store.first_project().await.unwrap().id;
+        let add = async |title: &str| {
+            let new = crate::store::NewTask {
+                project_id: project.clone(),
+                column_id: None,
+                title: title.into(),
+            };
+            t.store.create_task(&t.origin, new).await.unwrap()
+        };
+        let long = add("Long notes").await;
+        add("No notes").await;
+        let notes = "A paragraph of notes.\n".repeat(400);
+        let edit = crate::store::TaskEdit {
+            description: Some(notes.clone()),
+            ..Default::default()
+        };
+        t.store
+            .edit_task(&t.origin, &long.id, 1, edit)
+            .await
+            .unwrap();
+
+        let board = t.store.board(&project).await.unwrap();
+        let shown: Vec<(&str, bool)> = board
+            .tasks
+            .iter()
+            .map(|c| (c.title.as_str(), c.has_description))
+            .collect();
+        assert_eq!(shown, [("Long notes", true), ("No notes", false)]);
+        let sent = serde_json::to_string(&board).unwrap();
+        assert!(
+            !sent.contains("A paragraph"),
+            "the board sends no description"
+        );
+        assert!(sent.len() < 4_000, "{} bytes for two cards", sent.len());
+        let whole = t.store.task(&long.id).await.unwrap().description;
+        assert!(
+            whole == notes.trim_end(),
+            "the details read the whole description"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_board_carries_whether_a_card_has_a_description_not_the_text_in_a_file() {
+        a_board_carries_whether_a_card_has_a_description_not_the_text(testing::store().await).await;
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_board_carries_whether_a_card_has_a_description_not_the_text_on_a_server() {
+        let t = testing::server_store().await;
+        a_board_carries_whether_a_card_has_a_description_not_the_text(t).await;
     }
 
     #[tokio::test]

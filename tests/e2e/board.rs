@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::Locator;
-use tandem::model::Task;
 
 use super::{on_desktop, ALT_RIGHT, ARROW_DOWN, ENTER, REDO, UI_TIMEOUT, UNDO};
 use crate::common::{eventually, Sandbox};
@@ -18,7 +17,7 @@ async fn assert_in_database(sandbox: &Sandbox, title: &str, column: &str) {
         || async {
             let inbox = store.first_project().await.ok()?;
             let board = store.board(&inbox.id).await.ok()?;
-            let task: &Task = board.tasks.iter().find(|t| t.title == title)?;
+            let task = board.tasks.iter().find(|t| t.title == title)?;
             let found = board.columns.iter().find(|c| c.id == task.column_id)?;
             (found.name == column).then_some(())
         },

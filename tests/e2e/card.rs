@@ -96,6 +96,21 @@ async fn the_card_dialog_edits_a_cards_fields_labels_and_checklist_and_shows_its
         let items = store.subtasks(&task.id).await.unwrap();
         let checked: Vec<(&str, bool)> = items.iter().map(|s| (s.title.as_str(), s.done)).collect();
         assert_eq!(checked, [("Draft", true), ("Review", false)]);
+
+        // The board holds no descriptions: the dialog reads the card's, and follows it as it
+        // changes elsewhere.
+        open_card(&app, "To do", "Release notes").await;
+        let notes = r#"textarea[aria-label="Description"]"#;
+        app.wait_for_value(notes, "Collect the merged PRs").await;
+        let edit = [
+            "task",
+            "edit",
+            &task.id.0,
+            "--description",
+            "Edited elsewhere",
+        ];
+        assert!(sandbox.tandem(&edit).status.success());
+        app.wait_for_value(notes, "Edited elsewhere").await;
         app.quit().await;
     })
     .await;

@@ -339,6 +339,21 @@ impl App {
         assert!(found.is_some(), "{css} shows {text:?}, expected {parts:?}");
     }
 
+    /// Waits until the form field `css` holds `expected`.
+    pub async fn wait_for_value(&self, css: &str, expected: &str) {
+        let mut value = None;
+        let found = poll_until(UI_TIMEOUT, async || {
+            let element = self.client.find(Locator::Css(css)).await.ok()?;
+            value = element.prop("value").await.ok()?;
+            (value.as_deref() == Some(expected)).then_some(())
+        })
+        .await;
+        assert!(
+            found.is_some(),
+            "{css} holds {value:?}, expected {expected:?}"
+        );
+    }
+
     /// Keeps `side` in the conflict dialog, and waits for the dialog to close.
     pub async fn keep(&self, side: Side) {
         let column = match side {

@@ -69,6 +69,8 @@ export const api = {
     invoke<Entity | null>("apply", { mutation, mutation_id }),
   /** The cards that hold every word of `request.text`, best first. */
   search: (request: SearchRequest) => invoke<SearchHit[]>("search", { request }),
+  /** A task whole, with its description (a board's cards leave it out). */
+  task: (id: TaskId) => invoke<Task>("task", { id }),
   taskHistory: (id: TaskId) => invoke<HistoryEntry[]>("task_history", { id }),
 };
 

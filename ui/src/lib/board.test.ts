@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Board } from "../bindings/Board";
 import type { ColumnId } from "../bindings/ColumnId";
+import type { BoardTask } from "../bindings/BoardTask";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import type { Change } from "../bindings/Change";
@@ -28,12 +29,12 @@ const col = (id: string, position: number) => ({
   updated_at: 0,
 });
 
-const task = (id: string, column: string, position: number, version = 1): Task => ({
+const task = (id: string, column: string, position: number, version = 1): BoardTask => ({
   id: id as TaskId,
   project_id: "p",
   column_id: column as ColumnId,
   title: id,
-  description: "",
+  has_description: false,
   priority: "none",
   due_date: null,
   position,
@@ -41,6 +42,12 @@ const task = (id: string, column: string, position: number, version = 1): Task =
   created_at: 0,
   updated_at: 0,
 });
+
+/** The task as the backend sends it whole, with a description. */
+const whole = (id: string, column: string, position: number, version = 1, notes = ""): Task => {
+  const { has_description: _, ...rest } = task(id, column, position, version);
+  return { ...rest, description: notes };
+};
 
 /** To do: a, b, c; Doing: x; Done: empty. */
 function board(): Board {
@@ -240,11 +247,15 @@ describe("applyChanges", () => {
 describe("withEntity", () => {
   it("puts in what the backend answered, unless the board holds something newer", () => {
     const b = board();
-    const renamed = withEntity(b, { entity: "task", ...task("a", "todo", 10, 2), title: "A!" });
+    const answer = { entity: "task" as const, ...whole("a", "todo", 10, 2, "Notes"), title: "A!" };
+    const renamed = withEntity(b, answer);
     const found = renamed.tasks.find((t) => t.id === "a");
     expect(found?.title).toBe("A!");
     expect(found && "entity" in found).toBe(false);
-    const stale = withEntity(renamed, { entity: "task", ...task("a", "todo", 10, 1) });
+    // The board keeps what a card shows: that there is a description, not the text.
+    expect(found && "description" in found).toBe(false);
+    expect(found?.has_description).toBe(true);
+    const stale = withEntity(renamed, { entity: "task", ...whole("a", "todo", 10, 1) });
     expect(stale.tasks.find((t) => t.id === "a")?.title).toBe("A!");
     const column = withEntity(b, { entity: "column", ...col("first", 0) });
     expect(column.columns.map((c) => c.id)).toEqual(["first", "todo", "doing", "done"]);

@@ -8,16 +8,17 @@ import type { Entity } from "../bindings/Entity";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { Label } from "../bindings/Label";
 import type { Subtask } from "../bindings/Subtask";
+import type { BoardTask } from "../bindings/BoardTask";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import type { TaskLabel } from "../bindings/TaskLabel";
 
 /** Each column's tasks, top to bottom, as `indexBoard` gives them. */
-export type Lists = ReadonlyMap<ColumnId, readonly Task[]>;
+export type Lists = ReadonlyMap<ColumnId, readonly BoardTask[]>;
 
-const NO_TASKS: readonly Task[] = [];
+const NO_TASKS: readonly BoardTask[] = [];
 
-function listOf(lists: Lists, column: ColumnId): readonly Task[] {
+function listOf(lists: Lists, column: ColumnId): readonly BoardTask[] {
   return lists.get(column) ?? NO_TASKS;
 }
 
@@ -25,7 +26,7 @@ function listOf(lists: Lists, column: ColumnId): readonly Task[] {
 export function locate(
   columns: readonly Column[],
   lists: Lists,
-  task: Task,
+  task: BoardTask,
 ): { column: number; index: number } | null {
   const column = columns.findIndex((c) => c.id === task.column_id);
   const index = listOf(lists, task.column_id).findIndex((t) => t.id === task.id);
@@ -47,7 +48,7 @@ export interface Destination {
 export function keyboardDestination(
   columns: readonly Column[],
   lists: Lists,
-  task: Task,
+  task: BoardTask,
   direction: Direction,
 ): Destination | null {
   const here = locate(columns, lists, task);
@@ -83,8 +84,16 @@ export function provisionalPosition(lists: Lists, id: TaskId, dest: Destination)
   return after === undefined ? before + 65536 : (before + after) / 2;
 }
 
+/** A task as the board keeps it: without its description, which only its details show. */
+export function boardTask(task: Task | BoardTask): BoardTask {
+  if (!("description" in task)) return task;
+  const { description, ...rest } = task;
+  return { ...rest, has_description: description !== "" };
+}
+
 /** The board with `task` put in (added, or replacing its older self unless that is newer). */
-export function withTask(board: Board, task: Task): Board {
+export function withTask(board: Board, whole: Task | BoardTask): Board {
+  const task = boardTask(whole);
   const current = board.tasks.find((t) => t.id === task.id);
   if (current && current.version > task.version) return board;
   const tasks = current

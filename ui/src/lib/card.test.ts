@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Board } from "../bindings/Board";
-import type { Task } from "../bindings/Task";
+import type { BoardTask } from "../bindings/BoardTask";
 import type { TaskId } from "../bindings/TaskId";
-import { item, label, SHIP } from "./fixtures";
+import { item, label, SHIP_CARD } from "./fixtures";
 import { checklist, dueState, localToday, progress, taskLabels } from "./card";
 
-const task: Task = SHIP;
+const task: BoardTask = SHIP_CARD;
 
 const sub = (id: string, position: number, done: boolean) => item(id, "t", position, done);
 

@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { Label } from "../bindings/Label";
 import type { LabelId } from "../bindings/LabelId";
-import type { Task } from "../bindings/Task";
+import type { BoardTask } from "../bindings/BoardTask";
 import type { TaskId } from "../bindings/TaskId";
 import { NO_FILTER, fullIndex, isActive, matcher, words, type Filter } from "./filter";
 
-const task = (id: string, fields: Partial<Task> = {}): Task => ({
+const task = (id: string, fields: Partial<BoardTask> = {}): BoardTask => ({
   id: id as TaskId,
   project_id: "p",
   column_id: "c",
   title: id,
-  description: "",
+  has_description: false,
   priority: "none",
   due_date: null,
   position: 1,
@@ -33,7 +33,7 @@ const bug: Label = {
 const today = "2026-11-22";
 
 /** Whether `t` passes `filter`; the card named "bug" carries the label "bug". */
-const matches = (t: Task, filter: Filter, found: ReadonlySet<string> | null = null) =>
+const matches = (t: BoardTask, filter: Filter, found: ReadonlySet<string> | null = null) =>
   matcher(filter, today, found)(t, t.id === "bug" ? [bug] : []);
 
 describe("filter", () => {
@@ -50,7 +50,7 @@ describe("filter", () => {
     expect(matches(task("Release"), f)).toBe(false);
     expect(matches(task("Unrelated notes"), f)).toBe(false);
     // A word found in the description or checklist comes from the index.
-    const notes = task("Release", { description: "Collect the notes" });
+    const notes = task("Release", { has_description: true });
     expect(matches(notes, f)).toBe(false);
     expect(matches(notes, f, new Set([notes.id]))).toBe(true);
     expect(matches(task("Release notes"), f, new Set())).toBe(true);

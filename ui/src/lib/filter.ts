@@ -6,7 +6,7 @@
 
 import type { Label } from "../bindings/Label";
 import type { Priority } from "../bindings/Priority";
-import type { Task } from "../bindings/Task";
+import type { BoardTask } from "../bindings/BoardTask";
 
 export type Due = "any" | "overdue" | "week" | "none";
 
@@ -59,7 +59,7 @@ export function matcher(
   filter: Filter,
   today: string,
   found: ReadonlySet<string> | null,
-): (task: Task, labels: readonly Label[]) => boolean {
+): (task: BoardTask, labels: readonly Label[]) => boolean {
   const text = filter.text.trim() !== "";
   const wanted = words(filter.text);
   const week = plusDays(today, 7);
@@ -88,7 +88,11 @@ export function matcher(
  * of them (`all`, in order): just before the visible card it was dropped above, or just after
  * the last visible one.
  */
-export function fullIndex(all: readonly Task[], visible: readonly Task[], index: number): number {
+export function fullIndex(
+  all: readonly BoardTask[],
+  visible: readonly BoardTask[],
+  index: number,
+): number {
   const before = visible[index];
   if (before) return all.findIndex((t) => t.id === before.id);
   const last = visible[visible.length - 1];

@@ -4,6 +4,7 @@ import type { Label } from "../bindings/Label";
 import type { LabelId } from "../bindings/LabelId";
 import type { Subtask } from "../bindings/Subtask";
 import type { SubtaskId } from "../bindings/SubtaskId";
+import type { BoardTask } from "../bindings/BoardTask";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 
@@ -21,6 +22,12 @@ export const SHIP: Task = {
   created_at: 0,
   updated_at: 0,
 };
+
+/** "Ship" as the board keeps it, without its description. */
+export const SHIP_CARD: BoardTask = (({ description: _, ...card }) => ({
+  ...card,
+  has_description: false,
+}))(SHIP);
 
 /** A checklist item `id` of task `task`. */
 export const item = (id: string, task: string, position: number, done: boolean): Subtask => ({

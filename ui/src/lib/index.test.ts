@@ -4,11 +4,11 @@ import type { ColumnId } from "../bindings/ColumnId";
 import type { LabelId } from "../bindings/LabelId";
 import type { TaskId } from "../bindings/TaskId";
 import { withTask } from "./board";
-import { item, label, SHIP } from "./fixtures";
+import { item, label, SHIP_CARD } from "./fixtures";
 import { indexBoard, NONE } from "./index";
 
 const at = (id: string, column: string, position: number) => ({
-  ...SHIP,
+  ...SHIP_CARD,
   id: id as TaskId,
   column_id: column as ColumnId,
   title: id,

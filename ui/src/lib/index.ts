@@ -7,12 +7,12 @@ import type { Board } from "../bindings/Board";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { Label } from "../bindings/Label";
 import type { Subtask } from "../bindings/Subtask";
-import type { Task } from "../bindings/Task";
+import type { BoardTask } from "../bindings/BoardTask";
 import type { TaskId } from "../bindings/TaskId";
 
 export interface BoardIndex {
   /** Each column's cards, top to bottom. */
-  columns: Map<ColumnId, readonly Task[]>;
+  columns: Map<ColumnId, readonly BoardTask[]>;
   /** The labels on each card that has any, by name. */
   labels: Map<TaskId, readonly Label[]>;
   /** The checklist of each card that has one, top to bottom. */

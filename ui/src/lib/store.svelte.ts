@@ -15,6 +15,7 @@ import type { Mutation } from "../bindings/Mutation";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
+import type { BoardTask } from "../bindings/BoardTask";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import { api, describe, isCommandError, mutationId } from "./api";
@@ -26,6 +27,7 @@ import { indexBoard, NONE, type BoardIndex } from "./index";
 import { localToday } from "./card";
 import {
   applyChanges,
+  boardTask,
   locate,
   provisionalPosition,
   withEntity,
@@ -75,7 +77,7 @@ class BoardStore {
     if (!index) return new Map();
     if (!isActive(this.filter)) return index.columns;
     const passes = matcher(this.filter, localToday(), this.found);
-    const lists = new Map<ColumnId, readonly Task[]>();
+    const lists = new Map<ColumnId, readonly BoardTask[]>();
     for (const [column, tasks] of index.columns) {
       lists.set(
         column,
@@ -105,6 +107,9 @@ class BoardStore {
   filter = $state<Filter>({ ...NO_FILTER });
   /** The task whose details dialog is open in this window. */
   openTask = $state<TaskId | null>(null);
+  /** That task whole, with the description the board leaves out: read when the dialog opens
+   * and kept current by every change to it; `null` until read. */
+  details = $state.raw<Task | null>(null);
   /** Commit→apply latencies not yet reported to the backend. */
   #latencies = new PendingLatencies();
   /** The last seq applied to the board. */
@@ -122,6 +127,14 @@ class BoardStore {
   #searches = 0;
 
   constructor() {
+    // The open card's whole task is read when its dialog opens.
+    $effect.root(() => {
+      $effect(() => {
+        const id = this.openTask;
+        this.details = null;
+        if (id) void this.#readDetails(id);
+      });
+    });
     // The filter's words are looked up again whenever they or the board change, so the cards
     // found hold through every change that arrives.
     $effect.root(() => {
@@ -131,6 +144,24 @@ class BoardStore {
         void this.#search(text, project);
       });
     });
+  }
+
+  async #readDetails(id: TaskId): Promise<void> {
+    try {
+      const task = await api.task(id);
+      if (this.openTask === id) this.#sawTask(task);
+    } catch (error) {
+      // A card deleted meanwhile closes its dialog by itself.
+      if (!(isCommandError(error) && error.code === "not_found")) this.fail(error);
+    }
+  }
+
+  /** Takes in a task the backend sent whole (an answer or a change): the open card's details
+   * follow it, unless they already hold a newer version. */
+  #sawTask(task: Task): void {
+    if (task.id !== this.openTask) return;
+    const details = this.details;
+    if (!details || details.version <= task.version) this.details = task;
   }
 
   async #search(text: string, project: ProjectId | undefined): Promise<void> {
@@ -255,7 +286,7 @@ class BoardStore {
         mutation_id: this.#mutation(),
       });
       if (this.board) this.board = withTask(this.board, task);
-      this.#rememberTask(`adding of “${task.title}”`, task, false);
+      this.#rememberTask(`adding of “${task.title}”`, boardTask(task), false);
       return true;
     } catch (error) {
       this.fail(error);
@@ -278,10 +309,15 @@ class BoardStore {
       this.board = withLabel(this.board, mutation.id, mutation.label_id, mutation.on);
     }
     const before = this.board;
+    const details = this.details;
     try {
       const entity = await api.apply(mutation, this.#mutation());
       if (entity && this.board) this.board = withEntity(this.board, entity);
-      if (before) this.#rememberApplied(before, mutation, entity);
+      if (entity?.entity === "task") {
+        const { entity: _, ...task } = entity;
+        this.#sawTask(task);
+      }
+      if (before) this.#rememberApplied(before, details, mutation, entity);
       return { ok: true };
     } catch (error) {
       const stale = isCommandError(error) && error.code === "conflict";
@@ -358,7 +394,7 @@ class BoardStore {
     if (Object.keys(clean).length > 0) await send(clean);
   }
 
-  async rename(task: Task, title: string): Promise<void> {
+  async rename(task: BoardTask, title: string): Promise<void> {
     if (title.trim() === task.title) return;
     const send = (title: string, version: number) =>
       api.renameTask({
@@ -376,7 +412,7 @@ class BoardStore {
     );
   }
 
-  async move(task: Task, dest: Destination): Promise<void> {
+  async move(task: BoardTask, dest: Destination): Promise<void> {
     const board = this.board;
     const index = this.index;
     const here = board && index && locate(board.columns, index.columns, task);
@@ -456,7 +492,7 @@ class BoardStore {
   }
 
   /** Records the adding or deleting of `task`. */
-  #rememberTask(name: string, task: Task, deleted: boolean): void {
+  #rememberTask(name: string, task: BoardTask, deleted: boolean): void {
     this.#rememberPresence(name, "task", task.id, task.version, deleted, async (version) => {
       if (this.board) this.board = withoutTask(this.board, task.id);
       await api.deleteTask({
@@ -470,6 +506,7 @@ class BoardStore {
   /** Puts a task the backend answered on the board; resolves with its version. */
   #put(task: Task): number {
     if (this.board) this.board = withTask(this.board, task);
+    this.#sawTask(task);
     return task.version;
   }
 
@@ -478,12 +515,21 @@ class BoardStore {
    * adding and deleting of checklist items, labels, columns and projects. `entity` is the
    * backend's answer (`null` for a deletion).
    */
-  #rememberApplied(before: Board, mutation: Mutation, entity: Entity | null): void {
+  #rememberApplied(
+    before: Board,
+    details: Task | null,
+    mutation: Mutation,
+    entity: Entity | null,
+  ): void {
     const version = entity?.version ?? 0;
     const send = async (mutation: Mutation): Promise<number> => {
       const entity = await api.apply(mutation, this.#mutation());
       if (!entity) throw new Error("It is gone.");
       if (this.board) this.board = withEntity(this.board, entity);
+      if (entity.entity === "task") {
+        const { entity: _, ...task } = entity;
+        this.#sawTask(task);
+      }
       return entity.version;
     };
     /** An edit of some fields of `row`: undone by sending their values from before. */
@@ -533,8 +579,11 @@ class BoardStore {
     const item = (id: string) => before.subtasks.find((s) => s.id === id);
     const column = (id: string) => before.columns.find((c) => c.id === id);
     switch (mutation.op) {
-      case "task_edit":
-        return edit(`edit of “${task(mutation.id)?.title}”`, task(mutation.id), mutation);
+      case "task_edit": {
+        // The description is in the open card's details, not on the board.
+        const whole = details?.id === mutation.id ? details : task(mutation.id);
+        return edit(`edit of “${whole?.title}”`, whole, mutation);
+      }
       case "subtask_rename":
         return edit(`renaming of “${item(mutation.id)?.title}”`, item(mutation.id), mutation);
       case "column_edit":
@@ -626,7 +675,7 @@ class BoardStore {
     }
   }
 
-  async remove(task: Task): Promise<void> {
+  async remove(task: BoardTask): Promise<void> {
     if (!this.board) return;
     this.board = withoutTask(this.board, task.id);
     try {
@@ -682,6 +731,9 @@ class BoardStore {
     const now = Date.now();
     for (const change of fresh) this.#latencies.add(now, change.at);
     for (const change of fresh) {
+      if (change.entity === "task" && change.data && change.entity_id === this.openTask) {
+        this.#sawTask(change.data as unknown as Task);
+      }
       const own = change.origin?.mutation_id && this.#mine.has(change.origin.mutation_id);
       if (change.entity === "task" && change.op !== "delete" && !own) {
         this.#flash(change.entity_id as TaskId);
@@ -713,13 +765,14 @@ class BoardStore {
    * Shows `draft` at once, then the backend's answer, which it resolves with; on refusal, the
    * backend's state, and `null`.
    */
-  async #optimistic(draft: Task, send: () => Promise<Task>): Promise<Task | null> {
+  async #optimistic(draft: BoardTask, send: () => Promise<Task>): Promise<Task | null> {
     if (!this.board) return null;
     // The draft keeps its old version: the backend's answer, one newer, always replaces it.
     this.board = withTask(this.board, draft);
     try {
       const task = await send();
       if (this.board) this.board = withTask(this.board, task);
+      this.#sawTask(task);
       return task;
     } catch (error) {
       this.fail(error);
