@@ -1,8 +1,7 @@
 // Find: which cards a window shows while the user filters its board. Pure and applied to the
 // live board on every render, so a filter holds through every change that arrives. The words
 // are looked up in the backend's search index (titles, descriptions and checklists, which the
-// board does not hold); a card's title is also matched here, so a card added or renamed shows
-// at once, before the index answers.
+// board does not hold), whose answer this applies.
 
 import type { Label } from "../bindings/Label";
 import type { Priority } from "../bindings/Priority";
@@ -38,36 +37,21 @@ function plusDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** The words of `text` as the search index splits them: runs of letters and digits, lower-cased. */
-export function words(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-}
-
-/** Whether every one of `wanted` starts some word of `text`. */
-export function startsWords(wanted: readonly string[], text: string): boolean {
-  const have = words(text);
-  return wanted.every((w) => have.some((h) => h.startsWith(w)));
-}
-
 /**
  * Whether a card passes `filter` on the day `today` (YYYY-MM-DD), given the card and its labels:
  * the filter read once, then asked of every card. `found` holds the cards the search index
- * matched the filter's words to (`null` until it answers); words with no letter or digit in
- * them match nothing.
+ * matched the filter's words to: its latest answer, kept while the next is on its way so the
+ * board never flashes empty; `null` before the first, when the words narrow nothing yet.
  */
 export function matcher(
   filter: Filter,
   today: string,
   found: ReadonlySet<string> | null,
 ): (task: BoardTask, labels: readonly Label[]) => boolean {
-  const text = filter.text.trim() !== "";
-  const wanted = words(filter.text);
+  const text = filter.text.trim() !== "" && found !== null;
   const week = plusDays(today, 7);
   return (task, labels) => {
-    if (text) {
-      const hit = found?.has(task.id) || (wanted.length > 0 && startsWords(wanted, task.title));
-      if (!hit) return false;
-    }
+    if (text && !found?.has(task.id)) return false;
     if (filter.label !== null && !labels.some((l) => l.id === filter.label)) return false;
     if (filter.priority !== "any" && task.priority !== filter.priority) return false;
     switch (filter.due) {

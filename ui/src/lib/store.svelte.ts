@@ -86,8 +86,9 @@ class BoardStore {
     }
     return lists;
   });
-  /** The cards of the board on show that the search index matched the filter's words to, as
-   * of the latest change; `null` while no words are typed, or before the first answer. */
+  /** The cards of the board on show that the search index matched the filter's words to: its
+   * latest answer, kept until the next arrives; `null` while no words are typed, and until the
+   * first answer. */
   found = $state.raw<ReadonlySet<TaskId> | null>(null);
   notices = $state<Notice[]>([]);
   loading = $state(true);
@@ -125,6 +126,8 @@ class BoardStore {
   #index: BoardIndex | null = null;
   /** Bumped by every search, so only the latest answer is shown. */
   #searches = 0;
+  /** The project `found` answers for. */
+  #foundIn: ProjectId | null = null;
 
   constructor() {
     // The open card's whole task is read when its dialog opens.
@@ -170,6 +173,9 @@ class BoardStore {
       this.found = null;
       return;
     }
+    // Another project's answer says nothing about this one's cards.
+    if (project !== this.#foundIn) this.found = null;
+    this.#foundIn = project;
     try {
       const hits = await api.search({
         text,

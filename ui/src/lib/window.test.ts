@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { drawnBetween } from "./window";
+import { covers, drawnBetween } from "./window";
 
 /** `count` cards 50 px high with 8 px gaps. */
 function offsets(count: number): Float64Array {
@@ -35,5 +35,23 @@ describe("drawnBetween", () => {
       below: 0,
     });
     expect(drawnBetween(offsets(0), 8, 0, 500)).toEqual({ start: 0, end: 0, above: 0, below: 0 });
+  });
+});
+
+describe("covers", () => {
+  it("says a scroll within what is drawn needs nothing drawn anew, and one past its edge does", () => {
+    const at = offsets(100);
+    const drawn = drawnBetween(at, 8, 1000, 1500);
+    // Cards 17..25 are drawn: 986 px down to 1508 px.
+    expect(covers(at, drawn, 1000, 1500)).toBe(true);
+    expect(covers(at, drawn, 986, 1508)).toBe(true);
+    expect(covers(at, drawn, 980, 1400)).toBe(false);
+    expect(covers(at, drawn, 1100, 1520)).toBe(false);
+  });
+
+  it("has no edge to cross at the top or the bottom of the list", () => {
+    const at = offsets(10);
+    const all = drawnBetween(at, 8, 0, 10_000);
+    expect(covers(at, all, -500, 50_000)).toBe(true);
   });
 });

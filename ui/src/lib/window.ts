@@ -28,6 +28,17 @@ export function drawnBetween(offsets: Float64Array, gap: number, from: number, t
   };
 }
 
+/**
+ * Whether the cards `drawn` cover `from`..`to` (px from the list's top): while they do, a scroll
+ * needs nothing drawn anew.
+ */
+export function covers(offsets: Float64Array, drawn: Drawn, from: number, to: number): boolean {
+  const count = offsets.length - 1;
+  const top = drawn.start > 0 ? offsets[drawn.start]! : -Infinity;
+  const bottom = drawn.end < count ? offsets[drawn.end]! : Infinity;
+  return from >= top && to <= bottom;
+}
+
 /** The first card whose box ends below `y` (the last card if none does). */
 function firstEndingAfter(offsets: Float64Array, y: number): number {
   let low = 0;
