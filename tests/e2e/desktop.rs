@@ -195,6 +195,28 @@ impl Desktop {
     }
 }
 
+impl Desktop {
+    /// How many WebKit web processes the apps on this desktop run: the driver's process group
+    /// holds them all.
+    pub fn web_processes(&self) -> usize {
+        let group = self.driver.id().to_string();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return 0;
+        };
+        entries
+            .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("stat")).ok())
+            .filter(|stat| {
+                // pid (comm) state ppid pgrp ...: the name may hold spaces, so split after it.
+                let Some((name, rest)) = stat.rsplit_once(')') else {
+                    return false;
+                };
+                let pgrp = rest.split_whitespace().nth(2);
+                name.ends_with("(WebKitWebProces") && pgrp == Some(group.as_str())
+            })
+            .count()
+    }
+}
+
 impl Drop for Desktop {
     fn drop(&mut self) {
         // The driver, its D-Bus session and the apps it launched share the driver's group.

@@ -50,6 +50,8 @@ async fn two_windows_stay_in_step_with_each_other_and_with_the_command_line() {
         let app = desktop.launch().await;
         app.find(r#"section[aria-label="To do"]"#).await;
         let (first, second) = open_second_window(&app).await;
+        // Both pages run in one web process: a window costs megabytes, not a process.
+        assert_eq!(desktop.web_processes(), 1);
 
         // Added in the second window, it appears in the first.
         app.client.switch_to_window(second.clone()).await.unwrap();
