@@ -42,8 +42,9 @@ fn line(field: &'static str, value: &str, max: usize) -> Result<String> {
     Ok(value.to_owned())
 }
 
-/// Longest task description, in characters: a few pages of notes.
-pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+/// Longest task description, in characters: GitHub's limit for an issue's body, so cards brought
+/// from other tools (Trello allows 16,384) fit whole.
+pub const MAX_DESCRIPTION_CHARS: usize = 65_536;
 
 /// The largest WIP limit: past this, a limit means nothing on a board.
 pub const MAX_WIP_LIMIT: i64 = 999;

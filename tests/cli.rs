@@ -221,6 +221,58 @@ async fn a_file_that_is_not_a_database_is_a_clear_error_and_is_left_alone() {
     );
 }
 
+#[tokio::test]
+async fn another_programs_database_is_refused_byte_for_byte_untouched_and_tandems_own_is_marked() {
+    let sandbox = Sandbox::new();
+    let theirs = sandbox.dir.path().join("notes.db");
+    let made = std::process::Command::new("sqlite3")
+        .arg(&theirs)
+        .arg("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine');")
+        .output()
+        .expect("sqlite3 runs");
+    assert!(made.status.success(), "{made:?}");
+    let before = std::fs::read(&theirs).unwrap();
+    let db = theirs.to_str().unwrap();
+    for args in [
+        &["task", "ls", "--db", db][..],
+        &["task", "add", "x", "--db", db],
+    ] {
+        assert_user_error(&sandbox.tandem(args), "another program's tables (notes)");
+    }
+    assert_eq!(
+        std::fs::read(&theirs).unwrap(),
+        before,
+        "not a byte changed"
+    );
+    let companions = ["notes.db-wal", "notes.db-shm", "notes.db-journal"];
+    for name in companions {
+        assert!(!sandbox.dir.path().join(name).exists(), "{name} was made");
+    }
+
+    // Marked by another program, even empty: refused too.
+    let marked = sandbox.dir.path().join("marked.db");
+    let made = std::process::Command::new("sqlite3")
+        .arg(&marked)
+        .arg("PRAGMA application_id = 42; VACUUM;")
+        .output()
+        .expect("sqlite3 runs");
+    assert!(made.status.success(), "{made:?}");
+    let marked_db = marked.to_str().unwrap();
+    assert_user_error(
+        &sandbox.tandem(&["task", "ls", "--db", marked_db]),
+        "application id is 42",
+    );
+
+    // Tandem's own file carries its mark.
+    add(&sandbox, &["Marked"]);
+    let id = std::process::Command::new("sqlite3")
+        .arg(sandbox.db())
+        .arg("PRAGMA application_id")
+        .output()
+        .expect("sqlite3 runs");
+    assert_eq!(String::from_utf8_lossy(&id.stdout).trim(), "1413566020");
+}
+
 /// Runs `tandem <args>`, which must succeed; returns what it printed.
 fn ok(sandbox: &Sandbox, args: &[&str]) -> String {
     let output = sandbox.tandem(args);

@@ -100,15 +100,61 @@ async fn found(conn: &mut Conn<'_>, tables: &[String], what: &str) -> Result<Fou
                 .await?;
         return Ok(Found::Board { projects, tasks });
     }
+    Err(foreign(what, tables))
+}
+
+/// Tandem's mark in the header of its database files (`PRAGMA application_id`): "TAND".
+pub(super) const APPLICATION_ID: i32 = 0x54_41_4E_44;
+
+/// Refuses, before anything is written to it, a file that is neither Tandem's nor empty: one
+/// marked by another program, or holding other tables than Tandem's. A file of Tandem's from
+/// before the mark holds its tables, and is marked when it is brought up to date.
+pub(super) fn refuse_foreign_file(conn: &rusqlite::Connection, path: &Path) -> Result<()> {
+    let what = path.display().to_string();
+    let unreadable = |e: rusqlite::Error| super::direct::storage(e);
+    let id: i32 = conn
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .map_err(unreadable)?;
+    if id == APPLICATION_ID {
+        return Ok(());
+    }
+    if id != 0 {
+        return Err(Error::invalid(
+            "database",
+            format!("{what} is another program's database (its application id is {id}); give Tandem a database of its own"),
+        ));
+    }
+    let mut listed = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             ORDER BY name",
+        )
+        .map_err(unreadable)?;
+    let tables: Vec<String> = listed
+        .query_map([], |row| row.get(0))
+        .and_then(|rows| rows.collect())
+        .map_err(unreadable)?;
+    let ours = OWN_TABLES
+        .iter()
+        .all(|t| tables.iter().any(|have| have == t));
+    if tables.is_empty() || ours {
+        Ok(())
+    } else {
+        Err(foreign(&what, &tables))
+    }
+}
+
+/// `what` holds `tables`, which are not Tandem's.
+fn foreign(what: &str, tables: &[String]) -> Error {
     let shown: Vec<&str> = tables.iter().take(3).map(String::as_str).collect();
-    Err(Error::invalid(
+    Error::invalid(
         "database",
         format!(
             "{what} holds another program's tables ({}{}); give Tandem a database of its own",
             shown.join(", "),
             if tables.len() > 3 { ", ..." } else { "" }
         ),
-    ))
+    )
 }
 
 #[cfg(test)]

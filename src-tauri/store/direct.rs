@@ -41,6 +41,8 @@ pub(super) fn open(path: &Path) -> Result<rusqlite::Connection> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(storage)?;
+    // Nothing is written to a file that is neither Tandem's nor empty, not even WAL mode.
+    super::check::refuse_foreign_file(&conn, path)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // Never wait inside SQLite: `begin` waits for other writers on the runtime instead.
     conn.busy_timeout(Duration::ZERO).map_err(storage)?;

@@ -334,7 +334,7 @@ mod tests {
              DROP TRIGGER tasks_search_delete; DROP TRIGGER subtasks_search_insert;
              DROP TRIGGER subtasks_search_update; DROP TRIGGER subtasks_search_delete;
              DROP TABLE search; DROP TABLE search_rows;
-             DELETE FROM _sqlx_migrations WHERE version = 20261130000000;",
+             DELETE FROM _sqlx_migrations WHERE version >= 20261130000000;",
         )
         .unwrap();
         drop(old);
