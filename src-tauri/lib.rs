@@ -30,6 +30,7 @@ pub mod cli;
 pub mod config;
 pub mod debounce;
 pub mod error;
+pub mod export;
 pub mod history;
 pub mod latency;
 pub mod model;

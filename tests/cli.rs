@@ -273,6 +273,112 @@ async fn another_programs_database_is_refused_byte_for_byte_untouched_and_tandem
     assert_eq!(String::from_utf8_lossy(&id.stdout).trim(), "1413566020");
 }
 
+#[tokio::test]
+async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_whole() {
+    let sandbox = Sandbox::new();
+    let notes = add(&sandbox, &["Write the \"release\" notes, v2"]);
+    add(&sandbox, &["Ship it", "--column", "Done"]);
+    ok(&sandbox, &["label", "add", "Docs", "--color", "#0075ca"]);
+    ok(&sandbox, &["task", "label", &notes.0, "Docs"]);
+    ok(
+        &sandbox,
+        &[
+            "task",
+            "edit",
+            &notes.0,
+            "--priority",
+            "high",
+            "--due",
+            "2026-12-24",
+            "--description",
+            "Line one, with a comma\nLine \"two\"",
+        ],
+    );
+    let draft = ok(&sandbox, &["subtask", "add", &notes.0, "Draft"]);
+    ok(&sandbox, &["subtask", "add", &notes.0, "Review"]);
+    ok(&sandbox, &["subtask", "check", &draft]);
+    ok(&sandbox, &["project", "add", "Garden"]);
+
+    let json: serde_json::Value = serde_json::from_str(&ok(&sandbox, &["export", "json"])).unwrap();
+    assert_eq!(json["format"], "tandem-board");
+    let projects: Vec<&str> = json["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(projects, ["Inbox", "Garden"]);
+    let card = &json["projects"][0]["columns"][0]["cards"][0];
+    assert_eq!(card["description"], "Line one, with a comma\nLine \"two\"");
+    assert_eq!(card["labels"], serde_json::json!(["Docs"]));
+    assert_eq!(
+        card["checklist"][0],
+        serde_json::json!({"title": "Draft", "done": true})
+    );
+    assert_eq!(
+        json["projects"][0]["columns"][2]["cards"][0]["title"],
+        "Ship it"
+    );
+
+    let csv = ok(&sandbox, &["export", "csv", "--project", "inbox"]);
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = rows.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        header,
+        [
+            "project",
+            "column",
+            "title",
+            "description",
+            "priority",
+            "due",
+            "labels",
+            "checklist"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "one row per card");
+    let first: Vec<&str> = rows[0].iter().collect();
+    assert_eq!(
+        first,
+        [
+            "Inbox",
+            "To do",
+            "Write the \"release\" notes, v2",
+            "Line one, with a comma\nLine \"two\"",
+            "high",
+            "2026-12-24",
+            "Docs",
+            "[x] Draft\n[ ] Review"
+        ]
+    );
+
+    let markdown = ok(&sandbox, &["export", "markdown", "--project", "Inbox"]);
+    for part in [
+        "# Inbox",
+        "## To do",
+        "- **Write the \"release\" notes, v2** — high priority, due 2026-12-24, `Docs`",
+        "  Line one, with a comma",
+        "  - [x] Draft",
+        "  - [ ] Review",
+        "## Doing\n\n_No cards._",
+    ] {
+        assert!(markdown.contains(part), "{part:?} in\n{markdown}");
+    }
+
+    let file = sandbox.dir.path().join("board.json");
+    ok(&sandbox, &["export", "json", "-o", file.to_str().unwrap()]);
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(written, json);
+    let nowhere = sandbox.dir.path().join("no-such-folder/board.json");
+    assert_user_error(
+        &sandbox.tandem(&["export", "csv", "-o", nowhere.to_str().unwrap()]),
+        "cannot write",
+    );
+    assert_user_error(&sandbox.tandem(&["export", "pdf"]), "pdf");
+}
+
 /// Runs `tandem <args>`, which must succeed; returns what it printed.
 fn ok(sandbox: &Sandbox, args: &[&str]) -> String {
     let output = sandbox.tandem(args);

@@ -73,6 +73,19 @@ pub enum Command {
               value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
     },
+    /// Write projects out: JSON (everything; `tandem import tandem` reads it back), CSV (one
+    /// row per card) or Markdown (a document).
+    Export {
+        #[arg(value_enum)]
+        format: crate::export::Format,
+        /// Only this project (name or id) [default: every project].
+        #[arg(long)]
+        project: Option<String>,
+        /// Write to this file (replaced whole, or left as it was if the export fails)
+        /// [default: standard output].
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
     /// Print every change as one JSON line, as it happens, until interrupted.
     Watch {
         /// Only this project's changes (name or id).
@@ -246,6 +259,11 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
             project,
             limit,
         } => search(store, out, &query, project.as_deref(), limit).await,
+        Command::Export {
+            format,
+            project,
+            output,
+        } => export(store, format, project.as_deref(), output.as_deref()).await,
         Command::Db(_) | Command::Watch { .. } | Command::Status | Command::Hub => Ok(()),
     }
 }
@@ -279,6 +297,40 @@ async fn search(
             .collect();
         lines.join("\n")
     })
+}
+
+/// `tandem export`: to standard output, or to a file that is replaced only once the whole
+/// export is written.
+async fn export(
+    store: &Store,
+    format: crate::export::Format,
+    project: Option<&str>,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    let project = match project {
+        Some(name) => Some(store.find_project(name).await?.id),
+        None => None,
+    };
+    let text = crate::export::Export::read(store, project.as_ref())
+        .await?
+        .render(format)?;
+    let Some(path) = output else {
+        // A closed pipe (`tandem export csv | head`) is the reader's choice, not a failure.
+        let _ = io::stdout().lock().write_all(text.as_bytes());
+        return Ok(());
+    };
+    let cannot =
+        |e: io::Error| Error::invalid("output", format!("cannot write {}: {e}", path.display()));
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = std::path::PathBuf::from(part);
+    let written =
+        std::fs::write(&part, text.as_bytes()).and_then(|()| std::fs::rename(&part, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&part);
+        return Err(cannot(e));
+    }
+    Ok(())
 }
 
 /// `tandem db copy`: progress on stderr for large boards, the outcome on stdout.

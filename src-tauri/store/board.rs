@@ -1,5 +1,7 @@
 //! Projects, their columns and the board snapshot.
 
+use std::collections::HashMap;
+
 use super::sql::{query, Conn};
 
 use super::position::{self, List, POSITION_GAP};
@@ -96,6 +98,23 @@ impl Store {
     /// Everything needed to draw `project`, read in one snapshot, with the log's seq at that
     /// snapshot: a subscriber that starts from this seq misses nothing (I5).
     pub async fn board(&self, project: &ProjectId) -> Result<Board> {
+        Ok(self.read_board(project, false).await?.0)
+    }
+
+    /// `project`'s board and its cards' descriptions (those not empty), read in one snapshot:
+    /// everything there is to export.
+    pub async fn whole_board(
+        &self,
+        project: &ProjectId,
+    ) -> Result<(Board, HashMap<TaskId, String>)> {
+        self.read_board(project, true).await
+    }
+
+    async fn read_board(
+        &self,
+        project: &ProjectId,
+        descriptions: bool,
+    ) -> Result<(Board, HashMap<TaskId, String>)> {
         let mut tx = self.readers.snapshot().await?;
         let mut conn = tx.conn();
         let seq = last_seq(&mut conn).await?;
@@ -136,8 +155,17 @@ impl Store {
         .fetch_all(&mut conn)
         .await?;
 
+        let notes: Vec<(TaskId, String)> = if descriptions {
+            query("SELECT id, description FROM tasks WHERE project_id = $1 AND description <> ''")
+                .bind(&project.id)
+                .fetch_all(&mut conn)
+                .await?
+        } else {
+            Vec::new()
+        };
+
         tx.rollback().await?;
-        Ok(Board {
+        let board = Board {
             project,
             columns,
             tasks,
@@ -145,7 +173,8 @@ impl Store {
             labels,
             task_labels,
             seq,
-        })
+        };
+        Ok((board, notes.into_iter().collect()))
     }
 }
 

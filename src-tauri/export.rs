@@ -1,0 +1,299 @@
+//! A board written out for people and other programs: JSON (complete, for `tandem import
+//! tandem`), CSV (one row per card, for a spreadsheet) and Markdown (a document).
+//!
+//! Each project is read in one snapshot, so an export never mixes a board's states.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{Board, Priority, ProjectId, TaskId};
+use crate::store::Store;
+
+/// What `tandem export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Everything, as Tandem's own JSON: `tandem import tandem` reads it back.
+    Json,
+    /// One row per card, with a header, for a spreadsheet.
+    Csv,
+    /// A heading per project and column, a list item per card, a checkbox per checklist item.
+    Markdown,
+}
+
+/// The name Tandem's JSON carries, so a reader knows the file for what it is.
+pub const JSON_FORMAT: &str = "tandem-board";
+/// The version of Tandem's JSON this writes.
+pub const JSON_VERSION: u32 = 1;
+
+/// Projects as a person sees them: columns in order, each with its cards in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    pub format: String,
+    pub version: u32,
+    pub projects: Vec<ProjectOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectOut {
+    pub name: String,
+    pub labels: Vec<LabelOut>,
+    pub columns: Vec<ColumnOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelOut {
+    pub name: String,
+    /// `#RRGGBB`.
+    pub color: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnOut {
+    pub name: String,
+    pub wip_limit: Option<i64>,
+    pub cards: Vec<CardOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardOut {
+    pub title: String,
+    pub description: String,
+    pub priority: Priority,
+    /// `YYYY-MM-DD`.
+    pub due_date: Option<String>,
+    /// The names of its labels, in name order.
+    pub labels: Vec<String>,
+    pub checklist: Vec<ItemOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemOut {
+    pub title: String,
+    pub done: bool,
+}
+
+impl Export {
+    /// Reads `project`, or every project in order, each in one snapshot.
+    pub async fn read(store: &Store, project: Option<&ProjectId>) -> Result<Export> {
+        let ids: Vec<ProjectId> = match project {
+            Some(id) => vec![id.clone()],
+            None => store.projects().await?.into_iter().map(|p| p.id).collect(),
+        };
+        let mut projects = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let (board, notes) = store.whole_board(id).await?;
+            projects.push(ProjectOut::from_board(board, notes));
+        }
+        Ok(Export {
+            format: JSON_FORMAT.to_owned(),
+            version: JSON_VERSION,
+            projects,
+        })
+    }
+
+    /// The export in `format`.
+    pub fn render(&self, format: Format) -> Result<String> {
+        match format {
+            Format::Json => self.json(),
+            Format::Csv => self.csv(),
+            Format::Markdown => Ok(self.markdown()),
+        }
+    }
+
+    fn json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self)
+            .map(|mut text| {
+                text.push('\n');
+                text
+            })
+            .map_err(|e| Error::Storage(sqlx::Error::Encode(Box::new(e))))
+    }
+
+    /// One row per card: `project, column, title, description, priority, due, labels,
+    /// checklist`, labels separated by `;`, checklist items by line breaks as `[x] item`.
+    fn csv(&self) -> Result<String> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let failed = |e: csv::Error| Error::Storage(sqlx::Error::Encode(Box::new(e)));
+        out.write_record([
+            "project",
+            "column",
+            "title",
+            "description",
+            "priority",
+            "due",
+            "labels",
+            "checklist",
+        ])
+        .map_err(failed)?;
+        for project in &self.projects {
+            for column in &project.columns {
+                for card in &column.cards {
+                    let checklist: Vec<String> = card
+                        .checklist
+                        .iter()
+                        .map(|i| format!("[{}] {}", if i.done { 'x' } else { ' ' }, i.title))
+                        .collect();
+                    out.write_record([
+                        project.name.as_str(),
+                        column.name.as_str(),
+                        card.title.as_str(),
+                        card.description.as_str(),
+                        card.priority.as_str(),
+                        card.due_date.as_deref().unwrap_or(""),
+                        card.labels.join(";").as_str(),
+                        checklist.join("\n").as_str(),
+                    ])
+                    .map_err(failed)?;
+                }
+            }
+        }
+        let bytes = out
+            .into_inner()
+            .map_err(|e| Error::Storage(sqlx::Error::Io(e.into_error())))?;
+        String::from_utf8(bytes).map_err(|e| Error::Storage(sqlx::Error::Decode(Box::new(e))))
+    }
+
+    /// A document: `#` a project, `##` a column, a list item per card with what it carries, its
+    /// description indented beneath, and a checkbox per checklist item.
+    fn markdown(&self) -> String {
+        let mut out = String::new();
+        for project in &self.projects {
+            let _ = writeln!(out, "# {}\n", inline(&project.name));
+            for column in &project.columns {
+                let limit = column
+                    .wip_limit
+                    .map(|l| format!(" (limit {l})"))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "## {}{limit}\n", inline(&column.name));
+                if column.cards.is_empty() {
+                    out.push_str("_No cards._\n\n");
+                    continue;
+                }
+                for card in &column.cards {
+                    let mut facts = Vec::new();
+                    if card.priority != Priority::None {
+                        facts.push(format!("{} priority", card.priority.as_str()));
+                    }
+                    if let Some(due) = &card.due_date {
+                        facts.push(format!("due {due}"));
+                    }
+                    facts.extend(
+                        card.labels
+                            .iter()
+                            .map(|l| format!("`{}`", l.replace('`', "'"))),
+                    );
+                    let facts = if facts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {}", facts.join(", "))
+                    };
+                    let _ = writeln!(out, "- **{}**{facts}", inline(&card.title));
+                    for line in card.description.lines() {
+                        if line.is_empty() {
+                            out.push('\n');
+                        } else {
+                            let _ = writeln!(out, "  {line}");
+                        }
+                    }
+                    for item in &card.checklist {
+                        let mark = if item.done { 'x' } else { ' ' };
+                        let _ = writeln!(out, "  - [{mark}] {}", inline(&item.title));
+                    }
+                }
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// `text` on one line of Markdown: the characters that would start emphasis, code or a link
+/// escaped.
+fn inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl ProjectOut {
+    fn from_board(board: Board, mut notes: HashMap<TaskId, String>) -> ProjectOut {
+        let label_names: HashMap<_, _> = board
+            .labels
+            .iter()
+            .map(|l| (l.id.clone(), l.name.clone()))
+            .collect();
+        let mut labels_of: HashMap<TaskId, Vec<String>> = HashMap::new();
+        for link in &board.task_labels {
+            if let Some(name) = label_names.get(&link.label_id) {
+                labels_of
+                    .entry(link.task_id.clone())
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+        let mut checklists: HashMap<TaskId, Vec<(i64, ItemOut)>> = HashMap::new();
+        for item in board.subtasks {
+            let out = ItemOut {
+                title: item.title,
+                done: item.done,
+            };
+            checklists
+                .entry(item.task_id)
+                .or_default()
+                .push((item.position, out));
+        }
+        let mut tasks = board.tasks;
+        tasks.sort_by_key(|t| t.position);
+        let columns = board
+            .columns
+            .into_iter()
+            .map(|column| {
+                let cards = tasks
+                    .iter()
+                    .filter(|t| t.column_id == column.id)
+                    .map(|t| {
+                        let mut labels = labels_of.remove(&t.id).unwrap_or_default();
+                        labels.sort_by_key(|l| l.to_lowercase());
+                        let mut checklist = checklists.remove(&t.id).unwrap_or_default();
+                        checklist.sort_by_key(|(position, _)| *position);
+                        CardOut {
+                            title: t.title.clone(),
+                            description: notes.remove(&t.id).unwrap_or_default(),
+                            priority: t.priority,
+                            due_date: t.due_date.clone(),
+                            labels,
+                            checklist: checklist.into_iter().map(|(_, i)| i).collect(),
+                        }
+                    })
+                    .collect();
+                ColumnOut {
+                    name: column.name,
+                    wip_limit: column.wip_limit,
+                    cards,
+                }
+            })
+            .collect();
+        let mut labels: Vec<LabelOut> = board
+            .labels
+            .into_iter()
+            .map(|l| LabelOut {
+                name: l.name,
+                color: l.color,
+            })
+            .collect();
+        labels.sort_by_key(|l| l.name.to_lowercase());
+        ProjectOut {
+            name: board.project.name,
+            labels,
+            columns,
+        }
+    }
+}
