@@ -246,6 +246,18 @@ pub fn location(
         })
 }
 
+/// Where backups go unless told otherwise: `backups` in the user's data folder
+/// (`$XDG_DATA_HOME/dev.tandem.board/backups` on Linux).
+pub fn backup_dir() -> Result<PathBuf> {
+    dirs::data_dir()
+        .map(|dir| dir.join(APP_ID).join("backups"))
+        .ok_or(Error::Config {
+            name: "HOME",
+            reason: "there is no data folder; set HOME or XDG_DATA_HOME, or name the backup file"
+                .into(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

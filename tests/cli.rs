@@ -379,6 +379,35 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
     assert_user_error(&sandbox.tandem(&["export", "pdf"]), "pdf");
 }
 
+#[tokio::test]
+async fn backup_writes_a_board_tandem_opens_and_never_replaces_a_file() {
+    let sandbox = Sandbox::new();
+    let id = add(&sandbox, &["Keep me"]);
+    let file = sandbox.dir.path().join("copy.db");
+    let said = ok(&sandbox, &["backup", file.to_str().unwrap()]);
+    assert_eq!(said, format!("Backed up to {}", file.display()));
+    let copy = sandbox.tandem(&["--db", file.to_str().unwrap(), "task", "history", &id.0]);
+    assert!(
+        stdout(&copy).contains("created \"Keep me\""),
+        "{}",
+        stdout(&copy)
+    );
+    assert_user_error(
+        &sandbox.tandem(&["backup", file.to_str().unwrap()]),
+        "exists already",
+    );
+
+    // Without a file: a dated one in the data folder's backups.
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&sandbox, &["backup", "--json"])).unwrap();
+    let made = std::path::PathBuf::from(json["file"].as_str().unwrap());
+    assert!(
+        made.starts_with(sandbox.dir.path().join("data/dev.tandem.board/backups")),
+        "{made:?}"
+    );
+    assert!(made.is_file());
+}
+
 /// Runs `tandem <args>`, which must succeed; returns what it printed.
 fn ok(sandbox: &Sandbox, args: &[&str]) -> String {
     let output = sandbox.tandem(args);

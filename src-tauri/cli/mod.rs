@@ -86,6 +86,12 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
     },
+    /// Copy the whole database, history included, to a new SQLite file while Tandem runs:
+    /// `tandem --db FILE` opens it, and so does `sqlite3`.
+    Backup {
+        /// The new file [default: a dated file in the data folder's `backups`].
+        file: Option<std::path::PathBuf>,
+    },
     /// Print every change as one JSON line, as it happens, until interrupted.
     Watch {
         /// Only this project's changes (name or id).
@@ -264,6 +270,7 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
             project,
             output,
         } => export(store, format, project.as_deref(), output.as_deref()).await,
+        Command::Backup { file } => backup(store, out, file).await,
         Command::Db(_) | Command::Watch { .. } | Command::Status | Command::Hub => Ok(()),
     }
 }
@@ -331,6 +338,41 @@ async fn export(
         return Err(cannot(e));
     }
     Ok(())
+}
+
+/// `tandem backup`: the file it wrote, on stdout.
+async fn backup(store: &Store, out: &Output, file: Option<std::path::PathBuf>) -> Result<()> {
+    let file = match file {
+        Some(file) => file,
+        None => {
+            let dir = config::backup_dir()?;
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                Error::invalid("file", format!("cannot make {}: {e}", dir.display()))
+            })?;
+            let now = time::OffsetDateTime::now_utc();
+            let stamp = format!(
+                "{:04}-{:02}-{:02}-{:02}{:02}{:02}",
+                now.year(),
+                u8::from(now.month()),
+                now.day(),
+                now.hour(),
+                now.minute(),
+                now.second()
+            );
+            dir.join(format!("tandem-{stamp}.db"))
+        }
+    };
+    store
+        .backup(&file, |done, total| {
+            if total > 10_000 {
+                eprintln!("tandem: copied {done} of {total} rows");
+            }
+        })
+        .await?;
+    let path = file.display().to_string();
+    out.print(&serde_json::json!({ "file": path }), || {
+        format!("Backed up to {path}")
+    })
 }
 
 /// `tandem db copy`: progress on stderr for large boards, the outcome on stdout.
