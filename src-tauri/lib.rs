@@ -32,6 +32,7 @@ pub mod debounce;
 pub mod error;
 pub mod export;
 pub mod history;
+pub mod import;
 pub mod latency;
 pub mod model;
 pub mod notice;

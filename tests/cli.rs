@@ -273,31 +273,37 @@ async fn another_programs_database_is_refused_byte_for_byte_untouched_and_tandem
     assert_eq!(String::from_utf8_lossy(&id.stdout).trim(), "1413566020");
 }
 
+/// A board with something of everything: in Inbox, a card with a label, a priority, a due date,
+/// a description (with a comma, quotes and a blank line) and a checklist, one done; a card in
+/// Done; and an empty project, Garden.
+fn a_full_board(sandbox: &Sandbox) {
+    let notes = add(sandbox, &["Write the \"release\" notes, v2"]);
+    add(sandbox, &["Ship it", "--column", "Done"]);
+    ok(sandbox, &["label", "add", "Docs", "--color", "#0075ca"]);
+    ok(sandbox, &["task", "label", &notes.0, "Docs"]);
+    let description = "Line one, with a comma\n\nLine \"three\"";
+    let edit = [
+        "task",
+        "edit",
+        &notes.0,
+        "--priority",
+        "high",
+        "--due",
+        "2026-12-24",
+    ];
+    let mut args = edit.to_vec();
+    args.extend(["--description", description]);
+    ok(sandbox, &args);
+    let draft = ok(sandbox, &["subtask", "add", &notes.0, "Draft"]);
+    ok(sandbox, &["subtask", "add", &notes.0, "Review"]);
+    ok(sandbox, &["subtask", "check", &draft]);
+    ok(sandbox, &["project", "add", "Garden"]);
+}
+
 #[tokio::test]
 async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_whole() {
     let sandbox = Sandbox::new();
-    let notes = add(&sandbox, &["Write the \"release\" notes, v2"]);
-    add(&sandbox, &["Ship it", "--column", "Done"]);
-    ok(&sandbox, &["label", "add", "Docs", "--color", "#0075ca"]);
-    ok(&sandbox, &["task", "label", &notes.0, "Docs"]);
-    ok(
-        &sandbox,
-        &[
-            "task",
-            "edit",
-            &notes.0,
-            "--priority",
-            "high",
-            "--due",
-            "2026-12-24",
-            "--description",
-            "Line one, with a comma\nLine \"two\"",
-        ],
-    );
-    let draft = ok(&sandbox, &["subtask", "add", &notes.0, "Draft"]);
-    ok(&sandbox, &["subtask", "add", &notes.0, "Review"]);
-    ok(&sandbox, &["subtask", "check", &draft]);
-    ok(&sandbox, &["project", "add", "Garden"]);
+    a_full_board(&sandbox);
 
     let json: serde_json::Value = serde_json::from_str(&ok(&sandbox, &["export", "json"])).unwrap();
     assert_eq!(json["format"], "tandem-board");
@@ -309,7 +315,10 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
         .collect();
     assert_eq!(projects, ["Inbox", "Garden"]);
     let card = &json["projects"][0]["columns"][0]["cards"][0];
-    assert_eq!(card["description"], "Line one, with a comma\nLine \"two\"");
+    assert_eq!(
+        card["description"],
+        "Line one, with a comma\n\nLine \"three\""
+    );
     assert_eq!(card["labels"], serde_json::json!(["Docs"]));
     assert_eq!(
         card["checklist"][0],
@@ -345,7 +354,7 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
             "Inbox",
             "To do",
             "Write the \"release\" notes, v2",
-            "Line one, with a comma\nLine \"two\"",
+            "Line one, with a comma\n\nLine \"three\"",
             "high",
             "2026-12-24",
             "Docs",
@@ -406,6 +415,183 @@ async fn backup_writes_a_board_tandem_opens_and_never_replaces_a_file() {
         "{made:?}"
     );
     assert!(made.is_file());
+}
+
+/// The board as `tandem export json` writes it.
+fn exported(sandbox: &Sandbox) -> serde_json::Value {
+    serde_json::from_str(&ok(sandbox, &["export", "json"])).expect("export json prints JSON")
+}
+
+/// How many changes the log holds.
+async fn logged(sandbox: &Sandbox) -> usize {
+    sandbox
+        .store()
+        .await
+        .changes_since(0, None)
+        .await
+        .unwrap()
+        .changes
+        .len()
+}
+
+#[tokio::test]
+async fn an_export_imports_back_into_the_identical_board() {
+    let from = Sandbox::new();
+    a_full_board(&from);
+    ok(&from, &["column", "add", "Someday", "--project", "Garden"]);
+    ok(
+        &from,
+        &["column", "limit", "Someday", "2", "--project", "Garden"],
+    );
+    add(
+        &from,
+        &["Plant tulips", "--project", "Garden", "--column", "Someday"],
+    );
+    let file = from.dir.path().join("board.json");
+    ok(&from, &["export", "json", "-o", file.to_str().unwrap()]);
+
+    let to = Sandbox::new();
+    let said = ok(&to, &["import", "tandem", file.to_str().unwrap()]);
+    assert_eq!(said, "Imported 3 cards into Inbox, Garden");
+    assert_eq!(exported(&to), exported(&from));
+}
+
+#[tokio::test]
+async fn a_spreadsheets_csv_lands_as_a_board_with_its_header_in_any_order_and_case() {
+    let sandbox = Sandbox::new();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/spreadsheet.csv"
+    );
+    let said = ok(&sandbox, &["import", "csv", file, "--project", "Launch"]);
+    assert_eq!(said, "Imported 4 cards into Launch");
+    let board = exported(&sandbox);
+    let launch = &board["projects"][1];
+    assert_eq!(launch["name"], "Launch");
+    let columns: Vec<(&str, Vec<&str>)> = launch["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["cards"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| k["title"].as_str().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("Backlog", vec!["Plan the launch", "Book the venue"]),
+            (
+                "In progress",
+                vec!["Write the press release", "Fix the login redirect, again"]
+            ),
+        ]
+    );
+    let plan = &launch["columns"][0]["cards"][0];
+    assert_eq!(
+        plan["description"],
+        "Who does what, and when.\nSecond line with \"quotes\"."
+    );
+    assert_eq!(plan["priority"], "high");
+    assert_eq!(plan["due_date"], "2027-01-15");
+    assert_eq!(plan["labels"], serde_json::json!(["Launch", "Marketing"]));
+    assert_eq!(launch["columns"][1]["cards"][1]["priority"], "urgent");
+    let labels: Vec<&str> = launch["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["Bug", "Launch", "Marketing"]);
+
+    // Line endings of any kind; without --project, into the first project.
+    let crlf = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/crlf.csv");
+    assert_eq!(
+        ok(&sandbox, &["import", "csv", crlf]),
+        "Imported 1 card into Inbox"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_fails_anywhere_imports_nothing_and_says_where_and_why() {
+    let sandbox = Sandbox::new();
+    add(&sandbox, &["Already here"]);
+    let before = (exported(&sandbox), logged(&sandbox).await);
+    let dir = sandbox.dir.path();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let long = "x".repeat(100_000);
+    let cases = [
+        (
+            vec!["import", "csv"],
+            write("empty.csv", ""),
+            "the file is empty",
+        ),
+        (
+            vec!["import", "csv"],
+            write("no-title.csv", "name,column\nA,Done\n"),
+            "line 1: the header has no title column (it has: name, column)",
+        ),
+        (
+            vec!["import", "csv"],
+            write(
+                "long.csv",
+                &format!("title,description\nFine,\nToo long,{long}\n"),
+            ),
+            "line 3: description: must be at most 65536 characters",
+        ),
+        (
+            vec!["import", "csv"],
+            write("date.csv", "title,due\nA,2027-02-30\n"),
+            "line 2: due:",
+        ),
+        (
+            vec!["import", "tandem"],
+            write(
+                "cut.json",
+                r#"{"format": "tandem-board", "version": 1, "projects": [{"name": "#,
+            ),
+            "cut short",
+        ),
+        (
+            vec!["import", "tandem"],
+            write(
+                "trello.json",
+                r#"{"name": "Board", "lists": [], "cards": []}"#,
+            ),
+            "not a Tandem export",
+        ),
+        (
+            vec!["import", "tandem"],
+            write("empty.json", "  \n"),
+            "the file is empty",
+        ),
+        (
+            vec!["import", "csv"],
+            dir.join("missing.csv").to_str().unwrap().to_owned(),
+            "cannot read",
+        ),
+    ];
+    for (command, file, message) in cases {
+        let mut args = command.clone();
+        args.push(&file);
+        assert_user_error(&sandbox.tandem(&args), message);
+    }
+    assert_eq!(
+        (exported(&sandbox), logged(&sandbox).await),
+        before,
+        "nothing changed"
+    );
 }
 
 /// Runs `tandem <args>`, which must succeed; returns what it printed.

@@ -86,6 +86,10 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
     },
+    /// Bring cards in from a file, all of it or nothing: Tandem's own JSON or a spreadsheet's
+    /// CSV.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Copy the whole database, history included, to a new SQLite file while Tandem runs:
     /// `tandem --db FILE` opens it, and so does `sqlite3`.
     Backup {
@@ -108,6 +112,23 @@ pub enum Command {
     /// Move a board between databases.
     #[command(subcommand)]
     Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Tandem's own JSON (`tandem export json`): its projects, columns, labels and cards, added
+    /// to the projects and columns of the same names, or made.
+    Tandem { file: std::path::PathBuf },
+    /// CSV with a header row: `title` required; `column`, `description`, `priority`, `due`
+    /// (YYYY-MM-DD), `labels` (separated by `;`), `checklist` and `project` optional, in any
+    /// order and case.
+    Csv {
+        file: std::path::PathBuf,
+        /// The project the cards go to (made if need be) [default: the file's `project` column,
+        /// else the first project].
+        #[arg(long)]
+        project: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,6 +292,7 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
             output,
         } => export(store, format, project.as_deref(), output.as_deref()).await,
         Command::Backup { file } => backup(store, out, file).await,
+        Command::Import(command) => import(store, origin, out, command).await,
         Command::Db(_) | Command::Watch { .. } | Command::Status | Command::Hub => Ok(()),
     }
 }
@@ -338,6 +360,49 @@ async fn export(
         return Err(cannot(e));
     }
     Ok(())
+}
+
+/// `tandem import`: the file checked whole, then written in one transaction; progress on stderr
+/// for large files.
+async fn import(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    command: ImportCommand,
+) -> Result<()> {
+    let read = |file: &std::path::Path| {
+        std::fs::read(file)
+            .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", file.display())))
+    };
+    let plan = match command {
+        ImportCommand::Tandem { file } => {
+            let bytes = read(&file)?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::invalid("file", "nothing was imported: the file is not UTF-8 text")
+            })?;
+            crate::import::tandem(&text)?
+        }
+        ImportCommand::Csv { file, project } => {
+            let fallback = store.first_project().await?.name;
+            crate::import::csv(&read(&file)?, project.as_deref(), &fallback)?
+        }
+    };
+    let total = plan.cards();
+    let imported = store
+        .import(origin, &plan, |done, total| {
+            if total >= 1_000 {
+                eprintln!("tandem: imported {done} of {total} cards");
+            }
+        })
+        .await?;
+    out.print(&imported, || {
+        let names: Vec<&str> = plan.projects.iter().map(|p| p.name.as_str()).collect();
+        format!(
+            "Imported {total} card{} into {}",
+            if total == 1 { "" } else { "s" },
+            names.join(", ")
+        )
+    })
 }
 
 /// `tandem backup`: the file it wrote, on stdout.

@@ -1,0 +1,323 @@
+//! Boards brought in from files: Tandem's own JSON export and CSV with a header row.
+//!
+//! A file is read and checked whole before anything is written, so one that fails anywhere
+//! imports nothing and names the line or card and why. The checked [`Plan`] is then written in
+//! one transaction (`Store::import`), which every window receives as one batch.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::export::JSON_VERSION;
+use crate::export::{CardOut, ColumnOut, Export, ItemOut, LabelOut, ProjectOut, JSON_FORMAT};
+use crate::model::Priority;
+use crate::validate;
+
+/// The colour of a label a file names without one.
+pub const LABEL_COLOR: &str = "#6b7280";
+
+/// The column cards go to when a file names none.
+const FIRST_COLUMN: &str = "To do";
+
+/// What to bring in: projects (matched by name with those there are), each with its labels and
+/// its columns (matched by name too) of cards, in order. Every value is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub projects: Vec<ProjectOut>,
+}
+
+impl Plan {
+    /// How many cards it brings.
+    pub fn cards(&self) -> usize {
+        self.projects
+            .iter()
+            .flat_map(|p| &p.columns)
+            .map(|c| c.cards.len())
+            .sum()
+    }
+}
+
+/// Tandem's JSON export (`tandem export json`), checked.
+pub fn tandem(text: &str) -> Result<Plan> {
+    if text.trim().is_empty() {
+        return Err(refused("the file is empty"));
+    }
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| refused(&format!("it is not JSON, or it is cut short ({e})")))?;
+    let format = value.get("format").and_then(|f| f.as_str());
+    if format != Some(JSON_FORMAT) {
+        return Err(refused(&format!(
+            "it is not a Tandem export (a Tandem export says \"format\": \"{JSON_FORMAT}\")"
+        )));
+    }
+    let export: Export = serde_json::from_value(value).map_err(|e| {
+        refused(&format!(
+            "it is not a Tandem export as this version writes it ({e})"
+        ))
+    })?;
+    if export.version > JSON_VERSION {
+        return Err(refused(&format!(
+            "it was written by a newer Tandem (format version {}); update Tandem to import it",
+            export.version
+        )));
+    }
+    let mut projects = Vec::with_capacity(export.projects.len());
+    for project in export.projects {
+        let place = format!("project {:?}", project.name);
+        projects.push(checked_project(project, &place)?);
+    }
+    Ok(Plan { projects })
+}
+
+/// CSV with a header row: `title` required; `column`, `description`, `priority`, `due`,
+/// `labels` (separated by `;`), `checklist` (one item a line, `[x] ` marking one done) and
+/// `project` optional, in any order and case. UTF-8, with or without a byte-order mark. Cards go
+/// to `project` when given, else to the project each row names, else to `fallback`.
+pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(refused("the file is empty"));
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(&e))?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    let at = |name: &str| header.iter().position(|h| h == name);
+    let Some(title_at) = at("title") else {
+        return Err(refused(&format!(
+            "line 1: the header has no title column (it has: {})",
+            header.join(", ")
+        )));
+    };
+    let (column_at, description_at, priority_at) =
+        (at("column"), at("description"), at("priority"));
+    let (due_at, labels_at, checklist_at) = (at("due"), at("labels"), at("checklist"));
+    let project_at = if project.is_some() {
+        None
+    } else {
+        at("project")
+    };
+
+    let mut projects: Vec<ProjectOut> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(&e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |index: Option<usize>| index.and_then(|i| record.get(i)).unwrap_or("").trim();
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let place = format!("line {line}");
+        let name = project
+            .or_else(|| Some(field(project_at)).filter(|p| !p.is_empty()))
+            .unwrap_or(fallback);
+        let labels: Vec<String> = field(labels_at)
+            .split(';')
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let checklist = field(checklist_at)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|item| {
+                match item
+                    .strip_prefix("[x] ")
+                    .or_else(|| item.strip_prefix("[X] "))
+                {
+                    Some(done) => ItemOut {
+                        title: done.to_owned(),
+                        done: true,
+                    },
+                    None => ItemOut {
+                        title: item.strip_prefix("[ ] ").unwrap_or(item).to_owned(),
+                        done: false,
+                    },
+                }
+            })
+            .collect();
+        let priority = field(priority_at);
+        let due = field(due_at);
+        let card = CardOut {
+            title: record.get(title_at).unwrap_or("").to_owned(),
+            description: record
+                .get(description_at.unwrap_or(usize::MAX))
+                .unwrap_or("")
+                .to_owned(),
+            priority: if priority.is_empty() {
+                Priority::None
+            } else {
+                priority_of(priority).map_err(|e| at_place(&place, e))?
+            },
+            due_date: (!due.is_empty()).then(|| due.to_owned()),
+            labels,
+            checklist,
+        };
+        let card = checked_card(card, &place)?;
+        let column = Some(field(column_at))
+            .filter(|c| !c.is_empty())
+            .unwrap_or(FIRST_COLUMN);
+        let target = match projects.iter().position(|p| p.name == name) {
+            Some(i) => &mut projects[i],
+            None => {
+                projects.push(ProjectOut {
+                    name: validate::name("project", name).map_err(|e| at_place(&place, e))?,
+                    labels: Vec::new(),
+                    columns: Vec::new(),
+                });
+                projects.last_mut().expect("just pushed")
+            }
+        };
+        for label in &card.labels {
+            if !target
+                .labels
+                .iter()
+                .any(|l| l.name.eq_ignore_ascii_case(label))
+            {
+                target.labels.push(LabelOut {
+                    name: label.clone(),
+                    color: LABEL_COLOR.to_owned(),
+                });
+            }
+        }
+        let column = validate::name("column", column).map_err(|e| at_place(&place, e))?;
+        match target
+            .columns
+            .iter_mut()
+            .find(|c| c.name.eq_ignore_ascii_case(&column))
+        {
+            Some(existing) => existing.cards.push(card),
+            None => target.columns.push(ColumnOut {
+                name: column,
+                wip_limit: None,
+                cards: vec![card],
+            }),
+        }
+    }
+    if projects.is_empty() {
+        return Err(refused("the file has a header but no cards"));
+    }
+    Ok(Plan { projects })
+}
+
+fn priority_of(text: &str) -> Result<Priority> {
+    serde_json::from_value(serde_json::Value::String(text.to_ascii_lowercase())).map_err(|_| {
+        Error::invalid(
+            "priority",
+            format!("{text:?} is not one of none, low, medium, high, urgent"),
+        )
+    })
+}
+
+/// `project`, every value checked, labels named once.
+fn checked_project(project: ProjectOut, place: &str) -> Result<ProjectOut> {
+    let name = validate::name("name", &project.name).map_err(|e| at_place(place, e))?;
+    let mut labels: Vec<LabelOut> = Vec::new();
+    for label in project.labels {
+        let here = format!("{place}, label {:?}", label.name);
+        let name = validate::name("name", &label.name).map_err(|e| at_place(&here, e))?;
+        let color = validate::color("color", &label.color).map_err(|e| at_place(&here, e))?;
+        if labels.iter().any(|l| l.name.eq_ignore_ascii_case(&name)) {
+            return Err(refused(&format!("{here}: named twice")));
+        }
+        labels.push(LabelOut { name, color });
+    }
+    let mut columns: Vec<ColumnOut> = Vec::new();
+    for column in project.columns {
+        let here = format!("{place}, column {:?}", column.name);
+        let name = validate::name("name", &column.name).map_err(|e| at_place(&here, e))?;
+        let wip_limit = column
+            .wip_limit
+            .map(|l| validate::wip_limit("wip_limit", l))
+            .transpose()
+            .map_err(|e| at_place(&here, e))?;
+        let mut cards = Vec::with_capacity(column.cards.len());
+        for (i, card) in column.cards.into_iter().enumerate() {
+            let card_place = format!("{here}, card {} ({:?})", i + 1, card.title);
+            for label in &card.labels {
+                if !labels.iter().any(|l| l.name.eq_ignore_ascii_case(label)) {
+                    return Err(refused(&format!(
+                        "{card_place}: the label {label:?} is not among the project's labels"
+                    )));
+                }
+            }
+            cards.push(checked_card(card, &card_place)?);
+        }
+        columns.push(ColumnOut {
+            name,
+            wip_limit,
+            cards,
+        });
+    }
+    Ok(ProjectOut {
+        name,
+        labels,
+        columns,
+    })
+}
+
+/// `card`, every value checked and normalised as the store keeps it.
+fn checked_card(card: CardOut, place: &str) -> Result<CardOut> {
+    let at = |e| at_place(place, e);
+    let checklist = card
+        .checklist
+        .into_iter()
+        .map(|item| {
+            Ok(ItemOut {
+                title: validate::title("checklist item", &item.title).map_err(at)?,
+                done: item.done,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut labels: Vec<String> = Vec::new();
+    for label in card.labels {
+        let label = validate::name("label", &label).map_err(at)?;
+        if !labels.iter().any(|l| l.eq_ignore_ascii_case(&label)) {
+            labels.push(label);
+        }
+    }
+    Ok(CardOut {
+        title: validate::title("title", &card.title).map_err(at)?,
+        description: validate::description("description", &card.description).map_err(at)?,
+        priority: card.priority,
+        due_date: card
+            .due_date
+            .map(|d| validate::date("due", &d))
+            .transpose()
+            .map_err(at)?,
+        labels,
+        checklist,
+    })
+}
+
+/// An error of a value, told with where it is in the file.
+fn at_place(place: &str, error: Error) -> Error {
+    match error {
+        Error::Invalid { field, reason } => refused(&format!("{place}: {field}: {reason}")),
+        other => other,
+    }
+}
+
+fn refused(reason: &str) -> Error {
+    Error::invalid("file", format!("nothing was imported: {reason}"))
+}
+
+fn csv_error(error: &csv::Error) -> Error {
+    let line = error
+        .position()
+        .map_or(String::new(), |p| format!("line {}: ", p.line()));
+    match error.kind() {
+        csv::ErrorKind::Utf8 { .. } => refused(&format!("{line}the file is not UTF-8 text")),
+        _ => refused(&format!("{line}{error}")),
+    }
+}
+
+/// Names matched without regard to case, as the store matches them.
+pub(crate) fn by_name<T>(items: impl IntoIterator<Item = (String, T)>) -> HashMap<String, T> {
+    items
+        .into_iter()
+        .map(|(name, value)| (name.to_lowercase(), value))
+        .collect()
+}

@@ -1,0 +1,204 @@
+//! Writing an import: a checked [`Plan`] in one transaction, all of it or nothing.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::position::POSITION_GAP;
+use super::sql::{query, Conn};
+use super::{now_ms, Store};
+use crate::error::Result;
+use crate::import::{by_name, Plan};
+use crate::model::{ColumnId, LabelId, Origin, ProjectId, SubtaskId, TaskId};
+
+/// What an import brought in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Imported {
+    /// Projects the cards went to, new or not.
+    pub projects: usize,
+    /// Projects it made.
+    pub new_projects: usize,
+    pub cards: usize,
+}
+
+/// How often, in cards, an import tells how far it is.
+const PROGRESS_EVERY: usize = 500;
+
+impl Store {
+    /// Writes `plan` in one transaction: projects, columns and labels are matched by name
+    /// (ignoring case) with those there are, or made; cards go to the bottom of their columns,
+    /// in order, with their checklists and labels. `progress` hears (cards written, cards in
+    /// all) now and then. Fails whole: nothing written, nothing logged.
+    pub async fn import(
+        &self,
+        origin: &Origin,
+        plan: &Plan,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Imported> {
+        let total = plan.cards();
+        let (imported, _) = self
+            .write(origin, async |conn: &mut Conn<'_>| {
+                let now = now_ms();
+                let mut written = 0;
+                let mut new_projects = 0;
+                let mut project_at: i64 = query("SELECT coalesce(max(position), 0) FROM projects")
+                    .scalar(&mut *conn)
+                    .await?;
+                for project in &plan.projects {
+                    let found: Vec<ProjectId> =
+                        query("SELECT id FROM projects WHERE lower(name) = lower($1)")
+                            .bind(&project.name)
+                            .scalars(&mut *conn)
+                            .await?;
+                    let project_id = match found.into_iter().next() {
+                        Some(id) => id,
+                        None => {
+                            let id = ProjectId::new();
+                            project_at += POSITION_GAP;
+                            query(
+                                "INSERT INTO projects (id, name, position, created_at, updated_at)
+                                 VALUES ($1, $2, $3, $4, $4)",
+                            )
+                            .bind(&id)
+                            .bind(&project.name)
+                            .bind(project_at)
+                            .bind(now)
+                            .execute(&mut *conn)
+                            .await?;
+                            new_projects += 1;
+                            id
+                        }
+                    };
+
+                    let known: Vec<(String, LabelId)> =
+                        query("SELECT name, id FROM labels WHERE project_id = $1")
+                            .bind(&project_id)
+                            .fetch_all(&mut *conn)
+                            .await?;
+                    let mut labels = by_name(known);
+                    for label in &project.labels {
+                        if labels.contains_key(&label.name.to_lowercase()) {
+                            continue;
+                        }
+                        let id = LabelId::new();
+                        query(
+                            "INSERT INTO labels (id, project_id, name, color, created_at, updated_at)
+                             VALUES ($1, $2, $3, $4, $5, $5)",
+                        )
+                        .bind(&id)
+                        .bind(&project_id)
+                        .bind(&label.name)
+                        .bind(&label.color)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        labels.insert(label.name.to_lowercase(), id);
+                    }
+
+                    let known: Vec<(String, ColumnId)> =
+                        query("SELECT name, id FROM columns WHERE project_id = $1")
+                            .bind(&project_id)
+                            .fetch_all(&mut *conn)
+                            .await?;
+                    let mut columns = by_name(known);
+                    let mut column_at: i64 =
+                        query("SELECT coalesce(max(position), 0) FROM columns WHERE project_id = $1")
+                            .bind(&project_id)
+                            .scalar(&mut *conn)
+                            .await?;
+                    let mut bottoms: HashMap<ColumnId, i64> = HashMap::new();
+                    for column in &project.columns {
+                        let column_id = match columns.get(&column.name.to_lowercase()) {
+                            Some(id) => id.clone(),
+                            None => {
+                                let id = ColumnId::new();
+                                column_at += POSITION_GAP;
+                                query(
+                                    "INSERT INTO columns
+                                        (id, project_id, name, position, wip_limit, created_at, updated_at)
+                                     VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                                )
+                                .bind(&id)
+                                .bind(&project_id)
+                                .bind(&column.name)
+                                .bind(column_at)
+                                .bind(column.wip_limit)
+                                .bind(now)
+                                .execute(&mut *conn)
+                                .await?;
+                                columns.insert(column.name.to_lowercase(), id.clone());
+                                id
+                            }
+                        };
+                        let bottom = match bottoms.get(&column_id) {
+                            Some(bottom) => *bottom,
+                            None => {
+                                query("SELECT coalesce(max(position), 0) FROM tasks WHERE column_id = $1")
+                                    .bind(&column_id)
+                                    .scalar(&mut *conn)
+                                    .await?
+                            }
+                        };
+                        let mut at = bottom;
+                        for card in &column.cards {
+                            at += POSITION_GAP;
+                            let task = TaskId::new();
+                            query(
+                                "INSERT INTO tasks (id, project_id, column_id, title, description,
+                                    priority, due_date, position, created_at, updated_at)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                            )
+                            .bind(&task)
+                            .bind(&project_id)
+                            .bind(&column_id)
+                            .bind(&card.title)
+                            .bind(&card.description)
+                            .bind(card.priority)
+                            .bind(&card.due_date)
+                            .bind(at)
+                            .bind(now)
+                            .execute(&mut *conn)
+                            .await?;
+                            for (i, item) in card.checklist.iter().enumerate() {
+                                let position = (i as i64 + 1) * POSITION_GAP;
+                                query(
+                                    "INSERT INTO subtasks (id, task_id, title, done, position,
+                                        created_at, updated_at)
+                                     VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                                )
+                                .bind(SubtaskId::new())
+                                .bind(&task)
+                                .bind(&item.title)
+                                .bind(item.done)
+                                .bind(position)
+                                .bind(now)
+                                .execute(&mut *conn)
+                                .await?;
+                            }
+                            for label in &card.labels {
+                                if let Some(label) = labels.get(&label.to_lowercase()) {
+                                    query("INSERT INTO task_labels (task_id, label_id) VALUES ($1, $2)")
+                                        .bind(&task)
+                                        .bind(label)
+                                        .execute(&mut *conn)
+                                        .await?;
+                                }
+                            }
+                            written += 1;
+                            if written % PROGRESS_EVERY == 0 {
+                                progress(written, total);
+                            }
+                        }
+                        bottoms.insert(column_id, at);
+                    }
+                }
+                Ok(Imported {
+                    projects: plan.projects.len(),
+                    new_projects,
+                    cards: written,
+                })
+            })
+            .await?;
+        Ok(imported)
+    }
+}
