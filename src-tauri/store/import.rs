@@ -202,3 +202,60 @@ impl Store {
         Ok(imported)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::debounce::DEFAULT_WINDOW;
+    use crate::model::Batch;
+    use crate::store::testing::{self, TestStore};
+    use crate::subscription;
+
+    /// On a file and on a server: every card lands, with its labels and checklist, and a
+    /// window receives the whole import as one batch.
+    async fn a_window_receives_an_import_as_one_batch(test: TestStore) {
+        let store = Arc::new(test.store);
+        let inbox = store.first_project().await.unwrap().id;
+        let (sent, mut batches) = tokio::sync::mpsc::unbounded_channel::<Batch>();
+        let (_, _subscription) =
+            subscription::subscribe(store.clone(), inbox, DEFAULT_WINDOW, move |batch| {
+                sent.send(batch).is_ok()
+            })
+            .await
+            .unwrap();
+        let mut csv = String::from("title,column,labels,checklist\n");
+        for i in 0..300 {
+            csv.push_str(&format!("Card {i},Doing,Imported,\"[x] one\n[ ] two\"\n"));
+        }
+        let plan = crate::import::csv(csv.as_bytes(), None, "Inbox").unwrap();
+        let imported = store.import(&test.origin, &plan, |_, _| {}).await.unwrap();
+        assert_eq!(imported.cards, 300);
+
+        let end = store.seq().await.unwrap();
+        let batch = tokio::time::timeout(std::time::Duration::from_secs(10), batches.recv())
+            .await
+            .expect("a batch within the deadline")
+            .unwrap();
+        assert_eq!(batch.to_seq, end, "the whole import in the first batch");
+        // A card, its label link and two checklist items each, and the label: 1,201 changes.
+        assert_eq!(batch.changes.len(), 300 * 4 + 1);
+        let board = store
+            .board(&store.first_project().await.unwrap().id)
+            .await
+            .unwrap();
+        assert_eq!(board.tasks.len(), 300);
+        assert_eq!(board.subtasks.iter().filter(|s| s.done).count(), 300);
+    }
+
+    #[tokio::test]
+    async fn a_window_receives_an_import_into_a_file_as_one_batch() {
+        a_window_receives_an_import_as_one_batch(testing::store().await).await;
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_window_receives_an_import_into_a_server_as_one_batch() {
+        a_window_receives_an_import_as_one_batch(testing::server_store().await).await;
+    }
+}
