@@ -385,3 +385,58 @@ async fn a_deleted_card_comes_back_with_its_checklist_on_undo_and_goes_again_on_
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_k_finds_a_card_in_another_project_by_its_description_and_opens_it() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["task", "add", "Water the plants"][..],
+        &["project", "add", "Garden"],
+        &[
+            "task",
+            "add",
+            "Plant bulbs",
+            "--project",
+            "Garden",
+            "--column",
+            "Doing",
+        ],
+    ] {
+        assert!(sandbox.tandem(args).status.success());
+    }
+    let store = sandbox.store().await;
+    let garden = store.find_project("Garden").await.unwrap();
+    let bulbs = store.tasks(&garden.id).await.unwrap().remove(0);
+    let edit = [
+        "task",
+        "edit",
+        &bulbs.id.0,
+        "--description",
+        "Tulips and daffodils, before the frost",
+    ];
+    assert!(sandbox.tandem(&edit).status.success());
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.wait_for_titles("To do", &["Water the plants"]).await;
+        app.press_with_ctrl(&['k']).await;
+        let words = app
+            .find(r#"input[aria-label="Search every project"]"#)
+            .await;
+        words.send_keys("daffo").await.unwrap();
+        app.wait_for_text(
+            r#"[role="listbox"][aria-label="Cards found"]"#,
+            &["Plant bulbs", "Garden › Doing"],
+        )
+        .await;
+        words.send_keys(ENTER).await.unwrap();
+        // The card's project comes on show, and its details open.
+        app.wait_for_titles("Doing", &["Plant bulbs"]).await;
+        app.wait_for_value(
+            r#"textarea[aria-label="Description"]"#,
+            "Tulips and daffodils, before the frost",
+        )
+        .await;
+        app.quit().await;
+    })
+    .await;
+}

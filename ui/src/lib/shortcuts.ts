@@ -22,6 +22,7 @@ export const SHORTCUTS: { group: string; items: Shortcut[] }[] = [
     group: "Board",
     items: [
       { keys: ["/"], does: "Find cards (also Ctrl+F); Esc clears" },
+      { keys: ["Ctrl+K"], does: "Search every project; Enter opens the card" },
       { keys: ["Ctrl+Z"], does: "Undo this window's latest change" },
       { keys: ["Ctrl+Shift+Z"], does: "Redo (also Ctrl+Y)" },
       { keys: ["Esc"], does: "Close a panel or dialog, cancel an edit" },
