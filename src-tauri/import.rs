@@ -202,6 +202,191 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
     Ok(Plan { projects })
 }
 
+/// Trello's colour names, as its boards show them (a `_dark` or `_light` shade counts as its
+/// colour).
+const TRELLO_COLORS: [(&str, &str); 10] = [
+    ("green", "#61bd4f"),
+    ("yellow", "#f2d600"),
+    ("orange", "#ff9f1a"),
+    ("red", "#eb5a46"),
+    ("purple", "#c377e0"),
+    ("blue", "#0079bf"),
+    ("sky", "#00c2e0"),
+    ("lime", "#51e898"),
+    ("pink", "#ff78cb"),
+    ("black", "#344563"),
+];
+
+/// The parts of Trello's board export (Board ▸ Print, export and share ▸ Export as JSON) that a
+/// board is made of; everything else in the file is ignored.
+#[derive(serde::Deserialize)]
+struct TrelloBoard {
+    name: String,
+    lists: Vec<TrelloList>,
+    cards: Vec<TrelloCard>,
+    #[serde(default)]
+    labels: Vec<TrelloLabel>,
+    #[serde(default)]
+    checklists: Vec<TrelloChecklist>,
+}
+
+#[derive(serde::Deserialize)]
+struct TrelloList {
+    id: String,
+    name: String,
+    #[serde(default)]
+    closed: bool,
+    #[serde(default)]
+    pos: f64,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TrelloCard {
+    id: String,
+    name: String,
+    #[serde(default)]
+    desc: String,
+    #[serde(default)]
+    closed: bool,
+    id_list: String,
+    #[serde(default)]
+    pos: f64,
+    #[serde(default)]
+    due: Option<String>,
+    #[serde(default)]
+    id_labels: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct TrelloLabel {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    color: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TrelloChecklist {
+    id_card: String,
+    #[serde(default)]
+    pos: f64,
+    #[serde(default)]
+    check_items: Vec<TrelloItem>,
+}
+
+#[derive(serde::Deserialize)]
+struct TrelloItem {
+    name: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    pos: f64,
+}
+
+/// Trello's board export, checked: open lists become columns, their open cards become cards in
+/// Trello's order, with their descriptions, due dates, labels (colour names as `#RRGGBB`,
+/// unnamed ones named after their colour) and checklists (items of several checklists one after
+/// another). Cards go to `project` when given, else to a project named after the board.
+///
+/// Closed cards are left out until Tandem can archive cards (#13).
+pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
+    if text.trim().is_empty() {
+        return Err(refused("the file is empty"));
+    }
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| refused(&format!("it is not JSON, or it is cut short ({e})")))?;
+    if !(value.get("lists").is_some_and(|l| l.is_array())
+        && value.get("cards").is_some_and(|c| c.is_array()))
+    {
+        return Err(refused(
+            "it is not a Trello board export (it has no \"lists\" and \"cards\")",
+        ));
+    }
+    let board: TrelloBoard = serde_json::from_value(value).map_err(|e| {
+        refused(&format!(
+            "it is not a Trello board export as Trello writes it ({e})"
+        ))
+    })?;
+
+    let mut labels: Vec<LabelOut> = Vec::new();
+    let mut label_names: HashMap<&str, String> = HashMap::new();
+    for label in &board.labels {
+        let base = label
+            .color
+            .as_deref()
+            .map(|c| c.trim_end_matches("_dark").trim_end_matches("_light"));
+        let color = base
+            .and_then(|b| TRELLO_COLORS.iter().find(|(name, _)| *name == b))
+            .map_or(LABEL_COLOR, |(_, hex)| hex);
+        let name = match label.name.trim() {
+            "" => base.unwrap_or("label").to_owned(),
+            named => named.to_owned(),
+        };
+        if !labels.iter().any(|l| l.name.eq_ignore_ascii_case(&name)) {
+            labels.push(LabelOut {
+                name: name.clone(),
+                color: color.to_owned(),
+            });
+        }
+        label_names.insert(label.id.as_str(), name);
+    }
+
+    let mut checklists: Vec<&TrelloChecklist> = board.checklists.iter().collect();
+    checklists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+    let mut items_of: HashMap<&str, Vec<ItemOut>> = HashMap::new();
+    for checklist in checklists {
+        let mut items: Vec<&TrelloItem> = checklist.check_items.iter().collect();
+        items.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+        items_of
+            .entry(checklist.id_card.as_str())
+            .or_default()
+            .extend(items.into_iter().map(|item| ItemOut {
+                title: item.name.clone(),
+                done: item.state == "complete",
+            }));
+    }
+
+    let mut lists: Vec<&TrelloList> = board.lists.iter().filter(|l| !l.closed).collect();
+    lists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+    let mut cards: Vec<&TrelloCard> = board.cards.iter().filter(|c| !c.closed).collect();
+    cards.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+    let columns = lists
+        .into_iter()
+        .map(|list| ColumnOut {
+            name: list.name.clone(),
+            wip_limit: None,
+            cards: cards
+                .iter()
+                .filter(|c| c.id_list == list.id)
+                .map(|card| CardOut {
+                    title: card.name.clone(),
+                    description: card.desc.clone(),
+                    priority: Priority::None,
+                    due_date: card.due.as_deref().map(|d| d.chars().take(10).collect()),
+                    labels: card
+                        .id_labels
+                        .iter()
+                        .filter_map(|id| label_names.get(id.as_str()).cloned())
+                        .collect(),
+                    checklist: items_of.remove(card.id.as_str()).unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect();
+    let project = ProjectOut {
+        name: project.unwrap_or(&board.name).to_owned(),
+        labels,
+        columns,
+    };
+    let place = format!("board {:?}", board.name);
+    Ok(Plan {
+        projects: vec![checked_project(project, &place)?],
+    })
+}
+
 fn priority_of(text: &str) -> Result<Priority> {
     serde_json::from_value(serde_json::Value::String(text.to_ascii_lowercase())).map_err(|_| {
         Error::invalid(

@@ -520,6 +520,77 @@ async fn a_spreadsheets_csv_lands_as_a_board_with_its_header_in_any_order_and_ca
 }
 
 #[tokio::test]
+async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_checklists() {
+    let sandbox = Sandbox::new();
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/trello.json");
+    let said = ok(&sandbox, &["import", "trello", file]);
+    assert_eq!(said, "Imported 4 cards into Website relaunch");
+    let board = exported(&sandbox);
+    let site = &board["projects"][1];
+    assert_eq!(site["name"], "Website relaunch");
+    // Open lists in Trello's order; closed lists and closed cards left out.
+    let columns: Vec<(&str, Vec<&str>)> = site["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let cards = c["cards"].as_array().unwrap();
+            (
+                c["name"].as_str().unwrap(),
+                cards.iter().map(|k| k["title"].as_str().unwrap()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("To Do", vec!["Write the copy", "Redesign the navigation"]),
+            ("Doing", vec!["Fix the 404 on /pricing"]),
+            ("Done", vec!["Launch"]),
+        ]
+    );
+    let labels: Vec<(&str, &str)> = site["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap(), l["color"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("Bug", "#eb5a46"),
+            ("Design", "#c377e0"),
+            ("green", "#61bd4f"),
+            ("Someday", "#6b7280")
+        ]
+    );
+    let nav = &site["columns"][0]["cards"][1];
+    assert_eq!(
+        nav["description"],
+        "Mobile first.\n\n**Keep** the search box."
+    );
+    assert_eq!(nav["due_date"], "2027-03-01");
+    assert_eq!(nav["labels"], serde_json::json!(["Design", "green"]));
+    assert_eq!(
+        nav["checklist"],
+        serde_json::json!([
+            {"title": "List the pages", "done": true},
+            {"title": "Sketch on paper", "done": false},
+            {"title": "Ship it", "done": false},
+        ])
+    );
+    assert_eq!(
+        site["columns"][1]["cards"][0]["labels"],
+        serde_json::json!(["Bug", "Someday"])
+    );
+    // Into a project of one's choosing.
+    assert_eq!(
+        ok(&sandbox, &["import", "trello", file, "--project", "Inbox"]),
+        "Imported 4 cards into Inbox"
+    );
+}
+
+#[tokio::test]
 async fn a_file_that_fails_anywhere_imports_nothing_and_says_where_and_why() {
     let sandbox = Sandbox::new();
     add(&sandbox, &["Already here"]);

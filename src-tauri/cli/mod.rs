@@ -119,6 +119,14 @@ pub enum ImportCommand {
     /// Tandem's own JSON (`tandem export json`): its projects, columns, labels and cards, added
     /// to the projects and columns of the same names, or made.
     Tandem { file: std::path::PathBuf },
+    /// Trello's board export (JSON): open lists as columns, open cards with their descriptions,
+    /// due dates, labels and checklists, in Trello's order.
+    Trello {
+        file: std::path::PathBuf,
+        /// The project the cards go to (made if need be) [default: the board's name].
+        #[arg(long)]
+        project: Option<String>,
+    },
     /// CSV with a header row: `title` required; `column`, `description`, `priority`, `due`
     /// (YYYY-MM-DD), `labels` (separated by `;`), `checklist` and `project` optional, in any
     /// order and case.
@@ -374,13 +382,14 @@ async fn import(
         std::fs::read(file)
             .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", file.display())))
     };
+    let text = |file: &std::path::Path| {
+        String::from_utf8(read(file)?)
+            .map_err(|_| Error::invalid("file", "nothing was imported: the file is not UTF-8 text"))
+    };
     let plan = match command {
-        ImportCommand::Tandem { file } => {
-            let bytes = read(&file)?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Error::invalid("file", "nothing was imported: the file is not UTF-8 text")
-            })?;
-            crate::import::tandem(&text)?
+        ImportCommand::Tandem { file } => crate::import::tandem(&text(&file)?)?,
+        ImportCommand::Trello { file, project } => {
+            crate::import::trello(&text(&file)?, project.as_deref())?
         }
         ImportCommand::Csv { file, project } => {
             let fallback = store.first_project().await?.name;
