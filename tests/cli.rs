@@ -591,6 +591,58 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
 }
 
 #[tokio::test]
+async fn a_50_mb_trello_export_of_20000_cards_imports_whole_showing_progress() {
+    const CARDS: usize = 20_000;
+    let sandbox = Sandbox::new();
+    let notes = "Steps to reproduce, what we saw, what we expected. ".repeat(50);
+    let cards: Vec<serde_json::Value> = (0..CARDS)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("card-{i}"), "name": format!("Card {i}"), "desc": notes,
+                "closed": false, "idList": format!("list-{}", i % 4), "pos": i,
+                "idLabels": ["lab-bug"], "due": null,
+            })
+        })
+        .collect();
+    let lists: Vec<serde_json::Value> = (0..4)
+        .map(|i| serde_json::json!({"id": format!("list-{i}"), "name": format!("List {i}"), "closed": false, "pos": i}))
+        .collect();
+    let board = serde_json::json!({
+        "name": "Big board", "lists": lists, "cards": cards, "checklists": [],
+        "labels": [{"id": "lab-bug", "name": "Bug", "color": "red"}],
+    });
+    let file = sandbox.dir.path().join("big.json");
+    std::fs::write(&file, serde_json::to_vec(&board).unwrap()).unwrap();
+    assert!(
+        std::fs::metadata(&file).unwrap().len() > 50_000_000,
+        "a 50 MB file"
+    );
+
+    let output = sandbox.tandem(&["import", "trello", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("Imported {CARDS} cards into Big board")
+    );
+    let progress: Vec<String> = stderr(&output).lines().map(str::to_owned).collect();
+    assert_eq!(
+        progress.len(),
+        CARDS / 500,
+        "a line every 500 cards: {progress:?}"
+    );
+    assert_eq!(
+        progress.last().unwrap(),
+        &format!("tandem: imported {CARDS} of {CARDS} cards")
+    );
+    let found = ok(
+        &sandbox,
+        &["search", "--json", "--limit", "10000", "card 1999*"],
+    );
+    let found: Vec<serde_json::Value> = serde_json::from_str(&found).unwrap();
+    assert_eq!(found.len(), 11, "Card 1999 and Card 19990..19999");
+}
+
+#[tokio::test]
 async fn a_file_that_fails_anywhere_imports_nothing_and_says_where_and_why() {
     let sandbox = Sandbox::new();
     add(&sandbox, &["Already here"]);
