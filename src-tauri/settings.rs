@@ -26,6 +26,9 @@ pub struct Settings {
     pub debounce_ms: Option<u64>,
     /// Whether to show desktop notifications of changes made elsewhere.
     pub notifications: bool,
+    /// Whether the app backs the database up once a day into the data folder's `backups`,
+    /// keeping the last seven.
+    pub backups: bool,
     pub theme: Theme,
     /// The database to open when neither `--db` nor `TANDEM_DB` names one: a file's whole
     /// path, or a server's URL without a password. `None`: the default file.
@@ -37,6 +40,7 @@ impl Default for Settings {
         Self {
             debounce_ms: None,
             notifications: true,
+            backups: true,
             theme: Theme::System,
             database: None,
         }
@@ -134,6 +138,8 @@ pub struct SettingsView {
     pub database_source: DatabaseSource,
     /// Where the settings are saved; `None` when there is no config folder.
     pub file: Option<String>,
+    /// Where the daily backups go; `None` when there is no data folder.
+    pub backup_folder: Option<String>,
     /// Why the saved settings could not be used, when they could not.
     pub problem: Option<String>,
 }
@@ -236,6 +242,7 @@ mod tests {
         let settings = Settings {
             debounce_ms: Some(250),
             notifications: false,
+            backups: false,
             theme: Theme::Dark,
             database: Some("postgres://ann@db.example/boards".into()),
         };

@@ -42,6 +42,9 @@ const DATABASE_EVENT: &str = "database";
 /// How often a server database is asked whether it answers.
 const PING_EVERY: Duration = Duration::from_secs(1);
 
+/// How often the app checks whether today's backup is made.
+const BACKUP_CHECK_EVERY: Duration = Duration::from_secs(60 * 60);
+
 /// The event that tells every window the settings in force.
 const SETTINGS_EVENT: &str = "settings";
 
@@ -194,6 +197,9 @@ impl AppState {
                 .settings_file
                 .as_ref()
                 .map(|f| f.path().display().to_string()),
+            backup_folder: crate::config::backup_dir()
+                .ok()
+                .map(|d| d.display().to_string()),
             problem,
         }
     }
@@ -384,6 +390,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             app.set_menu(menu(app.handle())?)?;
             watch_other_writers(app.handle());
             follow_the_database(app.handle());
+            make_daily_backups(app.handle());
             start_link(app.handle());
             desktop::start_tray(app.handle());
             desktop::follow_settings_file(app.handle());
@@ -424,6 +431,38 @@ fn watch_other_writers<R: Runtime>(app: &AppHandle<R>) {
             .await
         {
             tracing::error!(error = %e, "stopped watching for other programs' changes");
+        }
+    });
+}
+
+/// Backs the database up once a day while the settings ask for it: at start, then each hour
+/// checks whether today's backup is made (`Store::daily_backup`).
+fn make_daily_backups<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let store = state.store.clone();
+    let stopping = state.stopping();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::pin!(stopping);
+        let mut ticks = tokio::time::interval(BACKUP_CHECK_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut stopping => return,
+                _ = ticks.tick() => {}
+            }
+            let wanted = lock(&app.state::<AppState>().settings).0.backups;
+            let Ok(dir) = crate::config::backup_dir() else {
+                continue;
+            };
+            if !wanted {
+                continue;
+            }
+            match store.daily_backup(&dir).await {
+                Ok(Some(made)) => tracing::info!(file = %made.display(), "made today's backup"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not make today's backup"),
+            }
         }
     });
 }

@@ -86,8 +86,8 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
     },
-    /// Bring cards in from a file, all of it or nothing: Tandem's own JSON or a spreadsheet's
-    /// CSV.
+    /// Bring cards in from a file, all of it or nothing: Tandem's own JSON, Trello's board
+    /// export or a spreadsheet's CSV.
     #[command(subcommand)]
     Import(ImportCommand),
     /// Copy the whole database, history included, to a new SQLite file while Tandem runs:
@@ -423,17 +423,7 @@ async fn backup(store: &Store, out: &Output, file: Option<std::path::PathBuf>) -
             std::fs::create_dir_all(&dir).map_err(|e| {
                 Error::invalid("file", format!("cannot make {}: {e}", dir.display()))
             })?;
-            let now = time::OffsetDateTime::now_utc();
-            let stamp = format!(
-                "{:04}-{:02}-{:02}-{:02}{:02}{:02}",
-                now.year(),
-                u8::from(now.month()),
-                now.day(),
-                now.hour(),
-                now.minute(),
-                now.second()
-            );
-            dir.join(format!("tandem-{stamp}.db"))
+            dir.join(crate::store::backup_name(time::OffsetDateTime::now_utc()))
         }
     };
     store

@@ -37,6 +37,7 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, Mutex};
 
+pub use backup::{backup_name, DAILY_KEPT};
 pub use board::ColumnEdit;
 pub use check::{check, Found};
 pub use copy::{copy, Copied};

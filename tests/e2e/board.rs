@@ -541,3 +541,66 @@ async fn a_long_column_draws_the_cards_in_view_and_the_keyboard_and_find_reach_e
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_backs_the_board_up_once_a_day_unless_the_settings_say_not_to() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox
+        .tandem(&["task", "add", "Keep me safe"])
+        .status
+        .success());
+    let backups = sandbox.dir.path().join("data/dev.tandem.board/backups");
+    let made = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&backups)
+            .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
+            .unwrap_or_default()
+    };
+    // Read from a copy: opening a database makes its WAL files beside it.
+    let read = |file: &std::path::Path| {
+        let copy = sandbox.dir.path().join("read-back.db");
+        std::fs::copy(file, &copy).unwrap();
+        let listed = sandbox.tandem(&["--db", copy.to_str().unwrap(), "task", "ls"]);
+        String::from_utf8_lossy(&listed.stdout).into_owned()
+    };
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.wait_for_titles("To do", &["Keep me safe"]).await;
+        let file = eventually("today's backup", UI_TIMEOUT, async || made().pop()).await;
+        assert!(read(&file).contains("Keep me safe"));
+        // The settings say where backups go.
+        let settings = app.open_settings().await;
+        app.wait_for_text(settings, &[backups.to_str().unwrap()])
+            .await;
+        app.quit().await;
+        // Started again the same day: no second backup.
+        let again = desktop.launch().await;
+        again.wait_for_titles("To do", &["Keep me safe"]).await;
+        again.quit().await;
+    })
+    .await;
+    assert_eq!(made().len(), 1, "one a day, however often the app starts");
+
+    // Turned off in the settings: none is made.
+    let other = Sandbox::new();
+    let config = other.dir.path().join("config/dev.tandem.board");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("settings.json"), r#"{"backups": false}"#).unwrap();
+    on_desktop(&other, async |desktop| {
+        let app = desktop.launch().await;
+        app.find(r#"section[aria-label="To do"]"#).await;
+        let settings = app.open_settings().await;
+        let check = app
+            .find(&format!(
+                r#"{settings} input[aria-describedby="backups-note"]"#
+            ))
+            .await;
+        assert_eq!(
+            check.prop("checked").await.unwrap().as_deref(),
+            Some("false")
+        );
+        app.quit().await;
+    })
+    .await;
+    let none = other.dir.path().join("data/dev.tandem.board/backups");
+    assert!(!none.exists() || std::fs::read_dir(&none).unwrap().next().is_none());
+}

@@ -12,7 +12,12 @@ debounce_ms: number | null,
 /**
  * Whether to show desktop notifications of changes made elsewhere.
  */
-notifications: boolean, theme: Theme, 
+notifications: boolean, 
+/**
+ * Whether the app backs the database up once a day into the data folder's `backups`,
+ * keeping the last seven.
+ */
+backups: boolean, theme: Theme, 
 /**
  * The database to open when neither `--db` nor `TANDEM_DB` names one: a file's whole
  * path, or a server's URL without a password. `None`: the default file.

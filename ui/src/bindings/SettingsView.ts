@@ -25,6 +25,10 @@ database_source: DatabaseSource,
  */
 file: string | null, 
 /**
+ * Where the daily backups go; `None` when there is no data folder.
+ */
+backup_folder: string | null, 
+/**
  * Why the saved settings could not be used, when they could not.
  */
 problem: string | null, };

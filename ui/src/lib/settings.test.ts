@@ -21,12 +21,19 @@ describe("parseDebounce", () => {
 
 describe("debounceNote", () => {
   const view = (source: SettingsView["debounce_source"], ms: number): SettingsView => ({
-    settings: { debounce_ms: null, notifications: true, theme: "system", database: null },
+    settings: {
+      debounce_ms: null,
+      notifications: true,
+      backups: true,
+      theme: "system",
+      database: null,
+    },
     debounce_ms: ms,
     debounce_source: source,
     database: "/data/tandem.db",
     database_source: "default",
     file: null,
+    backup_folder: null,
     problem: null,
   });
 
