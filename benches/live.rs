@@ -472,12 +472,7 @@ impl PerStatement {
     /// log end, the row at its version, the project's columns, the target's last position, the
     /// update, the stamp, commit).
     async fn move_card(&mut self) {
-        let conn = &mut self.conn;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
-        let (start,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM changes")
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
+        let (mut tx, start) = Self::begin(&mut self.conn).await;
         let (version, column): (i64, String) =
             sqlx::query_as("SELECT version, column_id FROM tasks WHERE id = 't'")
                 .fetch_one(&mut *tx)
@@ -501,12 +496,7 @@ impl PerStatement {
             .execute(&mut *tx)
             .await
             .unwrap();
-        sqlx::query("UPDATE changes SET origin = '{}' WHERE seq > ?1 RETURNING seq")
-            .bind(start)
-            .fetch_all(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        Self::finish(tx, start).await;
     }
 
     async fn apply(&mut self, edit: Edit, i: usize) {
@@ -517,12 +507,7 @@ impl PerStatement {
     }
 
     async fn rename(&mut self, title: &str) {
-        let conn = &mut self.conn;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
-        let (start,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM changes")
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
+        let (mut tx, start) = Self::begin(&mut self.conn).await;
         let (version,): (i64,) = sqlx::query_as("SELECT version FROM tasks WHERE id = 't'")
             .fetch_one(&mut *tx)
             .await
@@ -533,6 +518,23 @@ impl PerStatement {
             .execute(&mut *tx)
             .await
             .unwrap();
+        Self::finish(tx, start).await;
+    }
+
+    /// Takes the write lock and reads the log's end, as every write begins.
+    async fn begin(
+        conn: &mut sqlx::SqliteConnection,
+    ) -> (sqlx::Transaction<'_, sqlx::Sqlite>, i64) {
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        let (start,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM changes")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        (tx, start)
+    }
+
+    /// Stamps the write's log rows and commits, as every write ends.
+    async fn finish(mut tx: sqlx::Transaction<'_, sqlx::Sqlite>, start: i64) {
         sqlx::query("UPDATE changes SET origin = '{}' WHERE seq > ?1 RETURNING seq")
             .bind(start)
             .fetch_all(&mut *tx)
