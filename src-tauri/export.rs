@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{Board, Priority, ProjectId, TaskId};
-use crate::store::Store;
+use crate::store::{Descriptions, Store};
 
 /// What `tandem export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -224,7 +224,7 @@ fn inline(text: &str) -> String {
 }
 
 impl ProjectOut {
-    fn from_board(board: Board, mut notes: HashMap<TaskId, String>) -> ProjectOut {
+    fn from_board(board: Board, mut notes: Descriptions) -> ProjectOut {
         let label_names: HashMap<_, _> = board
             .labels
             .iter()

@@ -149,7 +149,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
             priority: if priority.is_empty() {
                 Priority::None
             } else {
-                priority_of(priority).map_err(|e| at_place(&place, e))?
+                validate::priority("priority", priority).map_err(|e| at_place(&place, e))?
             },
             due_date: (!due.is_empty()).then(|| due.to_owned()),
             labels,
@@ -387,15 +387,6 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
     })
 }
 
-fn priority_of(text: &str) -> Result<Priority> {
-    serde_json::from_value(serde_json::Value::String(text.to_ascii_lowercase())).map_err(|_| {
-        Error::invalid(
-            "priority",
-            format!("{text:?} is not one of none, low, medium, high, urgent"),
-        )
-    })
-}
-
 /// `project`, every value checked, labels named once.
 fn checked_project(project: ProjectOut, place: &str) -> Result<ProjectOut> {
     let name = validate::name("name", &project.name).map_err(|e| at_place(place, e))?;
@@ -497,12 +488,4 @@ fn csv_error(error: &csv::Error) -> Error {
         csv::ErrorKind::Utf8 { .. } => refused(&format!("{line}the file is not UTF-8 text")),
         _ => refused(&format!("{line}{error}")),
     }
-}
-
-/// Names matched without regard to case, as the store matches them.
-pub(crate) fn by_name<T>(items: impl IntoIterator<Item = (String, T)>) -> HashMap<String, T> {
-    items
-        .into_iter()
-        .map(|(name, value)| (name.to_lowercase(), value))
-        .collect()
 }

@@ -4,6 +4,7 @@
 //! writer that goes through Tandem (window, CLI, script) meets them here.
 
 use crate::error::{Error, Result};
+use crate::model::Priority;
 
 /// Longest task or subtask title, in characters: a title is a line on a card, not a document.
 pub const MAX_TITLE_CHARS: usize = 500;
@@ -84,6 +85,17 @@ pub fn date(field: &'static str, value: &str) -> Result<String> {
             format!("{value:?} is not a calendar date written YYYY-MM-DD"),
         )),
     }
+}
+
+/// A priority as a person types it: none, low, medium, high or urgent, in any case.
+pub fn priority(field: &'static str, value: &str) -> Result<Priority> {
+    let word = value.trim().to_ascii_lowercase();
+    serde_json::from_value(serde_json::Value::String(word)).map_err(|_| {
+        Error::invalid(
+            field,
+            format!("{value:?} is not one of none, low, medium, high, urgent"),
+        )
+    })
 }
 
 /// A colour written `#RRGGBB`, returned in lower case.

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::history;
 use crate::model::{Column, Origin, Priority, Project, Subtask, SubtaskId, Task, TaskId};
 use crate::store::{ColumnEdit, NewTask, Step, Store, TaskEdit};
+use crate::validate;
 
 #[derive(Debug, Subcommand)]
 pub enum TaskCommand {
@@ -287,12 +288,7 @@ fn parse_limit(text: &str) -> Result<Limit> {
 }
 
 fn parse_priority(text: &str) -> Result<Priority> {
-    serde_json::from_value(serde_json::Value::String(text.to_ascii_lowercase())).map_err(|_| {
-        Error::invalid(
-            "priority",
-            format!("{text:?} is not one of none, low, medium, high, urgent"),
-        )
-    })
+    validate::priority("priority", text)
 }
 
 pub(super) async fn task(

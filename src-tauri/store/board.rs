@@ -13,6 +13,9 @@ use crate::model::{
 };
 use crate::validate;
 
+/// Cards' descriptions by task, those not empty: what a board leaves out.
+pub type Descriptions = HashMap<TaskId, String>;
+
 /// The project and columns a new database starts with.
 const INBOX: &str = "Inbox";
 const INBOX_COLUMNS: [&str; 3] = ["To do", "Doing", "Done"];
@@ -103,10 +106,7 @@ impl Store {
 
     /// `project`'s board and its cards' descriptions (those not empty), read in one snapshot:
     /// everything there is to export.
-    pub async fn whole_board(
-        &self,
-        project: &ProjectId,
-    ) -> Result<(Board, HashMap<TaskId, String>)> {
+    pub async fn whole_board(&self, project: &ProjectId) -> Result<(Board, Descriptions)> {
         self.read_board(project, true).await
     }
 
@@ -114,7 +114,7 @@ impl Store {
         &self,
         project: &ProjectId,
         descriptions: bool,
-    ) -> Result<(Board, HashMap<TaskId, String>)> {
+    ) -> Result<(Board, Descriptions)> {
         let mut tx = self.readers.snapshot().await?;
         let mut conn = tx.conn();
         let seq = last_seq(&mut conn).await?;

@@ -8,7 +8,7 @@ use super::position::POSITION_GAP;
 use super::sql::{query, Conn};
 use super::{now_ms, Store};
 use crate::error::Result;
-use crate::import::{by_name, Plan};
+use crate::import::Plan;
 use crate::model::{ColumnId, LabelId, Origin, ProjectId, SubtaskId, TaskId};
 
 /// What an import brought in.
@@ -19,6 +19,14 @@ pub struct Imported {
     /// Projects it made.
     pub new_projects: usize,
     pub cards: usize,
+}
+
+/// `items` by name, lower-cased: names are matched without regard to case, as everywhere.
+fn by_name<T>(items: impl IntoIterator<Item = (String, T)>) -> HashMap<String, T> {
+    items
+        .into_iter()
+        .map(|(name, value)| (name.to_lowercase(), value))
+        .collect()
 }
 
 /// How often, in cards, an import tells how far it is.

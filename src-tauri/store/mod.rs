@@ -38,7 +38,7 @@ use std::time::Duration;
 use tokio::sync::{oneshot, Mutex};
 
 pub use backup::{backup_name, DAILY_KEPT};
-pub use board::ColumnEdit;
+pub use board::{ColumnEdit, Descriptions};
 pub use check::{check, Found};
 pub use copy::{copy, Copied};
 pub use import::Imported;
