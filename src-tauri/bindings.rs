@@ -43,6 +43,8 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Board,
         SearchHit,
         SearchRequest,
+        SeenTask,
+        ArchiveTasks,
         Actor,
         Origin,
         Op,

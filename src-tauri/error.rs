@@ -322,6 +322,7 @@ mod tests {
             version: 3,
             created_at: 0,
             updated_at: 0,
+            archived_at: None,
         };
         let value = to_json(&Error::Conflict {
             current: Box::new(Entity::Task(task)),

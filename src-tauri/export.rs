@@ -26,7 +26,8 @@ pub enum Format {
 /// The name Tandem's JSON carries, so a reader knows the file for what it is.
 pub const JSON_FORMAT: &str = "tandem-board";
 /// The version of Tandem's JSON this writes.
-pub const JSON_VERSION: u32 = 1;
+/// Version 2 added archived cards (`"archived": true`); version 1 files read as before.
+pub const JSON_VERSION: u32 = 2;
 
 /// Projects as a person sees them: columns in order, each with its cards in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +68,9 @@ pub struct CardOut {
     /// The names of its labels, in name order.
     pub labels: Vec<String>,
     pub checklist: Vec<ItemOut>,
+    /// Off the board, in the project's archive; left out of the file when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,7 +117,8 @@ impl Export {
     }
 
     /// One row per card: `project, column, title, description, priority, due, labels,
-    /// checklist`, labels separated by `;`, checklist items by line breaks as `[x] item`.
+    /// checklist, archived`, labels separated by `;`, checklist items by line breaks as
+    /// `[x] item`, `archived` saying `yes` for an archived card.
     fn csv(&self) -> Result<String> {
         let mut out = csv::Writer::from_writer(Vec::new());
         let failed = |e: csv::Error| Error::Storage(sqlx::Error::Encode(Box::new(e)));
@@ -126,6 +131,7 @@ impl Export {
             "due",
             "labels",
             "checklist",
+            "archived",
         ])
         .map_err(failed)?;
         for project in &self.projects {
@@ -145,6 +151,7 @@ impl Export {
                         card.due_date.as_deref().unwrap_or(""),
                         card.labels.join(";").as_str(),
                         checklist.join("\n").as_str(),
+                        if card.archived { "yes" } else { "" },
                     ])
                     .map_err(failed)?;
                 }
@@ -179,6 +186,9 @@ impl Export {
                     }
                     if let Some(due) = &card.due_date {
                         facts.push(format!("due {due}"));
+                    }
+                    if card.archived {
+                        facts.push("archived".to_owned());
                     }
                     facts.extend(
                         card.labels
@@ -271,6 +281,7 @@ impl ProjectOut {
                             due_date: t.due_date.clone(),
                             labels,
                             checklist: checklist.into_iter().map(|(_, i)| i).collect(),
+                            archived: t.archived_at.is_some(),
                         }
                     })
                     .collect();

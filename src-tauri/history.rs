@@ -88,10 +88,18 @@ fn what(change: &Change, names: &HashMap<String, String>) -> String {
                 match key.as_str() {
                     "version" | "updated_at" => {}
                     "column_id" => said.push(format!("moved to {}", name(&data, "column_id"))),
-                    "position" if !previous.contains_key("column_id") => {
+                    // A card back from the archive lands at its column's bottom: no news.
+                    "position"
+                        if !previous.contains_key("column_id")
+                            && !previous.contains_key("archived_at") =>
+                    {
                         said.push("moved within its column".to_owned());
                     }
                     "position" => {}
+                    "archived_at" if data.get(key).is_some_and(|v| !v.is_null()) => {
+                        said.push("archived".to_owned());
+                    }
+                    "archived_at" => said.push("unarchived".to_owned()),
                     field => said.push(format!(
                         "{} {} → {}",
                         field.replace('_', " "),

@@ -34,6 +34,16 @@ impl Plan {
             .map(|c| c.cards.len())
             .sum()
     }
+
+    /// How many of its cards go straight to the archive.
+    pub fn archived(&self) -> usize {
+        self.projects
+            .iter()
+            .flat_map(|p| &p.columns)
+            .flat_map(|c| &c.cards)
+            .filter(|c| c.archived)
+            .count()
+    }
 }
 
 /// Tandem's JSON export (`tandem export json`), checked.
@@ -69,8 +79,8 @@ pub fn tandem(text: &str) -> Result<Plan> {
 }
 
 /// CSV with a header row: `title` required; `column`, `description`, `priority`, `due`,
-/// `labels` (separated by `;`), `checklist` (one item a line, `[x] ` marking one done) and
-/// `project` optional, in any order and case. UTF-8, with or without a byte-order mark. Cards go
+/// `labels` (separated by `;`), `checklist` (one item a line, `[x] ` marking one done),
+/// `archived` (yes or no) and `project` optional, in any order and case. UTF-8, with or without a byte-order mark. Cards go
 /// to `project` when given, else to the project each row names, else to `fallback`.
 pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -94,6 +104,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
     let (column_at, description_at, priority_at) =
         (at("column"), at("description"), at("priority"));
     let (due_at, labels_at, checklist_at) = (at("due"), at("labels"), at("checklist"));
+    let archived_at = at("archived");
     let project_at = if project.is_some() {
         None
     } else {
@@ -140,6 +151,15 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
             .collect();
         let priority = field(priority_at);
         let due = field(due_at);
+        let archived = match field(archived_at).to_lowercase().as_str() {
+            "" | "no" | "false" | "0" => false,
+            "yes" | "true" | "1" | "x" => true,
+            other => {
+                return Err(refused(&format!(
+                    "{place}: archived: {other:?} is not yes or no"
+                )))
+            }
+        };
         let card = CardOut {
             title: record.get(title_at).unwrap_or("").to_owned(),
             description: record
@@ -154,6 +174,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
             due_date: (!due.is_empty()).then(|| due.to_owned()),
             labels,
             checklist,
+            archived,
         };
         let card = checked_card(card, &place)?;
         let column = Some(field(column_at))
@@ -286,12 +307,11 @@ struct TrelloItem {
     pos: f64,
 }
 
-/// Trello's board export, checked: open lists become columns, their open cards become cards in
-/// Trello's order, with their descriptions, due dates, labels (colour names as `#RRGGBB`,
-/// unnamed ones named after their colour) and checklists (items of several checklists one after
-/// another). Cards go to `project` when given, else to a project named after the board.
-///
-/// Closed cards are left out until Tandem can archive cards (#13).
+/// Trello's board export, checked: open lists become columns, their cards become cards in
+/// Trello's order (closed ones archived), with their descriptions, due dates, labels (colour
+/// names as `#RRGGBB`, unnamed ones named after their colour) and checklists (items of several
+/// checklists one after another). Cards go to `project` when given, else to a project named
+/// after the board.
 pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
     if text.trim().is_empty() {
         return Err(refused("the file is empty"));
@@ -351,7 +371,7 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
 
     let mut lists: Vec<&TrelloList> = board.lists.iter().filter(|l| !l.closed).collect();
     lists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
-    let mut cards: Vec<&TrelloCard> = board.cards.iter().filter(|c| !c.closed).collect();
+    let mut cards: Vec<&TrelloCard> = board.cards.iter().collect();
     cards.sort_by(|a, b| a.pos.total_cmp(&b.pos));
     let columns = lists
         .into_iter()
@@ -372,6 +392,7 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
                         .filter_map(|id| label_names.get(id.as_str()).cloned())
                         .collect(),
                     checklist: items_of.remove(card.id.as_str()).unwrap_or_default(),
+                    archived: card.closed,
                 })
                 .collect(),
         })
@@ -465,6 +486,7 @@ fn checked_card(card: CardOut, place: &str) -> Result<CardOut> {
             .map_err(at)?,
         labels,
         checklist,
+        archived: card.archived,
     })
 }
 

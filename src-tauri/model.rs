@@ -121,6 +121,10 @@ pub struct Task {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the task was archived (Unix milliseconds); `None` while it is on the board. An
+    /// archived task keeps its column, checklist, labels and history.
+    #[serde(default)]
+    pub archived_at: Option<i64>,
 }
 
 /// A task as a board draws it: everything but its description, which only the task's details
@@ -143,6 +147,8 @@ pub struct BoardTask {
     pub updated_at: i64,
     /// Whether the task has a description: the card shows a mark.
     pub has_description: bool,
+    /// When the task was archived; `None` for every card on a board.
+    pub archived_at: Option<i64>,
 }
 
 impl From<Task> for BoardTask {
@@ -159,6 +165,7 @@ impl From<Task> for BoardTask {
             version: task.version,
             created_at: task.created_at,
             updated_at: task.updated_at,
+            archived_at: task.archived_at,
         }
     }
 }
@@ -257,6 +264,9 @@ pub struct SearchRequest {
     /// The most cards to return [default: 50].
     #[ts(optional)]
     pub limit: Option<u32>,
+    /// Archived cards too [default: false].
+    #[ts(optional)]
+    pub archived: Option<bool>,
 }
 
 /// A card that matched a search, with where it is.
@@ -270,6 +280,8 @@ pub struct SearchHit {
     pub column_id: ColumnId,
     /// The column's name.
     pub column: String,
+    /// When the card was archived; `None` for a card on its board.
+    pub archived_at: Option<i64>,
 }
 
 /// Everything a window needs to draw one project, read in one snapshot.
@@ -393,6 +405,23 @@ pub struct MoveTask {
 pub struct DeleteTask {
     pub id: TaskId,
     pub expected_version: i64,
+    #[ts(optional)]
+    pub mutation_id: Option<String>,
+}
+
+/// A task to archive or bring back, as the window saw it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SeenTask {
+    pub id: TaskId,
+    pub expected_version: i64,
+}
+
+/// Asks to archive tasks (`archived`), or to bring them back to their columns: all of them in
+/// one write, or none when one was changed meanwhile.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ArchiveTasks {
+    pub tasks: Vec<SeenTask>,
+    pub archived: bool,
     #[ts(optional)]
     pub mutation_id: Option<String>,
 }

@@ -342,7 +342,8 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
             "priority",
             "due",
             "labels",
-            "checklist"
+            "checklist",
+            "archived"
         ]
     );
     let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
@@ -358,7 +359,8 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
             "high",
             "2026-12-24",
             "Docs",
-            "[x] Draft\n[ ] Review"
+            "[x] Draft\n[ ] Review",
+            ""
         ]
     );
 
@@ -447,12 +449,14 @@ async fn an_export_imports_back_into_the_identical_board() {
         &from,
         &["Plant tulips", "--project", "Garden", "--column", "Someday"],
     );
+    let old = add(&from, &["Mow the lawn", "--project", "Garden"]);
+    ok(&from, &["task", "archive", &old.0]);
     let file = from.dir.path().join("board.json");
     ok(&from, &["export", "json", "-o", file.to_str().unwrap()]);
 
     let to = Sandbox::new();
     let said = ok(&to, &["import", "tandem", file.to_str().unwrap()]);
-    assert_eq!(said, "Imported 3 cards into Inbox, Garden");
+    assert_eq!(said, "Imported 4 cards (1 archived) into Inbox, Garden");
     assert_eq!(exported(&to), exported(&from));
 }
 
@@ -524,11 +528,11 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
     let sandbox = Sandbox::new();
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/trello.json");
     let said = ok(&sandbox, &["import", "trello", file]);
-    assert_eq!(said, "Imported 4 cards into Website relaunch");
+    assert_eq!(said, "Imported 5 cards (1 archived) into Website relaunch");
     let board = exported(&sandbox);
     let site = &board["projects"][1];
     assert_eq!(site["name"], "Website relaunch");
-    // Open lists in Trello's order; closed lists and closed cards left out.
+    // Open lists in Trello's order, closed lists left out; a closed card comes in archived.
     let columns: Vec<(&str, Vec<&str>)> = site["columns"]
         .as_array()
         .unwrap()
@@ -545,9 +549,25 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
         columns,
         [
             ("To Do", vec!["Write the copy", "Redesign the navigation"]),
-            ("Doing", vec!["Fix the 404 on /pricing"]),
+            (
+                "Doing",
+                vec!["An old card, archived in Trello", "Fix the 404 on /pricing"]
+            ),
             ("Done", vec!["Launch"]),
         ]
+    );
+    let closed = &site["columns"][1]["cards"][0];
+    assert_eq!(closed["archived"], true);
+    assert_eq!(closed["labels"], serde_json::json!(["Bug"]));
+    let doing = ok(&sandbox, &["task", "ls", "--project", "Website relaunch"]);
+    assert!(!doing.contains("An old card"), "{doing}");
+    let archive = ok(
+        &sandbox,
+        &["task", "ls", "--archived", "--project", "Website relaunch"],
+    );
+    assert!(
+        archive.contains("An old card, archived in Trello"),
+        "{archive}"
     );
     let labels: Vec<(&str, &str)> = site["labels"]
         .as_array()
@@ -580,13 +600,13 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
         ])
     );
     assert_eq!(
-        site["columns"][1]["cards"][0]["labels"],
+        site["columns"][1]["cards"][1]["labels"],
         serde_json::json!(["Bug", "Someday"])
     );
     // Into a project of one's choosing.
     assert_eq!(
         ok(&sandbox, &["import", "trello", file, "--project", "Inbox"]),
-        "Imported 4 cards into Inbox"
+        "Imported 5 cards (1 archived) into Inbox"
     );
 }
 
@@ -677,6 +697,11 @@ async fn a_file_that_fails_anywhere_imports_nothing_and_says_where_and_why() {
             vec!["import", "csv"],
             write("date.csv", "title,due\nA,2027-02-30\n"),
             "line 2: due:",
+        ),
+        (
+            vec!["import", "csv"],
+            write("archived.csv", "title,Archived\nA,yes\nB,maybe\n"),
+            "line 3: archived: \"maybe\" is not yes or no",
         ),
         (
             vec!["import", "tandem"],
@@ -797,6 +822,53 @@ async fn a_task_is_edited_labelled_checked_off_and_its_history_says_who_did_what
     }
     let err = sandbox.tandem(&["task", "history", "no-such-task"]);
     assert_user_error(&err, "task no-such-task was not found");
+}
+
+#[tokio::test]
+async fn archived_cards_leave_the_listing_and_search_and_come_back_with_unarchive() {
+    let sandbox = Sandbox::new();
+    let shed = add(&sandbox, &["Paint the shed"]);
+    let fence = add(&sandbox, &["Mend the fence"]);
+    add(&sandbox, &["Sweep the path"]);
+    ok(&sandbox, &["task", "archive", &shed.0, &fence.0]);
+
+    let board = ok(&sandbox, &["task", "ls"]);
+    assert!(board.contains("Sweep the path"), "{board}");
+    assert!(!board.contains("Paint the shed") && !board.contains("Mend the fence"));
+    let archive = ok(&sandbox, &["task", "ls", "--archived"]);
+    assert!(archive.starts_with("Inbox (archived: 2)"), "{archive}");
+    assert!(
+        archive.contains(&format!("{shed}  Paint the shed")),
+        "{archive}"
+    );
+    assert!(ok(&sandbox, &["search", "shed"]).is_empty());
+    assert_eq!(
+        ok(&sandbox, &["search", "shed", "--archived"]),
+        format!("{shed}  Paint the shed  (Inbox › To do, archived)")
+    );
+
+    // Moving an archived card, archiving an unknown one or one among unknown ones changes
+    // nothing and says why.
+    let seq = logged(&sandbox).await;
+    let moved = sandbox.tandem(&["task", "move", &shed.0, "--next"]);
+    assert_user_error(&moved, "unarchive it to move it");
+    let unknown = sandbox.tandem(&["task", "unarchive", &shed.0, "no-such-task"]);
+    assert_user_error(&unknown, "task no-such-task was not found");
+    let none = sandbox.tandem(&["task", "archive"]);
+    assert_eq!(none.status.code(), Some(2), "{none:?}");
+    assert_eq!(logged(&sandbox).await, seq, "nothing was written");
+
+    ok(&sandbox, &["task", "unarchive", &shed.0]);
+    let tasks = list(&sandbox, &[]);
+    let titles: Vec<&str> = tasks.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Paint the shed", "Sweep the path"],
+        "back where it stood"
+    );
+    let history = ok(&sandbox, &["task", "history", &shed.0]);
+    assert!(history.contains("archived"), "{history}");
+    assert!(history.contains("unarchived"), "{history}");
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ use crate::error::Result;
 use crate::history::{self, HistoryEntry};
 use crate::latency::Latencies;
 use crate::model::{
-    Batch, Board, CreateTask, DeleteTask, Entity, MoveTask, Mutation, Project, ProjectId,
-    RenameTask, SearchHit, SearchRequest, Status, Task, TaskId,
+    ArchiveTasks, Batch, Board, BoardTask, CreateTask, DeleteTask, Entity, MoveTask, Mutation,
+    Project, ProjectId, RenameTask, SearchHit, SearchRequest, Status, Task, TaskId,
 };
 use crate::settings::{self, Settings, SettingsView};
 use crate::store::{self, ColumnEdit, Found, NewTask, Search, TaskEdit};
@@ -213,6 +213,33 @@ pub async fn task_delete<R: Runtime>(
         .await
 }
 
+/// Archives tasks or brings them back, all in one write; answers with them as they now are.
+#[tauri::command]
+pub async fn tasks_archive<R: Runtime>(
+    app: State<'_, AppState>,
+    window: WebviewWindow<R>,
+    request: ArchiveTasks,
+) -> Result<Vec<Task>> {
+    let origin = app.origin(window.label(), request.mutation_id);
+    let seen: Vec<(TaskId, i64)> = request
+        .tasks
+        .into_iter()
+        .map(|t| (t.id, t.expected_version))
+        .collect();
+    app.store
+        .set_archived(&origin, &seen, request.archived)
+        .await
+}
+
+/// A project's archived tasks, the latest archived first.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn archived_tasks(
+    app: State<'_, AppState>,
+    project_id: ProjectId,
+) -> Result<Vec<BoardTask>> {
+    app.store.archived_tasks(Some(&project_id)).await
+}
+
 /// Applies any other edit (see [`Mutation`]) for the calling window. Answers with the entity as
 /// it now is, or `None` when it is gone.
 #[tauri::command(rename_all = "snake_case")]
@@ -412,6 +439,7 @@ pub async fn search(app: State<'_, AppState>, request: SearchRequest) -> Result<
         text: &request.text,
         project: request.project_id.as_ref(),
         prefixes: request.prefixes.unwrap_or(false),
+        archived: request.archived.unwrap_or(false),
         limit: request.limit.unwrap_or(store::SEARCH_LIMIT),
     };
     app.store.search(search).await

@@ -356,6 +356,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::task_rename,
             commands::task_move,
             commands::task_delete,
+            commands::tasks_archive,
+            commands::archived_tasks,
             commands::apply,
             commands::task_history,
             commands::search,

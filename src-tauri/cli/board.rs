@@ -55,6 +55,9 @@ pub enum TaskCommand {
     Ls {
         #[command(flatten)]
         project: ProjectArg,
+        /// The project's archived tasks instead, the latest archived first.
+        #[arg(long)]
+        archived: bool,
     },
     /// Move a task to a column at an index, or one step: to the next or previous column, up or
     /// down.
@@ -86,7 +89,21 @@ pub enum TaskCommand {
         /// The task's id.
         id: String,
     },
-    /// Remove a task.
+    /// Take tasks off the board, keeping them with their history: `unarchive` brings them
+    /// back. Several ids are archived together or not at all.
+    Archive {
+        /// The tasks' ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Bring archived tasks back, each where it stood in its column (at the bottom when another
+    /// card took that place).
+    Unarchive {
+        /// The tasks' ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Remove a task for good.
     Rm {
         /// The task's id.
         id: String,
@@ -371,12 +388,32 @@ pub(super) async fn task(
                 text.trim_end().to_owned()
             })
         }
-        TaskCommand::Ls { project } => {
+        TaskCommand::Ls {
+            project,
+            archived: false,
+        } => {
             let project = project.resolve(store).await?;
             let board = store.board(&project.id).await?;
             let tasks = store.tasks(&project.id).await?;
             out.print(&tasks, || listing(&project, &board.columns, &tasks))
         }
+        TaskCommand::Ls {
+            project,
+            archived: true,
+        } => {
+            let project = project.resolve(store).await?;
+            let tasks = store.archived_tasks(Some(&project.id)).await?;
+            out.print(&tasks, || {
+                let mut text = format!("{} (archived: {})\n", project.name, tasks.len());
+                for task in &tasks {
+                    let at = task.archived_at.map(when).unwrap_or_default();
+                    text.push_str(&format!("  {}  {}  {at}\n", task.id, task.title));
+                }
+                text.trim_end().to_owned()
+            })
+        }
+        TaskCommand::Archive { ids } => archive(store, origin, out, &ids, true).await,
+        TaskCommand::Unarchive { ids } => archive(store, origin, out, &ids, false).await,
         TaskCommand::Move {
             id,
             column,
@@ -444,6 +481,23 @@ pub(super) async fn task(
             })
         }
     }
+}
+
+/// Archives the tasks `ids` (`archived`) or brings them back, in one write.
+async fn archive(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    ids: &[String],
+    archived: bool,
+) -> Result<()> {
+    let mut seen = Vec::with_capacity(ids.len());
+    for id in ids {
+        let task = store.task(&TaskId(id.clone())).await?;
+        seen.push((task.id, task.version));
+    }
+    let tasks = store.set_archived(origin, &seen, archived).await?;
+    out.print(&tasks, String::new)
 }
 
 /// Puts `labels` on task `id`, or takes them off, in one write.

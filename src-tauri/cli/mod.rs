@@ -72,6 +72,9 @@ pub enum Command {
         #[arg(long, default_value_t = crate::store::SEARCH_LIMIT,
               value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
+        /// Archived cards too.
+        #[arg(long)]
+        archived: bool,
     },
     /// Write projects out: JSON (everything; `tandem import tandem` reads it back), CSV (one
     /// row per card) or Markdown (a document).
@@ -293,7 +296,20 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
             query,
             project,
             limit,
-        } => search(store, out, &query, project.as_deref(), limit).await,
+            archived,
+        } => {
+            let project = match project {
+                Some(name) => Some(store.find_project(&name).await?.id),
+                None => None,
+            };
+            let search = Search {
+                project: project.as_ref(),
+                limit,
+                archived,
+                ..Search::new(&query)
+            };
+            self::search(store, out, search).await
+        }
         Command::Export {
             format,
             project,
@@ -306,22 +322,8 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
 }
 
 /// `tandem search`: one card a line, with where it is.
-async fn search(
-    store: &Store,
-    out: &Output,
-    text: &str,
-    project: Option<&str>,
-    limit: u32,
-) -> Result<()> {
-    let project = match project {
-        Some(name) => Some(store.find_project(name).await?.id),
-        None => None,
-    };
-    let search = Search {
-        project: project.as_ref(),
-        limit,
-        ..Search::new(text)
-    };
+async fn search(store: &Store, out: &Output, search: Search<'_>) -> Result<()> {
+    let text = search.text;
     let hits = store.search(search).await?;
     out.print(&hits, || {
         if hits.is_empty() {
@@ -330,7 +332,17 @@ async fn search(
         }
         let lines: Vec<String> = hits
             .iter()
-            .map(|h| format!("{}  {}  ({} › {})", h.task_id, h.title, h.project, h.column))
+            .map(|h| {
+                let archived = if h.archived_at.is_some() {
+                    ", archived"
+                } else {
+                    ""
+                };
+                format!(
+                    "{}  {}  ({} › {}{archived})",
+                    h.task_id, h.title, h.project, h.column
+                )
+            })
             .collect();
         lines.join("\n")
     })
@@ -406,8 +418,12 @@ async fn import(
         .await?;
     out.print(&imported, || {
         let names: Vec<&str> = plan.projects.iter().map(|p| p.name.as_str()).collect();
+        let archived = match plan.archived() {
+            0 => String::new(),
+            n => format!(" ({n} archived)"),
+        };
         format!(
-            "Imported {total} card{} into {}",
+            "Imported {total} card{}{archived} into {}",
             if total == 1 { "" } else { "s" },
             names.join(", ")
         )

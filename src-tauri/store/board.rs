@@ -104,17 +104,15 @@ impl Store {
         Ok(self.read_board(project, false).await?.0)
     }
 
-    /// `project`'s board and its cards' descriptions (those not empty), read in one snapshot:
-    /// everything there is to export.
+    /// `project`'s board with its archived cards, and every card's description (those not
+    /// empty), read in one snapshot: everything there is to export.
     pub async fn whole_board(&self, project: &ProjectId) -> Result<(Board, Descriptions)> {
         self.read_board(project, true).await
     }
 
-    async fn read_board(
-        &self,
-        project: &ProjectId,
-        descriptions: bool,
-    ) -> Result<(Board, Descriptions)> {
+    /// `project`'s board: only the cards on it, or (`whole`) the archived ones too, with every
+    /// description.
+    async fn read_board(&self, project: &ProjectId, whole: bool) -> Result<(Board, Descriptions)> {
         let mut tx = self.readers.snapshot().await?;
         let mut conn = tx.conn();
         let seq = last_seq(&mut conn).await?;
@@ -128,11 +126,18 @@ impl Store {
                 .bind(&project.id)
                 .fetch_all(&mut conn)
                 .await?;
-        let tasks: Vec<BoardTask> = query(
-            "SELECT id, project_id, column_id, title, priority, due_date, position, version,
-                    created_at, updated_at, description <> '' AS has_description
-             FROM tasks WHERE project_id = $1 ORDER BY column_id, position",
-        )
+        // A board shows the cards on it; an export keeps the archived ones too. Checklists and
+        // labels are read for every card either way, so a card that comes back from the
+        // archive needs nothing but itself.
+        let tasks: Vec<BoardTask> = query(format!(
+            "SELECT {BOARD_TASK} FROM tasks WHERE project_id = $1{on_board}
+             ORDER BY column_id, position",
+            on_board = if whole {
+                ""
+            } else {
+                " AND archived_at IS NULL"
+            },
+        ))
         .bind(&project.id)
         .fetch_all(&mut conn)
         .await?;
@@ -155,7 +160,7 @@ impl Store {
         .fetch_all(&mut conn)
         .await?;
 
-        let notes: Vec<(TaskId, String)> = if descriptions {
+        let notes: Vec<(TaskId, String)> = if whole {
             query("SELECT id, description FROM tasks WHERE project_id = $1 AND description <> ''")
                 .bind(&project.id)
                 .fetch_all(&mut conn)
@@ -177,6 +182,12 @@ impl Store {
         Ok((board, notes.into_iter().collect()))
     }
 }
+
+/// The columns of `tasks` that make a [`BoardTask`]: all but the description, which only says
+/// whether there is one.
+pub(super) const BOARD_TASK: &str =
+    "id, project_id, column_id, title, priority, due_date, position,
+    version, created_at, updated_at, description <> '' AS has_description, archived_at";
 
 /// The fields of a column to change; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -388,11 +399,20 @@ impl Store {
     ) -> Result<()> {
         self.write(origin, async |conn: &mut Conn<'_>| {
             let doomed = at_version::<Column>(conn, &id.0, expected_version).await?;
-            let tasks: Vec<TaskId> =
-                query("SELECT id FROM tasks WHERE column_id = $1 ORDER BY position")
-                    .bind(id)
-                    .scalars(&mut *conn)
-                    .await?;
+            let on_board: Vec<TaskId> = query(
+                "SELECT id FROM tasks WHERE column_id = $1 AND archived_at IS NULL
+                 ORDER BY position",
+            )
+            .bind(id)
+            .scalars(&mut *conn)
+            .await?;
+            let archived: Vec<TaskId> = query(
+                "SELECT id FROM tasks WHERE column_id = $1 AND archived_at IS NOT NULL
+                 ORDER BY position",
+            )
+            .bind(id)
+            .scalars(&mut *conn)
+            .await?;
             let siblings: i64 = query("SELECT COUNT(*) FROM columns WHERE project_id = $1")
                 .bind(&doomed.project_id)
                 .scalar(&mut *conn)
@@ -403,17 +423,30 @@ impl Store {
                     "a project keeps at least one column",
                 ));
             }
-            match tasks_to {
-                None if !tasks.is_empty() => {
+            let target = match tasks_to {
+                None if !on_board.is_empty() => {
                     return Err(Error::invalid(
                         "tasks_to",
                         format!(
                             "the column holds {} tasks: say which column they move to",
-                            tasks.len()
+                            on_board.len()
                         ),
                     ))
                 }
-                None => {}
+                None if archived.is_empty() => None,
+                // Archived cards are not the user's to place: they go to the first column left,
+                // to come back there when unarchived.
+                None => {
+                    let first: ColumnId = query(
+                        "SELECT id FROM columns WHERE project_id = $1 AND id <> $2
+                         ORDER BY position LIMIT 1",
+                    )
+                    .bind(&doomed.project_id)
+                    .bind(id)
+                    .scalar(&mut *conn)
+                    .await?;
+                    Some(column(conn, &first).await?)
+                }
                 Some(to) => {
                     let target = column(conn, to).await?;
                     if target.project_id != doomed.project_id || target.id == doomed.id {
@@ -422,29 +455,32 @@ impl Store {
                             "the tasks can only move to another column of the same project",
                         ));
                     }
-                    let now = now_ms();
-                    for task in &tasks {
-                        let position = position::slot(
-                            conn,
-                            List::Tasks,
-                            Some(&target.id.0),
-                            &task.0,
-                            None,
-                            usize::MAX,
-                        )
-                        .await?;
-                        query(
-                            "UPDATE tasks SET column_id = $2, position = $3,
-                                version = version + 1, updated_at = $4
-                             WHERE id = $1",
-                        )
-                        .bind(task)
-                        .bind(&target.id)
-                        .bind(position)
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await?;
-                    }
+                    Some(target)
+                }
+            };
+            if let Some(target) = target {
+                let now = now_ms();
+                for task in on_board.iter().chain(&archived) {
+                    let position = position::slot(
+                        conn,
+                        List::Tasks,
+                        Some(&target.id.0),
+                        &task.0,
+                        None,
+                        usize::MAX,
+                    )
+                    .await?;
+                    query(
+                        "UPDATE tasks SET column_id = $2, position = $3,
+                            version = version + 1, updated_at = $4
+                         WHERE id = $1",
+                    )
+                    .bind(task)
+                    .bind(&target.id)
+                    .bind(position)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
                 }
             }
             query("DELETE FROM columns WHERE id = $1")

@@ -263,8 +263,8 @@ impl Board {
         for r in &self.tasks {
             query(
                 "INSERT INTO tasks (id, project_id, column_id, title, description, priority,
-                    due_date, position, version, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    due_date, position, version, created_at, updated_at, archived_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&r.id)
             .bind(&r.project_id)
@@ -277,6 +277,7 @@ impl Board {
             .bind(r.version)
             .bind(r.created_at)
             .bind(r.updated_at)
+            .bind(r.archived_at)
             .execute(&mut *conn)
             .await?;
             step(1);

@@ -134,7 +134,8 @@ impl Editable for Task {
     async fn save(&self, conn: &mut Conn<'_>) -> Result<Self> {
         query(
             "UPDATE tasks SET column_id = $2, title = $3, description = $4, priority = $5,
-                due_date = $6, position = $7, version = version + 1, updated_at = $8
+                due_date = $6, position = $7, archived_at = $8, version = version + 1,
+                updated_at = $9
              WHERE id = $1 RETURNING *",
         )
         .bind(&self.id)
@@ -144,6 +145,7 @@ impl Editable for Task {
         .bind(self.priority)
         .bind(&self.due_date)
         .bind(self.position)
+        .bind(self.archived_at)
         .bind(now_ms())
         .fetch_one(conn)
         .await

@@ -153,8 +153,9 @@ impl Store {
                             let task = TaskId::new();
                             query(
                                 "INSERT INTO tasks (id, project_id, column_id, title, description,
-                                    priority, due_date, position, created_at, updated_at)
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                                    priority, due_date, position, created_at, updated_at,
+                                    archived_at)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
                             )
                             .bind(&task)
                             .bind(&project_id)
@@ -165,6 +166,7 @@ impl Store {
                             .bind(&card.due_date)
                             .bind(at)
                             .bind(now)
+                            .bind(card.archived.then_some(now))
                             .execute(&mut *conn)
                             .await?;
                             for (i, item) in card.checklist.iter().enumerate() {

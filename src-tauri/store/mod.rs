@@ -10,6 +10,7 @@
 //! in seq order. A write that fails rolls back whole: nothing written, nothing logged (I4). It
 //! must never hold its transaction across an await on another task.
 
+mod archive;
 mod backup;
 mod board;
 mod check;

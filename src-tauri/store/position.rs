@@ -36,6 +36,15 @@ impl List {
         }
     }
 
+    /// The condition that leaves out rows standing outside the order: archived tasks keep
+    /// their column and position, but only the cards on the board count as siblings.
+    fn on_board(self) -> &'static str {
+        match self {
+            List::Tasks => " AND archived_at IS NULL",
+            _ => "",
+        }
+    }
+
     /// The column that names the list a row is in; `None` for the one list of projects.
     pub(super) fn parent(self) -> Option<&'static str> {
         match self {
@@ -89,8 +98,9 @@ pub(super) async fn slot(
     let siblings: Vec<(String, i64)> = match list.parent() {
         Some(column) => {
             query(format!(
-                "SELECT id, position FROM {table} WHERE {column} = $1 AND id != $2
-                 ORDER BY position, id"
+                "SELECT id, position FROM {table} WHERE {column} = $1 AND id != $2{on_board}
+                 ORDER BY position, id",
+                on_board = list.on_board(),
             ))
             .bind(parent)
             .bind(id)

@@ -107,8 +107,8 @@ async fn insert(
             let r: Task = logged(json)?;
             query(
                 "INSERT INTO tasks (id, project_id, column_id, title, description, priority,
-                    due_date, position, version, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    due_date, position, version, created_at, updated_at, archived_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(r.id)
             .bind(r.project_id)
@@ -121,6 +121,7 @@ async fn insert(
             .bind(r.version + 1)
             .bind(r.created_at)
             .bind(at)
+            .bind(r.archived_at)
         }
         EntityKind::Subtask => {
             let r: Subtask = logged(json)?;

@@ -24,6 +24,8 @@ pub struct Search<'a> {
     pub project: Option<&'a ProjectId>,
     /// Treat every word as a prefix, as a find box does while the user types.
     pub prefixes: bool,
+    /// Archived cards too, not only the cards on the boards.
+    pub archived: bool,
     pub limit: u32,
 }
 
@@ -34,6 +36,7 @@ impl<'a> Search<'a> {
             text,
             project: None,
             prefixes: false,
+            archived: false,
             limit: DEFAULT_LIMIT,
         }
     }
@@ -145,30 +148,36 @@ impl Store {
         let (sql, text) = match self.dialect() {
             Dialect::Sqlite => (
                 // Ranked and cut to the limit inside the index before any join: a word on
-                // every card then costs the ranking alone (7 ms for 10,000 cards, not 24).
+                // every card then costs the ranking alone (7 ms for 10,000 cards, not 24). The
+                // cut keeps as many more as there are archived cards, so leaving those out
+                // afterwards still leaves the limit's worth.
                 "SELECT t.id AS task_id, t.title, t.project_id, p.name AS project,
-                        t.column_id, c.name AS \"column\"
+                        t.column_id, c.name AS \"column\", t.archived_at
                  FROM (SELECT rowid AS row, bm25(search, 10.0, 2.0, 1.0) AS score
                        FROM search WHERE search MATCH $1
-                       ORDER BY score LIMIT CASE WHEN $2 IS NULL THEN $3 ELSE -1 END) s
+                       ORDER BY score
+                       LIMIT CASE WHEN $2 IS NULL THEN $3 + CASE WHEN $4 THEN 0 ELSE
+                           (SELECT count(*) FROM tasks WHERE archived_at IS NOT NULL) END
+                           ELSE -1 END) s
                  JOIN search_rows r ON r.row = s.row
                  JOIN tasks t ON t.id = r.task_id
                  JOIN projects p ON p.id = t.project_id
                  JOIN columns c ON c.id = t.column_id
-                 WHERE $2 IS NULL OR t.project_id = $2
+                 WHERE ($2 IS NULL OR t.project_id = $2) AND ($4 OR t.archived_at IS NULL)
                  ORDER BY s.score, t.title, t.id
                  LIMIT $3",
                 terms.fts5(),
             ),
             Dialect::Postgres => (
                 "SELECT t.id AS task_id, t.title, t.project_id, p.name AS project,
-                        t.column_id, c.name AS \"column\"
+                        t.column_id, c.name AS \"column\", t.archived_at
                  FROM search s
                  JOIN tasks t ON t.id = s.task_id
                  JOIN projects p ON p.id = t.project_id
                  JOIN columns c ON c.id = t.column_id
                  WHERE s.document @@ to_tsquery('simple', $1)
                    AND ($2::text IS NULL OR t.project_id = $2)
+                   AND ($4 OR t.archived_at IS NULL)
                  ORDER BY ts_rank(s.document, to_tsquery('simple', $1)) DESC, t.title, t.id
                  LIMIT $3",
                 terms.tsquery(),
@@ -178,6 +187,7 @@ impl Store {
             .bind(text)
             .bind(search.project)
             .bind(i64::from(search.limit))
+            .bind(search.archived)
             .fetch_all(&self.readers)
             .await
     }
@@ -316,38 +326,30 @@ mod tests {
     async fn a_file_from_before_search_has_its_cards_indexed_when_opened() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tandem.db");
-        let origin = crate::model::Origin::new("old", crate::model::Actor::Cli);
-        let store = Store::open(&path, &origin).await.unwrap();
-        let project = store.first_project().await.unwrap().id;
-        let new = NewTask {
-            project_id: project,
-            column_id: None,
-            title: "Written before search existed".into(),
-        };
-        let task = store.create_task(&origin, new).await.unwrap();
-        store
-            .add_subtask(&origin, &task.id, "Old checklist item")
+        // The schema as the release before search left it, with a card and a checklist item.
+        crate::store::sqlite::file_as_before(&path, 20261130000000)
             .await
             .unwrap();
-        store.close().await;
-        drop(store);
-        // The schema as the previous release left it: no search tables, no record of them.
         let old = rusqlite::Connection::open(&path).unwrap();
         old.execute_batch(
-            "DROP TRIGGER tasks_search_insert; DROP TRIGGER tasks_search_update;
-             DROP TRIGGER tasks_search_delete; DROP TRIGGER subtasks_search_insert;
-             DROP TRIGGER subtasks_search_update; DROP TRIGGER subtasks_search_delete;
-             DROP TABLE search; DROP TABLE search_rows;
-             DELETE FROM _sqlx_migrations WHERE version >= 20261130000000;",
+            "INSERT INTO projects VALUES ('p', 'Inbox', 1, 1, 0, 0);
+             INSERT INTO columns VALUES ('c', 'p', 'To do', 1, NULL, 1, 0, 0);
+             INSERT INTO tasks VALUES ('t', 'p', 'c', 'Written before search existed', '',
+                'none', NULL, 1, 1, 0, 0);
+             INSERT INTO subtasks VALUES ('s', 't', 'Old checklist item', 0, 1, 1, 0, 0);",
         )
         .unwrap();
         drop(old);
 
+        let origin = crate::model::Origin::new("new", crate::model::Actor::Cli);
         let store = Store::open(&path, &origin).await.unwrap();
         assert_eq!(
             found(&store, "checklist before", None).await,
             ["Written before search existed"]
         );
+        // The card is on its board: the archive came with the same upgrade.
+        let board = store.board(&ProjectId::from("p")).await.unwrap();
+        assert_eq!(board.tasks.len(), 1);
     }
 
     #[tokio::test]

@@ -101,6 +101,25 @@ async fn migrate(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Makes the file at `path` as a release whose newest migration came before `version` left it:
+/// the schema of that time, with no board yet.
+#[cfg(test)]
+pub(crate) async fn file_as_before(path: &Path, version: i64) -> Result<()> {
+    let migrations: Vec<_> = MIGRATOR
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect();
+    let old = sqlx::migrate::Migrator {
+        migrations: migrations.into(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    let mut conn = SqliteConnection::connect_with(&options(path)?).await?;
+    old.run(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
 /// Whether the file's newest applied migration is the newest this binary has. Most opens are
 /// a command line call: one query tells, without reading the whole migration table.
 async fn is_current(conn: &mut rusqlite::Connection) -> bool {

@@ -69,11 +69,11 @@ impl Store {
             .ok_or_else(|| Error::not_found(EntityKind::Task, id))
     }
 
-    /// The tasks of `project`, column by column in board order.
+    /// The tasks on `project`'s board, column by column in board order.
     pub async fn tasks(&self, project: &ProjectId) -> Result<Vec<Task>> {
         query(
             "SELECT t.* FROM tasks t JOIN columns c ON c.id = t.column_id
-             WHERE t.project_id = $1 ORDER BY c.position, t.position",
+             WHERE t.project_id = $1 AND t.archived_at IS NULL ORDER BY c.position, t.position",
         )
         .bind(project)
         .fetch_all(&self.readers)
@@ -212,12 +212,14 @@ impl Store {
                     }
                 }
                 Step::Up | Step::Down => {
-                    let above: i64 =
-                        query("SELECT COUNT(*) FROM tasks WHERE column_id = $1 AND position < $2")
-                            .bind(&task.column_id)
-                            .bind(task.position)
-                            .scalar(&mut *conn)
-                            .await?;
+                    let above: i64 = query(
+                        "SELECT COUNT(*) FROM tasks
+                             WHERE column_id = $1 AND position < $2 AND archived_at IS NULL",
+                    )
+                    .bind(&task.column_id)
+                    .bind(task.position)
+                    .scalar(&mut *conn)
+                    .await?;
                     let index = match step {
                         Step::Up if above == 0 => return Ok(task),
                         Step::Up => above - 1,
@@ -258,6 +260,12 @@ impl Store {
 /// `task` as it is when it stands at `index` in `column` (of its project): unchanged when it
 /// already stands there.
 async fn placed(conn: &mut Conn<'_>, task: Task, column: &ColumnId, index: usize) -> Result<Task> {
+    if task.archived_at.is_some() {
+        return Err(Error::invalid(
+            "id",
+            "the task is archived: unarchive it to move it",
+        ));
+    }
     let current = (task.column_id == *column).then_some(task.position);
     let slot = position::slot(
         conn,

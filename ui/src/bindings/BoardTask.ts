@@ -21,4 +21,8 @@ position: number, version: number, created_at: number, updated_at: number,
 /**
  * Whether the task has a description: the card shows a mark.
  */
-has_description: boolean, };
+has_description: boolean, 
+/**
+ * When the task was archived; `None` for every card on a board.
+ */
+archived_at: number | null, };

@@ -14,4 +14,8 @@ project: string, column_id: ColumnId,
 /**
  * The column's name.
  */
-column: string, };
+column: string, 
+/**
+ * When the card was archived; `None` for a card on its board.
+ */
+archived_at: number | null, };

@@ -16,4 +16,8 @@ prefixes?: boolean,
 /**
  * The most cards to return [default: 50].
  */
-limit?: number, };
+limit?: number, 
+/**
+ * Archived cards too [default: false].
+ */
+archived?: boolean, };

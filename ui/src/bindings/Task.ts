@@ -19,4 +19,9 @@ due_date: string | null,
 /**
  * Sort key within the column; sparse so a move rewrites one row.
  */
-position: number, version: number, created_at: number, updated_at: number, };
+position: number, version: number, created_at: number, updated_at: number, 
+/**
+ * When the task was archived (Unix milliseconds); `None` while it is on the board. An
+ * archived task keeps its column, checklist, labels and history.
+ */
+archived_at: number | null, };

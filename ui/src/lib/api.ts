@@ -2,8 +2,10 @@
 
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import type { ArchiveTasks } from "../bindings/ArchiveTasks";
 import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
+import type { BoardTask } from "../bindings/BoardTask";
 import type { CommandError } from "../bindings/CommandError";
 import type { CreateTask } from "../bindings/CreateTask";
 import type { DatabaseStatus } from "../bindings/DatabaseStatus";
@@ -64,6 +66,10 @@ export const api = {
   renameTask: (request: RenameTask) => invoke<Task>("task_rename", { request }),
   moveTask: (request: MoveTask) => invoke<Task>("task_move", { request }),
   deleteTask: (request: DeleteTask) => invoke<null>("task_delete", { request }),
+  /** Archives tasks, or brings them back to their columns: all of them, or none. */
+  archiveTasks: (request: ArchiveTasks) => invoke<Task[]>("tasks_archive", { request }),
+  /** A project's archived tasks, the latest archived first. */
+  archivedTasks: (project_id: ProjectId) => invoke<BoardTask[]>("archived_tasks", { project_id }),
   /** Any other edit; answers with the entity as it now is, or `null` when it is gone. */
   apply: (mutation: Mutation, mutation_id: string) =>
     invoke<Entity | null>("apply", { mutation, mutation_id }),

@@ -17,6 +17,7 @@ import {
 } from "./board";
 import { describe as describeError } from "./api";
 import { indexBoard } from "./index";
+import { item } from "./fixtures";
 
 const col = (id: string, position: number) => ({
   id: id as ColumnId,
@@ -35,6 +36,7 @@ const task = (id: string, column: string, position: number, version = 1): BoardT
   column_id: column as ColumnId,
   title: id,
   has_description: false,
+  archived_at: null,
   priority: "none",
   due_date: null,
   position,
@@ -212,6 +214,20 @@ describe("applyChanges", () => {
     expect(titles(b, "done")).toEqual(["n"]);
     expect(titles(b, "doing")).toEqual(["a", "x"]);
     expect(titles(b, "todo")).toEqual(["c"]);
+  });
+
+  it("takes an archived task off the board and puts it back when it returns", () => {
+    const start = { ...board(), subtasks: [item("s1", "a", 1, false)] };
+    expect(titles(start, "todo")).toEqual(["a", "b", "c"]);
+    const archived = applyChanges(start, [
+      change(8, "update", "task", { ...task("a", "todo", 10, 2), archived_at: 1000 }),
+    ]).board;
+    expect(titles(archived, "todo")).toEqual(["b", "c"]);
+    const back = applyChanges(archived, [
+      change(9, "update", "task", { ...task("a", "todo", 40, 3), archived_at: null }),
+    ]).board;
+    expect(titles(back, "todo")).toEqual(["b", "c", "a"]);
+    expect(back.subtasks.map((s) => s.task_id)).toEqual(["a"]);
   });
 
   it("keeps columns in position order as they change", () => {

@@ -91,11 +91,16 @@ export function boardTask(task: Task | BoardTask): BoardTask {
   return { ...rest, has_description: description !== "" };
 }
 
-/** The board with `task` put in (added, or replacing its older self unless that is newer). */
+/**
+ * The board with `task` put in (added, or replacing its older self unless that is newer). An
+ * archived task leaves the board instead; one back from the archive comes onto it (its
+ * checklist and labels never left).
+ */
 export function withTask(board: Board, whole: Task | BoardTask): Board {
   const task = boardTask(whole);
   const current = board.tasks.find((t) => t.id === task.id);
   if (current && current.version > task.version) return board;
+  if (task.archived_at !== null) return current ? withoutTask(board, task.id) : board;
   const tasks = current
     ? board.tasks.map((t) => (t.id === task.id ? task : t))
     : [...board.tasks, task];

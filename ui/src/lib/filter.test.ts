@@ -11,6 +11,7 @@ const task = (id: string, fields: Partial<BoardTask> = {}): BoardTask => ({
   column_id: "c",
   title: id,
   has_description: false,
+  archived_at: null,
   priority: "none",
   due_date: null,
   position: 1,

@@ -21,6 +21,7 @@ export const SHIP: Task = {
   version: 3,
   created_at: 0,
   updated_at: 0,
+  archived_at: null,
 };
 
 /** "Ship" as the board keeps it, without its description. */

@@ -681,6 +681,93 @@ class BoardStore {
     }
   }
 
+  /**
+   * Archives `tasks` (one card, or a column's Archive all): they leave the board at once and
+   * come back with Ctrl+Z or from the Archive panel.
+   */
+  async archive(tasks: readonly BoardTask[]): Promise<void> {
+    if (!this.board || tasks.length === 0) return;
+    const first = tasks[0]!;
+    const name =
+      tasks.length === 1 ? `archiving of “${first.title}”` : `archiving of ${tasks.length} cards`;
+    let board = this.board;
+    for (const task of tasks) board = withoutTask(board, task.id);
+    this.board = board;
+    try {
+      const archived = await this.#setArchived(tasks, true);
+      const what = tasks.length === 1 ? `“${first.title}”` : `${tasks.length} cards`;
+      this.notify("info", `Archived ${what}. Ctrl+Z brings it back.`);
+      this.#rememberArchive(name, archived);
+    } catch (error) {
+      this.fail(error);
+      await this.load();
+    }
+  }
+
+  /** Brings archived `tasks` back to their columns. Resolves whether it did. */
+  async unarchive(tasks: readonly BoardTask[]): Promise<boolean> {
+    const first = tasks[0];
+    if (!first) return false;
+    try {
+      const back = await this.#setArchived(tasks, false);
+      this.#rememberArchive(`restoring of “${first.title}”`, back, true);
+      return true;
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+  }
+
+  /** Deletes an archived task for good; Ctrl+Z brings it back to the archive. */
+  async deleteArchived(task: BoardTask): Promise<boolean> {
+    try {
+      await api.deleteTask({
+        id: task.id,
+        expected_version: task.version,
+        mutation_id: this.#mutation(),
+      });
+      this.notify("info", `Deleted “${task.title}” for good. Ctrl+Z brings it back.`);
+      this.#rememberTask(`deletion of “${task.title}”`, task, true);
+      return true;
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+  }
+
+  /** Sends `tasks`, as last seen, to the archive or back; puts the answers on the board. */
+  async #setArchived(
+    tasks: readonly { id: TaskId; version: number }[],
+    archived: boolean,
+  ): Promise<Task[]> {
+    const answered = await api.archiveTasks({
+      tasks: tasks.map((t) => ({ id: t.id, expected_version: t.version })),
+      archived,
+      mutation_id: this.#mutation(),
+    });
+    for (const task of answered) this.#put(task);
+    return answered;
+  }
+
+  /**
+   * Records the archiving (or, `restored`, the bringing back) of `tasks`, as the backend
+   * answered. One card's step shares its versions with the card's other steps; several cards'
+   * step keeps its own.
+   */
+  #rememberArchive(name: string, tasks: readonly Task[], restored = false): void {
+    const first = tasks[0];
+    if (!first) return;
+    const versions = new Map(tasks.map((t) => [t.id, t.version]));
+    const entity = tasks.length === 1 ? first.id : `archive:${[...versions.keys()].join()}`;
+    this.#remember(name, entity, first.version, async (undo, v) => {
+      if (tasks.length === 1) versions.set(first.id, v);
+      const seen = [...versions].map(([id, version]) => ({ id, version }));
+      const answered = await this.#setArchived(seen, undo === restored);
+      for (const task of answered) versions.set(task.id, task.version);
+      return answered[0]?.version ?? v;
+    });
+  }
+
   async remove(task: BoardTask): Promise<void> {
     if (!this.board) return;
     this.board = withoutTask(this.board, task.id);
