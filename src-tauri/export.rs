@@ -5,15 +5,18 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::model::{Board, Priority, ProjectId, TaskId};
 use crate::store::{Descriptions, Store};
 
 /// What `tandem export` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
 pub enum Format {
     /// Everything, as Tandem's own JSON: `tandem import tandem` reads it back.
     Json,
@@ -96,6 +99,11 @@ impl Export {
             version: JSON_VERSION,
             projects,
         })
+    }
+
+    /// How many cards it holds.
+    pub fn cards(&self) -> usize {
+        cards(&self.projects)
     }
 
     /// The export in `format`.
@@ -218,6 +226,29 @@ impl Export {
         }
         out
     }
+}
+
+/// How many cards `projects` hold.
+pub fn cards(projects: &[ProjectOut]) -> usize {
+    projects
+        .iter()
+        .flat_map(|p| &p.columns)
+        .map(|c| c.cards.len())
+        .sum()
+}
+
+/// Writes `text` to the file at `path`, which is replaced only once the whole text is written:
+/// a failure leaves the file as it was.
+pub fn write(path: &Path, text: &str) -> Result<()> {
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    let written =
+        std::fs::write(&part, text.as_bytes()).and_then(|()| std::fs::rename(&part, path));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&part);
+        Error::invalid("output", format!("cannot write {}: {e}", path.display()))
+    })
 }
 
 /// `text` on one line of Markdown: the characters that would start emphasis, code or a link

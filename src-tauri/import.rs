@@ -1,10 +1,15 @@
-//! Boards brought in from files: Tandem's own JSON export and CSV with a header row.
+//! Boards brought in from files: Tandem's own JSON export, Trello's board export and CSV with a
+//! header row.
 //!
 //! A file is read and checked whole before anything is written, so one that fails anywhere
 //! imports nothing and names the line or card and why. The checked [`Plan`] is then written in
 //! one transaction (`Store::import`), which every window receives as one batch.
 
 use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::export::JSON_VERSION;
@@ -28,11 +33,7 @@ pub struct Plan {
 impl Plan {
     /// How many cards it brings.
     pub fn cards(&self) -> usize {
-        self.projects
-            .iter()
-            .flat_map(|p| &p.columns)
-            .map(|c| c.cards.len())
-            .sum()
+        crate::export::cards(&self.projects)
     }
 
     /// How many of its cards go straight to the archive.
@@ -43,6 +44,173 @@ impl Plan {
             .flat_map(|c| &c.cards)
             .filter(|c| c.archived)
             .count()
+    }
+}
+
+/// The kinds of file an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Tandem's own JSON export.
+    Tandem,
+    /// Trello's board export (JSON).
+    Trello,
+    /// CSV with a header row.
+    Csv,
+}
+
+impl Source {
+    /// What a file holds, told by its name and its first bytes: JSON that calls itself Tandem's
+    /// is Tandem's, other JSON is taken for Trello's, and anything else for CSV.
+    pub fn detect(bytes: &[u8]) -> Source {
+        let start = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let head = &start[..start.len().min(4096)];
+        match head.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {
+                let marked = String::from_utf8_lossy(head)
+                    .replace(char::is_whitespace, "")
+                    .contains(&format!("\"format\":\"{JSON_FORMAT}\""));
+                if marked {
+                    Source::Tandem
+                } else {
+                    Source::Trello
+                }
+            }
+            _ => Source::Csv,
+        }
+    }
+}
+
+/// The file at `path`, read whole, as `source` (told from the file when `None`): a checked plan.
+/// Cards go to `project` when given; a CSV's cards without a project go to `fallback`.
+pub fn read(
+    path: &Path,
+    source: Option<Source>,
+    project: Option<&str>,
+    fallback: &str,
+) -> Result<(Source, Plan)> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", path.display())))?;
+    let source = source.unwrap_or_else(|| Source::detect(&bytes));
+    let text = || {
+        std::str::from_utf8(&bytes)
+            .map_err(|_| refused("the file is not UTF-8 text"))
+            .map(|t| t.strip_prefix('\u{feff}').unwrap_or(t))
+    };
+    let plan = match source {
+        Source::Tandem => tandem(text()?)?,
+        Source::Trello => trello(text()?, project)?,
+        Source::Csv => csv(&bytes, project, fallback)?,
+    };
+    Ok((source, plan))
+}
+
+/// One cell of a CSV's header and the card field it fills, `None` when the import ignores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct HeaderField {
+    pub name: String,
+    pub field: Option<String>,
+}
+
+/// The fields a CSV's header may name, in any order and case.
+const CSV_FIELDS: [&str; 9] = [
+    "title",
+    "column",
+    "description",
+    "priority",
+    "due",
+    "labels",
+    "checklist",
+    "archived",
+    "project",
+];
+
+/// How the header of the CSV at `path` maps to card fields, cell by cell.
+pub fn csv_header(path: &Path) -> Result<Vec<HeaderField>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", path.display())))?;
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header = reader.headers().map_err(|e| csv_error(&e))?;
+    Ok(header
+        .iter()
+        .map(|name| {
+            let key = name.trim().to_lowercase();
+            HeaderField {
+                name: name.to_owned(),
+                field: CSV_FIELDS.contains(&key.as_str()).then_some(key),
+            }
+        })
+        .collect())
+}
+
+/// Asks what a file would import, or to import it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ImportRequest {
+    pub path: std::path::PathBuf,
+    /// What the file is; told from the file when absent.
+    #[ts(optional)]
+    pub source: Option<Source>,
+    /// The project every card goes to (made if need be); as the file says when absent.
+    #[ts(optional)]
+    pub project: Option<String>,
+    /// Where a CSV's cards go that name no project: the project on show.
+    #[ts(optional)]
+    pub fallback: Option<String>,
+}
+
+/// What importing a file would do, read and checked whole but written nowhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportPreview {
+    pub source: Source,
+    /// A CSV's header, cell by cell; empty for JSON.
+    pub header: Vec<HeaderField>,
+    pub projects: Vec<ProjectPreview>,
+    pub cards: usize,
+    /// Of the cards, those that go straight to the archive.
+    pub archived: usize,
+}
+
+/// Where an import's cards land.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProjectPreview {
+    pub name: String,
+    pub cards: usize,
+    /// Whether the import makes it (no project has its name yet).
+    pub new: bool,
+}
+
+/// How far an import has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportProgress {
+    pub done: usize,
+    pub total: usize,
+}
+
+impl Plan {
+    /// What it brings, project by project, beside the projects there are (`existing`, by name).
+    pub fn preview(
+        &self,
+        source: Source,
+        header: Vec<HeaderField>,
+        existing: &[&str],
+    ) -> ImportPreview {
+        let projects = self
+            .projects
+            .iter()
+            .map(|p| ProjectPreview {
+                name: p.name.clone(),
+                cards: p.columns.iter().map(|c| c.cards.len()).sum(),
+                new: !existing.iter().any(|e| e.eq_ignore_ascii_case(&p.name)),
+            })
+            .collect();
+        ImportPreview {
+            source,
+            header,
+            projects,
+            cards: self.cards(),
+            archived: self.archived(),
+        }
     }
 }
 

@@ -426,6 +426,24 @@ pub struct ArchiveTasks {
     pub mutation_id: Option<String>,
 }
 
+/// Asks to write the board to a file.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ExportRequest {
+    pub path: std::path::PathBuf,
+    pub format: crate::export::Format,
+    /// One project; every project when absent.
+    #[ts(optional)]
+    pub project_id: Option<ProjectId>,
+}
+
+/// Asks the user for a file: one to import, or (`save`) one to export to, named `name` at first.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ChooseFile {
+    pub save: bool,
+    #[ts(optional)]
+    pub name: Option<String>,
+}
+
 /// Any other edit a window asks for, tagged by `op`. Each takes the version of the entity the
 /// window saw, and answers with the entity as it now is (`null` for a deletion).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -1,18 +1,23 @@
 //! The commands a window may invoke. Each one is a store call with the window's origin.
 
+use std::path::{Path, PathBuf};
+
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
 use super::AppState;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::export::Export;
 use crate::history::{self, HistoryEntry};
+use crate::import::{self, ImportPreview, ImportProgress, ImportRequest, Source};
 use crate::latency::Latencies;
 use crate::model::{
-    ArchiveTasks, Batch, Board, BoardTask, CreateTask, DeleteTask, Entity, MoveTask, Mutation,
-    Project, ProjectId, RenameTask, SearchHit, SearchRequest, Status, Task, TaskId,
+    ArchiveTasks, Batch, Board, BoardTask, ChooseFile, CreateTask, DeleteTask, Entity,
+    ExportRequest, MoveTask, Mutation, Project, ProjectId, RenameTask, SearchHit, SearchRequest,
+    Status, Task, TaskId,
 };
 use crate::settings::{self, Settings, SettingsView};
-use crate::store::{self, ColumnEdit, Found, NewTask, Search, TaskEdit};
+use crate::store::{self, ColumnEdit, Found, NewTask, Search, Store, TaskEdit};
 use crate::subscription;
 
 #[tauri::command]
@@ -229,6 +234,136 @@ pub async fn tasks_archive<R: Runtime>(
     app.store
         .set_archived(&origin, &seen, request.archived)
         .await
+}
+
+/// What importing the file would do: read and checked whole, written nowhere. A file that
+/// would fail says where and why, as the import would.
+#[tauri::command]
+pub async fn import_preview(
+    app: State<'_, AppState>,
+    request: ImportRequest,
+) -> Result<ImportPreview> {
+    let projects = app.store.projects().await?;
+    let (source, plan) = plan(&app.store, &request).await?;
+    let header = match source {
+        Source::Csv => {
+            let path = whole_path(&request.path)?;
+            blocking(move || import::csv_header(&path)).await?
+        }
+        _ => Vec::new(),
+    };
+    let names: Vec<&str> = projects.iter().map(|p| p.name.as_str()).collect();
+    Ok(plan.preview(source, header, &names))
+}
+
+/// Imports the file in one transaction, telling `progress` how far it has come; answers with
+/// how many cards it brought.
+#[tauri::command]
+pub async fn import_run<R: Runtime>(
+    app: State<'_, AppState>,
+    window: WebviewWindow<R>,
+    request: ImportRequest,
+    progress: Channel<ImportProgress>,
+) -> Result<usize> {
+    let origin = app.origin(window.label(), None);
+    let (_, plan) = plan(&app.store, &request).await?;
+    let imported = app
+        .store
+        .import(&origin, &plan, |done, total| {
+            // A window closed meanwhile misses the progress, not the import.
+            let _ = progress.send(ImportProgress { done, total });
+        })
+        .await?;
+    Ok(imported.cards)
+}
+
+/// The request's file read whole and checked, off the async threads (a file may be large).
+async fn plan(store: &Store, request: &ImportRequest) -> Result<(Source, import::Plan)> {
+    let fallback = match &request.fallback {
+        Some(name) => name.clone(),
+        None => store.first_project().await?.name,
+    };
+    let path = whole_path(&request.path)?;
+    let (source, project) = (request.source, request.project.clone());
+    blocking(move || import::read(&path, source, project.as_deref(), &fallback)).await
+}
+
+/// A path typed in a window, which has no working folder to start from: whole, or from `~/`.
+fn whole_path(path: &Path) -> Result<PathBuf> {
+    let home = path
+        .strip_prefix("~")
+        .ok()
+        .and_then(|rest| dirs::home_dir().map(|home| home.join(rest)));
+    let path = home.unwrap_or_else(|| path.to_owned());
+    if path.is_absolute() {
+        Ok(path)
+    } else {
+        Err(Error::invalid(
+            "path",
+            format!(
+                "{} is not a whole path: start it with / or ~/",
+                path.display()
+            ),
+        ))
+    }
+}
+
+/// Runs `work` on a thread that may block.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "a file task failed");
+        Error::Storage(sqlx::Error::WorkerCrashed)
+    })?
+}
+
+/// Writes the board (one project, or every one) to the file in the format asked; answers with
+/// how many cards it wrote. The file is replaced only once the whole export is written.
+#[tauri::command]
+pub async fn export_run(app: State<'_, AppState>, request: ExportRequest) -> Result<usize> {
+    let export = Export::read(&app.store, request.project_id.as_ref()).await?;
+    let cards = export.cards();
+    let text = export.render(request.format)?;
+    let path = whole_path(&request.path)?;
+    blocking(move || crate::export::write(&path, &text)).await?;
+    Ok(cards)
+}
+
+/// Asks the user for a file with the desktop's own chooser: one to import, or one to export to.
+/// Answers `None` when they cancel.
+#[tauri::command]
+pub async fn choose_file<R: Runtime>(
+    window: WebviewWindow<R>,
+    request: ChooseFile,
+) -> Result<Option<PathBuf>> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tell, chosen) = tokio::sync::oneshot::channel();
+    let dialog = window.dialog().file().set_parent(&window);
+    if request.save {
+        let dialog = match &request.name {
+            Some(name) => dialog.set_file_name(name),
+            None => dialog,
+        };
+        dialog.save_file(move |path| {
+            let _ = tell.send(path);
+        });
+    } else {
+        dialog
+            .add_filter("Boards (JSON, CSV)", &["json", "csv"])
+            .add_filter("Any file", &["*"])
+            .pick_file(move |path| {
+                let _ = tell.send(path);
+            });
+    }
+    let path = chosen.await.ok().flatten();
+    path.map(|p| {
+        p.into_path().map_err(|e| Error::Open {
+            what: "the chosen file".into(),
+            reason: e.to_string(),
+        })
+    })
+    .transpose()
 }
 
 /// A project's archived tasks, the latest archived first.

@@ -50,6 +50,8 @@ const SETTINGS_EVENT: &str = "settings";
 
 /// The menu item that opens a new board window.
 const NEW_WINDOW: &str = "new-window";
+/// The menu items a window acts on: File ▸ Import… and Export… open its panels.
+const WINDOW_ACTIONS: [&str; 2] = ["import", "export"];
 
 /// What an app starts from, besides its database.
 pub struct Startup {
@@ -323,7 +325,9 @@ impl AppState {
 
 /// Runs the desktop app until its last window closes.
 pub fn run(state: AppState) -> tauri::Result<()> {
-    let builder = Builder::default().plugin(tauri_plugin_window_state::Builder::default().build());
+    let builder = Builder::default()
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init());
     setup(builder, state)
         .build(tauri::generate_context!())?
         .run(|app, event| {
@@ -358,6 +362,10 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::task_delete,
             commands::tasks_archive,
             commands::archived_tasks,
+            commands::import_preview,
+            commands::import_run,
+            commands::export_run,
+            commands::choose_file,
             commands::apply,
             commands::task_history,
             commands::search,
@@ -384,6 +392,18 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
                 if let Err(e) = open_board_window(app, None) {
                     tracing::error!(error = %e, "cannot open a window");
                 }
+            } else if WINDOW_ACTIONS.contains(&event.id().as_ref()) {
+                // The window whose menu was used is the focused one.
+                let windows = app.webview_windows();
+                let focused = windows
+                    .values()
+                    .find(|w| w.is_focused().unwrap_or(false))
+                    .or_else(|| windows.values().next());
+                if let Some(window) = focused {
+                    if let Err(e) = app.emit_to(window.label(), "menu", event.id().as_ref()) {
+                        tracing::warn!(error = %e, "cannot tell a window about its menu");
+                    }
+                }
             } else {
                 desktop::tray_action(app, event.id().as_ref());
             }
@@ -406,8 +426,14 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<tauri::menu::Menu<R>> {
     let new_window = MenuItemBuilder::with_id(NEW_WINDOW, "New Window")
         .accelerator("CmdOrCtrl+Shift+N")
         .build(app)?;
+    let import = MenuItemBuilder::with_id(WINDOW_ACTIONS[0], "Import…").build(app)?;
+    let export = MenuItemBuilder::with_id(WINDOW_ACTIONS[1], "Export…").build(app)?;
     let file = SubmenuBuilder::new(app, "File")
         .item(&new_window)
+        .separator()
+        .item(&import)
+        .item(&export)
+        .separator()
         .item(&PredefinedMenuItem::close_window(
             app,
             Some("Close Window"),

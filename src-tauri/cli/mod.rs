@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::bridge::{self, Endpoint};
 use crate::config;
 use crate::error::{Error, Result};
+use crate::import::Source;
 use crate::model::{Actor, Change, Origin};
 use crate::settings;
 use crate::store::{Search, Store};
@@ -368,18 +369,7 @@ async fn export(
         let _ = io::stdout().lock().write_all(text.as_bytes());
         return Ok(());
     };
-    let cannot =
-        |e: io::Error| Error::invalid("output", format!("cannot write {}: {e}", path.display()));
-    let mut part = path.as_os_str().to_owned();
-    part.push(".part");
-    let part = std::path::PathBuf::from(part);
-    let written =
-        std::fs::write(&part, text.as_bytes()).and_then(|()| std::fs::rename(&part, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&part);
-        return Err(cannot(e));
-    }
-    Ok(())
+    crate::export::write(path, &text)
 }
 
 /// `tandem import`: the file checked whole, then written in one transaction; progress on stderr
@@ -390,24 +380,16 @@ async fn import(
     out: &Output,
     command: ImportCommand,
 ) -> Result<()> {
-    let read = |file: &std::path::Path| {
-        std::fs::read(file)
-            .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", file.display())))
+    let (file, source, project) = match command {
+        ImportCommand::Tandem { file } => (file, Source::Tandem, None),
+        ImportCommand::Trello { file, project } => (file, Source::Trello, project),
+        ImportCommand::Csv { file, project } => (file, Source::Csv, project),
     };
-    let text = |file: &std::path::Path| {
-        String::from_utf8(read(file)?)
-            .map_err(|_| Error::invalid("file", "nothing was imported: the file is not UTF-8 text"))
+    let fallback = match source {
+        Source::Csv => store.first_project().await?.name,
+        _ => String::new(),
     };
-    let plan = match command {
-        ImportCommand::Tandem { file } => crate::import::tandem(&text(&file)?)?,
-        ImportCommand::Trello { file, project } => {
-            crate::import::trello(&text(&file)?, project.as_deref())?
-        }
-        ImportCommand::Csv { file, project } => {
-            let fallback = store.first_project().await?.name;
-            crate::import::csv(&read(&file)?, project.as_deref(), &fallback)?
-        }
-    };
+    let (_, plan) = crate::import::read(&file, Some(source), project.as_deref(), &fallback)?;
     let total = plan.cards();
     let imported = store
         .import(origin, &plan, |done, total| {

@@ -7,6 +7,7 @@
 mod archive;
 mod board;
 mod card;
+mod data;
 mod desktop;
 mod live;
 mod notify;

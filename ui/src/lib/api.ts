@@ -6,14 +6,19 @@ import type { ArchiveTasks } from "../bindings/ArchiveTasks";
 import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
 import type { BoardTask } from "../bindings/BoardTask";
+import type { ChooseFile } from "../bindings/ChooseFile";
 import type { CommandError } from "../bindings/CommandError";
 import type { CreateTask } from "../bindings/CreateTask";
 import type { DatabaseStatus } from "../bindings/DatabaseStatus";
 import type { LinkStatus } from "../bindings/LinkStatus";
 import type { DeleteTask } from "../bindings/DeleteTask";
 import type { Entity } from "../bindings/Entity";
+import type { ExportRequest } from "../bindings/ExportRequest";
 import type { Found } from "../bindings/Found";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
+import type { ImportPreview } from "../bindings/ImportPreview";
+import type { ImportProgress } from "../bindings/ImportProgress";
+import type { ImportRequest } from "../bindings/ImportRequest";
 import type { Mutation } from "../bindings/Mutation";
 import type { MoveTask } from "../bindings/MoveTask";
 import type { Project } from "../bindings/Project";
@@ -78,6 +83,21 @@ export const api = {
   /** A task whole, with its description (a board's cards leave it out). */
   task: (id: TaskId) => invoke<Task>("task", { id }),
   taskHistory: (id: TaskId) => invoke<HistoryEntry[]>("task_history", { id }),
+  /** What importing a file would do, checked whole and written nowhere. */
+  importPreview: (request: ImportRequest) => invoke<ImportPreview>("import_preview", { request }),
+  /** Imports a file in one write, telling `onProgress` how far it has come; answers the cards. */
+  importRun: (request: ImportRequest, onProgress: (progress: ImportProgress) => void) => {
+    const progress = new Channel<ImportProgress>();
+    progress.onmessage = onProgress;
+    return invoke<number>("import_run", { request, progress });
+  },
+  /** Writes the board to a file; answers how many cards it wrote. */
+  exportRun: (request: ExportRequest) => invoke<number>("export_run", { request }),
+  /** The desktop's file chooser; `null` when the user cancels. */
+  chooseFile: (request: ChooseFile) => invoke<string | null>("choose_file", { request }),
+  /** Calls `handler` with the window's menu item the user chose ("import", "export"). */
+  onMenu: (handler: (item: string) => void) =>
+    listen<string>("menu", (event) => handler(event.payload)),
 };
 
 /** Whether a rejection is one of the backend's typed errors. */

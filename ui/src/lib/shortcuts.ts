@@ -24,6 +24,8 @@ export const SHORTCUTS: { group: string; items: Shortcut[] }[] = [
     items: [
       { keys: ["/"], does: "Find cards (also Ctrl+F); Esc clears" },
       { keys: ["Ctrl+K"], does: "Search every project; Enter opens the card" },
+      { keys: ["Ctrl+I"], does: "Import cards from a file (File ▸ Import…)" },
+      { keys: ["Ctrl+E"], does: "Export to a file (File ▸ Export…)" },
       { keys: ["Ctrl+Z"], does: "Undo this window's latest change" },
       { keys: ["Ctrl+Shift+Z"], does: "Redo (also Ctrl+Y)" },
       { keys: ["Esc"], does: "Close a panel or dialog, cancel an edit" },

@@ -1,0 +1,134 @@
+//! Data in and out through the window: File ▸ Import… shows what a file would do before it
+//! runs, lands its cards in every window, and refuses a bad file whole; File ▸ Export… writes a
+//! file Tandem reads back.
+
+use super::{on_desktop, App};
+use crate::common::Sandbox;
+
+const IMPORT: &str = r#"[role="dialog"][aria-label="Import cards"]"#;
+const EXPORT: &str = r#"[role="dialog"][aria-label="Export"]"#;
+
+/// Types `path` into the panel's file field, replacing what it held.
+async fn type_path(app: &App, field: &str, path: &std::path::Path) {
+    let input = app.find(field).await;
+    input.clear().await.unwrap();
+    input.send_keys(path.to_str().unwrap()).await.unwrap();
+}
+
+/// Each column's titles in the sandbox's first project, as the database has them.
+async fn titles(sandbox: &Sandbox) -> Vec<(String, Vec<String>)> {
+    let store = sandbox.store().await;
+    let inbox = store.first_project().await.unwrap();
+    let board = store.board(&inbox.id).await.unwrap();
+    board
+        .columns
+        .iter()
+        .map(|c| {
+            let mut tasks: Vec<_> = board.tasks.iter().filter(|t| t.column_id == c.id).collect();
+            tasks.sort_by_key(|t| t.position);
+            (
+                c.name.clone(),
+                tasks.iter().map(|t| t.title.clone()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_csv_imported_through_the_window_shows_its_mapping_first_and_lands_in_every_window() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.tandem(&["task", "add", "Keep"]).status.success());
+    let dir = sandbox.dir.path();
+    let good = dir.join("sheet.csv");
+    std::fs::write(
+        &good,
+        "Title,Notes,Column,Labels\n\
+         Call the printer,\"ask for the proof, then pay\",To do,Errand\n\
+         Book the hall,,Doing,Errand;Venue\n\
+         Send invitations,,To do,\n",
+    )
+    .unwrap();
+    let untitled = dir.join("untitled.csv");
+    std::fs::write(&untitled, "Name,Column\nA,To do\n").unwrap();
+    let before = titles(&sandbox).await;
+
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.wait_for_titles("To do", &["Keep"]).await;
+        let (first, second) = super::live::open_second_window(&app).await;
+        app.client.switch_to_window(first).await.unwrap();
+
+        app.find(r#"section[aria-label="To do"]"#).await;
+        app.press_with_ctrl(&['i']).await;
+        let path = format!("{IMPORT} #import-path");
+
+        // A missing file and a CSV without a title column are refused, saying why.
+        type_path(&app, &path, &dir.join("missing.csv")).await;
+        app.wait_for_text(&format!("{IMPORT} [role=\"alert\"]"), &["cannot read"])
+            .await;
+        type_path(&app, &path, &untitled).await;
+        app.wait_for_text(
+            &format!("{IMPORT} [role=\"alert\"]"),
+            &["no title column", "name, column"],
+        )
+        .await;
+        let go = app
+            .find(&format!(r#"{IMPORT} button[type="submit"]"#))
+            .await;
+        assert!(!go.is_enabled().await.unwrap(), "nothing to import");
+
+        // The good file: its kind, its header's mapping and where its cards land, first.
+        type_path(&app, &path, &good).await;
+        app.wait_for_text(
+            IMPORT,
+            &[
+                "A CSV spreadsheet: 3 cards",
+                "Inbox: 3 cards",
+                "Import 3 cards",
+            ],
+        )
+        .await;
+        app.wait_for_text(
+            &format!(r#"{IMPORT} table[aria-label="How the header maps"]"#),
+            &["Title", "title", "Notes", "ignored", "Labels", "labels"],
+        )
+        .await;
+        assert_eq!(titles(&sandbox).await, before, "a preview writes nothing");
+
+        app.click(&format!(r#"{IMPORT} button[type="submit"]"#))
+            .await;
+        app.gone(IMPORT).await;
+        app.wait_for_titles("To do", &["Keep", "Call the printer", "Send invitations"])
+            .await;
+        app.wait_for_titles("Doing", &["Book the hall"]).await;
+        app.client.switch_to_window(second).await.unwrap();
+        app.wait_for_titles("To do", &["Keep", "Call the printer", "Send invitations"])
+            .await;
+        app.wait_for_titles("Doing", &["Book the hall"]).await;
+        app.wait_for_text(
+            r#"section[aria-label="Doing"] [data-task-id][aria-label="Book the hall"]"#,
+            &["Errand", "Venue"],
+        )
+        .await;
+
+        // Exported from the window, the board reads back as Tandem's own JSON.
+        app.press_with_ctrl(&['e']).await;
+        let file = dir.join("out.json");
+        type_path(&app, &format!("{EXPORT} #export-path"), &file).await;
+        app.click(&format!(r#"{EXPORT} button[type="submit"]"#))
+            .await;
+        app.gone(EXPORT).await;
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(written["format"], "tandem-board");
+        let cards: usize = written["projects"][0]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["cards"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(cards, 4);
+        app.quit().await;
+    })
+    .await;
+}
