@@ -419,6 +419,58 @@ async fn backup_writes_a_board_tandem_opens_and_never_replaces_a_file() {
     assert!(made.is_file());
 }
 
+#[tokio::test]
+async fn restore_brings_a_backup_back_keeps_the_board_it_replaces_and_refuses_other_files() {
+    let sandbox = Sandbox::new();
+    a_full_board(&sandbox);
+    let file = sandbox.dir.path().join("friday.db");
+    ok(&sandbox, &["backup", file.to_str().unwrap()]);
+    let friday = exported(&sandbox);
+    let monday = add(&sandbox, &["Monday's card"]);
+    ok(&sandbox, &["project", "add", "Side"]);
+    let changed = exported(&sandbox);
+
+    let said = ok(&sandbox, &["restore", file.to_str().unwrap()]);
+    assert!(
+        said.starts_with(&format!(
+            "Restored 2 cards in 2 projects from {}.",
+            file.display()
+        )),
+        "{said}"
+    );
+    assert_eq!(exported(&sandbox), friday);
+    // The board it replaced is kept, and opens as it was.
+    let kept = said
+        .rsplit_once("is kept in ")
+        .map(|(_, path)| path.trim_end_matches('.'))
+        .expect("says where the old board is kept");
+    assert!(
+        std::path::Path::new(kept).starts_with(sandbox.dir.path().join("data")),
+        "{kept}"
+    );
+    let old: serde_json::Value =
+        serde_json::from_str(&ok(&sandbox, &["--db", kept, "export", "json"])).unwrap();
+    assert_eq!(old, changed);
+    // The card made since has a history that says what became of it.
+    let history = ok(&sandbox, &["--db", kept, "task", "history", &monday.0]);
+    assert!(history.contains("created"), "{history}");
+
+    // Not a Tandem database: refused, and nothing changes.
+    let seq = logged(&sandbox).await;
+    let notes = sandbox.dir.path().join("notes.txt");
+    std::fs::write(&notes, "groceries: milk, eggs").unwrap();
+    assert_user_error(
+        &sandbox.tandem(&["restore", notes.to_str().unwrap()]),
+        "nothing was restored",
+    );
+    assert_user_error(
+        &sandbox.tandem(&["restore", "/no/such/backup.db"]),
+        "does not exist",
+    );
+    assert_eq!(logged(&sandbox).await, seq);
+    assert_eq!(exported(&sandbox), friday);
+}
+
 /// The board as `tandem export json` writes it.
 fn exported(sandbox: &Sandbox) -> serde_json::Value {
     serde_json::from_str(&ok(sandbox, &["export", "json"])).expect("export json prints JSON")

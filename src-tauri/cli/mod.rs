@@ -100,6 +100,13 @@ pub enum Command {
         /// The new file [default: a dated file in the data folder's `backups`].
         file: Option<std::path::PathBuf>,
     },
+    /// Replace the whole board with a backup's (a Tandem database file), while Tandem runs:
+    /// every open window shows it at once. The board as it was is kept first, in the data
+    /// folder's `backups`; a file that is not a Tandem database is refused.
+    Restore {
+        /// The backup to bring back.
+        file: std::path::PathBuf,
+    },
     /// Print every change as one JSON line, as it happens, until interrupted.
     Watch {
         /// Only this project's changes (name or id).
@@ -317,6 +324,7 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
             output,
         } => export(store, format, project.as_deref(), output.as_deref()).await,
         Command::Backup { file } => backup(store, out, file).await,
+        Command::Restore { file } => restore(store, origin, out, &file).await,
         Command::Import(command) => import(store, origin, out, command).await,
         Command::Db(_) | Command::Watch { .. } | Command::Status | Command::Hub => Ok(()),
     }
@@ -434,6 +442,39 @@ async fn backup(store: &Store, out: &Output, file: Option<std::path::PathBuf>) -
     let path = file.display().to_string();
     out.print(&serde_json::json!({ "file": path }), || {
         format!("Backed up to {path}")
+    })
+}
+
+/// `tandem restore`: the board as it was kept in `backups`, then the backup's board in its
+/// place; progress on stderr for large boards.
+async fn restore(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    file: &std::path::Path,
+) -> Result<()> {
+    let dir = config::backup_dir()?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::invalid("file", format!("cannot make {}: {e}", dir.display())))?;
+    let name = crate::store::backup_name(time::OffsetDateTime::now_utc());
+    let kept = dir.join(name.replacen("tandem-", "before-restore-", 1));
+    let restored = store
+        .restore_backup(origin, file, &kept, |done, total| {
+            if total > 10_000 {
+                eprintln!("tandem: restored {done} of {total} rows");
+            }
+        })
+        .await?;
+    out.print(&restored, || {
+        format!(
+            "Restored {} card{} in {} project{} from {}.\nThe board as it was is kept in {}.",
+            restored.cards,
+            if restored.cards == 1 { "" } else { "s" },
+            restored.projects,
+            if restored.projects == 1 { "" } else { "s" },
+            file.display(),
+            restored.kept.display()
+        )
     })
 }
 

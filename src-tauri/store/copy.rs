@@ -59,7 +59,7 @@ pub async fn copy(
     let copied = async {
         let (mut target, _) = open(to).await?;
         let mut read = source.snapshot().await?;
-        let board = Board::read(&mut read.conn()).await?;
+        let board = Board::read(&mut read.conn(), true).await?;
         read.rollback().await?;
         if board.projects.is_empty() && board.changes.is_empty() {
             return Err(Error::invalid("from", format!("{from} holds no board")));
@@ -88,7 +88,7 @@ pub async fn copy(
 
 /// A row of the source the target's constraints refuse (another program wrote the source
 /// without checking them) is the source's fault, said as such.
-fn refused_rows(error: Error, from: &Location, to: &Location) -> Error {
+pub(super) fn refused_rows(error: Error, from: &Location, to: &Location) -> Error {
     use sqlx::error::ErrorKind;
     match &error {
         Error::Storage(sqlx::Error::Database(e))
@@ -153,11 +153,11 @@ fn remove_file(path: PathBuf) {
 }
 
 /// Everything a board is, as read from one snapshot.
-struct Board {
+pub(super) struct Board {
     meta: Vec<(String, String)>,
-    projects: Vec<Project>,
+    pub(super) projects: Vec<Project>,
     columns: Vec<Column>,
-    tasks: Vec<Task>,
+    pub(super) tasks: Vec<Task>,
     subtasks: Vec<Subtask>,
     labels: Vec<Label>,
     task_labels: Vec<TaskLabel>,
@@ -165,7 +165,8 @@ struct Board {
 }
 
 impl Board {
-    async fn read(conn: &mut Conn<'_>) -> Result<Board> {
+    /// Reads the board, and its change log too when `log`.
+    pub(super) async fn read(conn: &mut Conn<'_>, log: bool) -> Result<Board> {
         let all = |table: &str| query(format!("SELECT * FROM {table} ORDER BY 1"));
         let select = super::change_select(conn.dialect());
         Ok(Board {
@@ -178,26 +179,142 @@ impl Board {
             subtasks: all("subtasks").fetch_all(&mut *conn).await?,
             labels: all("labels").fetch_all(&mut *conn).await?,
             task_labels: all("task_labels").fetch_all(&mut *conn).await?,
-            changes: query(format!("{select} ORDER BY seq"))
-                .fetch_all(&mut *conn)
-                .await?,
+            changes: if log {
+                query(format!("{select} ORDER BY seq"))
+                    .fetch_all(&mut *conn)
+                    .await?
+            } else {
+                Vec::new()
+            },
         })
     }
 
+    /// Every row it holds, the log's included.
     fn rows(&self) -> u64 {
+        self.board_rows() + (self.meta.len() + self.changes.len()) as u64
+    }
+
+    /// The rows of the board's own tables.
+    pub(super) fn board_rows(&self) -> u64 {
         [
-            self.meta.len(),
             self.projects.len(),
             self.columns.len(),
             self.tasks.len(),
             self.subtasks.len(),
             self.labels.len(),
             self.task_labels.len(),
-            self.changes.len(),
         ]
         .iter()
         .map(|n| *n as u64)
         .sum()
+    }
+
+    /// Inserts the board's rows, parents first, each at the version `version(id, its version)`
+    /// gives; `step` hears of every row.
+    pub(super) async fn insert_rows(
+        &self,
+        conn: &mut Conn<'_>,
+        step: &mut impl FnMut(),
+        version: impl Fn(&str, i64) -> i64,
+    ) -> Result<()> {
+        for r in &self.projects {
+            query(
+                "INSERT INTO projects (id, name, position, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&r.id)
+            .bind(&r.name)
+            .bind(r.position)
+            .bind(version(&r.id.0, r.version))
+            .bind(r.created_at)
+            .bind(r.updated_at)
+            .execute(&mut *conn)
+            .await?;
+            step();
+        }
+        for r in &self.columns {
+            query(
+                "INSERT INTO columns (id, project_id, name, position, wip_limit, version,
+                    created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&r.id)
+            .bind(&r.project_id)
+            .bind(&r.name)
+            .bind(r.position)
+            .bind(r.wip_limit)
+            .bind(version(&r.id.0, r.version))
+            .bind(r.created_at)
+            .bind(r.updated_at)
+            .execute(&mut *conn)
+            .await?;
+            step();
+        }
+        for r in &self.tasks {
+            query(
+                "INSERT INTO tasks (id, project_id, column_id, title, description, priority,
+                    due_date, position, version, created_at, updated_at, archived_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&r.id)
+            .bind(&r.project_id)
+            .bind(&r.column_id)
+            .bind(&r.title)
+            .bind(&r.description)
+            .bind(r.priority)
+            .bind(&r.due_date)
+            .bind(r.position)
+            .bind(version(&r.id.0, r.version))
+            .bind(r.created_at)
+            .bind(r.updated_at)
+            .bind(r.archived_at)
+            .execute(&mut *conn)
+            .await?;
+            step();
+        }
+        for r in &self.subtasks {
+            query(
+                "INSERT INTO subtasks (id, task_id, title, done, position, version, created_at,
+                    updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&r.id)
+            .bind(&r.task_id)
+            .bind(&r.title)
+            .bind(r.done)
+            .bind(r.position)
+            .bind(version(&r.id.0, r.version))
+            .bind(r.created_at)
+            .bind(r.updated_at)
+            .execute(&mut *conn)
+            .await?;
+            step();
+        }
+        for r in &self.labels {
+            query(
+                "INSERT INTO labels (id, project_id, name, color, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&r.id)
+            .bind(&r.project_id)
+            .bind(&r.name)
+            .bind(&r.color)
+            .bind(version(&r.id.0, r.version))
+            .bind(r.created_at)
+            .bind(r.updated_at)
+            .execute(&mut *conn)
+            .await?;
+            step();
+        }
+        for r in &self.task_labels {
+            query("INSERT INTO task_labels (task_id, label_id) VALUES ($1, $2)")
+                .bind(&r.task_id)
+                .bind(&r.label_id)
+                .execute(&mut *conn)
+                .await?;
+            step();
+        }
+        Ok(())
     }
 
     /// Writes the board over whatever `conn`'s database holds, inside the caller's transaction.
@@ -227,103 +344,8 @@ impl Board {
                 .await?;
             step(1);
         }
-        for r in &self.projects {
-            query(
-                "INSERT INTO projects (id, name, position, version, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&r.id)
-            .bind(&r.name)
-            .bind(r.position)
-            .bind(r.version)
-            .bind(r.created_at)
-            .bind(r.updated_at)
-            .execute(&mut *conn)
+        self.insert_rows(&mut *conn, &mut || step(1), |_, version| version)
             .await?;
-            step(1);
-        }
-        for r in &self.columns {
-            query(
-                "INSERT INTO columns (id, project_id, name, position, wip_limit, version,
-                    created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&r.id)
-            .bind(&r.project_id)
-            .bind(&r.name)
-            .bind(r.position)
-            .bind(r.wip_limit)
-            .bind(r.version)
-            .bind(r.created_at)
-            .bind(r.updated_at)
-            .execute(&mut *conn)
-            .await?;
-            step(1);
-        }
-        for r in &self.tasks {
-            query(
-                "INSERT INTO tasks (id, project_id, column_id, title, description, priority,
-                    due_date, position, version, created_at, updated_at, archived_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(&r.id)
-            .bind(&r.project_id)
-            .bind(&r.column_id)
-            .bind(&r.title)
-            .bind(&r.description)
-            .bind(r.priority)
-            .bind(&r.due_date)
-            .bind(r.position)
-            .bind(r.version)
-            .bind(r.created_at)
-            .bind(r.updated_at)
-            .bind(r.archived_at)
-            .execute(&mut *conn)
-            .await?;
-            step(1);
-        }
-        for r in &self.subtasks {
-            query(
-                "INSERT INTO subtasks (id, task_id, title, done, position, version, created_at,
-                    updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&r.id)
-            .bind(&r.task_id)
-            .bind(&r.title)
-            .bind(r.done)
-            .bind(r.position)
-            .bind(r.version)
-            .bind(r.created_at)
-            .bind(r.updated_at)
-            .execute(&mut *conn)
-            .await?;
-            step(1);
-        }
-        for r in &self.labels {
-            query(
-                "INSERT INTO labels (id, project_id, name, color, version, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&r.id)
-            .bind(&r.project_id)
-            .bind(&r.name)
-            .bind(&r.color)
-            .bind(r.version)
-            .bind(r.created_at)
-            .bind(r.updated_at)
-            .execute(&mut *conn)
-            .await?;
-            step(1);
-        }
-        for r in &self.task_labels {
-            query("INSERT INTO task_labels (task_id, label_id) VALUES ($1, $2)")
-                .bind(&r.task_id)
-                .bind(&r.label_id)
-                .execute(&mut *conn)
-                .await?;
-            step(1);
-        }
         // The inserts above logged themselves; the source's own log replaces those rows.
         query("DELETE FROM changes").execute(&mut *conn).await?;
         let dialect = conn.dialect();

@@ -22,6 +22,7 @@ mod import;
 mod label;
 mod position;
 mod postgres;
+mod replace;
 #[cfg(test)]
 mod replay_tests;
 mod restore;
@@ -43,6 +44,7 @@ pub use board::{ColumnEdit, Descriptions};
 pub use check::{check, Found};
 pub use copy::{copy, Copied};
 pub use import::Imported;
+pub use replace::Restored;
 pub use search::{Search, DEFAULT_LIMIT as SEARCH_LIMIT};
 pub use sql::Dialect;
 pub use task::{NewTask, Step, TaskEdit};

@@ -55,8 +55,8 @@ async fn a_csv_imported_through_the_window_shows_its_mapping_first_and_lands_in_
     on_desktop(&sandbox, async |desktop| {
         let app = desktop.launch().await;
         app.wait_for_titles("To do", &["Keep"]).await;
-        let (first, second) = super::live::open_second_window(&app).await;
-        app.client.switch_to_window(first).await.unwrap();
+        // The driver stays on the first window.
+        let (_, second) = super::live::open_second_window(&app).await;
 
         app.find(r#"section[aria-label="To do"]"#).await;
         app.press_with_ctrl(&['i']).await;
@@ -128,6 +128,41 @@ async fn a_csv_imported_through_the_window_shows_its_mapping_first_and_lands_in_
             .map(|c| c["cards"].as_array().unwrap().len())
             .sum();
         assert_eq!(cards, 4);
+        app.quit().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_restored_from_the_command_line_shows_in_every_open_window() {
+    let sandbox = Sandbox::new();
+    let ok = |args: &[&str]| {
+        let output = sandbox.tandem(args);
+        assert!(output.status.success(), "tandem {args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let plan = ok(&["task", "add", "Plan the launch"]);
+    ok(&["task", "add", "Ship it", "--column", "Done"]);
+    let backup = sandbox.dir.path().join("friday.db");
+    ok(&["backup", backup.to_str().unwrap()]);
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.wait_for_titles("To do", &["Plan the launch"]).await;
+        // The driver stays on the first window.
+        let (_, second) = super::live::open_second_window(&app).await;
+
+        // Changed after the backup, and seen changed.
+        ok(&["task", "edit", &plan, "--title", "Plan the party"]);
+        ok(&["task", "add", "Monday's card"]);
+        app.wait_for_titles("To do", &["Plan the party", "Monday's card"])
+            .await;
+
+        ok(&["restore", backup.to_str().unwrap()]);
+        app.wait_for_titles("To do", &["Plan the launch"]).await;
+        app.wait_for_titles("Done", &["Ship it"]).await;
+        app.client.switch_to_window(second).await.unwrap();
+        app.wait_for_titles("To do", &["Plan the launch"]).await;
+        app.wait_for_titles("Done", &["Ship it"]).await;
         app.quit().await;
     })
     .await;

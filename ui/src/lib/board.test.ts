@@ -230,6 +230,19 @@ describe("applyChanges", () => {
     expect(back.subtasks.map((s) => s.task_id)).toEqual(["a"]);
   });
 
+  it("keeps a project deleted and inserted again in one batch, as a restore sends it", () => {
+    const start = board();
+    const restored = applyChanges(start, [
+      change(8, "delete", "task", null, "a"),
+      change(9, "delete", "project", null, "p"),
+      change(10, "insert", "project", { ...start.project, name: "Inbox again", version: 3 }),
+      change(11, "insert", "task", task("a", "todo", 10, 3)),
+    ]);
+    expect(restored.projectGone).toBe(false);
+    expect(restored.board.project.name).toBe("Inbox again");
+    expect(titles(restored.board, "todo")).toEqual(["a", "b", "c"]);
+  });
+
   it("keeps columns in position order as they change", () => {
     const { board: b } = applyChanges(board(), [
       change(8, "update", "column", { ...col("todo", 4), name: "Later" }),

@@ -216,8 +216,9 @@ export function applyChanges(board: Board, changes: Change[]): Applied {
     switch (change.entity) {
       case "project":
         if (change.entity_id !== next.project.id) break;
-        if (deleted) projectGone = true;
-        else next = { ...next, project: data as Board["project"] };
+        // A restore deletes and inserts every row in one batch: back, it is not gone.
+        projectGone = deleted;
+        if (!deleted) next = { ...next, project: data as Board["project"] };
         break;
       case "column":
         next = {
