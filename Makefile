@@ -28,11 +28,13 @@ TEST_LIMIT ?= 15m
 
 # What Tauri, WebKitGTK, the tray, Xvfb and the WebDriver tests need from Debian; sqlite3 and
 # socat are the other programs the bridge tests talk to the database and the hub with; dunst is
-# the notification daemon the notification tests run on their private session bus; postgresql
-# gives the team-board tests the server they start privately (never the system's own cluster).
+# the notification daemon and status-notifier-watcher (haskell-status-notifier-item-utils) the
+# tray host the end-to-end tests run on their private session bus; postgresql gives the
+# team-board tests the server they start privately (never the system's own cluster).
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
 	libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev \
-	xvfb xauth dbus-x11 dunst webkit2gtk-driver imagemagick sqlite3 socat xdotool postgresql
+	xvfb xauth dbus-x11 dunst haskell-status-notifier-item-utils webkit2gtk-driver \
+	imagemagick sqlite3 socat xdotool postgresql
 
 UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/svelte.config.js \
 	ui/tsconfig.json -type f 2>/dev/null)

@@ -50,6 +50,7 @@ impl Site {
             .arg("hub")
             .env("TANDEM_DB", &self.db)
             .env("XDG_RUNTIME_DIR", &self.run)
+            .env("XDG_STATE_HOME", self.run.join("state"))
             .env_remove("TANDEM_LOG")
             .stderr(Stdio::null())
             .spawn()

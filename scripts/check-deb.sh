@@ -39,7 +39,7 @@ dpkg-deb -x "$deb" "$root"
 if readelf -d "$root/usr/bin/tandem" | grep NEEDED | grep -Eq 'webkit|gtk'; then
 	fail "usr/bin/tandem needs the desktop's libraries"
 fi
-export XDG_DATA_HOME=$root/data XDG_CONFIG_HOME=$root/config XDG_RUNTIME_DIR=$root/run
+export XDG_DATA_HOME=$root/data XDG_CONFIG_HOME=$root/config XDG_STATE_HOME=$root/state XDG_RUNTIME_DIR=$root/run
 mkdir -m 700 "$root/run"
 TANDEM_DB=$root/board.db "$root/usr/bin/tandem" task add "Installed" >/dev/null ||
 	fail "usr/bin/tandem cannot add a task"

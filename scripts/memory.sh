@@ -20,7 +20,7 @@ measure() {
 	if ((cards > 0)); then
 		seed "$tmp/board.db" "$cards"
 	fi
-	env "$@" TANDEM_DB="$tmp/board.db" XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config" \
+	env "$@" TANDEM_DB="$tmp/board.db" XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config" XDG_STATE_HOME="$tmp/state" \
 		XDG_RUNTIME_DIR="$tmp/run" setsid "$here/headless.sh" "$display" 1280x800 "$app" \
 		>"$tmp/app.log" 2>&1 &
 	local group=$!

@@ -14,7 +14,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-export TANDEM_DB=$tmp/demo.db XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config NO_AT_BRIDGE=1
+export TANDEM_DB=$tmp/demo.db XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config XDG_STATE_HOME=$tmp/state NO_AT_BRIDGE=1
 mkdir -p "$tmp/config/dev.tandem.board"
 echo "{\"theme\": \"$theme\"}" >"$tmp/config/dev.tandem.board/settings.json"
 

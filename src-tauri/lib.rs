@@ -34,6 +34,7 @@ pub mod export;
 pub mod history;
 pub mod import;
 pub mod latency;
+pub mod logs;
 pub mod model;
 pub mod notice;
 pub mod settings;

@@ -140,6 +140,8 @@ pub struct SettingsView {
     pub file: Option<String>,
     /// Where the daily backups go; `None` when there is no data folder.
     pub backup_folder: Option<String>,
+    /// Where the app writes its log; `None` when there is no folder for it.
+    pub log_folder: Option<String>,
     /// Why the saved settings could not be used, when they could not.
     pub problem: Option<String>,
 }

@@ -6,5 +6,6 @@ mod common;
 mod bridge;
 mod cli;
 mod convergence;
+mod doctor;
 mod e2e;
 mod team;

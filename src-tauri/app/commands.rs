@@ -147,6 +147,19 @@ pub async fn reveal_database(app: State<'_, AppState>) -> Result<()> {
     })
 }
 
+/// Opens the folder of the app's log files in the file manager.
+#[tauri::command]
+pub async fn reveal_logs() -> Result<()> {
+    let folder = crate::logs::dir().ok_or_else(|| crate::error::Error::Open {
+        what: "the log folder".into(),
+        reason: "there is none (no HOME or XDG_STATE_HOME)".into(),
+    })?;
+    open::that_detached(&folder).map_err(|e| crate::error::Error::Open {
+        what: folder.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
 /// Opens another board window.
 #[tauri::command]
 pub async fn window_open<R: Runtime>(app: AppHandle<R>) -> Result<()> {

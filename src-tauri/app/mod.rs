@@ -202,6 +202,7 @@ impl AppState {
             backup_folder: crate::config::backup_dir()
                 .ok()
                 .map(|d| d.display().to_string()),
+            log_folder: crate::logs::dir().map(|d| d.display().to_string()),
             problem,
         }
     }
@@ -354,6 +355,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::settings_set,
             commands::window_open,
             commands::reveal_database,
+            commands::reveal_logs,
             commands::database_check,
             commands::app_restart,
             commands::task_create,

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     if let Some(command) = cli.command {
         return cli::main(cli.db, cli.json, command);
     }
-    cli::init_tracing(false);
+    tandem::logs::init(tandem::logs::Logger::App);
     let env_window = match debounce::window_from_env() {
         Ok(window) => window,
         Err(e) => {

@@ -69,6 +69,12 @@ impl Endpoint {
         }
     }
 
+    /// The folder every socket lives in: `$XDG_RUNTIME_DIR/tandem`, else a private folder in
+    /// the data folder.
+    pub fn folder() -> io::Result<PathBuf> {
+        runtime_dir()
+    }
+
     /// The socket's path, for users and `socat`.
     pub fn socket(&self) -> &Path {
         &self.socket

@@ -4,6 +4,7 @@
 //! stderr; the exit code says whose fault it was (2: the input, 1: the system).
 
 mod board;
+mod doctor;
 mod live;
 
 use std::io::{self, Write};
@@ -120,6 +121,10 @@ pub enum Command {
     Status,
     /// Serve the hub headless (for service managers), or stand by while another serves it.
     Hub,
+    /// Check the set-up: the database, its schema, the socket folder, the hub, the settings,
+    /// a tray host and a notification daemon, the log folder. One line each, ✓ or ✗ with what
+    /// to do; exits 1 when any check fails. Changes nothing.
+    Doctor,
     /// Move a board between databases.
     #[command(subcommand)]
     Db(DbCommand),
@@ -196,7 +201,10 @@ pub fn parse_error(error: clap::Error) -> ExitCode {
 /// Runs a headless command on a runtime of its own, as both binaries do: tracing set up for the
 /// command line, `TANDEM_DEBOUNCE_MS` checked (a mistyped value never passes silently).
 pub fn main(db: Option<String>, json: bool, command: Command) -> ExitCode {
-    init_tracing(true);
+    crate::logs::init(match command {
+        Command::Hub => crate::logs::Logger::Hub,
+        _ => crate::logs::Logger::Cli,
+    });
     if let Err(e) = crate::debounce::window_from_env() {
         eprintln!("tandem: {e}");
         return ExitCode::from(EXIT_USAGE);
@@ -213,19 +221,26 @@ pub fn main(db: Option<String>, json: bool, command: Command) -> ExitCode {
     }
 }
 
-/// Logs go to stderr, filtered by `TANDEM_LOG` (e.g. `debug`, `tandem=trace`). The command
-/// line logs nothing by default: its errors are one line each, and scripts read its stderr.
-pub fn init_tracing(headless: bool) {
-    let default = if headless { "off" } else { "info" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-}
-
 pub async fn run(db: Option<String>, json: bool, command: Command) -> ExitCode {
+    if let Command::Doctor = command {
+        let checks = doctor::checks(db.as_deref()).await;
+        let out = Output { json };
+        let lines = || {
+            checks
+                .iter()
+                .map(doctor::Check::line)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        if let Err(e) = out.print(&checks, lines) {
+            eprintln!("tandem: {e}");
+        }
+        return if checks.iter().all(|c| c.ok) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_FAILURE)
+        };
+    }
     match execute(db, json, command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -326,7 +341,11 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
         Command::Backup { file } => backup(store, out, file).await,
         Command::Restore { file } => restore(store, origin, out, &file).await,
         Command::Import(command) => import(store, origin, out, command).await,
-        Command::Db(_) | Command::Watch { .. } | Command::Status | Command::Hub => Ok(()),
+        Command::Db(_)
+        | Command::Watch { .. }
+        | Command::Status
+        | Command::Hub
+        | Command::Doctor => Ok(()),
     }
 }
 

@@ -81,7 +81,23 @@ async fn check_file(path: &Path) -> Result<Found> {
     )
     .scalars(&mut conn)
     .await
-    .map_err(|_| refuse("is not an SQLite database"))?;
+    .map_err(|e| {
+        // SQLite's files start so: one that does yet cannot be read is damaged.
+        let header = std::fs::File::open(path).and_then(|mut f| {
+            let mut start = [0; 16];
+            std::io::Read::read_exact(&mut f, &mut start).map(|()| start)
+        });
+        match header {
+            Ok(start) if &start == b"SQLite format 3\0" => {
+                let why = match &e {
+                    Error::Storage(sqlx::Error::Database(db)) => db.message().to_owned(),
+                    other => other.to_string(),
+                };
+                refuse(&format!("is damaged ({why})"))
+            }
+            _ => refuse("is not an SQLite database"),
+        }
+    })?;
     found(&mut conn, &tables, &path.display().to_string()).await
 }
 
@@ -101,6 +117,65 @@ async fn found(conn: &mut Conn<'_>, tables: &[String], what: &str) -> Result<Fou
         return Ok(Found::Board { projects, tasks });
     }
     Err(foreign(what, tables))
+}
+
+/// What `tandem doctor` learns of a database, changing nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Health {
+    pub found: Found,
+    /// What the integrity check found wrong (a file's `PRAGMA quick_check`); `None` when all is
+    /// well, or there is nothing to check yet.
+    pub damage: Option<String>,
+    /// The newest schema change the database has; `None` before Tandem first opens it.
+    pub schema: Option<i64>,
+    /// The newest schema change this Tandem knows.
+    pub newest: i64,
+}
+
+/// Looks at the database at `location` as [`check`] does, then checks its integrity and which
+/// schema it has.
+pub async fn health(location: &Location) -> Result<Health> {
+    let found = check(location).await?;
+    let board = matches!(found, Found::Board { .. });
+    let (damage, schema, newest) = match location {
+        Location::File(path) => {
+            let newest = newest(&sqlite::MIGRATOR);
+            if !board {
+                (None, None, newest)
+            } else {
+                let mut conn = sqlite::connect_read_only(path).await?;
+                let mut conn = Conn::Sqlite(&mut conn);
+                let said: Vec<String> = query("PRAGMA quick_check(5)").scalars(&mut conn).await?;
+                let damage = (said != ["ok"]).then(|| said.join("; "));
+                (damage, schema(&mut conn).await?, newest)
+            }
+        }
+        Location::Server(url) => {
+            let newest = newest(&postgres::MIGRATOR);
+            if !board {
+                (None, None, newest)
+            } else {
+                let mut conn = postgres::connect(url).await?;
+                (None, schema(&mut Conn::Postgres(&mut conn)).await?, newest)
+            }
+        }
+    };
+    Ok(Health {
+        found,
+        damage,
+        schema,
+        newest,
+    })
+}
+
+fn newest(migrator: &sqlx::migrate::Migrator) -> i64 {
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+async fn schema(conn: &mut Conn<'_>) -> Result<Option<i64>> {
+    query("SELECT max(version) FROM _sqlx_migrations WHERE success")
+        .scalar(conn)
+        .await
 }
 
 /// Tandem's mark in the header of its database files (`PRAGMA application_id`): "TAND".

@@ -41,7 +41,7 @@ use tokio::sync::{oneshot, Mutex};
 
 pub use backup::{backup_name, DAILY_KEPT};
 pub use board::{ColumnEdit, Descriptions};
-pub use check::{check, Found};
+pub use check::{check, health, Found, Health};
 pub use copy::{copy, Copied};
 pub use import::Imported;
 pub use replace::Restored;

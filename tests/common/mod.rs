@@ -62,6 +62,11 @@ impl Sandbox {
             .join("config/dev.tandem.board/settings.json")
     }
 
+    /// Where the app and the hub of this sandbox write their logs.
+    pub fn log_dir(&self) -> PathBuf {
+        self.dir.path().join("state/dev.tandem.board/logs")
+    }
+
     /// This sandbox's `XDG_RUNTIME_DIR`, where its hub's socket goes.
     pub fn runtime_dir(&self) -> PathBuf {
         self.dir.path().join("run")
@@ -86,6 +91,7 @@ impl Sandbox {
             .env("TANDEM_DB", self.database())
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
             .env("XDG_RUNTIME_DIR", self.runtime_dir())
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")

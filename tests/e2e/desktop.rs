@@ -88,6 +88,7 @@ fn on_this_desktop<'c>(
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_RUNTIME_DIR", sandbox.runtime_dir())
         .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env("TANDEM_LOG", "warn")
 }
@@ -151,6 +152,15 @@ impl Desktop {
             .stdout(Stdio::null())
             .stderr(log);
         Process::spawn(&mut command, "another instance")
+    }
+
+    /// `tandem <args>` on this desktop's session bus, for `sandbox`.
+    pub fn tandem(&self, sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
+        let mut command = self.on_bus(tandem_bin());
+        on_this_desktop(&mut command, sandbox, &self.display)
+            .args(args)
+            .output()
+            .expect("tandem runs")
     }
 
     /// A command for `program` on this desktop's display and session bus.

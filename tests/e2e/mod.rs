@@ -9,6 +9,7 @@ mod board;
 mod card;
 mod data;
 mod desktop;
+mod doctor;
 mod live;
 mod notify;
 mod server;

@@ -29,6 +29,10 @@ file: string | null,
  */
 backup_folder: string | null, 
 /**
+ * Where the app writes its log; `None` when there is no folder for it.
+ */
+log_folder: string | null, 
+/**
  * Why the saved settings could not be used, when they could not.
  */
 problem: string | null, };

@@ -62,6 +62,8 @@ export const api = {
   restart: () => invoke<null>("app_restart"),
   /** Opens the folder holding the database in the file manager. */
   revealDatabase: () => invoke<null>("reveal_database"),
+  /** Opens the folder of the app's log files in the file manager. */
+  revealLogs: () => invoke<null>("reveal_logs"),
   /** Calls `handler` whenever this instance's link to the others changes. */
   onLink: (handler: (link: LinkStatus) => void) =>
     listen<LinkStatus>("link", (event) => handler(event.payload)),

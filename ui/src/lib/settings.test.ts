@@ -34,6 +34,7 @@ describe("debounceNote", () => {
     database_source: "default",
     file: null,
     backup_folder: null,
+    log_folder: null,
     problem: null,
   });
 

@@ -1,0 +1,385 @@
+//! `tandem doctor`: checks the set-up, one line per check, each passed (✓) or failed (✗) with
+//! what to do. It reads and asks, and changes nothing: not the database, not a folder's mode.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::bridge::{self, Endpoint};
+use crate::config::{self, Location};
+use crate::error::Error;
+use crate::settings::{self, SettingsFile};
+use crate::store::{self, Found};
+
+/// One check's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was checked: "database", "schema", "socket folder", …
+    pub check: &'static str,
+    pub ok: bool,
+    /// What was found.
+    pub found: String,
+    /// What to do about it, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn pass(check: &'static str, found: impl Into<String>) -> Check {
+        Check {
+            check,
+            ok: true,
+            found: found.into(),
+            fix: None,
+        }
+    }
+
+    fn fail(check: &'static str, found: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check {
+            check,
+            ok: false,
+            found: found.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    /// The check as a line: a mark, its name, what was found, and what to do.
+    pub fn line(&self) -> String {
+        let mark = if self.ok { '✓' } else { '✗' };
+        match &self.fix {
+            Some(fix) => format!("{mark} {:<14} {}: {fix}", self.check, self.found),
+            None => format!("{mark} {:<14} {}", self.check, self.found),
+        }
+    }
+}
+
+/// Runs every check, for the database `db` (`--db` or `TANDEM_DB`) or the one the settings or
+/// the defaults choose.
+pub async fn checks(db: Option<&str>) -> Vec<Check> {
+    let settings = settings_file();
+    let location = config::location(db, settings::chosen_database().as_deref());
+    let mut checks = Vec::new();
+    match &location {
+        Ok((location, _)) => {
+            checks.extend(database(location).await);
+            checks.push(socket_folder());
+            checks.push(hub(location).await);
+        }
+        Err(e) => checks.push(Check::fail(
+            "database",
+            e.to_string(),
+            "pass --db PATH, or set TANDEM_DB",
+        )),
+    }
+    checks.push(settings);
+    checks.push(bus_name("tray", TRAY, "a tray host (a StatusNotifierWatcher) shows Tandem's icon", "install one (a StatusNotifier tray such as the desktop's panel applet, or status-notifier-watcher); Tandem works without it, from its windows").await);
+    checks.push(
+        bus_name(
+            "notifications",
+            NOTIFICATIONS,
+            "a notification daemon tells of changes made elsewhere",
+            "install one (your desktop's, or dunst); Tandem works without it, silently",
+        )
+        .await,
+    );
+    checks.push(log_folder());
+    checks
+}
+
+/// The session bus name a tray host owns.
+const TRAY: &str = "org.kde.StatusNotifierWatcher";
+/// The session bus name a notification daemon owns (or starts on demand).
+const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
+
+/// The database opens and passes its integrity check (a file), or answers (a server); and its
+/// schema is one this Tandem can use.
+async fn database(location: &Location) -> Vec<Check> {
+    let health = match store::health(location).await {
+        Ok(health) => health,
+        Err(e) => {
+            let fix = match location {
+                Location::Server(_) => {
+                    "check that the server runs and the URL, user and password are right"
+                }
+                Location::File(_) => {
+                    "point Tandem at its own database (--db, TANDEM_DB or Settings), or restore a backup with tandem restore"
+                }
+            };
+            return vec![Check::fail("database", reason(&e), fix)];
+        }
+    };
+    let what = location.to_string();
+    let database = match (&health.found, &health.damage) {
+        (Found::NewFile, _) => Check::pass(
+            "database",
+            format!("{what} does not exist yet: Tandem makes it when it first starts"),
+        ),
+        (Found::Empty, _) => Check::pass(
+            "database",
+            format!("{what} is empty: Tandem sets it up when it first opens it"),
+        ),
+        (Found::Board { projects, tasks }, None) => Check::pass(
+            "database",
+            format!(
+                "{what} holds {projects} project{} and {tasks} card{}{}",
+                plural(*projects),
+                plural(*tasks),
+                if location.file().is_some() {
+                    "; its integrity check passes"
+                } else {
+                    "; the server answers"
+                }
+            ),
+        ),
+        (Found::Board { .. }, Some(damage)) => Check::fail(
+            "database",
+            format!("{what} is damaged ({damage})"),
+            format!(
+                "restore the latest backup with tandem restore FILE (backups are in {})",
+                config::backup_dir()
+                    .map_or_else(|_| "the data folder".into(), |d| d.display().to_string())
+            ),
+        ),
+    };
+    let schema = match health.schema {
+        None => Check::pass(
+            "schema",
+            "none yet: made when Tandem first opens the database",
+        ),
+        Some(v) if v == health.newest => Check::pass("schema", format!("up to date ({v})")),
+        Some(v) if v < health.newest => Check::pass(
+            "schema",
+            format!(
+                "{v}, older than this Tandem's {}: brought up to date when Tandem opens it",
+                health.newest
+            ),
+        ),
+        Some(v) => Check::fail(
+            "schema",
+            format!("{v}, newer than this Tandem knows ({})", health.newest),
+            "update Tandem to the version that wrote it",
+        ),
+    };
+    vec![database, schema]
+}
+
+/// The folder of the hub's socket is private to the user (mode 700), or not made yet.
+fn socket_folder() -> Check {
+    let dir = match Endpoint::folder() {
+        Ok(dir) => dir,
+        Err(e) => {
+            return Check::fail(
+                "socket folder",
+                format!("there is none ({e})"),
+                "set XDG_RUNTIME_DIR (your session usually does), or HOME",
+            )
+        }
+    };
+    let dir = dir.as_path();
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Check::pass(
+            "socket folder",
+            format!(
+                "{} is made, private, when Tandem first starts",
+                dir.display()
+            ),
+        ),
+        Err(e) => Check::fail(
+            "socket folder",
+            format!("{} cannot be read ({})", dir.display(), e.kind()),
+            format!("check who owns it: ls -ld {}", dir.display()),
+        ),
+        Ok(meta) => private_folder(dir, &meta),
+    }
+}
+
+#[cfg(unix)]
+fn private_folder(dir: &Path, meta: &std::fs::Metadata) -> Check {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mode = meta.permissions().mode() & 0o777;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if !meta.is_dir() {
+        Check::fail(
+            "socket folder",
+            format!("{} is not a folder", dir.display()),
+            format!("remove it: rm {}", dir.display()),
+        )
+    } else if meta.uid() != me {
+        Check::fail(
+            "socket folder",
+            format!(
+                "{} belongs to another user (uid {})",
+                dir.display(),
+                meta.uid()
+            ),
+            "remove it, or set XDG_RUNTIME_DIR to a folder of your own",
+        )
+    } else if mode & 0o077 != 0 {
+        Check::fail(
+            "socket folder",
+            format!("{} is open to other users (mode {mode:o})", dir.display()),
+            format!("chmod 700 {}", dir.display()),
+        )
+    } else {
+        Check::pass("socket folder", format!("{} is private", dir.display()))
+    }
+}
+
+#[cfg(not(unix))]
+fn private_folder(dir: &Path, _meta: &std::fs::Metadata) -> Check {
+    Check::pass("socket folder", format!("{}", dir.display()))
+}
+
+/// Which copy of Tandem serves the hub, if any.
+async fn hub(location: &Location) -> Check {
+    let Ok(endpoint) = Endpoint::for_location(location) else {
+        return Check::pass("hub", "none: no copy of Tandem runs on this database");
+    };
+    let instance = format!("doctor-{}", uuid::Uuid::now_v7());
+    match bridge::ask_hub(&endpoint, &instance).await {
+        Ok(None) => Check::pass("hub", "none: no copy of Tandem runs on this database"),
+        Ok(Some(welcome)) => {
+            let others = welcome
+                .peers
+                .iter()
+                .filter(|p| p.instance != instance)
+                .count();
+            Check::pass(
+                "hub",
+                format!(
+                    "served by {} at {}, {others} cop{} of Tandem linked",
+                    welcome.hub,
+                    endpoint.socket().display(),
+                    if others == 1 { "y" } else { "ies" }
+                ),
+            )
+        }
+        Err(e) => Check::fail(
+            "hub",
+            format!("{} answers wrongly ({e})", endpoint.socket().display()),
+            "quit every copy of Tandem and start it again",
+        ),
+    }
+}
+
+/// The settings file reads (or there is none yet).
+fn settings_file() -> Check {
+    let Some(file) = SettingsFile::in_config_dir() else {
+        return Check::fail(
+            "settings",
+            "there is no config folder",
+            "set HOME or XDG_CONFIG_HOME",
+        );
+    };
+    let path = file.path().display().to_string();
+    if !file.path().exists() {
+        return Check::pass(
+            "settings",
+            format!("{path} not saved yet: the defaults apply"),
+        );
+    }
+    match file.load() {
+        Ok(_) => Check::pass("settings", format!("{path} reads")),
+        Err(e) => Check::fail(
+            "settings",
+            reason(&e),
+            format!("fix it in Settings, or delete {path} to start from the defaults"),
+        ),
+    }
+}
+
+/// Whether a service owns (or can be started for) `name` on the session bus.
+async fn bus_name(check: &'static str, name: &str, good: &str, fix: &str) -> Check {
+    let asked = async {
+        let bus = zbus::Connection::session().await?;
+        let dbus = zbus::fdo::DBusProxy::new(&bus).await?;
+        let bus_name = zbus::names::BusName::try_from(name)?;
+        if dbus.name_has_owner(bus_name).await? {
+            return Ok::<bool, zbus::Error>(true);
+        }
+        let activatable = dbus.list_activatable_names().await?;
+        Ok(activatable.iter().any(|n| n.as_str() == name))
+    };
+    match asked.await {
+        Ok(true) => Check::pass(check, good),
+        Ok(false) => Check::fail(
+            check,
+            format!("nothing serves {name} on the session bus"),
+            fix,
+        ),
+        Err(e) => Check::fail(
+            check,
+            format!("the session bus cannot be reached ({e})"),
+            "run Tandem in a desktop session (DBUS_SESSION_BUS_ADDRESS)",
+        ),
+    }
+}
+
+/// The log folder exists and takes files, or can be made.
+fn log_folder() -> Check {
+    let Some(dir) = crate::logs::dir() else {
+        return Check::fail("log folder", "there is none", "set HOME or XDG_STATE_HOME");
+    };
+    let shown = dir.display();
+    let nearest: Option<PathBuf> = dir.ancestors().find(|d| d.exists()).map(Path::to_owned);
+    match nearest {
+        Some(found) if found == dir => {
+            let files = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+            if writable(&dir) {
+                Check::pass(
+                    "log folder",
+                    format!("{shown} ({files} file{})", plural(files as i64)),
+                )
+            } else {
+                Check::fail(
+                    "log folder",
+                    format!("{shown} cannot be written"),
+                    format!("check who owns it: ls -ld {shown}"),
+                )
+            }
+        }
+        Some(parent) if parent.is_dir() && writable(&parent) => Check::pass(
+            "log folder",
+            format!("{shown} is made when Tandem first starts"),
+        ),
+        _ => Check::fail(
+            "log folder",
+            format!("{shown} cannot be made"),
+            "check who owns the folders above it",
+        ),
+    }
+}
+
+/// Whether the user may make files in `dir`.
+fn writable(dir: &Path) -> bool {
+    std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && !m.permissions().readonly()) && {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            std::ffi::CString::new(dir.as_os_str().as_bytes())
+                // SAFETY: the path is a valid C string for the duration of the call.
+                .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+        }
+        #[cfg(not(unix))]
+        {
+            true
+        }
+    }
+}
+
+/// An error's reason, without the field name an `Invalid` carries.
+fn reason(error: &Error) -> String {
+    match error {
+        Error::Invalid { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn plural(n: i64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
