@@ -627,6 +627,8 @@ pub struct Latency {
 /// window's stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Status {
+    /// This copy of Tandem's instance id, as changes' origins name it.
+    pub instance: String,
     /// The change log's last seq: every change ever committed to this database.
     pub seq: i64,
     pub link: LinkStatus,

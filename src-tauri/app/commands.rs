@@ -66,6 +66,7 @@ pub async fn changes_since<R: Runtime>(
 #[tauri::command]
 pub async fn status(app: State<'_, AppState>) -> Result<Status> {
     Ok(Status {
+        instance: app.instance.clone(),
         seq: app.store.seq().await?,
         link: app.link_status.borrow().clone(),
         database: app.database_status.borrow().clone(),

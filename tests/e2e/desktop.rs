@@ -371,6 +371,19 @@ impl App {
         assert!(found.is_some(), "{css} shows {text:?}, expected {parts:?}");
     }
 
+    /// Waits until the element `css` holds text containing every one of `parts`, shown or not
+    /// (what a screen reader reads from a visually hidden element).
+    pub async fn wait_for_content(&self, css: &str, parts: &[&str]) {
+        let mut text = String::new();
+        let found = poll_until(UI_TIMEOUT, async || {
+            let element = self.client.find(Locator::Css(css)).await.ok()?;
+            text = element.prop("textContent").await.ok()??;
+            parts.iter().all(|p| text.contains(p)).then_some(())
+        })
+        .await;
+        assert!(found.is_some(), "{css} holds {text:?}, expected {parts:?}");
+    }
+
     /// Waits until the form field `css` holds `expected`.
     pub async fn wait_for_value(&self, css: &str, expected: &str) {
         let mut value = None;

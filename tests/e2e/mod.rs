@@ -4,6 +4,7 @@
 //! D-Bus session, and WebKitWebDriver, which launches the `tandem` binary as its "browser". All
 //! of it lives in one process group that is killed when the test ends, pass or fail.
 
+mod access;
 mod archive;
 mod board;
 mod card;

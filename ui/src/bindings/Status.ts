@@ -9,6 +9,10 @@ import type { WindowStatus } from "./WindowStatus";
  */
 export type Status = { 
 /**
+ * This copy of Tandem's instance id, as changes' origins name it.
+ */
+instance: string, 
+/**
  * The change log's last seq: every change ever committed to this database.
  */
 seq: number, link: LinkStatus, database: DatabaseStatus, windows: Array<WindowStatus>, };

@@ -25,6 +25,7 @@ import { PendingLatencies } from "./latency";
 import { UndoHistory } from "./undo";
 import { indexBoard, NONE, type BoardIndex } from "./index";
 import { localToday } from "./card";
+import { byWhom, changeSentence, together } from "./announce";
 import {
   applyChanges,
   boardTask,
@@ -58,6 +59,8 @@ const INFO_NOTICE_MS = 4000;
 const FIND_LIMIT = 100_000;
 /** How long a card changed elsewhere stays highlighted, in ms. */
 const FLASH_MS = 1200;
+/** How long the live region gathers what happens before it speaks: a burst is one sentence. */
+const ANNOUNCE_MS = 600;
 
 class BoardStore {
   projects = $state<Project[]>([]);
@@ -106,6 +109,13 @@ class BoardStore {
   history = new UndoHistory();
   /** What this window's board is narrowed to. */
   filter = $state<Filter>({ ...NO_FILTER });
+  /** What the live region last said: the cards added, moved, archived or deleted, here or
+   * elsewhere, a burst as one sentence. */
+  announcement = $state("");
+  /** This copy of Tandem's instance id, to tell its other windows from other copies. */
+  instance: string | null = null;
+  /** The card the Move to… panel is open for. */
+  moving = $state<BoardTask | null>(null);
   /** The task whose details dialog is open in this window. */
   openTask = $state<TaskId | null>(null);
   /** That task whole, with the description the board leaves out: read when the dialog opens
@@ -113,6 +123,9 @@ class BoardStore {
   details = $state.raw<Task | null>(null);
   /** Commit→apply latencies not yet reported to the backend. */
   #latencies = new PendingLatencies();
+  /** Sentences waiting to be said together. */
+  #heard: string[] = [];
+  #speaking: ReturnType<typeof setTimeout> | null = null;
   /** The last seq applied to the board. */
   #seq = 0;
   /** Bumped by every subscription, so a stale stream's batches are ignored. */
@@ -212,6 +225,7 @@ class BoardStore {
         if (back) void this.load();
       });
       const now = await api.status();
+      this.instance = now.instance;
       if (!heardLink) this.link = now.link;
       if (!heardDatabase) this.database = now.database;
     } catch (error) {
@@ -827,15 +841,31 @@ class BoardStore {
       if (change.entity === "task" && change.data && change.entity_id === this.openTask) {
         this.#sawTask(change.data as unknown as Task);
       }
-      const own = change.origin?.mutation_id && this.#mine.has(change.origin.mutation_id);
+      const own = !!change.origin?.mutation_id && this.#mine.has(change.origin.mutation_id);
       if (change.entity === "task" && change.op !== "delete" && !own) {
         this.#flash(change.entity_id as TaskId);
       }
+      const said = changeSentence(board, change, byWhom(change.origin, this.instance, own));
+      if (said) this.#say(said);
     }
     if (projectGone) {
       this.notify("info", `“${board.project.name}” was deleted elsewhere.`);
       void this.load(this.projects.find((p) => p.id !== board.project.id)?.id);
     }
+  }
+
+  /** Says `sentence` in the live region, with whatever else arrives within a moment. */
+  #say(sentence: string): void {
+    this.#heard.push(sentence);
+    if (this.#speaking) return;
+    this.#speaking = setTimeout(() => {
+      const text = together(this.#heard);
+      this.#heard = [];
+      this.#speaking = null;
+      // Emptied first, so the same words said twice are heard twice.
+      this.announcement = "";
+      setTimeout(() => (this.announcement = text), 50);
+    }, ANNOUNCE_MS);
   }
 
   #flash(id: TaskId): void {

@@ -1,0 +1,68 @@
+//! The board for keyboards and screen readers: what the live region says when a card moves
+//! elsewhere, where a card says it stands, and Move to… by keyboard alone.
+
+use super::{on_desktop, ENTER};
+use crate::common::Sandbox;
+
+const ANNOUNCER: &str = r#"#announcer[role="status"][aria-live="polite"]"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_move_made_elsewhere_is_said_in_the_live_region_and_move_to_works_by_keyboard() {
+    let sandbox = Sandbox::new();
+    let ship = String::from_utf8(sandbox.tandem(&["task", "add", "Ship"]).stdout).unwrap();
+    for args in [
+        &["task", "add", "Plan"][..],
+        &["task", "edit", ship.trim(), "--priority", "high"],
+    ] {
+        assert!(sandbox.tandem(args).status.success());
+    }
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.wait_for_titles("To do", &["Ship", "Plan"]).await;
+        // A card says where it stands and what it carries.
+        let place = app
+            .find(r#"[data-task-id][aria-label="Ship"]"#)
+            .await
+            .attr("aria-describedby")
+            .await
+            .unwrap()
+            .expect("the card is described");
+        let said = app
+            .find(&format!("#{place}"))
+            .await
+            .prop("textContent")
+            .await
+            .unwrap();
+        assert_eq!(said.as_deref(), Some("1 of 2 in To do, high priority"));
+
+        // Moved by the command line: heard, with who moved it.
+        let moved = sandbox.tandem(&["task", "move", ship.trim(), "--column", "Done"]);
+        assert!(moved.status.success());
+        app.wait_for_titles("Done", &["Ship"]).await;
+        app.wait_for_content(ANNOUNCER, &["“Ship” moved to Done by the command line."])
+            .await;
+
+        // Move to… by keyboard alone: M, two steps down the columns, Enter.
+        let plan = app.card("To do", "Plan").await;
+        plan.send_keys("m").await.unwrap();
+        let dialog = r#"[role="dialog"][aria-label="Move “Plan”"]"#;
+        app.find(dialog).await;
+        let column = app.client.active_element().await.unwrap();
+        column
+            .send_keys(&format!("\u{E015}\u{E015}{ENTER}"))
+            .await
+            .unwrap();
+        app.gone(dialog).await;
+        app.wait_for_titles("Done", &["Ship", "Plan"]).await;
+        app.wait_for_content(ANNOUNCER, &["“Plan” moved to Done."])
+            .await;
+        // The focus followed the card.
+        let focused = app.client.active_element().await.unwrap();
+        assert_eq!(
+            focused.attr("aria-label").await.unwrap().as_deref(),
+            Some("Plan")
+        );
+        app.quit().await;
+    })
+    .await;
+}
