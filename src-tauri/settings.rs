@@ -18,6 +18,10 @@ use crate::error::{Error, Result};
 /// The settings file's name inside the config folder.
 pub const SETTINGS_FILE: &str = "settings.json";
 
+/// The smallest and largest zoom, in percent.
+pub const MIN_ZOOM: u16 = 50;
+pub const MAX_ZOOM: u16 = 200;
+
 /// What the user chose. A field left out means the default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default)]
@@ -30,6 +34,9 @@ pub struct Settings {
     /// keeping the last seven.
     pub backups: bool,
     pub theme: Theme,
+    /// How large the board is drawn, in percent of its normal size (50 to 200; Ctrl+= and
+    /// Ctrl+- step it, Ctrl+0 resets it).
+    pub zoom: u16,
     /// The database to open when neither `--db` nor `TANDEM_DB` names one: a file's whole
     /// path, or a server's URL without a password. `None`: the default file.
     pub database: Option<String>,
@@ -42,6 +49,7 @@ impl Default for Settings {
             notifications: true,
             backups: true,
             theme: Theme::System,
+            zoom: 100,
             database: None,
         }
     }
@@ -65,6 +73,12 @@ impl Settings {
             return Err(Error::invalid(
                 "debounce_ms",
                 format!("{ms} ms is more than the most, {MAX_WINDOW_MS} ms"),
+            ));
+        }
+        if !(MIN_ZOOM..=MAX_ZOOM).contains(&self.zoom) {
+            return Err(Error::invalid(
+                "zoom",
+                format!("{} % is outside {MIN_ZOOM} to {MAX_ZOOM} %", self.zoom),
             ));
         }
         if let Some(database) = &self.database {
@@ -246,6 +260,7 @@ mod tests {
             notifications: false,
             backups: false,
             theme: Theme::Dark,
+            zoom: 130,
             database: Some("postgres://ann@db.example/boards".into()),
         };
         file.save(&settings).unwrap();
@@ -272,6 +287,16 @@ mod tests {
                 ..
             }
         ));
+        assert!(!file.path().exists());
+        for zoom in [MIN_ZOOM - 1, MAX_ZOOM + 1] {
+            let error = file
+                .save(&Settings {
+                    zoom,
+                    ..Settings::default()
+                })
+                .unwrap_err();
+            assert!(matches!(error, Error::Invalid { field: "zoom", .. }));
+        }
         assert!(!file.path().exists());
     }
 

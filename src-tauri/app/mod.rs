@@ -245,6 +245,9 @@ impl AppState {
             a.notify = notify;
             changed
         });
+        for window in app.webview_windows().values() {
+            dress(window, &settings);
+        }
         *lock(&self.settings) = (settings, problem);
         let view = self.settings_view();
         if let Err(e) = app.emit(SETTINGS_EVENT, &view) {
@@ -607,6 +610,22 @@ fn save_window_state<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// Opens a new board window, labelled `board-<n>`, on `project` (by default, the first).
+/// Gives `window` the zoom and the theme of `settings`: the theme reaches the window's own
+/// menu bar, which the page cannot draw.
+fn dress<R: Runtime>(window: &tauri::WebviewWindow<R>, settings: &Settings) {
+    if let Err(e) = window.set_zoom(f64::from(settings.zoom) / 100.0) {
+        tracing::warn!(error = %e, "cannot zoom a window");
+    }
+    let theme = match settings.theme {
+        crate::settings::Theme::System => None,
+        crate::settings::Theme::Light => Some(tauri::Theme::Light),
+        crate::settings::Theme::Dark => Some(tauri::Theme::Dark),
+    };
+    if let Err(e) = window.set_theme(theme) {
+        tracing::warn!(error = %e, "cannot theme a window");
+    }
+}
+
 pub fn open_board_window<R: Runtime>(
     app: &AppHandle<R>,
     project: Option<&ProjectId>,
@@ -629,6 +648,7 @@ pub fn open_board_window<R: Runtime>(
         format!("index.html?{}", query.join("&"))
     };
     let label = format!("board-{n}");
+    let settings = lock(&state.settings).0.clone();
     // Every window's page runs in the first window's web process: a window then costs about
     // 9 MB instead of 44 (a web process of its own). `make bench` measures both, the second with
     // TANDEM_SEPARATE_WEB_PROCESSES=1.
@@ -645,13 +665,14 @@ pub fn open_board_window<R: Runtime>(
                 let built = board_window(&app, label, page)
                     .with_related_view(platform.inner())
                     .build();
-                if let Err(e) = built {
-                    tracing::error!(error = %e, "cannot open a window");
+                match built {
+                    Ok(window) => dress(&window, &settings),
+                    Err(e) => tracing::error!(error = %e, "cannot open a window"),
                 }
             });
         }
     }
-    board_window(app, label, page).build()?;
+    dress(&board_window(app, label, page).build()?, &settings);
     Ok(())
 }
 

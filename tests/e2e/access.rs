@@ -66,3 +66,44 @@ async fn a_move_made_elsewhere_is_said_in_the_live_region_and_move_to_works_by_k
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_plus_and_minus_zoom_the_board_and_the_zoom_is_kept() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.tandem(&["task", "add", "Read me"]).status.success());
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.wait_for_titles("To do", &["Read me"]).await;
+        let width = async || -> i64 {
+            let value = app
+                .client
+                .execute("return window.innerWidth;", Vec::new())
+                .await
+                .unwrap();
+            value.as_i64().unwrap()
+        };
+        let normal = width().await;
+        let saved = || {
+            let text = std::fs::read_to_string(sandbox.settings_file()).unwrap_or_default();
+            serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["zoom"].as_i64())
+        };
+
+        app.press_with_ctrl(&['=']).await;
+        crate::common::eventually("the board to zoom in", super::UI_TIMEOUT, async || {
+            (width().await < normal).then_some(())
+        })
+        .await;
+        assert_eq!(saved(), Some(110), "the zoom is kept for the next start");
+
+        app.press_with_ctrl(&['0']).await;
+        crate::common::eventually("the board back to normal", super::UI_TIMEOUT, async || {
+            (width().await == normal).then_some(())
+        })
+        .await;
+        assert_eq!(saved(), Some(100));
+        app.quit().await;
+    })
+    .await;
+}

@@ -19,6 +19,11 @@ notifications: boolean,
  */
 backups: boolean, theme: Theme, 
 /**
+ * How large the board is drawn, in percent of its normal size (50 to 200; Ctrl+= and
+ * Ctrl+- step it, Ctrl+0 resets it).
+ */
+zoom: number, 
+/**
  * The database to open when neither `--db` nor `TANDEM_DB` names one: a file's whole
  * path, or a server's URL without a password. `None`: the default file.
  */

@@ -26,6 +26,7 @@ describe("debounceNote", () => {
       notifications: true,
       backups: true,
       theme: "system",
+      zoom: 100,
       database: null,
     },
     debounce_ms: ms,

@@ -37,6 +37,8 @@ export const SHORTCUTS: { group: string; items: Shortcut[] }[] = [
     items: [
       { keys: ["Ctrl+Shift+N"], does: "Open another window" },
       { keys: ["Ctrl+Shift+D"], does: "Show what the live streams are doing" },
+      { keys: ["Ctrl+=", "Ctrl+-"], does: "Zoom the board in or out (kept for next time)" },
+      { keys: ["Ctrl+0"], does: "Zoom back to normal size" },
       { keys: ["Ctrl+,"], does: "Settings" },
       { keys: ["?"], does: "This list" },
     ],
