@@ -92,7 +92,7 @@ async fn archived_cards_leave_every_window_and_come_back_on_undo_and_from_the_ar
 
         // The archive panel lists them; Restore brings one back where it stood, in every
         // window; Delete for good takes one away for good.
-        app.click(r#"button[aria-label="Archived cards"]"#).await;
+        app.click(r#"button[aria-label="Open the archive"]"#).await;
         app.wait_for_text(
             ARCHIVE,
             &["3 archived cards", "Ship", "Launched", "Released"],

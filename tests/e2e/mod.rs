@@ -6,6 +6,7 @@
 
 mod access;
 mod archive;
+mod axe;
 mod board;
 mod card;
 mod data;
