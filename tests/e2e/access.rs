@@ -62,6 +62,36 @@ async fn a_move_made_elsewhere_is_said_in_the_live_region_and_move_to_works_by_k
             focused.attr("aria-label").await.unwrap().as_deref(),
             Some("Plan")
         );
+
+        // The card's dialog holds the focus while open, and gives it back when it closes.
+        focused.send_keys(" ").await.unwrap();
+        let dialog = r#"[role="dialog"][aria-label="Card details"]"#;
+        app.find(dialog).await;
+        let inside = "return !!document.activeElement.closest('[aria-label=\"Card details\"]');";
+        for _ in 0..40 {
+            app.client
+                .active_element()
+                .await
+                .unwrap()
+                .send_keys("\u{E004}")
+                .await
+                .unwrap();
+            let held = app.client.execute(inside, Vec::new()).await.unwrap();
+            assert_eq!(held.as_bool(), Some(true), "Tab stays in the dialog");
+        }
+        app.client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys("\u{E00C}")
+            .await
+            .unwrap();
+        app.gone(dialog).await;
+        let back = app.client.active_element().await.unwrap();
+        assert_eq!(
+            back.attr("aria-label").await.unwrap().as_deref(),
+            Some("Plan")
+        );
         app.quit().await;
     })
     .await;
