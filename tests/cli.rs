@@ -924,6 +924,51 @@ async fn archived_cards_leave_the_listing_and_search_and_come_back_with_unarchiv
 }
 
 #[tokio::test]
+async fn a_task_moves_to_another_project_with_its_checklist_and_labels() {
+    let sandbox = Sandbox::new();
+    let bulbs = add(&sandbox, &["Plant bulbs"]);
+    ok(&sandbox, &["subtask", "add", &bulbs.0, "Buy them"]);
+    ok(&sandbox, &["label", "add", "Outside", "--color", "#16a34a"]);
+    ok(&sandbox, &["task", "label", &bulbs.0, "Outside"]);
+    ok(&sandbox, &["project", "add", "Garden"]);
+    ok(
+        &sandbox,
+        &[
+            "task",
+            "move",
+            &bulbs.0,
+            "--to-project",
+            "garden",
+            "--column",
+            "Doing",
+        ],
+    );
+    assert!(list(&sandbox, &[]).is_empty(), "gone from Inbox");
+    let there = list(&sandbox, &["--project", "Garden"]);
+    assert_eq!(there.len(), 1);
+    assert_eq!(there[0].id, bulbs, "the same card");
+    let shown = ok(&sandbox, &["task", "show", &bulbs.0]);
+    assert!(shown.contains("labels    Outside"), "{shown}");
+    assert!(shown.contains("[ ] Buy them"), "{shown}");
+    // Without a column, or to a project that is not there: refused, nothing moves.
+    let none = sandbox.tandem(&["task", "move", &bulbs.0, "--to-project", "Inbox"]);
+    assert_eq!(none.status.code(), Some(2), "{none:?}");
+    assert_user_error(
+        &sandbox.tandem(&[
+            "task",
+            "move",
+            &bulbs.0,
+            "--to-project",
+            "Nowhere",
+            "--column",
+            "To do",
+        ]),
+        "Nowhere",
+    );
+    assert_eq!(list(&sandbox, &["--project", "Garden"]).len(), 1);
+}
+
+#[tokio::test]
 async fn search_finds_cards_in_every_project_whoever_wrote_them() {
     let sandbox = Sandbox::new();
     let login = add(&sandbox, &["Fix the login page"]);

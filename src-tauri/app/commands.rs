@@ -220,6 +220,25 @@ pub async fn task_move<R: Runtime>(
         .await
 }
 
+/// Moves a task to a column of another project, with its checklist and labels.
+#[tauri::command]
+pub async fn task_transfer<R: Runtime>(
+    app: State<'_, AppState>,
+    window: WebviewWindow<R>,
+    request: MoveTask,
+) -> Result<Task> {
+    let origin = app.origin(window.label(), request.mutation_id);
+    app.store
+        .transfer_task(
+            &origin,
+            &request.id,
+            request.expected_version,
+            &request.to_column,
+            request.to_index,
+        )
+        .await
+}
+
 #[tauri::command]
 pub async fn task_delete<R: Runtime>(
     app: State<'_, AppState>,

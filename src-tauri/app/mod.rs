@@ -365,6 +365,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::task_rename,
             commands::task_move,
             commands::task_delete,
+            commands::task_transfer,
             commands::tasks_archive,
             commands::archived_tasks,
             commands::import_preview,

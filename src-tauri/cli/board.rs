@@ -65,9 +65,12 @@ pub enum TaskCommand {
     Move {
         /// The task's id.
         id: String,
-        /// The column's name or id, in the task's project.
+        /// The column's name or id, in the task's project (or in --to-project's).
         #[arg(long)]
         column: Option<String>,
+        /// Another project to move the task to, with its checklist and labels (name or id).
+        #[arg(long, value_name = "PROJECT", requires = "column")]
+        to_project: Option<String>,
         /// Where in the column, counting from 0 at the top [default: the bottom].
         #[arg(long, allow_negative_numbers = true, requires = "column")]
         index: Option<i64>,
@@ -417,6 +420,7 @@ pub(super) async fn task(
         TaskCommand::Move {
             id,
             column,
+            to_project,
             index,
             next,
             prev,
@@ -433,6 +437,16 @@ pub(super) async fn task(
             .into_iter()
             .find_map(|(given, step)| given.then_some(step));
             let moved = match (column, step) {
+                (Some(column), _) if to_project.is_some() => {
+                    let project = store
+                        .find_project(to_project.as_deref().unwrap_or_default())
+                        .await?;
+                    let column = store.find_column(&project.id, &column).await?;
+                    let index = index.unwrap_or(i64::MAX);
+                    store
+                        .transfer_task(origin, &task.id, task.version, &column.id, index)
+                        .await?
+                }
                 (Some(column), _) => {
                     let column = store.find_column(&task.project_id, &column).await?;
                     let index = index.unwrap_or(i64::MAX);

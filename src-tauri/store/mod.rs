@@ -33,6 +33,7 @@ mod sql;
 mod sqlite;
 mod subtask;
 mod task;
+mod transfer;
 
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;

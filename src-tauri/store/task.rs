@@ -260,12 +260,7 @@ impl Store {
 /// `task` as it is when it stands at `index` in `column` (of its project): unchanged when it
 /// already stands there.
 async fn placed(conn: &mut Conn<'_>, task: Task, column: &ColumnId, index: usize) -> Result<Task> {
-    if task.archived_at.is_some() {
-        return Err(Error::invalid(
-            "id",
-            "the task is archived: unarchive it to move it",
-        ));
-    }
+    movable(&task)?;
     let current = (task.column_id == *column).then_some(task.position);
     let slot = position::slot(
         conn,
@@ -284,6 +279,17 @@ async fn placed(conn: &mut Conn<'_>, task: Task, column: &ColumnId, index: usize
         },
         None => task,
     })
+}
+
+/// Refuses to move an archived task: it is off the board, and comes back by unarchive.
+pub(super) fn movable(task: &Task) -> Result<()> {
+    match task.archived_at {
+        Some(_) => Err(Error::invalid(
+            "id",
+            "the task is archived: unarchive it to move it",
+        )),
+        None => Ok(()),
+    }
 }
 
 async fn first_column(conn: &mut Conn<'_>, project: &ProjectId) -> Result<crate::model::Column> {

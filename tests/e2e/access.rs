@@ -13,6 +13,7 @@ async fn a_move_made_elsewhere_is_said_in_the_live_region_and_move_to_works_by_k
     for args in [
         &["task", "add", "Plan"][..],
         &["task", "edit", ship.trim(), "--priority", "high"],
+        &["project", "add", "Garden"],
     ] {
         assert!(sandbox.tandem(args).status.success());
     }
@@ -92,6 +93,26 @@ async fn a_move_made_elsewhere_is_said_in_the_live_region_and_move_to_works_by_k
             back.attr("aria-label").await.unwrap().as_deref(),
             Some("Plan")
         );
+
+        // Move to… another project: the card leaves this board, and lands there.
+        app.card("Done", "Ship").await.send_keys("m").await.unwrap();
+        let dialog = r#"[role="dialog"][aria-label="Move “Ship”"]"#;
+        let project = app.find(&format!("{dialog} select")).await;
+        project.select_by_label("Garden").await.unwrap();
+        app.wait_for_text(&format!("{dialog} fieldset"), &["To do", "Doing", "Done"])
+            .await;
+        app.find(&format!("{dialog} select"))
+            .await
+            .send_keys(ENTER)
+            .await
+            .unwrap();
+        app.gone(dialog).await;
+        app.wait_for_titles("Done", &["Plan"]).await;
+        let store = sandbox.store().await;
+        let garden = store.find_project("Garden").await.unwrap();
+        let there = store.tasks(&garden.id).await.unwrap();
+        assert_eq!(there.len(), 1);
+        assert_eq!(there[0].id.0, ship.trim());
         app.quit().await;
     })
     .await;

@@ -72,6 +72,8 @@ export const api = {
   createTask: (request: CreateTask) => invoke<Task>("task_create", { request }),
   renameTask: (request: RenameTask) => invoke<Task>("task_rename", { request }),
   moveTask: (request: MoveTask) => invoke<Task>("task_move", { request }),
+  /** Moves a task to a column of another project, with its checklist and labels. */
+  transferTask: (request: MoveTask) => invoke<Task>("task_transfer", { request }),
   deleteTask: (request: DeleteTask) => invoke<null>("task_delete", { request }),
   /** Archives tasks, or brings them back to their columns: all of them, or none. */
   archiveTasks: (request: ArchiveTasks) => invoke<Task[]>("tasks_archive", { request }),

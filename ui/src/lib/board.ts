@@ -100,7 +100,10 @@ export function withTask(board: Board, whole: Task | BoardTask): Board {
   const task = boardTask(whole);
   const current = board.tasks.find((t) => t.id === task.id);
   if (current && current.version > task.version) return board;
-  if (task.archived_at !== null) return current ? withoutTask(board, task.id) : board;
+  // Archived, or moved to another project: off this board.
+  if (task.archived_at !== null || task.project_id !== board.project.id) {
+    return current ? withoutTask(board, task.id) : board;
+  }
   const tasks = current
     ? board.tasks.map((t) => (t.id === task.id ? task : t))
     : [...board.tasks, task];

@@ -456,6 +456,40 @@ class BoardStore {
     );
   }
 
+  /**
+   * Moves `task` to `dest` in another project, with its checklist and labels; Ctrl+Z brings it
+   * back where it stood.
+   */
+  async transfer(task: BoardTask, project: Project, dest: Destination): Promise<void> {
+    const board = this.board;
+    const index = this.index;
+    const here = board && index && locate(board.columns, index.columns, task);
+    const column = here && board.columns[here.column];
+    if (!board || !here || !column) return;
+    const from: Destination = { to_column: column.id, to_index: here.index };
+    const send = (to: Destination, version: number) =>
+      api.transferTask({
+        id: task.id,
+        expected_version: version,
+        ...to,
+        mutation_id: this.#mutation(),
+      });
+    this.board = withoutTask(board, task.id);
+    try {
+      const moved = await send(dest, task.version);
+      this.notify("info", `Moved “${task.title}” to ${project.name}. Ctrl+Z brings it back.`);
+      this.#remember(
+        `move of “${task.title}” to ${project.name}`,
+        task.id,
+        moved.version,
+        async (undo, v) => this.#put(await send(undo ? from : dest, v)),
+      );
+    } catch (error) {
+      this.fail(error);
+      await this.load();
+    }
+  }
+
   /** Undoes this window's latest change (or redoes its latest undone one). */
   async undo(redo = false): Promise<void> {
     try {
