@@ -477,11 +477,11 @@ pub enum Mutation {
         entity: EntityKind,
         id: String,
     },
-    /// Puts a label on a task (`on`), or takes it off. Two windows doing this to different
-    /// labels at once both win, as they would not with [`Mutation::TaskLabels`].
+    /// Puts a label on a task (`on`), or takes it off, whatever else changed on the task: it
+    /// commutes with every other edit, so it asks for no version. Two windows doing this to
+    /// different labels at once both win, as they would not with [`Mutation::TaskLabels`].
     TaskLabel {
         id: TaskId,
-        expected_version: i64,
         label_id: LabelId,
         on: bool,
     },

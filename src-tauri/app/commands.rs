@@ -440,20 +440,11 @@ pub async fn apply<R: Runtime>(
             ))
         }
         Mutation::Restore { entity, id } => Some(store.restore(o, entity, &id).await?),
-        Mutation::TaskLabel {
-            id,
-            expected_version,
-            label_id,
-            on,
-        } => {
+        Mutation::TaskLabel { id, label_id, on } => {
             if on {
-                store
-                    .add_task_label(o, &id, expected_version, &label_id)
-                    .await?;
+                store.add_task_label(o, &id, &label_id).await?;
             } else {
-                store
-                    .remove_task_label(o, &id, expected_version, &label_id)
-                    .await?;
+                store.remove_task_label(o, &id, &label_id).await?;
             }
             Some(Entity::Task(store.task(&id).await?))
         }

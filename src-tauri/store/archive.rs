@@ -159,7 +159,7 @@ mod tests {
             .await
             .unwrap();
         store
-            .add_task_label(&origin, &card.id, card.version, &label.id)
+            .add_task_label(&origin, &card.id, &label.id)
             .await
             .unwrap();
         let card = store.task(&card.id).await.unwrap();

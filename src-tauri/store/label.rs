@@ -2,7 +2,7 @@
 
 use super::sql::{query, Conn};
 
-use super::{at_version, now_ms, Store};
+use super::{at_version, now_ms, row, Store};
 use crate::error::{Error, Result};
 use crate::model::{EntityKind, Label, LabelId, Origin, ProjectId, Task, TaskId};
 use crate::validate;
@@ -131,39 +131,37 @@ impl Store {
         expected_version: i64,
         labels: &[LabelId],
     ) -> Result<Vec<LabelId>> {
-        self.relabel(
-            origin,
-            task,
-            expected_version,
-            async |_| Ok(labels.to_vec()),
-        )
+        self.relabel(origin, task, Some(expected_version), async |_| {
+            Ok(labels.to_vec())
+        })
         .await
     }
 
-    /// Puts `label` on task `task` (if it is not there yet).
+    /// Puts `label` on task `task` (if it is not there yet). Whatever else changed on the task
+    /// meanwhile, it goes on: putting one label on commutes with every other edit, so no
+    /// version is asked for (two windows labelling one card at once both win).
     pub async fn add_task_label(
         &self,
         origin: &Origin,
         task: &TaskId,
-        expected_version: i64,
         label: &LabelId,
     ) -> Result<Vec<LabelId>> {
-        self.relabel(origin, task, expected_version, async |mut on| {
+        self.relabel(origin, task, None, async |mut on| {
             on.push(label.clone());
             Ok(on)
         })
         .await
     }
 
-    /// Takes `label` off task `task` (if it is there).
+    /// Takes `label` off task `task` (if it is there), whatever else changed meanwhile, as
+    /// [`Store::add_task_label`] puts one on.
     pub async fn remove_task_label(
         &self,
         origin: &Origin,
         task: &TaskId,
-        expected_version: i64,
         label: &LabelId,
     ) -> Result<Vec<LabelId>> {
-        self.relabel(origin, task, expected_version, async |mut on| {
+        self.relabel(origin, task, None, async |mut on| {
             on.retain(|l| l != label);
             Ok(on)
         })
@@ -172,16 +170,21 @@ impl Store {
 
     /// Replaces the labels on a task with what `choose` makes of them. Returns the labels now
     /// on it, sorted.
+    /// With `expected_version`, a task changed since is a conflict; without, the change goes
+    /// on whatever changed.
     async fn relabel(
         &self,
         origin: &Origin,
         task: &TaskId,
-        expected_version: i64,
+        expected_version: Option<i64>,
         choose: impl AsyncFnOnce(Vec<LabelId>) -> Result<Vec<LabelId>>,
     ) -> Result<Vec<LabelId>> {
         let (labels, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
-                let task = at_version::<Task>(conn, &task.0, expected_version).await?;
+                let task = match expected_version {
+                    Some(version) => at_version::<Task>(conn, &task.0, version).await?,
+                    None => row::<Task>(conn, &task.0).await?,
+                };
                 let on: Vec<LabelId> =
                     query("SELECT label_id FROM task_labels WHERE task_id = $1 ORDER BY label_id")
                         .bind(&task.id)
@@ -266,6 +269,50 @@ mod tests {
         t.store.create_task(&t.origin, new).await.unwrap()
     }
 
+    /// A label put on or taken off goes through whatever else changed on the card meanwhile (a
+    /// window's own edit not yet answered, or another window's): it commutes with them.
+    #[tokio::test]
+    async fn a_label_goes_on_and_off_whatever_else_changed_on_the_card() {
+        let t = testing::store().await;
+        let inbox = t.store.first_project().await.unwrap().id;
+        let card = task(&t, &inbox).await;
+        let bug = t
+            .store
+            .create_label(&t.origin, &inbox, "Bug", "#d73a4a")
+            .await
+            .unwrap();
+        let edit = crate::store::TaskEdit {
+            priority: Some(crate::model::Priority::High),
+            ..Default::default()
+        };
+        t.store
+            .edit_task(&t.origin, &card.id, card.version, edit)
+            .await
+            .unwrap();
+        let on = t
+            .store
+            .add_task_label(&t.origin, &card.id, &bug.id)
+            .await
+            .unwrap();
+        assert_eq!(on, vec![bug.id.clone()]);
+        assert_eq!(
+            t.store.task(&card.id).await.unwrap().priority,
+            crate::model::Priority::High
+        );
+        let off = t
+            .store
+            .remove_task_label(&t.origin, &card.id, &bug.id)
+            .await
+            .unwrap();
+        assert!(off.is_empty());
+        let gone = t
+            .store
+            .add_task_label(&t.origin, &TaskId::from("gone"), &bug.id)
+            .await
+            .unwrap_err();
+        assert!(matches!(gone, Error::NotFound { .. }), "{gone:?}");
+    }
+
     #[tokio::test]
     async fn labels_are_created_recoloured_put_on_taken_off_and_deleted() {
         let t = testing::store().await;
@@ -285,7 +332,7 @@ mod tests {
 
         let on = t
             .store
-            .add_task_label(&t.origin, &task.id, 1, &bug.id)
+            .add_task_label(&t.origin, &task.id, &bug.id)
             .await
             .unwrap();
         assert_eq!(on, vec![bug.id.clone()]);
@@ -299,7 +346,7 @@ mod tests {
         assert_eq!(on, both);
         let on = t
             .store
-            .remove_task_label(&t.origin, &task.id, 1, &bug.id)
+            .remove_task_label(&t.origin, &task.id, &bug.id)
             .await
             .unwrap();
         assert_eq!(on, vec![docs.id.clone()]);
@@ -364,7 +411,7 @@ mod tests {
         assert!(matches!(err, Error::Invalid { field: "name", .. }), "{err}");
         let err = t
             .store
-            .add_task_label(&t.origin, &task.id, 1, &theirs.id)
+            .add_task_label(&t.origin, &task.id, &theirs.id)
             .await
             .unwrap_err();
         assert!(matches!(
@@ -376,7 +423,7 @@ mod tests {
         ));
         let err = t
             .store
-            .add_task_label(&t.origin, &task.id, 1, &LabelId::from("gone"))
+            .add_task_label(&t.origin, &task.id, &LabelId::from("gone"))
             .await
             .unwrap_err();
         assert!(matches!(

@@ -200,7 +200,7 @@ mod tests {
             .await
             .unwrap();
         store
-            .add_task_label(&origin, &ship.id, ship.version, &bug.id)
+            .add_task_label(&origin, &ship.id, &bug.id)
             .await
             .unwrap();
         let plan = add(&store, &origin, "Plan").await;

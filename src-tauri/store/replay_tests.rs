@@ -301,14 +301,14 @@ async fn run(t: &TestStore, op: &Op) -> Option<bool> {
             ok!(s.delete_label(o, &LabelId(id), v))
         }
         Op::AddLabel(i, l) => {
-            let (task, v) = pick(t, "tasks", i).await?;
+            let (task, _) = pick(t, "tasks", i).await?;
             let (label, _) = pick(t, "labels", l).await?;
-            ok!(s.add_task_label(o, &TaskId(task), v, &LabelId(label)))
+            ok!(s.add_task_label(o, &TaskId(task), &LabelId(label)))
         }
         Op::RemoveLabel(i, l) => {
-            let (task, v) = pick(t, "tasks", i).await?;
+            let (task, _) = pick(t, "tasks", i).await?;
             let (label, _) = pick(t, "labels", l).await?;
-            ok!(s.remove_task_label(o, &TaskId(task), v, &LabelId(label)))
+            ok!(s.remove_task_label(o, &TaskId(task), &LabelId(label)))
         }
     }
 }

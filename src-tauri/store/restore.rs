@@ -462,7 +462,7 @@ mod tests {
             .await
             .unwrap();
         t.store
-            .add_task_label(&t.origin, &ship.id, 1, &bug.id)
+            .add_task_label(&t.origin, &ship.id, &bug.id)
             .await
             .unwrap();
         let before = seen(&t.store.board(&work.id).await.unwrap());
@@ -544,7 +544,7 @@ mod tests {
             .unwrap();
         for task in [&kept, &gone] {
             t.store
-                .add_task_label(&t.origin, &task.id, 1, &bug.id)
+                .add_task_label(&t.origin, &task.id, &bug.id)
                 .await
                 .unwrap();
         }

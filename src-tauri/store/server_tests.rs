@@ -108,7 +108,7 @@ async fn every_kind_of_write(store: &Store) {
         .await
         .unwrap();
     store
-        .add_task_label(&me, &first.id, edited.version, &label.id)
+        .add_task_label(&me, &first.id, &label.id)
         .await
         .unwrap();
     let item = store.add_subtask(&me, &first.id, "Check").await.unwrap();

@@ -662,7 +662,7 @@ class BoardStore {
         const labelled = task(mutation.id);
         if (!labelled) return;
         this.#remember(`labelling of “${labelled.title}”`, labelled.id, version, (undo, v) =>
-          send({ ...mutation, expected_version: v, on: undo ? !mutation.on : mutation.on }),
+          send({ ...mutation, on: undo ? !mutation.on : mutation.on }),
         );
         return;
       }
