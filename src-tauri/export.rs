@@ -32,6 +32,19 @@ pub const JSON_FORMAT: &str = "tandem-board";
 /// Version 2 added archived cards (`"archived": true`); version 1 files read as before.
 pub const JSON_VERSION: u32 = 2;
 
+/// The columns of a CSV export, in order; an import takes them in any order and case.
+pub const CSV_HEADER: [&str; 9] = [
+    "project",
+    "column",
+    "title",
+    "description",
+    "priority",
+    "due",
+    "labels",
+    "checklist",
+    "archived",
+];
+
 /// Projects as a person sees them: columns in order, each with its cards in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Export {
@@ -130,18 +143,7 @@ impl Export {
     fn csv(&self) -> Result<String> {
         let mut out = csv::Writer::from_writer(Vec::new());
         let failed = |e: csv::Error| Error::Storage(sqlx::Error::Encode(Box::new(e)));
-        out.write_record([
-            "project",
-            "column",
-            "title",
-            "description",
-            "priority",
-            "due",
-            "labels",
-            "checklist",
-            "archived",
-        ])
-        .map_err(failed)?;
+        out.write_record(CSV_HEADER).map_err(failed)?;
         for project in &self.projects {
             for column in &project.columns {
                 for card in &column.cards {

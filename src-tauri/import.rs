@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::export::JSON_VERSION;
 use crate::export::{CardOut, ColumnOut, Export, ItemOut, LabelOut, ProjectOut, JSON_FORMAT};
+use crate::export::{CSV_HEADER, JSON_VERSION};
 use crate::model::Priority;
 use crate::validate;
 
@@ -112,19 +112,6 @@ pub struct HeaderField {
     pub field: Option<String>,
 }
 
-/// The fields a CSV's header may name, in any order and case.
-const CSV_FIELDS: [&str; 9] = [
-    "title",
-    "column",
-    "description",
-    "priority",
-    "due",
-    "labels",
-    "checklist",
-    "archived",
-    "project",
-];
-
 /// How the header of the CSV at `path` maps to card fields, cell by cell.
 pub fn csv_header(path: &Path) -> Result<Vec<HeaderField>> {
     let bytes = std::fs::read(path)
@@ -138,7 +125,7 @@ pub fn csv_header(path: &Path) -> Result<Vec<HeaderField>> {
             let key = name.trim().to_lowercase();
             HeaderField {
                 name: name.to_owned(),
-                field: CSV_FIELDS.contains(&key.as_str()).then_some(key),
+                field: CSV_HEADER.contains(&key.as_str()).then_some(key),
             }
         })
         .collect())
