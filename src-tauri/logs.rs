@@ -14,6 +14,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
 
 use crate::config::APP_ID;
+use crate::error::{Error, Result};
 
 /// How many days of logs are kept.
 pub const DAYS_KEPT: usize = 7;
@@ -98,16 +99,23 @@ fn started(appender: &RollingFileAppender, logger: Logger) {
 
 /// Today's log file, rolled over daily, the last [`DAYS_KEPT`] kept. Written as lines come,
 /// not from a buffer, so a crash loses none.
-fn appender() -> Result<RollingFileAppender, String> {
-    let dir = dir().ok_or("there is no log folder (set HOME or XDG_STATE_HOME)")?;
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+fn appender() -> Result<RollingFileAppender> {
+    let dir = dir().ok_or_else(|| Error::Config {
+        name: "XDG_STATE_HOME",
+        reason: "there is no log folder; set HOME or XDG_STATE_HOME".into(),
+    })?;
+    let unusable = |e: &dyn std::fmt::Display| Error::Open {
+        what: dir.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| unusable(&e))?;
     RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix("tandem")
         .filename_suffix("log")
         .max_log_files(DAYS_KEPT)
         .build(&dir)
-        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))
+        .map_err(|e| unusable(&e))
 }
 
 /// Logs every panic, with where it happened, before the usual report on stderr.
