@@ -45,7 +45,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         SearchRequest,
         SeenTask,
         ArchiveTasks,
-        ExportRequest,
+        crate::export::ExportRequest,
         ChooseFile,
         crate::export::Format,
         crate::import::Source,

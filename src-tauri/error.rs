@@ -49,9 +49,10 @@ pub enum Error {
     #[error("{name}: {reason}")]
     Config { name: &'static str, reason: String },
 
-    /// The link to the other instances failed (the hub's socket, or what came over it).
+    /// The link to the other instances failed (the hub's socket, or what came over it). The
+    /// bridge says why in its own terms; the ground knows nothing of the wire.
     #[error("the link to the other instances failed: {0}")]
-    Link(#[from] crate::bridge::frame::ProtocolError),
+    Link(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Error {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::model::{Board, Priority, ProjectId, TaskId};
+use crate::model::{plain, Board, Priority, ProjectId, TaskId};
 use crate::store::{Descriptions, Store};
 
 /// What `tandem export` writes.
@@ -24,6 +24,16 @@ pub enum Format {
     Csv,
     /// A heading per project and column, a list item per card, a checkbox per checklist item.
     Markdown,
+}
+
+/// Asks to write the board to a file.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ExportRequest {
+    pub path: std::path::PathBuf,
+    pub format: Format,
+    /// One project; every project when absent.
+    #[ts(optional)]
+    pub project_id: Option<ProjectId>,
 }
 
 /// The name Tandem's JSON carries, so a reader knows the file for what it is.
@@ -50,49 +60,7 @@ pub const CSV_HEADER: [&str; 9] = [
 pub struct Export {
     pub format: String,
     pub version: u32,
-    pub projects: Vec<ProjectOut>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProjectOut {
-    pub name: String,
-    pub labels: Vec<LabelOut>,
-    pub columns: Vec<ColumnOut>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LabelOut {
-    pub name: String,
-    /// `#RRGGBB`.
-    pub color: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ColumnOut {
-    pub name: String,
-    pub wip_limit: Option<i64>,
-    pub cards: Vec<CardOut>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CardOut {
-    pub title: String,
-    pub description: String,
-    pub priority: Priority,
-    /// `YYYY-MM-DD`.
-    pub due_date: Option<String>,
-    /// The names of its labels, in name order.
-    pub labels: Vec<String>,
-    pub checklist: Vec<ItemOut>,
-    /// Off the board, in the project's archive; left out of the file when not.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub archived: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ItemOut {
-    pub title: String,
-    pub done: bool,
+    pub projects: Vec<plain::Project>,
 }
 
 impl Export {
@@ -105,7 +73,7 @@ impl Export {
         let mut projects = Vec::with_capacity(ids.len());
         for id in &ids {
             let (board, notes) = store.whole_board(id).await?;
-            projects.push(ProjectOut::from_board(board, notes));
+            projects.push(plain::Project::from_board(board, notes));
         }
         Ok(Export {
             format: JSON_FORMAT.to_owned(),
@@ -116,7 +84,7 @@ impl Export {
 
     /// How many cards it holds.
     pub fn cards(&self) -> usize {
-        cards(&self.projects)
+        plain::cards(&self.projects)
     }
 
     /// The export in `format`.
@@ -230,15 +198,6 @@ impl Export {
     }
 }
 
-/// How many cards `projects` hold.
-pub fn cards(projects: &[ProjectOut]) -> usize {
-    projects
-        .iter()
-        .flat_map(|p| &p.columns)
-        .map(|c| c.cards.len())
-        .sum()
-}
-
 /// Writes `text` to the file at `path`, which is replaced only once the whole text is written:
 /// a failure leaves the file as it was.
 pub fn write(path: &Path, text: &str) -> Result<()> {
@@ -266,8 +225,8 @@ fn inline(text: &str) -> String {
     out
 }
 
-impl ProjectOut {
-    fn from_board(board: Board, mut notes: Descriptions) -> ProjectOut {
+impl plain::Project {
+    fn from_board(board: Board, mut notes: Descriptions) -> plain::Project {
         let label_names: HashMap<_, _> = board
             .labels
             .iter()
@@ -282,9 +241,9 @@ impl ProjectOut {
                     .push(name.clone());
             }
         }
-        let mut checklists: HashMap<TaskId, Vec<(i64, ItemOut)>> = HashMap::new();
+        let mut checklists: HashMap<TaskId, Vec<(i64, plain::Item)>> = HashMap::new();
         for item in board.subtasks {
-            let out = ItemOut {
+            let out = plain::Item {
                 title: item.title,
                 done: item.done,
             };
@@ -307,7 +266,7 @@ impl ProjectOut {
                         labels.sort_by_key(|l| l.to_lowercase());
                         let mut checklist = checklists.remove(&t.id).unwrap_or_default();
                         checklist.sort_by_key(|(position, _)| *position);
-                        CardOut {
+                        plain::Card {
                             title: t.title.clone(),
                             description: notes.remove(&t.id).unwrap_or_default(),
                             priority: t.priority,
@@ -318,23 +277,23 @@ impl ProjectOut {
                         }
                     })
                     .collect();
-                ColumnOut {
+                plain::Column {
                     name: column.name,
                     wip_limit: column.wip_limit,
                     cards,
                 }
             })
             .collect();
-        let mut labels: Vec<LabelOut> = board
+        let mut labels: Vec<plain::Label> = board
             .labels
             .into_iter()
-            .map(|l| LabelOut {
+            .map(|l| plain::Label {
                 name: l.name,
                 color: l.color,
             })
             .collect();
         labels.sort_by_key(|l| l.name.to_lowercase());
-        ProjectOut {
+        plain::Project {
             name: board.project.name,
             labels,
             columns,

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::export::{CardOut, ColumnOut, Export, ItemOut, LabelOut, ProjectOut, JSON_FORMAT};
+use crate::export::{Export, JSON_FORMAT};
 use crate::export::{CSV_HEADER, JSON_VERSION};
-use crate::model::Priority;
+use crate::model::{plain, Priority};
 use crate::validate;
 
 /// The colour of a label a file names without one.
@@ -27,13 +27,13 @@ const FIRST_COLUMN: &str = "To do";
 /// its columns (matched by name too) of cards, in order. Every value is checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    pub projects: Vec<ProjectOut>,
+    pub projects: Vec<plain::Project>,
 }
 
 impl Plan {
     /// How many cards it brings.
     pub fn cards(&self) -> usize {
-        crate::export::cards(&self.projects)
+        plain::cards(&self.projects)
     }
 
     /// How many of its cards go straight to the archive.
@@ -266,7 +266,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
         at("project")
     };
 
-    let mut projects: Vec<ProjectOut> = Vec::new();
+    let mut projects: Vec<plain::Project> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(&e))?;
         let line = record.position().map_or(0, |p| p.line());
@@ -293,11 +293,11 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
                     .strip_prefix("[x] ")
                     .or_else(|| item.strip_prefix("[X] "))
                 {
-                    Some(done) => ItemOut {
+                    Some(done) => plain::Item {
                         title: done.to_owned(),
                         done: true,
                     },
-                    None => ItemOut {
+                    None => plain::Item {
                         title: item.strip_prefix("[ ] ").unwrap_or(item).to_owned(),
                         done: false,
                     },
@@ -315,7 +315,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
                 )))
             }
         };
-        let card = CardOut {
+        let card = plain::Card {
             title: record.get(title_at).unwrap_or("").to_owned(),
             description: record
                 .get(description_at.unwrap_or(usize::MAX))
@@ -338,7 +338,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
         let target = match projects.iter().position(|p| p.name == name) {
             Some(i) => &mut projects[i],
             None => {
-                projects.push(ProjectOut {
+                projects.push(plain::Project {
                     name: validate::name("project", name).map_err(|e| at_place(&place, e))?,
                     labels: Vec::new(),
                     columns: Vec::new(),
@@ -352,7 +352,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
                 .iter()
                 .any(|l| l.name.eq_ignore_ascii_case(label))
             {
-                target.labels.push(LabelOut {
+                target.labels.push(plain::Label {
                     name: label.clone(),
                     color: LABEL_COLOR.to_owned(),
                 });
@@ -365,7 +365,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
             .find(|c| c.name.eq_ignore_ascii_case(&column))
         {
             Some(existing) => existing.cards.push(card),
-            None => target.columns.push(ColumnOut {
+            None => target.columns.push(plain::Column {
                 name: column,
                 wip_limit: None,
                 cards: vec![card],
@@ -486,7 +486,7 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
         ))
     })?;
 
-    let mut labels: Vec<LabelOut> = Vec::new();
+    let mut labels: Vec<plain::Label> = Vec::new();
     let mut label_names: HashMap<&str, String> = HashMap::new();
     for label in &board.labels {
         let base = label
@@ -501,7 +501,7 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
             named => named.to_owned(),
         };
         if !labels.iter().any(|l| l.name.eq_ignore_ascii_case(&name)) {
-            labels.push(LabelOut {
+            labels.push(plain::Label {
                 name: name.clone(),
                 color: color.to_owned(),
             });
@@ -511,14 +511,14 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
 
     let mut checklists: Vec<&TrelloChecklist> = board.checklists.iter().collect();
     checklists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
-    let mut items_of: HashMap<&str, Vec<ItemOut>> = HashMap::new();
+    let mut items_of: HashMap<&str, Vec<plain::Item>> = HashMap::new();
     for checklist in checklists {
         let mut items: Vec<&TrelloItem> = checklist.check_items.iter().collect();
         items.sort_by(|a, b| a.pos.total_cmp(&b.pos));
         items_of
             .entry(checklist.id_card.as_str())
             .or_default()
-            .extend(items.into_iter().map(|item| ItemOut {
+            .extend(items.into_iter().map(|item| plain::Item {
                 title: item.name.clone(),
                 done: item.state == "complete",
             }));
@@ -530,13 +530,13 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
     cards.sort_by(|a, b| a.pos.total_cmp(&b.pos));
     let columns = lists
         .into_iter()
-        .map(|list| ColumnOut {
+        .map(|list| plain::Column {
             name: list.name.clone(),
             wip_limit: None,
             cards: cards
                 .iter()
                 .filter(|c| c.id_list == list.id)
-                .map(|card| CardOut {
+                .map(|card| plain::Card {
                     title: card.name.clone(),
                     description: card.desc.clone(),
                     priority: Priority::None,
@@ -552,7 +552,7 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
                 .collect(),
         })
         .collect();
-    let project = ProjectOut {
+    let project = plain::Project {
         name: project.unwrap_or(&board.name).to_owned(),
         labels,
         columns,
@@ -564,9 +564,9 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
 }
 
 /// `project`, every value checked, labels named once.
-fn checked_project(project: ProjectOut, place: &str) -> Result<ProjectOut> {
+fn checked_project(project: plain::Project, place: &str) -> Result<plain::Project> {
     let name = validate::name("name", &project.name).map_err(|e| at_place(place, e))?;
-    let mut labels: Vec<LabelOut> = Vec::new();
+    let mut labels: Vec<plain::Label> = Vec::new();
     for label in project.labels {
         let here = format!("{place}, label {:?}", label.name);
         let name = validate::name("name", &label.name).map_err(|e| at_place(&here, e))?;
@@ -574,9 +574,9 @@ fn checked_project(project: ProjectOut, place: &str) -> Result<ProjectOut> {
         if labels.iter().any(|l| l.name.eq_ignore_ascii_case(&name)) {
             return Err(refused(&format!("{here}: named twice")));
         }
-        labels.push(LabelOut { name, color });
+        labels.push(plain::Label { name, color });
     }
-    let mut columns: Vec<ColumnOut> = Vec::new();
+    let mut columns: Vec<plain::Column> = Vec::new();
     for column in project.columns {
         let here = format!("{place}, column {:?}", column.name);
         let name = validate::name("name", &column.name).map_err(|e| at_place(&here, e))?;
@@ -597,13 +597,13 @@ fn checked_project(project: ProjectOut, place: &str) -> Result<ProjectOut> {
             }
             cards.push(checked_card(card, &card_place)?);
         }
-        columns.push(ColumnOut {
+        columns.push(plain::Column {
             name,
             wip_limit,
             cards,
         });
     }
-    Ok(ProjectOut {
+    Ok(plain::Project {
         name,
         labels,
         columns,
@@ -611,13 +611,13 @@ fn checked_project(project: ProjectOut, place: &str) -> Result<ProjectOut> {
 }
 
 /// `card`, every value checked and normalised as the store keeps it.
-fn checked_card(card: CardOut, place: &str) -> Result<CardOut> {
+fn checked_card(card: plain::Card, place: &str) -> Result<plain::Card> {
     let at = |e| at_place(place, e);
     let checklist = card
         .checklist
         .into_iter()
         .map(|item| {
-            Ok(ItemOut {
+            Ok(plain::Item {
                 title: validate::title("checklist item", &item.title).map_err(at)?,
                 done: item.done,
             })
@@ -630,7 +630,7 @@ fn checked_card(card: CardOut, place: &str) -> Result<CardOut> {
             labels.push(label);
         }
     }
-    Ok(CardOut {
+    Ok(plain::Card {
         title: validate::title("title", &card.title).map_err(at)?,
         description: validate::description("description", &card.description).map_err(at)?,
         priority: card.priority,

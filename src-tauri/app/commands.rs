@@ -7,14 +7,13 @@ use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
 use super::AppState;
 use crate::error::{Error, Result};
-use crate::export::Export;
+use crate::export::{Export, ExportRequest};
 use crate::history::{self, HistoryEntry};
 use crate::import::{self, ImportPreview, ImportProgress, ImportRequest, Source};
 use crate::latency::Latencies;
 use crate::model::{
-    ArchiveTasks, Batch, Board, BoardTask, ChooseFile, CreateTask, DeleteTask, Entity,
-    ExportRequest, MoveTask, Mutation, Project, ProjectId, RenameTask, SearchHit, SearchRequest,
-    Status, Task, TaskId,
+    ArchiveTasks, Batch, Board, BoardTask, ChooseFile, CreateTask, DeleteTask, Entity, MoveTask,
+    Mutation, Project, ProjectId, RenameTask, SearchHit, SearchRequest, Status, Task, TaskId,
 };
 use crate::settings::{self, Settings, SettingsView};
 use crate::store::{self, ColumnEdit, Found, NewTask, Search, Store, TaskEdit};
@@ -302,7 +301,7 @@ pub async fn import_run<R: Runtime>(
     let (_, plan) = plan(&app.store, &request).await?;
     let imported = app
         .store
-        .import(&origin, &plan, |done, total| {
+        .import(&origin, &plan.projects, |done, total| {
             // A window closed meanwhile misses the progress, not the import.
             let _ = progress.send(ImportProgress { done, total });
         })

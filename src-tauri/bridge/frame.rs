@@ -155,6 +155,12 @@ pub enum ProtocolError {
     Io(#[from] std::io::Error),
 }
 
+impl From<ProtocolError> for crate::error::Error {
+    fn from(error: ProtocolError) -> Self {
+        crate::error::Error::Link(Box::new(error))
+    }
+}
+
 impl ProtocolError {
     /// The `code` of the `error` frame that reports this.
     pub fn code(&self) -> &'static str {

@@ -419,7 +419,7 @@ async fn import(
     let (_, plan) = crate::import::read(&file, Some(source), project.as_deref(), &fallback)?;
     let total = plan.cards();
     let imported = store
-        .import(origin, &plan, |done, total| {
+        .import(origin, &plan.projects, |done, total| {
             if total >= 1_000 {
                 eprintln!("tandem: imported {done} of {total} cards");
             }

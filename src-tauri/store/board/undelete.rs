@@ -8,14 +8,14 @@
 
 use std::collections::HashSet;
 
-use super::sql::{query, Conn};
+use crate::store::sql::{query, Conn};
 
-use super::position::{self, List};
-use super::{now_ms, Store, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{
     Column, Entity, EntityKind, Label, Origin, Project, Subtask, Task, TaskId, TaskLabel,
 };
+use crate::store::board::position::{self, List};
+use crate::store::{now_ms, Store, Versioned};
 
 /// How a kind of row is stored, for putting it back.
 struct Shape {
@@ -388,7 +388,7 @@ async fn taken_along(
 
 async fn fetch(conn: &mut Conn<'_>, kind: EntityKind, id: &str) -> Result<Entity> {
     async fn row<T: Versioned>(conn: &mut Conn<'_>, id: &str) -> Result<Entity> {
-        Ok(super::row::<T>(conn, id).await?.into_entity())
+        Ok(crate::store::row::<T>(conn, id).await?.into_entity())
     }
     match kind {
         EntityKind::Project => row::<Project>(conn, id).await,

@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::sql::query;
-use super::{copy, Store};
 use crate::config::Location;
 use crate::error::{Error, Result};
+use crate::store::sql::query;
+use crate::store::whole::copy::copy;
+use crate::store::Store;
 
 /// How many daily backups are kept.
 pub const DAILY_KEPT: usize = 7;

@@ -1,17 +1,30 @@
-//! Projects, their columns and the board snapshot.
+//! The board's entities and their rules, written once for both databases: projects, their
+//! columns and the board snapshot here; tasks, checklists, labels, the archive, a card moved to
+//! another project, undoing a deletion and search in the modules below. Every change goes
+//! through [`Store::write`](crate::store::Store).
+
+pub(super) mod archive;
+pub(super) mod edit;
+pub(super) mod label;
+pub(super) mod position;
+pub(super) mod search;
+pub(super) mod subtask;
+pub(super) mod task;
+pub(super) mod transfer;
+pub(super) mod undelete;
 
 use std::collections::HashMap;
 
-use super::sql::{query, Conn};
+use crate::store::sql::{query, Conn};
 
-use super::position::{self, List, POSITION_GAP};
-use super::{at_version, last_seq, now_ms, Store, Versioned};
 use crate::error::{Error, Result};
 use crate::model::{
     Board, BoardTask, Column, ColumnId, EntityKind, Label, Origin, Project, ProjectId, Subtask,
     TaskId, TaskLabel,
 };
+use crate::store::{at_version, last_seq, now_ms, Store, Versioned};
 use crate::validate;
+use position::{List, POSITION_GAP};
 
 /// Cards' descriptions by task, those not empty: what a board leaves out.
 pub type Descriptions = HashMap<TaskId, String>;
@@ -22,7 +35,7 @@ const INBOX_COLUMNS: [&str; 3] = ["To do", "Doing", "Done"];
 
 impl Store {
     /// Creates the Inbox project, once per database file, whoever opens it first.
-    pub(super) async fn seed(&self, origin: &Origin) -> Result<()> {
+    pub(in crate::store) async fn seed(&self, origin: &Origin) -> Result<()> {
         // Most opens find the board made: a plain read says so without taking the write lock.
         if self.seeded().await? {
             return Ok(());
@@ -185,7 +198,7 @@ impl Store {
 
 /// The columns of `tasks` that make a [`BoardTask`]: all but the description, which only says
 /// whether there is one.
-pub(super) const BOARD_TASK: &str =
+pub(in crate::store) const BOARD_TASK: &str =
     "id, project_id, column_id, title, priority, due_date, position,
     version, created_at, updated_at, description <> '' AS has_description, archived_at";
 
@@ -567,14 +580,14 @@ async fn at_version_any<T: Versioned>(conn: &mut Conn<'_>, id: &str) -> Result<T
 }
 
 /// A column inside a write, or `NotFound`.
-pub(super) async fn column(conn: &mut Conn<'_>, id: &ColumnId) -> Result<Column> {
+pub(in crate::store) async fn column(conn: &mut Conn<'_>, id: &ColumnId) -> Result<Column> {
     at_version_any(conn, &id.0).await
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing;
     use super::*;
+    use crate::store::testing;
 
     #[tokio::test]
     async fn a_new_database_has_an_inbox_with_three_columns() {

@@ -18,19 +18,19 @@ use std::time::Duration;
 
 /// The WAL's size, in pages, at which a commit checkpoints it itself: the bound when the
 /// background checkpoints cannot keep up (about 40 MB of WAL).
-pub(super) const INLINE_BOUND: u32 = 10_000;
+pub(in crate::store) const INLINE_BOUND: u32 = 10_000;
 
 /// How long after a commit the thread checkpoints: writes within it share one checkpoint.
 const DELAY: Duration = Duration::from_millis(50);
 
 /// Wakes the checkpointing thread after commits; started by the first.
-pub(super) struct Checkpointer {
+pub(in crate::store) struct Checkpointer {
     path: PathBuf,
     wake: OnceLock<SyncSender<()>>,
 }
 
 impl Checkpointer {
-    pub(super) fn new(path: &Path) -> Checkpointer {
+    pub(in crate::store) fn new(path: &Path) -> Checkpointer {
         Checkpointer {
             path: path.to_owned(),
             wake: OnceLock::new(),
@@ -39,7 +39,7 @@ impl Checkpointer {
 
     /// Says the WAL grew. Costs nothing while a checkpoint is already due. The thread ends when
     /// the checkpointer is dropped with its store.
-    pub(super) fn wake(&self) {
+    pub(in crate::store) fn wake(&self) {
         let wake = self.wake.get_or_init(|| spawn(self.path.clone()));
         // Full: a checkpoint is due already. Disconnected: no thread, and the inline bound holds.
         let _ = wake.try_send(());

@@ -1,12 +1,12 @@
 //! Tasks: create, edit, move, delete.
 
-use super::sql::{query, Conn};
+use crate::store::sql::{query, Conn};
 
-use super::board::column;
-use super::position::{self, List};
-use super::{at_version, now_ms, Store};
 use crate::error::{Error, Result};
 use crate::model::{ColumnId, EntityKind, Origin, Priority, ProjectId, Task, TaskId};
+use crate::store::board::column;
+use crate::store::board::position::{self, List};
+use crate::store::{at_version, now_ms, Store};
 use crate::validate;
 
 /// What a caller gives to create a task.
@@ -282,7 +282,7 @@ async fn placed(conn: &mut Conn<'_>, task: Task, column: &ColumnId, index: usize
 }
 
 /// Refuses to move an archived task: it is off the board, and comes back by unarchive.
-pub(super) fn movable(task: &Task) -> Result<()> {
+pub(in crate::store) fn movable(task: &Task) -> Result<()> {
     match task.archived_at {
         Some(_) => Err(Error::invalid(
             "id",
@@ -309,9 +309,9 @@ async fn first_column(conn: &mut Conn<'_>, project: &ProjectId) -> Result<crate:
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{self, TestStore};
     use super::*;
     use crate::model::{Board, Change, Entity, Op};
+    use crate::store::testing::{self, TestStore};
     use crate::validate::MAX_TITLE_CHARS;
 
     async fn inbox(t: &TestStore) -> Board {

@@ -10,13 +10,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::check::{check, Found};
-use super::copy::{refused_rows, Board};
-use super::sql::{query, Conn};
-use super::{sqlite, Store};
 use crate::config::Location;
 use crate::error::{Error, Result};
 use crate::model::Origin;
+use crate::store::sql::sqlite;
+use crate::store::sql::{query, Conn};
+use crate::store::whole::check::{check, Found};
+use crate::store::whole::copy::{refused_rows, Board};
+use crate::store::Store;
 
 /// The board's tables, children first: the order to empty them in.
 const CHILDREN_FIRST: [&str; 6] = [

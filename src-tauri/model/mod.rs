@@ -3,6 +3,8 @@
 //! Field names are the database's column names and the change log's JSON keys, so a row, a
 //! change's `data` and the TypeScript type all read alike. Times are Unix milliseconds.
 
+pub mod plain;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -424,16 +426,6 @@ pub struct ArchiveTasks {
     pub archived: bool,
     #[ts(optional)]
     pub mutation_id: Option<String>,
-}
-
-/// Asks to write the board to a file.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-pub struct ExportRequest {
-    pub path: std::path::PathBuf,
-    pub format: crate::export::Format,
-    /// One project; every project when absent.
-    #[ts(optional)]
-    pub project_id: Option<ProjectId>,
 }
 
 /// Asks the user for a file: one to import, or (`save`) one to export to, named `name` at first.

@@ -7,13 +7,13 @@
 use proptest::prelude::*;
 use sqlx::Connection as _;
 
-use super::sql::{query, Conn, Connection};
-use super::testing::{self, TestStore};
-use super::{ColumnEdit, Dialect, Step, TaskEdit};
 use crate::model::{
     Change, Column, ColumnId, EntityKind, Label, LabelId, Op as LogOp, Priority, Project,
     ProjectId, Subtask, SubtaskId, Task, TaskId, TaskLabel,
 };
+use crate::store::sql::{query, Conn, Connection};
+use crate::store::testing::{self, TestStore};
+use crate::store::{ColumnEdit, Dialect, Step, TaskEdit};
 
 /// The tables that hold the board, as replay rebuilds them.
 const TABLES: [&str; 6] = [
@@ -220,7 +220,7 @@ async fn run(t: &TestStore, op: &Op) -> Option<bool> {
                 .scalar(&s.readers)
                 .await
                 .ok()?;
-            let new = super::NewTask {
+            let new = crate::store::NewTask {
                 project_id: project,
                 column_id: Some(ColumnId(column)),
                 title: name(n),
@@ -364,7 +364,7 @@ async fn empty_like(t: &TestStore) -> (Option<tempfile::TempDir>, Connection) {
     match t.store.dialect() {
         Dialect::Sqlite => {
             let dir = tempfile::tempdir().expect("a temporary folder");
-            let (conn, _) = super::sqlite::open(&dir.path().join("replay.db"))
+            let (conn, _) = crate::store::sql::sqlite::open(&dir.path().join("replay.db"))
                 .await
                 .expect("a replay database with the schema");
             (Some(dir), conn)
@@ -374,7 +374,7 @@ async fn empty_like(t: &TestStore) -> (Option<tempfile::TempDir>, Connection) {
             let mut conn = sqlx::PgConnection::connect(&url)
                 .await
                 .expect("a replay database");
-            super::postgres::MIGRATOR
+            crate::store::sql::postgres::MIGRATOR
                 .run(&mut conn)
                 .await
                 .expect("the schema");
@@ -466,7 +466,7 @@ async fn replay(t: &TestStore, changes: &[Change]) -> (Option<tempfile::TempDir>
 
 /// A table's rows as the model reads them, in a stable order: the same on either database.
 async fn table(conn: &mut Conn<'_>, table: &str) -> Vec<serde_json::Value> {
-    async fn all<T: super::sql::Row + serde::Serialize>(
+    async fn all<T: crate::store::sql::Row + serde::Serialize>(
         conn: &mut Conn<'_>,
         sql: String,
     ) -> Vec<serde_json::Value> {
@@ -518,7 +518,7 @@ async fn crowd(moves: Vec<(usize, usize, i64)>) {
     let t = testing::store().await;
     let inbox = t.store.first_project().await.expect("the Inbox");
     for title in ["A", "B", "C", "D", "E", "F", "G", "H"] {
-        let new = super::NewTask {
+        let new = crate::store::NewTask {
             project_id: inbox.id.clone(),
             column_id: None,
             title: title.into(),

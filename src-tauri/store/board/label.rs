@@ -1,10 +1,10 @@
 //! Labels: coloured tags defined per project, put on that project's tasks.
 
-use super::sql::{query, Conn};
+use crate::store::sql::{query, Conn};
 
-use super::{at_version, now_ms, row, Store};
 use crate::error::{Error, Result};
 use crate::model::{EntityKind, Label, LabelId, Origin, ProjectId, Task, TaskId};
+use crate::store::{at_version, now_ms, row, Store};
 use crate::validate;
 
 impl Store {
@@ -256,9 +256,9 @@ async fn name_is_free(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{self, TestStore};
-    use super::super::NewTask;
     use super::*;
+    use crate::store::testing::{self, TestStore};
+    use crate::store::NewTask;
 
     async fn task(t: &TestStore, project: &ProjectId) -> Task {
         let new = NewTask {

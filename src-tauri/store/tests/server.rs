@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{NewTask, Store, TaskEdit};
 use crate::config::Location;
 use crate::error::Error;
 use crate::model::{Actor, Change, DatabaseStatus, Entity, EntityKind, Origin, Priority, Task};
+use crate::store::{NewTask, Store, TaskEdit};
 use crate::testing::TestServer;
 
 /// A new database on the shared test server, and its name.
@@ -91,7 +91,12 @@ async fn every_kind_of_write(store: &Store) {
         .unwrap();
     assert_eq!(moved.column_id, board.columns[2].id);
     let stepped = store
-        .step_task(&me, &moved.id, moved.version, super::Step::PreviousColumn)
+        .step_task(
+            &me,
+            &moved.id,
+            moved.version,
+            crate::store::Step::PreviousColumn,
+        )
         .await
         .unwrap();
     assert_eq!(stepped.column_id, board.columns[1].id);
@@ -158,7 +163,7 @@ async fn every_kind_of_write_works_on_a_file() {
 async fn every_kind_of_write_works_on_a_server() {
     let (location, _) = server_database();
     let store = open(&location, "server").await;
-    assert_eq!(store.dialect(), super::Dialect::Postgres);
+    assert_eq!(store.dialect(), crate::store::Dialect::Postgres);
     every_kind_of_write(&store).await;
 }
 
@@ -281,7 +286,7 @@ async fn a_database_holding_other_tables_is_refused_and_left_untouched() {
     let err = refusal(&location).await;
     assert!(matches!(err, Error::Config { .. }), "{err}");
     assert!(err.to_string().contains("invoices"), "{err}");
-    let checked = super::check(&location).await.unwrap_err();
+    let checked = crate::store::check(&location).await.unwrap_err();
     assert!(
         matches!(
             checked,
@@ -313,7 +318,7 @@ async fn a_database_that_does_not_exist_is_named_and_a_dead_server_is_offline() 
     let err = refusal(&Location::parse(&url).unwrap()).await;
     assert!(matches!(err, Error::Config { .. }), "{err}");
     assert!(err.to_string().contains("no_such_board"), "{err}");
-    let checked = super::check(&Location::parse(&url).unwrap())
+    let checked = crate::store::check(&Location::parse(&url).unwrap())
         .await
         .unwrap_err();
     assert_eq!(
@@ -330,7 +335,7 @@ async fn a_database_that_does_not_exist_is_named_and_a_dead_server_is_offline() 
     let err = refusal(&Location::parse(&url).unwrap()).await;
     assert!(matches!(err, Error::Offline { .. }), "{err}");
     assert!(!err.to_string().contains("s3cret"), "{err}");
-    let checked = super::check(&Location::parse(&url).unwrap())
+    let checked = crate::store::check(&Location::parse(&url).unwrap())
         .await
         .unwrap_err();
     assert!(matches!(checked, Error::Offline { .. }), "{checked}");
@@ -339,7 +344,10 @@ async fn a_database_that_does_not_exist_is_named_and_a_dead_server_is_offline() 
 #[tokio::test]
 async fn a_new_server_database_checks_as_empty_and_stays_so_until_tandem_opens_it() {
     let (location, name) = server_database();
-    assert_eq!(super::check(&location).await.unwrap(), super::Found::Empty);
+    assert_eq!(
+        crate::store::check(&location).await.unwrap(),
+        crate::store::Found::Empty
+    );
     let tables = TestServer::shared()
         .psql(
             &name,
@@ -350,8 +358,8 @@ async fn a_new_server_database_checks_as_empty_and_stays_so_until_tandem_opens_i
     let store = open(&location, "a").await;
     drop(store);
     assert_eq!(
-        super::check(&location).await.unwrap(),
-        super::Found::Board {
+        crate::store::check(&location).await.unwrap(),
+        crate::store::Found::Board {
             projects: 1,
             tasks: 0
         }
@@ -464,7 +472,10 @@ async fn a_server_crash_mid_burst_loses_no_committed_change_and_every_machine_ca
 
 #[tokio::test]
 async fn queued_writes_share_a_commit_on_a_server() {
-    super::tests::queued_writes_share_a_commit(super::testing::server_store().await).await;
+    crate::store::write::tests::queued_writes_share_a_commit(
+        crate::store::testing::server_store().await,
+    )
+    .await;
 }
 
 /// An origin travels to the server inside the statement that opens the write: whatever it
@@ -490,6 +501,8 @@ async fn an_origin_holding_quotes_reaches_the_log_as_it_was() {
 
 #[tokio::test]
 async fn a_write_abandoned_halfway_leaves_nothing_on_a_server() {
-    super::tests::a_write_abandoned_halfway_leaves_nothing(super::testing::server_store().await)
-        .await;
+    crate::store::write::tests::a_write_abandoned_halfway_leaves_nothing(
+        crate::store::testing::server_store().await,
+    )
+    .await;
 }

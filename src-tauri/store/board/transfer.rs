@@ -6,13 +6,13 @@
 //! log, whatever database it is on, sees exactly what happened. Labels are per project: the
 //! card's labels become the other project's labels of the same names, made when it has none.
 
-use super::board::column;
-use super::position::{self, List};
-use super::sql::{query, Conn};
-use super::task::movable;
-use super::{at_version, now_ms, Store};
 use crate::error::{Error, Result};
 use crate::model::{ColumnId, Label, LabelId, Origin, Subtask, Task, TaskId};
+use crate::store::board::column;
+use crate::store::board::position::{self, List};
+use crate::store::board::task::movable;
+use crate::store::sql::{query, Conn};
+use crate::store::{at_version, now_ms, Store};
 use crate::validate;
 
 impl Store {

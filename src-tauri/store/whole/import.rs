@@ -1,15 +1,14 @@
-//! Writing an import: a checked [`Plan`] in one transaction, all of it or nothing.
+//! Writing an import: checked plain board data in one transaction, all of it or nothing.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::position::POSITION_GAP;
-use super::sql::{query, Conn};
-use super::{now_ms, Store};
 use crate::error::Result;
-use crate::import::Plan;
-use crate::model::{ColumnId, LabelId, Origin, ProjectId, SubtaskId, TaskId};
+use crate::model::{plain, ColumnId, LabelId, Origin, ProjectId, SubtaskId, TaskId};
+use crate::store::board::position::POSITION_GAP;
+use crate::store::sql::{query, Conn};
+use crate::store::{now_ms, Store};
 
 /// What an import brought in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,17 +32,17 @@ fn by_name<T>(items: impl IntoIterator<Item = (String, T)>) -> HashMap<String, T
 const PROGRESS_EVERY: usize = 500;
 
 impl Store {
-    /// Writes `plan` in one transaction: projects, columns and labels are matched by name
+    /// Writes `projects` in one transaction: projects, columns and labels are matched by name
     /// (ignoring case) with those there are, or made; cards go to the bottom of their columns,
     /// in order, with their checklists and labels. `progress` hears (cards written, cards in
     /// all) now and then. Fails whole: nothing written, nothing logged.
     pub async fn import(
         &self,
         origin: &Origin,
-        plan: &Plan,
+        projects: &[plain::Project],
         mut progress: impl FnMut(usize, usize),
     ) -> Result<Imported> {
-        let total = plan.cards();
+        let total = plain::cards(projects);
         let (imported, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
                 let now = now_ms();
@@ -52,7 +51,7 @@ impl Store {
                 let mut project_at: i64 = query("SELECT coalesce(max(position), 0) FROM projects")
                     .scalar(&mut *conn)
                     .await?;
-                for project in &plan.projects {
+                for project in projects {
                     let found: Vec<ProjectId> =
                         query("SELECT id FROM projects WHERE lower(name) = lower($1)")
                             .bind(&project.name)
@@ -203,7 +202,7 @@ impl Store {
                     }
                 }
                 Ok(Imported {
-                    projects: plan.projects.len(),
+                    projects: projects.len(),
                     new_projects,
                     cards: written,
                 })
@@ -218,6 +217,7 @@ mod tests {
     use std::sync::Arc;
 
     use crate::debounce::DEFAULT_WINDOW;
+    use crate::model::plain;
     use crate::model::Batch;
     use crate::store::testing::{self, TestStore};
     use crate::subscription;
@@ -234,12 +234,40 @@ mod tests {
             })
             .await
             .unwrap();
-        let mut csv = String::from("title,column,labels,checklist\n");
-        for i in 0..300 {
-            csv.push_str(&format!("Card {i},Doing,Imported,\"[x] one\n[ ] two\"\n"));
-        }
-        let plan = crate::import::csv(csv.as_bytes(), None, "Inbox").unwrap();
-        let imported = store.import(&test.origin, &plan, |_, _| {}).await.unwrap();
+        let card = |i: usize| plain::Card {
+            title: format!("Card {i}"),
+            description: String::new(),
+            priority: crate::model::Priority::None,
+            due_date: None,
+            labels: vec!["Imported".into()],
+            checklist: vec![
+                plain::Item {
+                    title: "one".into(),
+                    done: true,
+                },
+                plain::Item {
+                    title: "two".into(),
+                    done: false,
+                },
+            ],
+            archived: false,
+        };
+        let projects = [plain::Project {
+            name: "Inbox".into(),
+            labels: vec![plain::Label {
+                name: "Imported".into(),
+                color: "#3366cc".into(),
+            }],
+            columns: vec![plain::Column {
+                name: "Doing".into(),
+                wip_limit: None,
+                cards: (0..300).map(card).collect(),
+            }],
+        }];
+        let imported = store
+            .import(&test.origin, &projects, |_, _| {})
+            .await
+            .unwrap();
         assert_eq!(imported.cards, 300);
 
         let end = store.seq().await.unwrap();

@@ -8,11 +8,12 @@
 
 use std::path::PathBuf;
 
-use super::sql::{query, Conn, Connection, Dialect, Pool};
-use super::{postgres, sqlite, ChangeRow};
 use crate::config::Location;
 use crate::error::{Error, Result};
 use crate::model::{Column, Label, Project, Subtask, Task, TaskLabel};
+use crate::store::sql::{postgres, sqlite};
+use crate::store::sql::{query, Conn, Connection, Dialect, Pool};
+use crate::store::ChangeRow;
 
 /// The board's tables, parents before children.
 const TABLES: [&str; 6] = [
@@ -88,7 +89,7 @@ pub async fn copy(
 
 /// A row of the source the target's constraints refuse (another program wrote the source
 /// without checking them) is the source's fault, said as such.
-pub(super) fn refused_rows(error: Error, from: &Location, to: &Location) -> Error {
+pub(in crate::store) fn refused_rows(error: Error, from: &Location, to: &Location) -> Error {
     use sqlx::error::ErrorKind;
     match &error {
         Error::Storage(sqlx::Error::Database(e))
@@ -153,11 +154,11 @@ fn remove_file(path: PathBuf) {
 }
 
 /// Everything a board is, as read from one snapshot.
-pub(super) struct Board {
+pub(in crate::store) struct Board {
     meta: Vec<(String, String)>,
-    pub(super) projects: Vec<Project>,
+    pub(in crate::store) projects: Vec<Project>,
     columns: Vec<Column>,
-    pub(super) tasks: Vec<Task>,
+    pub(in crate::store) tasks: Vec<Task>,
     subtasks: Vec<Subtask>,
     labels: Vec<Label>,
     task_labels: Vec<TaskLabel>,
@@ -166,9 +167,9 @@ pub(super) struct Board {
 
 impl Board {
     /// Reads the board, and its change log too when `log`.
-    pub(super) async fn read(conn: &mut Conn<'_>, log: bool) -> Result<Board> {
+    pub(in crate::store) async fn read(conn: &mut Conn<'_>, log: bool) -> Result<Board> {
         let all = |table: &str| query(format!("SELECT * FROM {table} ORDER BY 1"));
-        let select = super::change_select(conn.dialect());
+        let select = crate::store::change_select(conn.dialect());
         Ok(Board {
             meta: query("SELECT key, value FROM meta ORDER BY key")
                 .fetch_all(&mut *conn)
@@ -195,7 +196,7 @@ impl Board {
     }
 
     /// The rows of the board's own tables.
-    pub(super) fn board_rows(&self) -> u64 {
+    pub(in crate::store) fn board_rows(&self) -> u64 {
         [
             self.projects.len(),
             self.columns.len(),
@@ -211,7 +212,7 @@ impl Board {
 
     /// Inserts the board's rows, parents first, each at the version `version(id, its version)`
     /// gives; `step` hears of every row.
-    pub(super) async fn insert_rows(
+    pub(in crate::store) async fn insert_rows(
         &self,
         conn: &mut Conn<'_>,
         step: &mut impl FnMut(),

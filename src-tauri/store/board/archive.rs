@@ -3,13 +3,13 @@
 //! meanwhile, but takes no part in the column's order; it comes back where it stood, or at the
 //! column's bottom when a card took that place.
 
-use super::board::BOARD_TASK;
-use super::edit::Editable;
-use super::position::{self, List};
-use super::sql::{query, Conn};
-use super::{at_version, now_ms, Store};
 use crate::error::Result;
 use crate::model::{BoardTask, Origin, ProjectId, Task, TaskId};
+use crate::store::board::edit::Editable;
+use crate::store::board::position::{self, List};
+use crate::store::board::BOARD_TASK;
+use crate::store::sql::{query, Conn};
+use crate::store::{at_version, now_ms, Store};
 
 impl Store {
     /// The archived tasks of `project` (of every project when `None`), the latest archived

@@ -17,13 +17,13 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{OpenFlags, ToSql};
 
-use super::checkpoint::INLINE_BOUND;
-use super::sql::{Query, Row, Value};
 use crate::error::{Error, Reported, Result, Violation};
+use crate::store::sql::checkpoint::INLINE_BOUND;
+use crate::store::sql::{Query, Row, Value};
 
 /// How long a write waits for another process's write to finish before giving up. Long enough
 /// for any burst Tandem makes; short enough that a stuck writer surfaces as an error, not a hang.
-pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(in crate::store) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The most a WAL keeps of its size once it starts over: a burst's 40 MB are not kept for good.
 const WAL_KEPT: u32 = 4 << 20;
@@ -33,7 +33,7 @@ const WAL_KEPT: u32 = 4 << 20;
 const STATEMENT_CACHE: usize = 128;
 
 /// Opens (creating if need be) the file at `path` for writing, in WAL mode.
-pub(super) fn open(path: &Path) -> Result<rusqlite::Connection> {
+pub(in crate::store) fn open(path: &Path) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -42,7 +42,7 @@ pub(super) fn open(path: &Path) -> Result<rusqlite::Connection> {
     )
     .map_err(storage)?;
     // Nothing is written to a file that is neither Tandem's nor empty, not even WAL mode.
-    super::check::refuse_foreign_file(&conn, path)?;
+    crate::store::whole::check::refuse_foreign_file(&conn, path)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // Never wait inside SQLite: `begin` waits for other writers on the runtime instead.
     conn.busy_timeout(Duration::ZERO).map_err(storage)?;
@@ -65,14 +65,14 @@ pub(super) fn open(path: &Path) -> Result<rusqlite::Connection> {
 }
 
 /// Closes the connection; the last connection to a file checkpoints its WAL into it.
-pub(super) fn close(conn: rusqlite::Connection) -> Result<()> {
+pub(in crate::store) fn close(conn: rusqlite::Connection) -> Result<()> {
     conn.close().map_err(|(_, e)| storage(e))
 }
 
 /// `BEGIN IMMEDIATE`: takes the file's write lock up front (a deferred transaction that reads
 /// and then writes can fail at once with SQLITE_BUSY when another process writes first). While
 /// another process holds the lock, tries again after a short sleep, for up to [`BUSY_TIMEOUT`].
-pub(super) async fn begin(conn: &mut rusqlite::Connection) -> Result<()> {
+pub(in crate::store) async fn begin(conn: &mut rusqlite::Connection) -> Result<()> {
     let deadline = tokio::time::Instant::now() + BUSY_TIMEOUT;
     let mut wait = Duration::from_micros(200);
     loop {
@@ -87,11 +87,11 @@ pub(super) async fn begin(conn: &mut rusqlite::Connection) -> Result<()> {
     }
 }
 
-pub(super) fn commit(conn: &mut rusqlite::Connection) -> Result<()> {
+pub(in crate::store) fn commit(conn: &mut rusqlite::Connection) -> Result<()> {
     run(conn, "COMMIT").map_err(storage)
 }
 
-pub(super) fn rollback(conn: &mut rusqlite::Connection) -> Result<()> {
+pub(in crate::store) fn rollback(conn: &mut rusqlite::Connection) -> Result<()> {
     run(conn, "ROLLBACK").map_err(storage)
 }
 
@@ -109,7 +109,7 @@ fn is_busy(error: &rusqlite::Error) -> bool {
 
 /// Runs a statement; returns how many rows it changed. A statement without values may be
 /// several, separated by semicolons; it returns every row they and their triggers changed.
-pub(super) fn execute(conn: &mut rusqlite::Connection, query: Query) -> Result<u64> {
+pub(in crate::store) fn execute(conn: &mut rusqlite::Connection, query: Query) -> Result<u64> {
     if query.values().is_empty() && is_batch(query.sql()) {
         let before = conn.total_changes();
         conn.execute_batch(query.sql()).map_err(storage)?;
@@ -130,7 +130,10 @@ fn is_batch(sql: &str) -> bool {
 }
 
 /// Every row the statement returns.
-pub(super) fn fetch_all<T: Row>(conn: &mut rusqlite::Connection, query: Query) -> Result<Vec<T>> {
+pub(in crate::store) fn fetch_all<T: Row>(
+    conn: &mut rusqlite::Connection,
+    query: Query,
+) -> Result<Vec<T>> {
     let mut statement = prepared(conn, &query).map_err(storage)?;
     let mut rows = statement.raw_query();
     let mut all = Vec::new();
@@ -141,7 +144,7 @@ pub(super) fn fetch_all<T: Row>(conn: &mut rusqlite::Connection, query: Query) -
 }
 
 /// The first row the statement returns, if any; the statement still runs to its end.
-pub(super) fn fetch_optional<T: Row>(
+pub(in crate::store) fn fetch_optional<T: Row>(
     conn: &mut rusqlite::Connection,
     query: Query,
 ) -> Result<Option<T>> {
@@ -201,7 +204,7 @@ impl ToSql for Value {
 
 /// SQLite's failure as the store's error, the same whichever way the statement ran: SQLite's
 /// message and code as a database error, anything else as a decoding failure.
-pub(super) fn storage(error: rusqlite::Error) -> Error {
+pub(in crate::store) fn storage(error: rusqlite::Error) -> Error {
     use rusqlite::ffi;
     Error::Storage(match error {
         rusqlite::Error::SqliteFailure(code, message) => {

@@ -1,11 +1,11 @@
 //! Subtasks: a task's checklist. Add, rename, check, reorder, remove.
 
-use super::sql::{query, Conn};
+use crate::store::sql::{query, Conn};
 
-use super::position::{self, List};
-use super::{at_version, now_ms, Store};
 use crate::error::{Error, Result};
 use crate::model::{EntityKind, Origin, Subtask, SubtaskId, TaskId};
+use crate::store::board::position::{self, List};
+use crate::store::{at_version, now_ms, Store};
 use crate::validate;
 
 impl Store {
@@ -132,10 +132,10 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{self, TestStore};
-    use super::super::NewTask;
     use super::*;
     use crate::model::Task;
+    use crate::store::testing::{self, TestStore};
+    use crate::store::NewTask;
 
     async fn task(t: &TestStore) -> Task {
         let inbox = t.store.first_project().await.unwrap();

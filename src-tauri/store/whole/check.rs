@@ -6,10 +6,10 @@ use std::path::Path;
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::sql::{query, Conn};
-use super::{postgres, sqlite};
 use crate::config::Location;
 use crate::error::{Error, Result};
+use crate::store::sql::{postgres, sqlite};
+use crate::store::sql::{query, Conn};
 
 /// The tables every Tandem database has, whichever the engine.
 const OWN_TABLES: [&str; 3] = ["_sqlx_migrations", "changes", "tasks"];
@@ -179,14 +179,17 @@ async fn schema(conn: &mut Conn<'_>) -> Result<Option<i64>> {
 }
 
 /// Tandem's mark in the header of its database files (`PRAGMA application_id`): "TAND".
-pub(super) const APPLICATION_ID: i32 = 0x54_41_4E_44;
+pub(in crate::store) const APPLICATION_ID: i32 = 0x54_41_4E_44;
 
 /// Refuses, before anything is written to it, a file that is neither Tandem's nor empty: one
 /// marked by another program, or holding other tables than Tandem's. A file of Tandem's from
 /// before the mark holds its tables, and is marked when it is brought up to date.
-pub(super) fn refuse_foreign_file(conn: &rusqlite::Connection, path: &Path) -> Result<()> {
+pub(in crate::store) fn refuse_foreign_file(
+    conn: &rusqlite::Connection,
+    path: &Path,
+) -> Result<()> {
     let what = path.display().to_string();
-    let unreadable = |e: rusqlite::Error| super::direct::storage(e);
+    let unreadable = |e: rusqlite::Error| crate::store::sql::direct::storage(e);
     let id: i32 = conn
         .query_row("PRAGMA application_id", [], |row| row.get(0))
         .map_err(unreadable)?;

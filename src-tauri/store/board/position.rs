@@ -4,22 +4,22 @@
 //! a sort key per row with gaps of [`POSITION_GAP`], so putting an item between two others
 //! rewrites one row. Only when a gap is used up are the siblings spread out again.
 
-use super::sql::{query, Conn};
+use crate::store::sql::{query, Conn};
 
 use crate::error::Result;
 
 /// The gap between neighbouring positions. A move lands halfway between two neighbours, so a
 /// list takes sixteen moves into the same gap before it needs renumbering.
 #[cfg(not(test))]
-pub(super) const POSITION_GAP: i64 = 1 << 16;
+pub(in crate::store) const POSITION_GAP: i64 = 1 << 16;
 /// In tests the gap is tiny, so renumbering, which a real board needs only now and then,
 /// happens all the time and every test exercises it.
 #[cfg(test)]
-pub(super) const POSITION_GAP: i64 = 4;
+pub(in crate::store) const POSITION_GAP: i64 = 4;
 
 /// An ordered list of rows: a table, and the column naming the parent its rows are ordered in.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum List {
+pub(in crate::store) enum List {
     Projects,
     Columns,
     Tasks,
@@ -27,7 +27,7 @@ pub(super) enum List {
 }
 
 impl List {
-    pub(super) fn table(self) -> &'static str {
+    pub(in crate::store) fn table(self) -> &'static str {
         match self {
             List::Projects => "projects",
             List::Columns => "columns",
@@ -46,7 +46,7 @@ impl List {
     }
 
     /// The column that names the list a row is in; `None` for the one list of projects.
-    pub(super) fn parent(self) -> Option<&'static str> {
+    pub(in crate::store) fn parent(self) -> Option<&'static str> {
         match self {
             List::Projects => None,
             List::Columns => Some("project_id"),
@@ -59,7 +59,7 @@ impl List {
 /// The position at which item `id` stands at `index` (past the end: last) in `list` under
 /// `parent`, spreading the others out first if they leave no gap there. `current` is the item's
 /// position when it is already in that list; then `None` means it already stands there.
-pub(super) async fn slot(
+pub(in crate::store) async fn slot(
     conn: &mut Conn<'_>,
     list: List,
     parent: Option<&str>,

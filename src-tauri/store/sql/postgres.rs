@@ -7,10 +7,10 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnection, PgListener, PgPoolOptions};
 use sqlx::ConnectOptions as _;
 
-use super::sql::{query, Conn, Connection, Pool};
-use super::{ChangeRow, Store};
 use crate::config::ServerUrl;
 use crate::error::{Error, Result};
+use crate::store::sql::{query, Conn, Connection, Pool};
+use crate::store::{ChangeRow, Store};
 
 /// Readers in the pool. With the writer and a hub's listener, an instance holds at most four
 /// connections, so thirty machines fit PostgreSQL's default `max_connections` of 100.
@@ -36,17 +36,17 @@ const OPENING_LOCK: i64 = 0x74_61_6e_64_65_6d;
 const OWN_TABLES: [&str; 3] = ["_sqlx_migrations", "changes", "log_head"];
 
 /// The change log's columns, in [`ChangeRow`]'s order; the JSON as text, as a file holds it.
-pub(super) const CHANGE_SELECT: &str = "SELECT seq, op, entity, entity_id, project_id, \
+pub(in crate::store) const CHANGE_SELECT: &str = "SELECT seq, op, entity, entity_id, project_id, \
      data::text AS data, previous::text AS previous, origin, at FROM changes";
 
 /// The migrations, embedded in the binary.
-pub(super) static MIGRATOR: sqlx::migrate::Migrator =
+pub(in crate::store) static MIGRATOR: sqlx::migrate::Migrator =
     sqlx::migrate!("src-tauri/migrations/postgres");
 
 /// Connects to the database at `url`, refuses it when it is not Tandem's (or empty) or the
 /// server is too old, and brings its schema up to date: the writer's connection and the
 /// readers' pool.
-pub(super) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)> {
+pub(in crate::store) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)> {
     let mut conn = connect(url).await?;
     refuse_old(&mut conn, url).await?;
     // Machines opening a new database at once: one migrates while the others wait, so none
@@ -70,12 +70,12 @@ pub(super) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)> {
 }
 
 /// The writer's connection again, after the last one was lost.
-pub(super) async fn reconnect(url: &ServerUrl) -> Result<Connection> {
+pub(in crate::store) async fn reconnect(url: &ServerUrl) -> Result<Connection> {
     Ok(Connection::Postgres(connect(url).await?))
 }
 
 /// Refuses a server older than Tandem runs on.
-pub(super) async fn refuse_old(conn: &mut PgConnection, url: &ServerUrl) -> Result<()> {
+pub(in crate::store) async fn refuse_old(conn: &mut PgConnection, url: &ServerUrl) -> Result<()> {
     let version: String = query("SELECT current_setting('server_version_num')")
         .scalar(&mut Conn::Postgres(conn))
         .await?;
@@ -95,7 +95,7 @@ pub(super) async fn refuse_old(conn: &mut PgConnection, url: &ServerUrl) -> Resu
 }
 
 /// The tables of the connection's schema, by name.
-pub(super) async fn tables(conn: &mut Conn<'_>) -> Result<Vec<String>> {
+pub(in crate::store) async fn tables(conn: &mut Conn<'_>) -> Result<Vec<String>> {
     query(
         "SELECT table_name::text FROM information_schema.tables
          WHERE table_schema = current_schema() ORDER BY table_name",
@@ -107,7 +107,7 @@ pub(super) async fn tables(conn: &mut Conn<'_>) -> Result<Vec<String>> {
 /// One connection to `url`, with failures in words a user can act on. A transaction left idle
 /// (a write whose task died) is ended by the server after [`IDLE_IN_TRANSACTION`], so it can
 /// never hold the log's lock, and every machine's writes, for longer.
-pub(super) async fn connect(url: &ServerUrl) -> Result<PgConnection> {
+pub(in crate::store) async fn connect(url: &ServerUrl) -> Result<PgConnection> {
     let options = url
         .connect_options()?
         .application_name("tandem")
@@ -207,7 +207,7 @@ async fn refuse_foreign(conn: &mut PgConnection, url: &ServerUrl) -> Result<()> 
 /// sets the write's origin for the log's trigger and takes the log's lock, in one round trip.
 /// Every write queues on that lock, so its seqs follow every earlier commit's, and the log's end
 /// is its start, which this returns.
-pub(super) async fn open_write(
+pub(in crate::store) async fn open_write(
     conn: &mut PgConnection,
     joining: bool,
     origin: &str,
@@ -243,7 +243,7 @@ pub(super) async fn open_write(
 /// Ends a write's part: reads back the change rows it logged after `start` (the trigger stamped
 /// them with its origin), releases its savepoint when it joined a transaction, and commits when
 /// asked to, in one round trip.
-pub(super) async fn finish_write(
+pub(in crate::store) async fn finish_write(
     conn: &mut PgConnection,
     joining: bool,
     commit: bool,
@@ -266,7 +266,10 @@ fn dollar_quoted(text: &str) -> Option<String> {
 
 /// Runs `statements` (no parameters) in one round trip, PostgreSQL's simple protocol, and
 /// returns the rows they return.
-async fn simple<T: super::sql::Row>(conn: &mut PgConnection, statements: String) -> Result<Vec<T>> {
+async fn simple<T: crate::store::sql::Row>(
+    conn: &mut PgConnection,
+    statements: String,
+) -> Result<Vec<T>> {
     let rows = sqlx::Executor::fetch_all(&mut *conn, statements.as_str()).await?;
     rows.iter()
         .map(|row| T::from_row(row).map_err(Error::Storage))
@@ -275,7 +278,11 @@ async fn simple<T: super::sql::Row>(conn: &mut PgConnection, statements: String)
 
 /// Listens for the log's notifications and publishes what other connections committed; reads
 /// the log every `every` as well, since a notification sent while no one listened is lost.
-pub(super) async fn watch(store: &Store, url: &ServerUrl, every: Duration) -> Result<Infallible> {
+pub(in crate::store) async fn watch(
+    store: &Store,
+    url: &ServerUrl,
+    every: Duration,
+) -> Result<Infallible> {
     let mut listener =
         PgListener::connect_with(&sqlx::PgPool::connect_lazy_with(url.connect_options()?))
             .await

@@ -5,10 +5,10 @@
 //! holds every one, in any of its texts. The query is parsed here into [`Terms`] of plain
 //! letters and digits, so no text a user types can break either database's query syntax.
 
-use super::sql::{query, Dialect};
-use super::Store;
 use crate::error::{Error, Result};
 use crate::model::{ProjectId, SearchHit};
+use crate::store::sql::{query, Dialect};
+use crate::store::Store;
 
 /// The most hits a search returns when its caller sets no limit.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -327,7 +327,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tandem.db");
         // The schema as the release before search left it, with a card and a checklist item.
-        crate::store::sqlite::file_as_before(&path, 20261130000000)
+        crate::store::sql::sqlite::file_as_before(&path, 20261130000000)
             .await
             .unwrap();
         let old = rusqlite::Connection::open(&path).unwrap();

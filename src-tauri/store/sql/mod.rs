@@ -4,7 +4,16 @@
 //! [`Query`], its values plain [`Value`]s that each driver binds natively. Statements are
 //! written in the SQL both databases speak (`$1` parameters, `lower()` for case-insensitive
 //! names, `IS NOT DISTINCT FROM`), so nearly every one exists once. The few that must differ are
-//! chosen by [`Conn::dialect`] and live in `sqlite.rs` and `postgres.rs`.
+//! chosen by [`Conn::dialect`] and live in [`sqlite`] and [`postgres`].
+//!
+//! Beside the door, what only one database does: a file's connections ([`sqlite`]), its writer
+//! called directly on the writing thread ([`direct`]) and its WAL checkpoints ([`checkpoint`]);
+//! a server's connections, log lock and `LISTEN` ([`postgres`]).
+
+pub(super) mod checkpoint;
+pub(super) mod direct;
+pub(super) mod postgres;
+pub(super) mod sqlite;
 
 use std::borrow::Cow;
 
@@ -12,8 +21,6 @@ use serde::de::DeserializeOwned;
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Arguments, Connection as _, FromRow};
-
-use super::direct;
 
 use crate::error::{Error, Result};
 use crate::model::{ColumnId, EntityKind, LabelId, Op, Priority, ProjectId, SubtaskId, TaskId};

@@ -4,16 +4,18 @@
 
 use std::future::Future;
 
-use super::sql::{query, Conn};
+use crate::store::sql::{query, Conn};
 
-use super::position::{self, List};
-use super::{at_version, now_ms, Store, Versioned};
 use crate::error::Result;
 use crate::model::{Column, Label, Origin, Project, Subtask, Task};
+use crate::store::board::position::{self, List};
+use crate::store::{at_version, now_ms, Store, Versioned};
 use crate::validate;
 
 /// A row whose fields a user can change.
-pub(super) trait Editable: Versioned + Clone + PartialEq + Send + Sync {
+pub(in crate::store) trait Editable:
+    Versioned + Clone + PartialEq + Send + Sync
+{
     /// Writes this row's changeable fields over the stored row and bumps its version; returns
     /// the row as stored.
     fn save(&self, conn: &mut Conn<'_>) -> impl Future<Output = Result<Self>> + Send;
@@ -21,7 +23,7 @@ pub(super) trait Editable: Versioned + Clone + PartialEq + Send + Sync {
 
 impl Store {
     /// Writes what `change` makes of row `id`, which the caller saw at `expected_version`.
-    pub(super) async fn update<T: Editable>(
+    pub(in crate::store) async fn update<T: Editable>(
         &self,
         origin: &Origin,
         id: &str,
@@ -43,7 +45,7 @@ impl Store {
 }
 
 /// A row kept in an ordered list.
-pub(super) trait Positioned: Editable {
+pub(in crate::store) trait Positioned: Editable {
     const LIST: List;
     /// The id of the list the row is in; `None` for the one list of projects.
     fn parent(&self) -> Option<&str>;
@@ -77,7 +79,7 @@ positioned!(
 impl Store {
     /// Moves row `id`, which the caller saw at `expected_version`, to `to_index` in its list
     /// (past the end: last).
-    pub(super) async fn reorder<T: Positioned>(
+    pub(in crate::store) async fn reorder<T: Positioned>(
         &self,
         origin: &Origin,
         id: &str,

@@ -13,10 +13,10 @@ use sqlx::sqlite::{
 use sqlx::Connection as _;
 use tokio::sync::Notify;
 
-use super::direct::{self, BUSY_TIMEOUT};
-use super::sql::{query, Conn, Connection, Pool};
-use super::{last_seq, ChangeRow, Store};
 use crate::error::{Error, Result};
+use crate::store::sql::direct::{self, BUSY_TIMEOUT};
+use crate::store::sql::{query, Conn, Connection, Pool};
+use crate::store::{last_seq, ChangeRow, Store};
 
 /// How often the watcher polls `PRAGMA data_version` when the file is watched too: only for
 /// the writes a file watch misses (another machine's, on a network file system).
@@ -27,15 +27,16 @@ const FALLBACK_POLL: Duration = Duration::from_millis(500);
 const READERS: u32 = 4;
 
 /// The change log's columns, in [`ChangeRow`]'s order.
-pub(super) const CHANGE_SELECT: &str =
+pub(in crate::store) const CHANGE_SELECT: &str =
     "SELECT seq, op, entity, entity_id, project_id, data, previous, origin, at FROM changes";
 
 /// The migrations, embedded in the binary.
-pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src-tauri/migrations/sqlite");
+pub(in crate::store) static MIGRATOR: sqlx::migrate::Migrator =
+    sqlx::migrate!("src-tauri/migrations/sqlite");
 
 /// Opens (creating if need be) the file at `path` and brings its schema up to date: the
 /// writer's connection and the readers' pool.
-pub(super) async fn open(path: &Path) -> Result<(Connection, Pool)> {
+pub(in crate::store) async fn open(path: &Path) -> Result<(Connection, Pool)> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             tracing::error!(dir = %dir.display(), error = %e, "cannot create the data folder");
@@ -55,12 +56,12 @@ pub(super) async fn open(path: &Path) -> Result<(Connection, Pool)> {
 }
 
 /// The writer's connection again, after the last one failed.
-pub(super) async fn reconnect(path: &Path) -> Result<Connection> {
+pub(in crate::store) async fn reconnect(path: &Path) -> Result<Connection> {
     Ok(Connection::Direct(direct::open(path)?))
 }
 
 /// A connection that can only read, and creates nothing: not the file, not its companions.
-pub(super) async fn connect_read_only(path: &Path) -> Result<SqliteConnection> {
+pub(in crate::store) async fn connect_read_only(path: &Path) -> Result<SqliteConnection> {
     let options = SqliteConnectOptions::from_str("sqlite:")?
         .filename(path)
         .read_only(true)
@@ -133,7 +134,10 @@ async fn is_current(conn: &mut rusqlite::Connection) -> bool {
 
 /// Opens a write: `BEGIN IMMEDIATE` (or, for a write joining an open transaction, its
 /// savepoint), which holds the file's write lock, so the log's end, returned, is its start.
-pub(super) async fn open_write(conn: &mut rusqlite::Connection, joining: bool) -> Result<i64> {
+pub(in crate::store) async fn open_write(
+    conn: &mut rusqlite::Connection,
+    joining: bool,
+) -> Result<i64> {
     if joining {
         direct::execute(conn, query("SAVEPOINT write"))?;
     } else {
@@ -145,7 +149,7 @@ pub(super) async fn open_write(conn: &mut rusqlite::Connection, joining: bool) -
 /// Ends a write's part: the triggers wrote its change rows without an origin (they cannot
 /// know it), so stamp them and read them back in one statement; then release its savepoint when
 /// it joined a transaction, and commit when asked to.
-pub(super) async fn finish_write(
+pub(in crate::store) async fn finish_write(
     conn: &mut rusqlite::Connection,
     joining: bool,
     commit: bool,
@@ -175,7 +179,11 @@ pub(super) async fn finish_write(
 /// Linux), and polls `PRAGMA data_version` as the fallback, every `every` without a file watch
 /// and every [`FALLBACK_POLL`] with one. The version changes only when another connection
 /// commits, so a check reads no rows while nothing happens.
-pub(super) async fn watch(store: &Store, path: &Path, every: Duration) -> Result<Infallible> {
+pub(in crate::store) async fn watch(
+    store: &Store,
+    path: &Path,
+    every: Duration,
+) -> Result<Infallible> {
     let mut conn = SqliteConnection::connect_with(&options(path)?).await?;
     let mut seen: i64 = data_version(&mut conn).await?;
     let woken = Arc::new(Notify::new());

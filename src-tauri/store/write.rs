@@ -1,0 +1,638 @@
+//! The one write path: every change to the board is one call of [`Store::write`].
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::oneshot;
+
+use super::sql::{self, Conn, Control};
+use super::sql::{postgres, sqlite};
+use super::{changes_between, ChangeRow, Store};
+use crate::bus::Committed;
+use crate::config::Location;
+use crate::error::{Error, Result};
+use crate::model::{Change, Origin};
+
+/// [`Store::unfinished`]: no write abandoned; undo the whole transaction; undo to the
+/// abandoned write's savepoint.
+pub(super) const UNDO_NONE: u8 = 0;
+const UNDO_ALL: u8 = 1;
+const UNDO_TO_SAVEPOINT: u8 = 2;
+
+/// The most writes one transaction carries while writers queue: enough to share a commit among
+/// every window and script of a busy instance, few enough that the first of them is told soon.
+const GROUP_LIMIT: usize = 64;
+
+/// The writing end of the store.
+pub(super) struct Writer {
+    /// `None` after a server connection was lost: the next write connects again.
+    pub(super) conn: Option<sql::Connection>,
+    /// The last seq put on the bus: every change up to it has been published, in order, once.
+    pub(super) published_to: i64,
+    /// The writes of the transaction open on `conn`, in order, waiting for its commit.
+    group: Option<Vec<Member>>,
+}
+
+impl Writer {
+    pub(super) fn new(conn: sql::Connection, published_to: i64) -> Writer {
+        Writer {
+            conn: Some(conn),
+            published_to,
+            group: None,
+        }
+    }
+}
+
+/// Counts a write as waiting for the writer's lock until dropped: when it gets the lock, or
+/// when its caller gives up on it.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn on(queued: &'a AtomicUsize) -> Waiting<'a> {
+        queued.fetch_add(1, Ordering::SeqCst);
+        Waiting(queued)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A write done inside a shared transaction, waiting for its commit.
+struct Member {
+    /// What it changed, published when the transaction commits.
+    committed: Committed,
+    /// Told whether the transaction committed.
+    outcome: oneshot::Sender<Result<()>>,
+}
+
+impl Store {
+    /// Runs `apply` in a write transaction on behalf of `origin`, then commits and publishes
+    /// the changes it made. Returns what `apply` returned and the committed changes.
+    ///
+    /// Writes that queue share a transaction (group commit): each runs whole on the writer's
+    /// connection in turn, and a write that finds others waiting leaves the transaction open
+    /// for them; the last commits it for all, and each is told. Each keeps its own change rows
+    /// (stamped with its own origin), its own result and its own error: one that fails rolls
+    /// back to where it began and the others go on. A failed commit fails them all.
+    pub(super) async fn write<T>(
+        &self,
+        origin: &Origin,
+        apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
+    ) -> Result<(T, Committed)> {
+        let origin = serde_json::to_string(origin).map_err(|e| {
+            tracing::error!(error = %e, "cannot encode an origin");
+            Error::Storage(sqlx::Error::Encode(Box::new(e)))
+        })?;
+        let mut writer = {
+            let _waiting = Waiting::on(&self.queued);
+            self.writer.lock().await
+        };
+        let result = self.write_locked(&mut writer, &origin, apply).await;
+        let result = self.settle(&mut writer, result);
+        let outcome = match &result {
+            // Alone: committed as it finished.
+            Ok((_, committed, true)) => {
+                self.count_commit();
+                if let Some(last) = committed.last() {
+                    writer.published_to = last.seq;
+                    self.bus.publish(committed.clone());
+                }
+                None
+            }
+            Ok((_, committed, false)) => {
+                let (told, outcome) = oneshot::channel();
+                writer.group.get_or_insert_with(Vec::new).push(Member {
+                    committed: committed.clone(),
+                    outcome: told,
+                });
+                Some(outcome)
+            }
+            Err(_) => None,
+        };
+        let members = writer.group.as_ref().map_or(0, Vec::len);
+        if self.queued.load(Ordering::SeqCst) == 0 || members >= GROUP_LIMIT {
+            self.commit(&mut writer).await;
+        }
+        drop(writer);
+        let (value, committed, _) = result?;
+        if let Some(outcome) = outcome {
+            self.committed(outcome).await?;
+        }
+        Ok((value, committed))
+    }
+
+    /// [`Store::write`]'s part with the writer's lock held: `apply` and its change rows, inside
+    /// the open transaction, or a new one. A write that begins a transaction and finds no one
+    /// waiting commits it as it finishes, and says so.
+    async fn write_locked<T>(
+        &self,
+        writer: &mut Writer,
+        origin: &str,
+        apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
+    ) -> Result<(T, Committed, bool)> {
+        self.undo_abandoned(writer).await;
+        let joining = writer.group.is_some();
+        let published_to = writer.published_to;
+        let conn = self.connected(writer).await?;
+        let mut alone = false;
+        let (undo, undo_code) = if joining {
+            (Control::RollbackToSavepoint, UNDO_TO_SAVEPOINT)
+        } else {
+            (Control::Rollback, UNDO_ALL)
+        };
+        let applied = async {
+            // The first write of a transaction needs no savepoint: if it fails, the whole
+            // transaction, which holds only it, rolls back.
+            let start = conn.open_write(joining, origin).await?;
+            self.unfinished.store(undo_code, Ordering::SeqCst);
+            let earlier = if !joining && start > published_to {
+                changes_between(&mut conn.conn(), published_to, start).await?
+            } else {
+                Vec::new()
+            };
+            let value = apply(&mut conn.conn()).await?;
+            alone = !joining && self.queued.load(Ordering::SeqCst) == 0;
+            let rows = conn.finish_write(joining, alone, origin, start).await?;
+            Ok((start, earlier, value, rows))
+        };
+        let applied = applied.await;
+        self.unfinished.store(UNDO_NONE, Ordering::SeqCst);
+        let (start, earlier, value, rows) = match applied {
+            Ok(applied) => applied,
+            Err(e) => {
+                // Undo it now (whatever of it was done): on a server, a transaction left open
+                // would hold the log's lock, and so every machine's writes.
+                if let Err(undone) = conn.control(undo).await {
+                    tracing::warn!(error = %undone, "a failed write did not roll back");
+                    self.abandon(writer, &undone);
+                }
+                return Err(e);
+            }
+        };
+        let committed: Committed = rows
+            .into_iter()
+            .map(Change::try_from)
+            .collect::<Result<_>>()?;
+        // Other processes' commits this transaction follows: publish them before its own.
+        if !joining && start > published_to {
+            writer.published_to = start;
+            if !earlier.is_empty() {
+                self.bus.publish(earlier.into());
+            }
+        }
+        Ok((value, committed, alone))
+    }
+
+    /// Counts a commit, and has its pages checkpointed in the background.
+    fn count_commit(&self) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.wake();
+        }
+    }
+
+    /// Commits the transaction writes share, if one is open, publishes their changes in order
+    /// and tells each write.
+    async fn commit(&self, writer: &mut Writer) {
+        self.undo_abandoned(writer).await;
+        let Some(members) = writer.group.take() else {
+            return;
+        };
+        let committed = match writer.conn.as_mut() {
+            Some(conn) => conn.control(Control::Commit).await,
+            None => Err(self.offline()),
+        };
+        match committed {
+            Ok(()) => {
+                self.count_commit();
+                for member in members {
+                    if let Some(last) = member.committed.last() {
+                        writer.published_to = last.seq;
+                        self.bus.publish(member.committed);
+                    }
+                    let _ = member.outcome.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, writes = members.len(), "a shared commit failed");
+                if let Some(conn) = writer.conn.as_mut() {
+                    if let Err(undone) = conn.control(Control::Rollback).await {
+                        tracing::warn!(error = %undone, "a failed commit did not roll back");
+                        writer.conn = None;
+                    }
+                }
+                if e.is_disconnect() {
+                    writer.conn = None;
+                }
+                for member in members {
+                    let _ = member.outcome.send(Err(self.shared_failure(&e)));
+                }
+            }
+        }
+    }
+
+    /// Undoes the write abandoned halfway, if one was: nothing of it may be committed with the
+    /// next.
+    async fn undo_abandoned(&self, writer: &mut Writer) {
+        let undo = match self.unfinished.swap(UNDO_NONE, Ordering::SeqCst) {
+            UNDO_ALL => Control::Rollback,
+            UNDO_TO_SAVEPOINT => Control::RollbackToSavepoint,
+            _ => return,
+        };
+        tracing::warn!("a write was abandoned halfway; undoing it");
+        let Some(conn) = writer.conn.as_mut() else {
+            return;
+        };
+        if let Err(e) = conn.control(undo).await {
+            tracing::warn!(error = %e, "an abandoned write did not roll back");
+            self.abandon(writer, &e);
+        }
+    }
+
+    /// Waits until the transaction a write joined has committed or failed. Should every write
+    /// after it stop waiting before committing it, the lock comes back here and this commits.
+    async fn committed(&self, mut outcome: oneshot::Receiver<Result<()>>) -> Result<()> {
+        loop {
+            tokio::select! {
+                biased;
+                told = &mut outcome => return told.unwrap_or_else(|_| Err(self.offline())),
+                mut writer = self.writer.lock() => {
+                    if let Ok(told) = outcome.try_recv() {
+                        return told;
+                    }
+                    self.commit(&mut writer).await;
+                }
+            }
+        }
+    }
+
+    /// The writer's lock for anything but a write: the transaction writes share, if open, is
+    /// committed first, so what follows sees and publishes only committed changes.
+    pub(super) async fn writer(&self) -> tokio::sync::MutexGuard<'_, Writer> {
+        let mut writer = self.writer.lock().await;
+        self.commit(&mut writer).await;
+        writer
+    }
+
+    /// Drops the writer's connection after `error`: the open transaction is lost, and every
+    /// write waiting for it is told.
+    fn abandon(&self, writer: &mut Writer, error: &Error) {
+        writer.conn = None;
+        for member in writer.group.take().into_iter().flatten() {
+            let _ = member.outcome.send(Err(self.shared_failure(error)));
+        }
+    }
+
+    /// `error`, which ended a transaction several writes shared, as each of them is told it.
+    fn shared_failure(&self, error: &Error) -> Error {
+        match &self.location {
+            Location::Server(url) if error.is_disconnect() => Error::Offline { host: url.host() },
+            _ => error.shared(),
+        }
+    }
+
+    pub(super) fn offline(&self) -> Error {
+        Error::Offline {
+            host: self.location.to_string(),
+        }
+    }
+
+    /// `result` of work on the writer's connection as the caller should see it. A lost
+    /// connection is dropped, so the next use connects again, and on a server it is
+    /// [`Error::Offline`].
+    pub(super) fn settle<T>(&self, writer: &mut Writer, result: Result<T>) -> Result<T> {
+        result.map_err(|e| {
+            if e.is_disconnect() {
+                self.abandon(writer, &e);
+            }
+            match &self.location {
+                Location::Server(url) if e.is_disconnect() => Error::Offline { host: url.host() },
+                _ => e,
+            }
+        })
+    }
+
+    /// The writer's connection, connecting again when the last one was lost.
+    pub(super) async fn connected<'w>(
+        &self,
+        writer: &'w mut Writer,
+    ) -> Result<&'w mut sql::Connection> {
+        if writer.conn.is_none() {
+            writer.conn = Some(reconnect(&self.location).await?);
+        }
+        writer.conn.as_mut().ok_or_else(|| self.offline())
+    }
+}
+
+impl sql::Connection {
+    /// Opens a write on behalf of `origin`: a new transaction, or a savepoint in the open one
+    /// when `joining`. Returns the log's last seq: every seq up to it is committed or this
+    /// transaction's own. On a server this takes the log's lock, which the transaction holds
+    /// until it ends.
+    async fn open_write(&mut self, joining: bool, origin: &str) -> Result<i64> {
+        match self {
+            sql::Connection::Direct(conn) => sqlite::open_write(conn, joining).await,
+            sql::Connection::Postgres(conn) => postgres::open_write(conn, joining, origin).await,
+        }
+    }
+
+    /// Ends a write's part: the change rows it logged since `start`, in seq order, marked with
+    /// `origin`; its savepoint released when `joining`; the transaction committed if `commit`.
+    async fn finish_write(
+        &mut self,
+        joining: bool,
+        commit: bool,
+        origin: &str,
+        start: i64,
+    ) -> Result<Vec<ChangeRow>> {
+        match self {
+            sql::Connection::Direct(conn) => {
+                sqlite::finish_write(conn, joining, commit, origin, start).await
+            }
+            sql::Connection::Postgres(conn) => {
+                postgres::finish_write(conn, joining, commit, start).await
+            }
+        }
+    }
+}
+
+/// A new writer's connection to `location`. The future owns what it needs: one that borrowed
+/// the location would stop the tasks that write from being `Send`.
+fn reconnect(
+    location: &Location,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<sql::Connection>> + Send>> {
+    let location = location.clone();
+    Box::pin(async move {
+        match &location {
+            Location::File(path) => sqlite::reconnect(path).await,
+            Location::Server(url) => postgres::reconnect(url).await,
+        }
+    })
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::model::{Actor, TaskId};
+    use crate::store::sql::query;
+    use crate::store::testing::{self, add, two_processes};
+    use crate::store::NewTask;
+
+    #[tokio::test]
+    async fn other_processes_commits_are_published_before_a_local_write_in_seq_order() {
+        let (_dir, here, there) = two_processes().await;
+        let mut bus = here.bus().subscribe();
+        let theirs = add(&there, "there", "Theirs").await;
+        let ours = add(&here, "here", "Ours").await;
+        assert_eq!(ours, theirs + 1);
+
+        let first = bus.recv().await.unwrap();
+        let second = bus.recv().await.unwrap();
+        assert_eq!(first.last().unwrap().seq, theirs);
+        assert_eq!(
+            first.last().unwrap().origin.as_ref().unwrap().instance,
+            "there"
+        );
+        assert_eq!(second[0].seq, ours);
+        assert!(bus.try_recv().is_err(), "nothing twice");
+    }
+
+    /// Runs `writes` queued behind the writer's lock, which is let go once all of them wait,
+    /// as writes from many windows and scripts arriving together would be.
+    async fn queued<T>(
+        store: &Store,
+        writes: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = T> + '_>>>,
+    ) -> Vec<T> {
+        let held = store.writer.lock().await;
+        let waiting = writes.len();
+        let release = async move {
+            while store.queued.load(Ordering::SeqCst) < waiting {
+                tokio::task::yield_now().await;
+            }
+            drop(held);
+        };
+        let (results, ()) = tokio::join!(futures_util::future::join_all(writes), release);
+        results
+    }
+
+    /// A write that changes a task's title, then fails.
+    async fn fails_halfway(store: &Store, task: &TaskId) -> Result<()> {
+        let origin = Origin::new("halfway", Actor::Cli);
+        let ((), _) = store
+            .write(&origin, async |conn: &mut Conn<'_>| {
+                query("UPDATE tasks SET title = 'Half done', version = version + 1 WHERE id = $1")
+                    .bind(task)
+                    .execute(conn)
+                    .await?;
+                Err(Error::invalid("title", "refused halfway"))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Group commit on either database: writes queued at once share one transaction, and
+    /// each keeps its own change rows, its own result and its own error.
+    pub(in crate::store) async fn queued_writes_share_a_commit(t: testing::TestStore) {
+        let store = &t.store;
+        let project = store.first_project().await.unwrap().id;
+        let mut tasks = Vec::new();
+        for title in ["One", "Two", "Three", "Four"] {
+            let new = NewTask {
+                project_id: project.clone(),
+                column_id: None,
+                title: title.into(),
+            };
+            tasks.push(store.create_task(&t.origin, new).await.unwrap());
+        }
+        let origins: Vec<Origin> = ["first", "second", "third"]
+            .into_iter()
+            .map(|name| Origin::new(name, Actor::Cli))
+            .collect();
+        let start = store.seq().await.unwrap();
+        let commits = store.commits();
+        let mut bus = store.bus().subscribe();
+
+        type Write<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>;
+        let rename = |i: usize, version: i64, title: &'static str| -> Write<'_> {
+            let (origin, task) = (&origins[i.min(2)], &tasks[i]);
+            Box::pin(async move {
+                store
+                    .rename_task(origin, &task.id, version, title)
+                    .await
+                    .map(drop)
+            })
+        };
+        let results = queued(
+            store,
+            vec![
+                rename(0, 1, "One renamed"),
+                Box::pin(fails_halfway(store, &tasks[3].id)),
+                rename(1, 1, "Two renamed"),
+                // Seen at a version it never had: refused.
+                rename(3, 7, "Four renamed"),
+                rename(2, 1, "Three renamed"),
+            ],
+        )
+        .await;
+
+        assert!(
+            results[0].is_ok() && results[2].is_ok() && results[4].is_ok(),
+            "{results:?}"
+        );
+        assert!(
+            matches!(&results[1], Err(Error::Invalid { reason, .. }) if reason == "refused halfway"),
+            "{results:?}"
+        );
+        assert!(
+            matches!(results[3], Err(Error::Conflict { .. })),
+            "{results:?}"
+        );
+        assert_eq!(
+            store.commits(),
+            commits + 1,
+            "the five queued writes made one transaction"
+        );
+
+        // Each write's own changes, once, in seq order, stamped with its own origin; nothing
+        // of the writes that failed.
+        let mut published = Vec::new();
+        while let Ok(batch) = bus.try_recv() {
+            published.push(batch);
+        }
+        let seen: Vec<(i64, String, String)> = published
+            .iter()
+            .flat_map(|batch| batch.iter())
+            .map(|c| {
+                let instance = c
+                    .origin
+                    .as_ref()
+                    .map(|o| o.instance.clone())
+                    .unwrap_or_default();
+                (c.seq, c.entity_id.clone(), instance)
+            })
+            .collect();
+        let expected: Vec<(i64, String, String)> = [(0, "first"), (1, "second"), (2, "third")]
+            .into_iter()
+            .zip(start + 1..)
+            .map(|((i, instance), seq)| (seq, tasks[i].id.0.clone(), instance.to_owned()))
+            .collect();
+        assert_eq!(seen, expected, "one batch per write: {published:?}");
+        assert_eq!(published.len(), 3);
+        assert_eq!(store.seq().await.unwrap(), start + 3, "the log has no gap");
+        let four = store.task(&tasks[3].id).await.unwrap();
+        assert_eq!((four.title.as_str(), four.version), ("Four", 1));
+        assert_eq!(
+            store.task(&tasks[2].id).await.unwrap().title,
+            "Three renamed"
+        );
+    }
+
+    #[tokio::test]
+    async fn queued_writes_share_a_commit_on_a_file() {
+        queued_writes_share_a_commit(testing::store().await).await;
+    }
+
+    #[tokio::test]
+    async fn a_write_given_up_while_it_waits_no_longer_counts_as_waiting() {
+        use futures_util::FutureExt as _;
+        let t = testing::store().await;
+        let project = t.store.first_project().await.unwrap().id;
+        let held = t.store.writer.lock().await;
+        let new = NewTask {
+            project_id: project,
+            column_id: None,
+            title: "Given up".into(),
+        };
+        // Polled once (it queues behind the held lock), then dropped.
+        assert!(t.store.create_task(&t.origin, new).now_or_never().is_none());
+        drop(held);
+        assert_eq!(t.store.queued.load(Ordering::SeqCst), 0);
+        // So the next write, alone, commits at once.
+        let commits = t.store.commits();
+        let new = NewTask {
+            project_id: t.store.first_project().await.unwrap().id,
+            column_id: None,
+            title: "Alone".into(),
+        };
+        t.store.create_task(&t.origin, new).await.unwrap();
+        assert_eq!(t.store.commits(), commits + 1);
+    }
+
+    /// A write whose caller stops waiting while it is inside its transaction: nothing of it is
+    /// committed with the next write, on either database.
+    pub(in crate::store) async fn a_write_abandoned_halfway_leaves_nothing(t: testing::TestStore) {
+        let store = &t.store;
+        let project = store.first_project().await.unwrap().id;
+        let mut tasks = Vec::new();
+        for title in ["Kept", "Renamed"] {
+            let new = NewTask {
+                project_id: project.clone(),
+                column_id: None,
+                title: title.into(),
+            };
+            tasks.push(store.create_task(&t.origin, new).await.unwrap());
+        }
+        let start = store.seq().await.unwrap();
+        let (reached, halfway) = oneshot::channel::<()>();
+        let kept = &tasks[0].id;
+        let abandoned = store.write(&t.origin, async |conn: &mut Conn<'_>| {
+            query("UPDATE tasks SET title = 'Abandoned', version = version + 1 WHERE id = $1")
+                .bind(kept)
+                .execute(conn)
+                .await?;
+            let _ = reached.send(());
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        tokio::select! {
+            _ = abandoned => panic!("the write never finishes"),
+            _ = halfway => {}
+        }
+        store
+            .rename_task(&t.origin, &tasks[1].id, 1, "Renamed again")
+            .await
+            .unwrap();
+        assert_eq!(store.task(kept).await.unwrap().title, "Kept");
+        let log = store.changes_since(start, None).await.unwrap().changes;
+        assert_eq!(log.len(), 1, "only the second write: {log:?}");
+        assert_eq!(log[0].entity_id, tasks[1].id.0);
+    }
+
+    #[tokio::test]
+    async fn a_write_abandoned_halfway_leaves_nothing_on_a_file() {
+        a_write_abandoned_halfway_leaves_nothing(testing::store().await).await;
+    }
+
+    #[tokio::test]
+    async fn a_queued_write_that_fails_first_leaves_the_rest_to_commit() {
+        let t = testing::store().await;
+        let store = &t.store;
+        let project = store.first_project().await.unwrap().id;
+        let new = NewTask {
+            project_id: project,
+            column_id: None,
+            title: "Kept".into(),
+        };
+        let task = store.create_task(&t.origin, new).await.unwrap();
+        let start = store.seq().await.unwrap();
+        let results = queued(
+            store,
+            vec![
+                Box::pin(fails_halfway(store, &task.id)),
+                Box::pin(async {
+                    store
+                        .rename_task(&t.origin, &task.id, 1, "Renamed")
+                        .await
+                        .map(drop)
+                }),
+            ],
+        )
+        .await;
+        assert!(results[0].is_err() && results[1].is_ok(), "{results:?}");
+        let task = store.task(&task.id).await.unwrap();
+        assert_eq!((task.title.as_str(), task.version), ("Renamed", 2));
+        assert_eq!(store.seq().await.unwrap(), start + 1);
+    }
+}
