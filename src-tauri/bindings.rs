@@ -31,6 +31,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         SubtaskId,
         LabelId,
         Project,
+        Person,
         Column,
         Priority,
         Task,

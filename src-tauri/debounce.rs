@@ -290,6 +290,7 @@ mod tests {
             data: (op != Op::Delete).then(|| raw(data)).flatten(),
             previous: None,
             origin: None,
+            author: None,
             at: 0,
         }
     }

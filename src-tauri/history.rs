@@ -17,7 +17,8 @@ pub struct HistoryEntry {
     pub seq: i64,
     /// When it was committed, in Unix milliseconds.
     pub at: i64,
-    /// Who made it: "board-1 of Tandem 01a2…", "the command line", "another program", …
+    /// Who made it, and with what: "Alice (the command line)", "Bob (board-1 of Tandem
+    /// 01a2…)", "another program", …
     pub who: String,
     /// What it did: "created …", "priority "none" → "high"", "moved to "Doing"", …
     pub what: String,
@@ -26,6 +27,12 @@ pub struct HistoryEntry {
 /// Task `id`'s timeline, oldest first, with columns and labels by their current names.
 pub async fn timeline(store: &Store, id: &TaskId) -> Result<Vec<HistoryEntry>> {
     let changes = store.task_history(id).await?;
+    let people: HashMap<String, String> = store
+        .people()
+        .await?
+        .into_iter()
+        .map(|p| (p.login, p.name))
+        .collect();
     let mut names = HashMap::new();
     if let Some(project) = changes.first().and_then(|c| c.project_id.clone()) {
         // A project deleted since has no board: its ids then go unnamed.
@@ -34,13 +41,17 @@ pub async fn timeline(store: &Store, id: &TaskId) -> Result<Vec<HistoryEntry>> {
             names.extend(board.labels.into_iter().map(|l| (l.id.0, l.name)));
         }
     }
-    Ok(changes.iter().map(|c| entry(c, &names)).collect())
+    Ok(changes.iter().map(|c| entry(c, &names, &people)).collect())
 }
 
 /// One change as a timeline entry. `names` gives the names of the columns and labels the
-/// change refers to by id.
-fn entry(change: &Change, names: &HashMap<String, String>) -> HistoryEntry {
-    let who = match &change.origin {
+/// change refers to by id, `people` people's names by login.
+fn entry(
+    change: &Change,
+    names: &HashMap<String, String>,
+    people: &HashMap<String, String>,
+) -> HistoryEntry {
+    let with = match &change.origin {
         None => "another program".to_owned(),
         Some(o) => match (o.actor, &o.window) {
             (Actor::Gui, Some(window)) => format!("{window} of Tandem {}", short(&o.instance)),
@@ -48,6 +59,13 @@ fn entry(change: &Change, names: &HashMap<String, String>) -> HistoryEntry {
             (Actor::Cli, _) => "the command line".to_owned(),
             (Actor::Hub, _) => "tandem hub".to_owned(),
         },
+    };
+    let who = match &change.author {
+        Some(login) => format!(
+            "{} ({with})",
+            people.get(login).map_or(login.as_str(), String::as_str)
+        ),
+        None => with,
     };
     HistoryEntry {
         seq: change.seq,

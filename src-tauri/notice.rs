@@ -232,6 +232,7 @@ mod tests {
             data: Some(RawValue::from_string(data.into()).unwrap()),
             previous: None,
             origin,
+            author: None,
             at: 0,
         }
     }

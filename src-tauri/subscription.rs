@@ -230,6 +230,7 @@ mod tests {
             data: RawValue::from_string(format!(r#"{{"seq":{seq}}}"#)).ok(),
             previous: None,
             origin: None,
+            author: None,
             at: 0,
         }
     }

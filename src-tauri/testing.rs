@@ -2,7 +2,8 @@
 //!
 //! Debian's PostgreSQL binaries (`/usr/lib/postgresql/<version>/bin`, 15 or newer) run a server
 //! in a temporary folder, listening on a Unix socket in that folder only (no TCP port, so tests
-//! never collide), with trust authentication for its one role, `tandem`. A TLS test starts one
+//! never collide), with trust authentication for its own role, `tandem`, and passwords
+//! (scram-sha-256) for the people's logins tests make ([`TestServer::login`]). A TLS test starts one
 //! that also takes TLS connections on a free localhost port, with certificates of its own. PostgreSQL refuses to
 //! run as root, so under root the server runs as the `postgres` system user, which the Debian
 //! package creates. A watchdog stops the server and removes its folder when the test process
@@ -105,13 +106,15 @@ impl TestServer {
                 "UTF8",
             ],
         )?;
-        if tls {
-            std::fs::write(
-                server.data().join("pg_hba.conf"),
-                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n\
-                 hostssl all all ::1/128 trust\n",
-            )?;
-        }
+        // The tests' own role comes in on trust; every other login gives its password
+        // (scram-sha-256), as on a real server.
+        let hba = if tls {
+            "local all tandem trust\nlocal all all scram-sha-256\n\
+             hostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n"
+        } else {
+            "local all tandem trust\nlocal all all scram-sha-256\n"
+        };
+        std::fs::write(server.data().join("pg_hba.conf"), hba)?;
         server.watch_over();
         server.start_again()?;
         Ok(server)
@@ -314,6 +317,64 @@ impl TestServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(())
+    }
+
+    /// A login of this server (made on first use) that gives a password, as a person's would:
+    /// its password is [`TestServer::password`]. It may use no database until a team lets it.
+    pub fn login(&self, login: &str) -> io::Result<()> {
+        let password = Self::password(login);
+        self.psql(
+            "postgres",
+            &format!(
+                "DO $$ BEGIN
+                     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') THEN
+                         CREATE ROLE \"{login}\" LOGIN PASSWORD '{password}';
+                     END IF;
+                 END $$"
+            ),
+        )
+        .map(drop)
+        .or_else(|e| {
+            // Another test made it meanwhile: roles belong to the whole server.
+            if e.to_string().contains("already exists") {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+    }
+
+    /// The password of a test login.
+    pub fn password(login: &str) -> String {
+        format!("{login}-secret")
+    }
+
+    /// The URL of database `name` as `login`, with its password, through the socket.
+    pub fn url_as(&self, login: &str, name: &str) -> String {
+        self.url(name).replacen(
+            "postgres://tandem@",
+            &format!("postgres://{login}:{}@", Self::password(login)),
+            1,
+        )
+    }
+
+    /// Runs `psql` on database `name` as `login`, giving its password; returns its output, or
+    /// what the server said when it refused.
+    pub fn psql_as(&self, login: &str, name: &str, sql: &str) -> io::Result<String> {
+        let output = Command::new(self.bin.join("psql"))
+            .args(["-h", &self.socket_dir().display().to_string()])
+            .args(["-p", &self.port.to_string(), "-U", login, "-d", name])
+            .args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+            .env("PGPASSWORD", Self::password(login))
+            .output()
+            .map_err(|e| io::Error::other(format!("psql: {e}")))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(io::Error::other(
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            ))
+        }
     }
 
     /// The URL of database `name` on this server, through its socket.

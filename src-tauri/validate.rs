@@ -98,6 +98,33 @@ pub fn priority(field: &'static str, value: &str) -> Result<Priority> {
     })
 }
 
+/// The longest login PostgreSQL keeps whole (NAMEDATALEN - 1).
+pub const MAX_LOGIN: usize = 63;
+
+/// A person's login: letters, digits, `_`, `.`, `-` and `@`, starting with a letter, at most
+/// [`MAX_LOGIN`] bytes; what a server and an operating system both take as a user name.
+pub fn login(value: &str) -> Result<String> {
+    let value = value.trim();
+    let shaped = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@'));
+    if shaped && value.len() <= MAX_LOGIN {
+        Ok(value.to_owned())
+    } else {
+        Err(Error::invalid(
+            "login",
+            format!(
+                "{value:?} is not a login: letters, digits, _ . - @, starting with a letter, \
+                 at most {MAX_LOGIN} characters"
+            ),
+        ))
+    }
+}
+
 /// A colour written `#RRGGBB`, returned in lower case.
 pub fn color(field: &'static str, value: &str) -> Result<String> {
     let value = value.trim();

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::import::Source;
 use crate::model::{Actor, Change, Origin};
 use crate::settings;
-use crate::store::{Search, Store};
+use crate::store::{PersonEdit, Search, Store};
 
 pub use board::{ColumnCommand, LabelCommand, ProjectCommand, SubtaskCommand, TaskCommand};
 
@@ -128,6 +128,19 @@ pub enum Command {
     /// Move a board between databases.
     #[command(subcommand)]
     Db(DbCommand),
+    /// The people of a team's server board: make the database a team's, add people, list them.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Who you are on this database (on a server, your login; on a file, the system's), with
+    /// the name and colour others see; --name and --color change them.
+    Whoami {
+        /// The name others see.
+        #[arg(long)]
+        name: Option<String>,
+        /// The colour of your initials, #RRGGBB.
+        #[arg(long, value_name = "#RRGGBB")]
+        color: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +166,26 @@ pub enum ImportCommand {
         #[arg(long)]
         project: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Make a server database a team's (run once, by the database's owner): a group role of its
+    /// own whose members may use the board. Running it again changes nothing.
+    Init,
+    /// Let LOGIN use the board: a new login (with the password read from standard input when
+    /// --password-stdin; the caller needs the right to create roles) or an existing one.
+    Add {
+        login: String,
+        /// The name others see [default: the login].
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the new login's password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Everyone the board knows.
+    Ls,
 }
 
 #[derive(Debug, Subcommand)]
@@ -341,12 +374,84 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
         Command::Backup { file } => backup(store, out, file).await,
         Command::Restore { file } => restore(store, origin, out, &file).await,
         Command::Import(command) => import(store, origin, out, command).await,
+        Command::Team(command) => team(store, out, command).await,
+        Command::Whoami { name, color } => whoami(store, out, PersonEdit { name, color }).await,
         Command::Db(_)
         | Command::Watch { .. }
         | Command::Status
         | Command::Hub
         | Command::Doctor => Ok(()),
     }
+}
+
+/// `tandem team`: a team's people.
+async fn team(store: &Store, out: &Output, command: TeamCommand) -> Result<()> {
+    match command {
+        TeamCommand::Init => {
+            let team = store.team_init().await?;
+            out.print(&team, || {
+                format!(
+                    "{} is a team's board: `tandem team add LOGIN` lets people in (group {})",
+                    store.location(),
+                    team.role
+                )
+            })
+        }
+        TeamCommand::Add {
+            login,
+            name,
+            password_stdin,
+        } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| Error::Invalid {
+                        field: "password",
+                        reason: format!("cannot read standard input: {e}"),
+                    })?;
+                let line = line.trim_end_matches(['\r', '\n']).to_owned();
+                if line.is_empty() {
+                    return Err(Error::invalid(
+                        "password",
+                        "standard input gave no password",
+                    ));
+                }
+                Some(line)
+            } else {
+                None
+            };
+            let person = store
+                .team_add(&login, name.as_deref(), password.as_deref())
+                .await?;
+            out.print(&person, || {
+                format!("{} ({}) may use the board", person.login, person.name)
+            })
+        }
+        TeamCommand::Ls => {
+            let people = store.people().await?;
+            out.print(&people, || {
+                let lines: Vec<String> = people
+                    .iter()
+                    .map(|p| format!("{:<20} {}", p.login, p.name))
+                    .collect();
+                lines.join("\n")
+            })
+        }
+    }
+}
+
+/// `tandem whoami`: the person, after the edit asked for, if any.
+async fn whoami(store: &Store, out: &Output, edit: PersonEdit) -> Result<()> {
+    let me = if edit.name.is_some() || edit.color.is_some() {
+        store.edit_me(edit).await?
+    } else {
+        store.me().await?
+    };
+    let database = store.location().to_string();
+    out.print(&me, || {
+        format!("{} ({}, {}) on {database}", me.login, me.name, me.color)
+    })
 }
 
 /// `tandem search`: one card a line, with where it is.

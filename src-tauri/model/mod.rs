@@ -80,6 +80,20 @@ pub struct Project {
     pub updated_at: i64,
 }
 
+/// Someone who works on the board: on a server, a PostgreSQL login (the server vouches for
+/// it); on a file, the operating system's login. Each person edits only their own record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct Person {
+    pub login: String,
+    /// What windows, history and announcements call them.
+    pub name: String,
+    /// The colour of their initials, `#rrggbb`.
+    pub color: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// A stage of work within a project ("To do", "Doing", "Done").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 pub struct Column {
@@ -357,6 +371,11 @@ pub struct Change {
     #[ts(type = "Record<string, unknown> | null")]
     pub previous: Option<Box<RawValue>>,
     pub origin: Option<Origin>,
+    /// The login of the person who made it, written by the database (on a server, its
+    /// `session_user`); `None` for changes by other programs on a file and from before people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub author: Option<String>,
     pub at: i64,
 }
 

@@ -224,6 +224,7 @@ pub(super) struct ChangeRow {
     pub(super) data: Option<String>,
     pub(super) previous: Option<String>,
     pub(super) origin: Option<String>,
+    pub(super) author: Option<String>,
     pub(super) at: i64,
 }
 
@@ -253,6 +254,7 @@ impl TryFrom<ChangeRow> for Change {
                     })
                     .ok()
             }),
+            author: row.author,
             at: row.at,
         })
     }

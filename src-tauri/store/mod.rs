@@ -9,7 +9,8 @@
 //!   archive, undoing a deletion, search), their rules written once against [`sql::Conn`];
 //! - [`whole`]: whole-board operations (backup, restore, copy between databases, import,
 //!   checking what a database holds);
-//! - [`log`]: the change log, its readers, and publishing what others committed.
+//! - [`log`]: the change log, its readers, and publishing what others committed;
+//! - [`people`]: who a person is on the database, and their name and colour.
 //!
 //! The store imports no file format: an import hands it plain board data
 //! ([`crate::model::portable`]). Every write is one transaction that takes the log's write lock first
@@ -21,6 +22,7 @@
 
 mod board;
 mod log;
+mod people;
 mod sql;
 #[cfg(test)]
 mod tests;
@@ -35,6 +37,7 @@ use tokio::sync::Mutex;
 pub use board::search::{Search, DEFAULT_LIMIT as SEARCH_LIMIT};
 pub use board::task::{NewTask, Step, TaskEdit};
 pub use board::{ColumnEdit, Descriptions};
+pub use people::{color_for, os_login, PersonEdit};
 pub use sql::Dialect;
 pub use whole::backup::{backup_name, DAILY_KEPT};
 pub use whole::check::{check, health, Found, Health};
@@ -88,6 +91,9 @@ pub struct Store {
     location: Location,
     /// A file's WAL checkpoints, off the write path; `None` on a server.
     checkpoints: Option<checkpoint::Checkpointer>,
+    /// The person this store writes as: the server's `session_user`, or the OS login on a
+    /// file. On a file the store stamps it on its changes; on a server the trigger writes it.
+    login: String,
 }
 
 impl Store {
@@ -101,7 +107,10 @@ impl Store {
             Location::Server(url) => sql::postgres::open(url).await?,
         };
         let published_to = last_seq(&mut conn.conn()).await?;
+        let login = people::login(&mut conn.conn()).await?;
+        people::introduce(&mut conn.conn(), &login).await?;
         let store = Store {
+            login,
             readers,
             writer: Mutex::new(Writer::new(conn, published_to)),
             queued: AtomicUsize::new(0),

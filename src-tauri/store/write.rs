@@ -154,7 +154,9 @@ impl Store {
             };
             let value = apply(&mut conn.conn()).await?;
             alone = !joining && self.queued.load(Ordering::SeqCst) == 0;
-            let rows = conn.finish_write(joining, alone, origin, start).await?;
+            let rows = conn
+                .finish_write(joining, alone, origin, &self.login, start)
+                .await?;
             Ok((start, earlier, value, rows))
         };
         let applied = applied.await;
@@ -339,17 +341,19 @@ impl sql::Connection {
     }
 
     /// Ends a write's part: the change rows it logged since `start`, in seq order, marked with
-    /// `origin`; its savepoint released when `joining`; the transaction committed if `commit`.
+    /// `origin` and, on a file, `author`; its savepoint released when `joining`; the transaction committed if `commit`.
     async fn finish_write(
         &mut self,
         joining: bool,
         commit: bool,
         origin: &str,
+        author: &str,
         start: i64,
     ) -> Result<Vec<ChangeRow>> {
         match self {
+            // A server's trigger writes the author from the session itself.
             sql::Connection::Direct(conn) => {
-                sqlite::finish_write(conn, joining, commit, origin, start).await
+                sqlite::finish_write(conn, joining, commit, origin, author, start).await
             }
             sql::Connection::Postgres(conn) => {
                 postgres::finish_write(conn, joining, commit, start).await

@@ -37,7 +37,7 @@ const OWN_TABLES: [&str; 3] = ["_sqlx_migrations", "changes", "log_head"];
 
 /// The change log's columns, in [`ChangeRow`]'s order; the JSON as text, as a file holds it.
 pub(in crate::store) const CHANGE_SELECT: &str = "SELECT seq, op, entity, entity_id, project_id, \
-     data::text AS data, previous::text AS previous, origin, at FROM changes";
+     data::text AS data, previous::text AS previous, origin, author, at FROM changes";
 
 /// The migrations, embedded in the binary.
 pub(in crate::store) static MIGRATOR: sqlx::migrate::Migrator =
@@ -57,7 +57,7 @@ pub(in crate::store) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)
         .execute(&mut Conn::Postgres(&mut conn))
         .await?;
     refuse_foreign(&mut conn, url).await?;
-    MIGRATOR.run(&mut conn).await?;
+    migrate(&mut conn, url).await?;
     query("SELECT pg_advisory_unlock($1)")
         .bind(OPENING_LOCK)
         .execute(&mut Conn::Postgres(&mut conn))
@@ -67,6 +67,48 @@ pub(in crate::store) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)
         .acquire_timeout(CONNECT_TIMEOUT)
         .connect_lazy_with(url.connect_options()?);
     Ok((Connection::Postgres(conn), Pool::Postgres(readers)))
+}
+
+/// Brings the schema up to date, when it is not: a team's people have no right to change it,
+/// so a schema that is already current is left alone, and one that is older or newer than this
+/// Tandem knows is told in words that say who can act.
+async fn migrate(conn: &mut PgConnection, url: &ServerUrl) -> Result<()> {
+    let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+    let tables = tables(&mut Conn::Postgres(conn)).await?;
+    let applied: Vec<i64> = if tables.iter().any(|t| t == "_sqlx_migrations") {
+        query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .scalars(&mut Conn::Postgres(conn))
+            .await?
+    } else {
+        Vec::new()
+    };
+    if applied.iter().any(|v| !known.contains(v)) {
+        return Err(Error::Config {
+            name: "TANDEM_DB",
+            reason: format!(
+                "{} holds a board from a newer Tandem: upgrade Tandem to use it",
+                url.redacted()
+            ),
+        });
+    }
+    if applied.len() == known.len() {
+        return Ok(());
+    }
+    MIGRATOR.run(&mut *conn).await.map_err(|e| match &e {
+        sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(d))
+            if d.code().as_deref() == Some("42501") =>
+        {
+            Error::Config {
+                name: "TANDEM_DB",
+                reason: format!(
+                    "{} holds a board from an older Tandem, and only its owner may upgrade it: \
+                     ask them to run `tandem team init` with this version; nothing was written",
+                    url.redacted()
+                ),
+            }
+        }
+        _ => Error::Migrate(e),
+    })
 }
 
 /// The writer's connection again, after the last one was lost.
@@ -146,6 +188,13 @@ fn refusal(error: sqlx::Error, url: &ServerUrl) -> Error {
             )),
             // invalid_catalog_name
             Some("3D000") => config(format!("{}: {}", url.redacted(), e.message())),
+            // insufficient_privilege: a login that is not one of the team's
+            Some("42501") => config(format!(
+                "{} does not let this login use the board ({}): ask the board's owner to run \
+                 `tandem team add` for it",
+                url.redacted(),
+                e.message()
+            )),
             _ => offline_or_storage(error, url),
         },
         // rustls reports a certificate it cannot verify as invalid data on the stream.

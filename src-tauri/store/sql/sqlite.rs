@@ -28,7 +28,7 @@ const READERS: u32 = 4;
 
 /// The change log's columns, in [`ChangeRow`]'s order.
 pub(in crate::store) const CHANGE_SELECT: &str =
-    "SELECT seq, op, entity, entity_id, project_id, data, previous, origin, at FROM changes";
+    "SELECT seq, op, entity, entity_id, project_id, data, previous, origin, author, at FROM changes";
 
 /// The migrations, embedded in the binary.
 pub(in crate::store) static MIGRATOR: sqlx::migrate::Migrator =
@@ -146,21 +146,23 @@ pub(in crate::store) async fn open_write(
     last_seq(&mut Conn::Direct(conn)).await
 }
 
-/// Ends a write's part: the triggers wrote its change rows without an origin (they cannot
-/// know it), so stamp them and read them back in one statement; then release its savepoint when
+/// Ends a write's part: the triggers wrote its change rows without an origin or an author (they
+/// cannot know them), so stamp them and read them back in one statement; then release its savepoint when
 /// it joined a transaction, and commit when asked to.
 pub(in crate::store) async fn finish_write(
     conn: &mut rusqlite::Connection,
     joining: bool,
     commit: bool,
     origin: &str,
+    author: &str,
     start: i64,
 ) -> Result<Vec<ChangeRow>> {
     let mut rows: Vec<ChangeRow> = query(
-        "UPDATE changes SET origin = $1 WHERE seq > $2
-         RETURNING seq, op, entity, entity_id, project_id, data, previous, origin, at",
+        "UPDATE changes SET origin = $1, author = $2 WHERE seq > $3
+         RETURNING seq, op, entity, entity_id, project_id, data, previous, origin, author, at",
     )
     .bind(origin)
+    .bind(author)
     .bind(start)
     .fetch_all(&mut Conn::Direct(conn))
     .await?;

@@ -1,5 +1,7 @@
 //! Properties of the whole store, on a file and on a server.
 
+#[cfg(unix)]
+mod people;
 mod replay;
 #[cfg(unix)]
 mod server;

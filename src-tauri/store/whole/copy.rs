@@ -356,8 +356,8 @@ impl Board {
         };
         let insert = format!(
             "INSERT INTO changes (seq, op, entity, entity_id, project_id, data, previous, origin,
-                at)
-             VALUES ($1, $2, $3, $4, $5, {}, {}, $8, $9)",
+                author, at)
+             VALUES ($1, $2, $3, $4, $5, {}, {}, $8, $9, $10)",
             json(6),
             json(7)
         );
@@ -376,6 +376,7 @@ impl Board {
                 .bind(c.data)
                 .bind(c.previous)
                 .bind(c.origin)
+                .bind(c.author)
                 .bind(c.at)
                 .execute(&mut *conn)
                 .await?;

@@ -19,4 +19,9 @@ data: Record<string, unknown> | null,
 /**
  * The changed fields' values before an update, or the whole row before a delete.
  */
-previous: Record<string, unknown> | null, origin: Origin | null, at: number, };
+previous: Record<string, unknown> | null, origin: Origin | null, 
+/**
+ * The login of the person who made it, written by the database (on a server, its
+ * `session_user`); `None` for changes by other programs on a file and from before people.
+ */
+author?: string, at: number, };

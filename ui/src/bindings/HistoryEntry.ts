@@ -9,7 +9,8 @@ export type HistoryEntry = { seq: number,
  */
 at: number, 
 /**
- * Who made it: "board-1 of Tandem 01a2…", "the command line", "another program", …
+ * Who made it, and with what: "Alice (the command line)", "Bob (board-1 of Tandem
+ * 01a2…)", "another program", …
  */
 who: string, 
 /**
