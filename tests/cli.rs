@@ -1220,3 +1220,44 @@ fn a_command_maps_no_desktop_library_and_no_command_becomes_the_desktop_app() {
         stderr(&app)
     );
 }
+
+#[tokio::test]
+async fn whoami_names_the_system_login_and_changes_only_its_own_name_and_colour() {
+    let sandbox = Sandbox::new();
+    let (login, _) = tandem::store::os_login();
+    let said = ok(&sandbox, &["whoami"]);
+    assert!(said.starts_with(&format!("{login} (")), "{said}");
+    let me: serde_json::Value = serde_json::from_str(&ok(
+        &sandbox,
+        &[
+            "whoami",
+            "--name",
+            "Ada Lovelace",
+            "--color",
+            "#1A2B3C",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(me["login"], login.as_str());
+    assert_eq!(
+        (me["name"].as_str(), me["color"].as_str()),
+        (Some("Ada Lovelace"), Some("#1a2b3c"))
+    );
+    assert_user_error(
+        &sandbox.tandem(&["whoami", "--color", "blue"]),
+        "is not a colour written #RRGGBB",
+    );
+    assert_user_error(&sandbox.tandem(&["whoami", "--name", "  "]), "name");
+    let me: serde_json::Value = serde_json::from_str(&ok(&sandbox, &["whoami", "--json"])).unwrap();
+    assert_eq!(me["name"], "Ada Lovelace", "a refused edit changes nothing");
+
+    // Her changes are hers, and history says so by name.
+    let id = add(&sandbox, &["Mine"]);
+    let history = ok(&sandbox, &["task", "history", &id.0]);
+    assert!(
+        history.contains("Ada Lovelace (the command line)"),
+        "{history}"
+    );
+    assert_user_error(&sandbox.tandem(&["team", "init"]), "a file has no team");
+}

@@ -571,3 +571,67 @@ fn tls_verify_full_trusts_the_servers_own_ca_and_refuses_a_server_it_cannot_veri
         .unwrap();
     assert_eq!(encrypted.trim(), "1");
 }
+
+#[test]
+fn the_owner_adds_a_person_with_a_password_from_stdin_and_their_changes_are_theirs() {
+    use std::io::Write as _;
+    let server = TestServer::shared();
+    let database = server.database();
+    let owner = Sandbox::on_server(&database.url);
+    let init = owner.tandem(&["team", "init"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let mut adding = owner
+        .command(&[
+            "team",
+            "add",
+            "dora",
+            "--name",
+            "Dora Maar",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tandem runs");
+    adding
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"dora-secret\n")
+        .unwrap();
+    let added = adding.wait_with_output().unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(
+        stdout(&added).contains("dora (Dora Maar)"),
+        "{}",
+        stdout(&added)
+    );
+
+    let dora = Sandbox::on_server(&server.url_as("dora", &database.name));
+    let said = dora.tandem(&["whoami"]);
+    assert!(
+        stdout(&said).starts_with("dora (Dora Maar"),
+        "{}",
+        stderr(&said)
+    );
+    let task = dora.tandem(&["task", "add", "Dora's card"]);
+    assert!(task.status.success(), "{}", stderr(&task));
+    let history = owner.tandem(&["task", "history", &stdout(&task)]);
+    assert!(
+        stdout(&history).contains("Dora Maar (the command line)"),
+        "{}",
+        stdout(&history)
+    );
+    let listed = owner.tandem(&["team", "ls"]);
+    assert!(stdout(&listed).contains("Dora Maar"), "{}", stdout(&listed));
+
+    // A wrong password is a clear refusal naming the server, never the password.
+    let url = server
+        .url_as("dora", &database.name)
+        .replace("dora-secret", "wrong-guess");
+    let refused = Sandbox::on_server(&url).tandem(&["whoami"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("refused the user name or password"));
+    assert!(!stderr(&refused).contains("wrong-guess"));
+}

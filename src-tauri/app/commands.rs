@@ -13,7 +13,8 @@ use crate::import::{self, ImportPreview, ImportProgress, ImportRequest, Source};
 use crate::latency::Latencies;
 use crate::model::{
     ArchiveTasks, Batch, Board, BoardTask, ChooseFile, CreateTask, DeleteTask, Entity, MoveTask,
-    Mutation, Project, ProjectId, RenameTask, SearchHit, SearchRequest, Status, Task, TaskId,
+    Mutation, Person, Project, ProjectId, RenameTask, SearchHit, SearchRequest, Status, Task,
+    TaskId,
 };
 use crate::settings::{self, Settings, SettingsView};
 use crate::store::{self, ColumnEdit, Found, NewTask, Search, Store, TaskEdit};
@@ -71,6 +72,18 @@ pub async fn status(app: State<'_, AppState>) -> Result<Status> {
         database: app.database_status.borrow().clone(),
         windows: app.window_statuses(),
     })
+}
+
+/// Who the user is on this database, with the name and colour others see.
+#[tauri::command]
+pub async fn me(app: State<'_, AppState>) -> Result<Person> {
+    app.store.me().await
+}
+
+/// Everyone the board knows: their names, for history and announcements.
+#[tauri::command]
+pub async fn people(app: State<'_, AppState>) -> Result<Vec<Person>> {
+    app.store.people().await
 }
 
 /// Takes the commit→apply latencies, in milliseconds, that the calling window measured since

@@ -353,6 +353,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::subscribe,
             commands::changes_since,
             commands::status,
+            commands::me,
+            commands::people,
             commands::window_latency,
             commands::settings,
             commands::settings_set,

@@ -48,6 +48,18 @@ describe("what a screen reader hears", () => {
     expect(byWhom(gui, "mine", true)).toBe("");
   });
 
+  it("names the person who made a change when it is someone else", () => {
+    const gui: Origin = { ...cli, actor: "gui", window: "board-1" };
+    expect(byWhom(gui, "mine", false, "Alice")).toBe(" by Alice");
+    // Another program under Alice's login is Alice's too.
+    expect(byWhom(null, "mine", false, "Alice")).toBe(" by Alice");
+    expect(byWhom(gui, "mine", true, "Alice")).toBe("");
+    const moved = change("update", { title: "Fix login", column_id: "d" }, { column_id: "c" });
+    expect(changeSentence(board, moved, byWhom(cli, "mine", false, "Alice"))).toBe(
+      "“Fix login” moved to Done by Alice",
+    );
+  });
+
   it("says what happened to a card, and nothing of what need not be heard", () => {
     const moved = change("update", { title: "Ship", column_id: "d" }, { column_id: "c" });
     expect(changeSentence(board, moved, " by the command line")).toBe(

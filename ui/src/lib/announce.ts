@@ -30,9 +30,19 @@ function dueWords(due: string, today: string): string {
   return `due ${due}`;
 }
 
-/** Who made a change, as a sentence ends: "by the command line"; "" for this window's own. */
-export function byWhom(origin: Origin | null, instance: string | null, own: boolean): string {
+/**
+ * Who made a change, as a sentence ends: "by Alice" for another person, "by the command line";
+ * "" for this window's own. `author` is the name of the change's author when that is someone
+ * else than the user.
+ */
+export function byWhom(
+  origin: Origin | null,
+  instance: string | null,
+  own: boolean,
+  author: string | null = null,
+): string {
   if (own) return "";
+  if (author) return ` by ${author}`;
   if (!origin) return " by another program";
   if (origin.actor === "cli") return " by the command line";
   if (origin.instance === instance) return " in another window";

@@ -29,6 +29,7 @@ import type { SearchRequest } from "../bindings/SearchRequest";
 import type { Settings } from "../bindings/Settings";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { Status } from "../bindings/Status";
+import type { Person } from "../bindings/Person";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 
@@ -45,6 +46,10 @@ export const api = {
     invoke<Batch>("changes_since", { since, project_id }),
   openWindow: () => invoke<null>("window_open"),
   status: () => invoke<Status>("status"),
+  /** Who the user is on this database. */
+  me: () => invoke<Person>("me"),
+  /** Everyone the board knows. */
+  people: () => invoke<Person[]>("people"),
   /** Tells the backend how long this window's latest changes took from commit to applied. */
   reportLatencies: (samples_ms: number[]) => invoke<null>("window_latency", { samples_ms }),
   settings: () => invoke<SettingsView>("settings"),

@@ -13,6 +13,7 @@ import type { DatabaseStatus } from "../bindings/DatabaseStatus";
 import type { LinkStatus } from "../bindings/LinkStatus";
 import type { Mutation } from "../bindings/Mutation";
 import type { ColumnId } from "../bindings/ColumnId";
+import type { Person } from "../bindings/Person";
 import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
 import type { BoardTask } from "../bindings/BoardTask";
@@ -114,6 +115,10 @@ class BoardStore {
   announcement = $state("");
   /** This copy of Tandem's instance id, to tell its other windows from other copies. */
   instance: string | null = null;
+  /** Who the user is on this database. */
+  me: Person | null = $state(null);
+  /** People's names by login, for announcements. */
+  #people = new Map<string, string>();
   /** The card the Move to… panel is open for. */
   moving = $state<BoardTask | null>(null);
   /** The task whose details dialog is open in this window. */
@@ -226,11 +231,31 @@ class BoardStore {
       });
       const now = await api.status();
       this.instance = now.instance;
+      void this.loadPeople();
       if (!heardLink) this.link = now.link;
       if (!heardDatabase) this.database = now.database;
     } catch (error) {
       this.fail(error);
     }
+  }
+
+  /** Reads who the user is and everyone's names; the board works without them. */
+  async loadPeople(): Promise<void> {
+    try {
+      const [me, people] = await Promise.all([api.me(), api.people()]);
+      this.me = me;
+      this.#people = new Map(people.map((p) => [p.login, p.name]));
+    } catch {
+      // Names are a nicety: changes are still told, by where they came from.
+    }
+  }
+
+  /** The name of `login`, when it is someone else than the user; `null` otherwise. */
+  authorName(login: string | undefined): string | null {
+    if (!login || login === this.me?.login) return null;
+    const name = this.#people.get(login);
+    if (name === undefined) void this.loadPeople();
+    return name ?? login;
   }
 
   /** Reports the commit→apply latencies measured since the last report, for `status`. */
@@ -879,7 +904,11 @@ class BoardStore {
       if (change.entity === "task" && change.op !== "delete" && !own) {
         this.#flash(change.entity_id as TaskId);
       }
-      const said = changeSentence(board, change, byWhom(change.origin, this.instance, own));
+      const said = changeSentence(
+        board,
+        change,
+        byWhom(change.origin, this.instance, own, this.authorName(change.author)),
+      );
       if (said) this.#say(said);
     }
     if (projectGone) {
