@@ -32,6 +32,8 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         LabelId,
         Project,
         Person,
+        Role,
+        Member,
         Column,
         Priority,
         Task,

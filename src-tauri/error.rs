@@ -25,9 +25,14 @@ pub enum Error {
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
 
+    /// The person's role in the project does not allow it (a team board's database refused
+    /// it). Nothing was written.
+    #[error("{reason}")]
+    Forbidden { reason: String },
+
     /// The database could not do what was asked (I/O, corruption, lock timeout, schema).
     #[error("the database could not complete the request: {}", storage_reason(.0))]
-    Storage(#[from] sqlx::Error),
+    Storage(sqlx::Error),
 
     /// The database server cannot be reached. Nothing was written; the board as last seen stays.
     #[error("the database server {host} cannot be reached; nothing was changed")]
@@ -53,6 +58,24 @@ pub enum Error {
     /// bridge says why in its own terms; the ground knows nothing of the wire.
     #[error("the link to the other instances failed: {0}")]
     Link(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<sqlx::Error> for Error {
+    /// A server's refusal for lack of rights (insufficient_privilege: a row-level security
+    /// policy, a missing grant, a role too low) is [`Error::Forbidden`]; anything else a storage
+    /// failure.
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(e) if e.code().as_deref() == Some("42501") => {
+                tracing::info!(error = %e, "the server refused a write for lack of rights");
+                Error::Forbidden {
+                    reason: "your role in this project does not allow this; nothing was changed"
+                        .to_owned(),
+                }
+            }
+            _ => Error::Storage(error),
+        }
+    }
 }
 
 impl Error {
@@ -136,6 +159,7 @@ impl Error {
             Error::Config { .. } => ErrorCode::Config,
             Error::Window | Error::Open { .. } => ErrorCode::Window,
             Error::Link(_) => ErrorCode::Link,
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
         }
     }
 }
@@ -233,6 +257,7 @@ pub enum ErrorCode {
     Config,
     Window,
     Link,
+    Forbidden,
 }
 
 /// What a command error looks like to the UI: `{code, message, ...details}`.
@@ -276,7 +301,8 @@ impl Serialize for Error {
             | Error::Migrate(_)
             | Error::Window
             | Error::Open { .. }
-            | Error::Link(_) => {}
+            | Error::Link(_)
+            | Error::Forbidden { .. } => {}
         }
         map.end()
     }

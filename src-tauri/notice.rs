@@ -115,7 +115,7 @@ impl Gatherer {
                 }
             }
             EntityKind::Project => pending.name = field("name").or(pending.name.take()),
-            EntityKind::Column | EntityKind::Label => {}
+            EntityKind::Column | EntityKind::Label | EntityKind::Member => {}
         }
     }
 

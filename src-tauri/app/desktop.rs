@@ -298,9 +298,13 @@ fn keep_tray_current<R: Runtime>(app: &AppHandle<R>) {
                 }
                 received = bus.recv() => match received {
                     Ok(committed) => {
-                        let projects = committed
-                            .iter()
-                            .any(|c| c.entity == crate::model::EntityKind::Project);
+                        // A membership changed: a project came into view or left it.
+                        let projects = committed.iter().any(|c| {
+                            matches!(
+                                c.entity,
+                                crate::model::EntityKind::Project | crate::model::EntityKind::Member
+                            )
+                        });
                         if !projects { continue }
                         true
                     }

@@ -131,6 +131,9 @@ pub enum Command {
     /// The people of a team's server board: make the database a team's, add people, list them.
     #[command(subcommand)]
     Team(TeamCommand),
+    /// A team project's members and their roles: owner, editor, commenter, viewer.
+    #[command(subcommand)]
+    Member(MemberCommand),
     /// Who you are on this database (on a server, your login; on a file, the system's), with
     /// the name and colour others see; --name and --color change them.
     Whoami {
@@ -186,6 +189,34 @@ pub enum TeamCommand {
     },
     /// Everyone the board knows.
     Ls,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Make LOGIN a member of PROJECT (name or id) with ROLE, or give a member another role.
+    /// Only the project's owners may.
+    Add {
+        project: String,
+        login: String,
+        /// owner (members, rename, delete), editor (cards, columns, labels, checklists),
+        /// commenter or viewer (reads).
+        #[arg(long, value_parser = parse_role)]
+        role: crate::model::Role,
+    },
+    /// The project's members and their roles.
+    Ls { project: String },
+    /// Take LOGIN off PROJECT: they no longer see it. Only the project's owners may.
+    Rm { project: String, login: String },
+}
+
+/// A role as typed, in any case.
+fn parse_role(text: &str) -> Result<crate::model::Role> {
+    crate::model::Role::try_from(text.trim().to_lowercase()).map_err(|_| {
+        Error::invalid(
+            "role",
+            format!("{text:?} is not one of owner, editor, commenter, viewer"),
+        )
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +324,7 @@ pub fn exit_code(error: &Error) -> u8 {
         | Error::Offline { .. }
         | Error::Link(_) => EXIT_FAILURE,
         Error::NotFound { .. }
+        | Error::Forbidden { .. }
         | Error::Conflict { .. }
         | Error::Invalid { .. }
         | Error::Config { .. } => EXIT_USAGE,
@@ -375,6 +407,7 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
         Command::Restore { file } => restore(store, origin, out, &file).await,
         Command::Import(command) => import(store, origin, out, command).await,
         Command::Team(command) => team(store, out, command).await,
+        Command::Member(command) => member(store, origin, out, command).await,
         Command::Whoami { name, color } => whoami(store, out, PersonEdit { name, color }).await,
         Command::Db(_)
         | Command::Watch { .. }
@@ -436,6 +469,46 @@ async fn team(store: &Store, out: &Output, command: TeamCommand) -> Result<()> {
                     .map(|p| format!("{:<20} {}", p.login, p.name))
                     .collect();
                 lines.join("\n")
+            })
+        }
+    }
+}
+
+/// `tandem member`: a project's members.
+async fn member(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    command: MemberCommand,
+) -> Result<()> {
+    match command {
+        MemberCommand::Add {
+            project,
+            login,
+            role,
+        } => {
+            let project = store.find_project(&project).await?;
+            let member = store.set_member(origin, &project.id, &login, role).await?;
+            out.print(&member, || {
+                format!("{} is {} of {}", member.login, role.as_str(), project.name)
+            })
+        }
+        MemberCommand::Ls { project } => {
+            let project = store.find_project(&project).await?;
+            let members = store.members(&project.id).await?;
+            out.print(&members, || {
+                let lines: Vec<String> = members
+                    .iter()
+                    .map(|m| format!("{:<20} {}", m.login, m.role.as_str()))
+                    .collect();
+                lines.join("\n")
+            })
+        }
+        MemberCommand::Rm { project, login } => {
+            let project = store.find_project(&project).await?;
+            store.remove_member(origin, &project.id, &login).await?;
+            out.print(&serde_json::json!({"removed": login}), || {
+                format!("{login} no longer sees {}", project.name)
             })
         }
     }

@@ -94,6 +94,32 @@ pub struct Person {
     pub updated_at: i64,
 }
 
+/// What a member may do in a project, from most to least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads.
+    Viewer,
+    /// Reads, and comments once comments exist.
+    Commenter,
+    /// Changes cards, columns, labels and checklists.
+    Editor,
+    /// Everything: the project's name, its members, deleting it.
+    Owner,
+}
+
+/// A person's membership of a project (team boards).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct Member {
+    pub project_id: ProjectId,
+    pub login: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// A stage of work within a project ("To do", "Doing", "Done").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 pub struct Column {
@@ -252,6 +278,8 @@ pub enum EntityKind {
     Subtask,
     Label,
     TaskLabel,
+    /// A person's membership of a project, with their role (team boards only).
+    Member,
 }
 
 impl fmt::Display for EntityKind {
@@ -263,6 +291,7 @@ impl fmt::Display for EntityKind {
             EntityKind::Subtask => "subtask",
             EntityKind::Label => "label",
             EntityKind::TaskLabel => "task label",
+            EntityKind::Member => "member",
         })
     }
 }
@@ -753,6 +782,8 @@ stored_as_names! {
         Subtask => "subtask",
         Label => "label",
         TaskLabel => "task_label",
+        Member => "member",
     }
     Op { Insert => "insert", Update => "update", Delete => "delete" }
+    Role { Viewer => "viewer", Commenter => "commenter", Editor => "editor", Owner => "owner" }
 }

@@ -205,10 +205,15 @@ pub(super) async fn changes_between(
     rows.into_iter().map(Change::try_from).collect()
 }
 
+/// The log's head: the last committed seq, whether or not the reader may see its change. On a
+/// team's server a reader sees only some rows; the head tells a seq it may not see from one it
+/// has not read yet, so no hidden change looks like a gap.
 pub(super) async fn last_seq(conn: &mut Conn<'_>) -> Result<i64> {
-    query("SELECT COALESCE(MAX(seq), 0) FROM changes")
-        .scalar(conn)
-        .await
+    let head = match conn.dialect() {
+        Dialect::Sqlite => "SELECT COALESCE(MAX(seq), 0) FROM changes",
+        Dialect::Postgres => "SELECT seq FROM log_head",
+    };
+    query(head).scalar(conn).await
 }
 
 /// A `changes` row as stored.

@@ -22,6 +22,7 @@
 
 mod board;
 mod log;
+mod members;
 mod people;
 mod sql;
 #[cfg(test)]

@@ -161,11 +161,11 @@ impl Store {
                     "GRANT CONNECT, TEMPORARY ON DATABASE {} TO {group}",
                     identifier(&database)
                 ),
-                format!("GRANT USAGE ON SCHEMA {schema} TO {group}"),
+                format!("GRANT USAGE ON SCHEMA {schema}, tandem_auth TO {group}"),
                 format!("GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {group}"),
                 format!(
                     "GRANT INSERT, UPDATE, DELETE ON projects, columns, tasks, subtasks, labels,
-                         task_labels, search, people TO {group}"
+                         task_labels, members, people TO {group}"
                 ),
                 // A write takes the log's lock (`SELECT ... FOR UPDATE`), which needs the right
                 // to update some column: only the constant one, so the seq stays the trigger's.
@@ -291,23 +291,16 @@ fn not_on_a_file() -> crate::error::Error {
     }
 }
 
-/// A statement of `team init` the server refused: almost always a login that does not own the
-/// database, or cannot create roles.
+/// A statement of `team init` or `team add` the server refused for lack of rights: a login
+/// that does not own the database, or cannot create roles.
 fn refused_to_owner(error: crate::error::Error) -> crate::error::Error {
-    match &error {
-        crate::error::Error::Storage(sqlx::Error::Database(e))
-            if e.code().as_deref() == Some("42501") =>
-        {
-            crate::error::Error::Config {
-                name: "TANDEM_DB",
-                reason: format!(
-                    "only the database's owner, with the right to create roles, can do this \
-                     ({})",
-                    e.message()
-                ),
-            }
-        }
-        _ => error,
+    match error {
+        crate::error::Error::Forbidden { .. } => crate::error::Error::Config {
+            name: "TANDEM_DB",
+            reason: "only the database's owner, with the right to create roles, can do this"
+                .to_owned(),
+        },
+        other => other,
     }
 }
 

@@ -15,7 +15,7 @@ pub(super) mod undelete;
 
 use std::collections::HashMap;
 
-use crate::store::sql::{query, Conn};
+use crate::store::sql::{query, Conn, Dialect};
 
 use crate::error::{Error, Result};
 use crate::model::{
@@ -38,7 +38,7 @@ impl Store {
     pub(in crate::store) async fn seed(&self, origin: &Origin) -> Result<()> {
         // Most opens find the board made: a plain read says so without taking the write lock.
         if self.seeded().await? {
-            return Ok(());
+            return self.seed_own_inbox(origin).await;
         }
         self.write(origin, async |conn: &mut Conn<'_>| {
             let seeded: Option<String> = query("SELECT value FROM meta WHERE key = 'seeded'")
@@ -68,6 +68,26 @@ impl Store {
         })
         .await?;
         Ok(())
+    }
+
+    /// On a team's server, gives a person who may see no project an Inbox of their own, so
+    /// their board is never empty: another's projects come once they are let in. A person who
+    /// sees a project, and every file, needs nothing.
+    async fn seed_own_inbox(&self, origin: &Origin) -> Result<()> {
+        if self.dialect() != Dialect::Postgres {
+            return Ok(());
+        }
+        let sees_one: bool = query("SELECT EXISTS (SELECT 1 FROM projects)")
+            .scalar(&self.readers)
+            .await?;
+        if sees_one {
+            return Ok(());
+        }
+        match self.create_project(origin, INBOX).await {
+            // Another of their processes made it meanwhile.
+            Err(Error::Invalid { .. }) => Ok(()),
+            made => made.map(drop),
+        }
     }
 
     /// Every project, in the user's order.
@@ -221,16 +241,19 @@ impl Store {
                 let position =
                     position::slot(conn, List::Projects, None, &id.0, None, usize::MAX).await?;
                 let now = now_ms();
-                let project: Project = query(
+                // Read back by a statement of its own: on a team's server the creator can read
+                // the row only once the insert's trigger has made them its owner.
+                query(
                     "INSERT INTO projects (id, name, position, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $4) RETURNING *",
+                     VALUES ($1, $2, $3, $4, $4)",
                 )
                 .bind(&id)
                 .bind(&name)
                 .bind(position)
                 .bind(now)
-                .fetch_one(&mut *conn)
+                .execute(&mut *conn)
                 .await?;
+                let project: Project = crate::store::row(conn, &id.0).await?;
                 add_columns(conn, &project.id, &INBOX_COLUMNS, now).await?;
                 Ok(project)
             })

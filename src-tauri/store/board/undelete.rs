@@ -12,7 +12,7 @@ use crate::store::sql::{query, Conn};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Column, Entity, EntityKind, Label, Origin, Project, Subtask, Task, TaskId, TaskLabel,
+    Column, Entity, EntityKind, Label, Member, Origin, Project, Subtask, Task, TaskId, TaskLabel,
 };
 use crate::store::board::position::{self, List};
 use crate::store::{now_ms, Store, Versioned};
@@ -47,6 +47,7 @@ fn shape(kind: EntityKind) -> Shape {
         ),
         EntityKind::Label => ("labels", None, Some(("project_id", EntityKind::Project))),
         EntityKind::TaskLabel => ("task_labels", None, None),
+        EntityKind::Member => ("members", None, None),
     };
     Shape {
         table,
@@ -164,6 +165,19 @@ async fn insert(
             )
             .bind(r.task_id)
             .bind(r.label_id)
+        }
+        EntityKind::Member => {
+            let r: Member = logged(json)?;
+            query(
+                "INSERT INTO members (project_id, login, role, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(r.project_id)
+            .bind(r.login)
+            .bind(r.role.as_str())
+            .bind(r.version + 1)
+            .bind(r.created_at)
+            .bind(at)
         }
     };
     statement.execute(conn).await?;
@@ -381,7 +395,7 @@ async fn taken_along(
         EntityKind::Project => 0,
         EntityKind::Column | EntityKind::Label => 1,
         EntityKind::Task => 2,
-        EntityKind::Subtask | EntityKind::TaskLabel => 3,
+        EntityKind::Subtask | EntityKind::TaskLabel | EntityKind::Member => 3,
     });
     Ok(along)
 }
@@ -396,9 +410,9 @@ async fn fetch(conn: &mut Conn<'_>, kind: EntityKind, id: &str) -> Result<Entity
         EntityKind::Task => row::<Task>(conn, id).await,
         EntityKind::Subtask => row::<Subtask>(conn, id).await,
         EntityKind::Label => row::<Label>(conn, id).await,
-        EntityKind::TaskLabel => Err(Error::invalid(
+        EntityKind::TaskLabel | EntityKind::Member => Err(Error::invalid(
             "entity",
-            "a task's label has no row of its own",
+            "a task's label or a membership has no row of its own",
         )),
     }
 }

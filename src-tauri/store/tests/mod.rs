@@ -1,6 +1,8 @@
 //! Properties of the whole store, on a file and on a server.
 
 #[cfg(unix)]
+mod access;
+#[cfg(unix)]
 mod people;
 mod replay;
 #[cfg(unix)]

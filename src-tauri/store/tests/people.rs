@@ -10,7 +10,7 @@ use crate::testing::TestServer;
 
 /// A team database: made by the tests' own role (its owner), turned into a team's, with
 /// `logins` added; its name.
-async fn team(logins: &[&str]) -> (Store, String) {
+pub(super) async fn team(logins: &[&str]) -> (Store, String) {
     let server = TestServer::shared();
     let database = server.database();
     let owner = Store::open(
@@ -28,7 +28,7 @@ async fn team(logins: &[&str]) -> (Store, String) {
 }
 
 /// The store of `login` on database `name`, opened with their password.
-async fn open_as(login: &str, name: &str) -> Result<Store, Error> {
+pub(super) async fn open_as(login: &str, name: &str) -> Result<Store, Error> {
     let url = TestServer::shared().url_as(login, name);
     Store::open(
         &Location::parse(&url).unwrap(),

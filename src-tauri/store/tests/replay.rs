@@ -396,6 +396,9 @@ async fn replay(t: &TestStore, changes: &[Change]) -> (Option<tempfile::TempDir>
             EntityKind::Subtask => "subtasks",
             EntityKind::Label => "labels",
             EntityKind::TaskLabel => "task_labels",
+            // Memberships are not the board: the replayed database makes its own (its
+            // projects' creator owns them).
+            EntityKind::Member => continue,
         };
         let json = |raw: &Option<Box<serde_json::value::RawValue>>| {
             let raw = raw.as_ref().expect("the log carries the row");

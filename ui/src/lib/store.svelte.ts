@@ -217,7 +217,15 @@ class BoardStore {
       let heardLink = false;
       let heardDatabase = false;
       // Projects renamed, added or deleted anywhere reach the project menu as they happen.
-      await api.onProjects((projects) => (this.projects = projects));
+      await api.onProjects((projects) => {
+        this.projects = projects;
+        // The project shown left the list without being deleted: the person was taken off it
+        // (a team board). The window goes to a project they still see.
+        const shown = this.board?.project;
+        if (shown && projects.length > 0 && !projects.some((p) => p.id === shown.id)) {
+          this.#leave(shown, `You no longer have access to “${shown.name}”.`);
+        }
+      });
       await api.onLink((link) => {
         heardLink = true;
         this.link = link;
@@ -237,6 +245,17 @@ class BoardStore {
     } catch (error) {
       this.fail(error);
     }
+  }
+
+  /** The project this window last left, so deletion and lost access say so once. */
+  #left: string | null = null;
+
+  /** Leaves `project`, which is gone from this person's board, for another, saying `why`. */
+  #leave(project: Project, why: string): void {
+    if (this.#left === project.id) return;
+    this.#left = project.id;
+    this.notify("info", why);
+    void this.load(this.projects.find((p) => p.id !== project.id)?.id);
   }
 
   /** Reads who the user is and everyone's names; the board works without them. */
@@ -912,8 +931,7 @@ class BoardStore {
       if (said) this.#say(said);
     }
     if (projectGone) {
-      this.notify("info", `“${board.project.name}” was deleted elsewhere.`);
-      void this.load(this.projects.find((p) => p.id !== board.project.id)?.id);
+      this.#leave(board.project, `“${board.project.name}” was deleted elsewhere.`);
     }
   }
 

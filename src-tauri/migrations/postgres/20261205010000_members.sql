@@ -1,0 +1,265 @@
+-- Members and roles per project, enforced by the database itself, so a person's own `psql`
+-- session gets no further than their app.
+--
+-- Roles, from most to least: owner (members, rename or delete the project), editor (cards,
+-- columns, labels, checklists), commenter (reads; comments once they exist), viewer (reads).
+-- The person who creates a project is its owner (a trigger says so). Existing projects become
+-- the owner's of whoever runs this migration: the database's owner.
+--
+-- Row-level security on every table of the board and on the log: a login that is not a member
+-- of a project sees none of its rows; a write beyond one's role is refused with
+-- insufficient_privilege (42501). Superusers and the tables' owner are not held to it (no FORCE):
+-- the database's owner administers the team, as a superuser would.
+--
+-- Memberships outlive their project (no foreign key): the log rows of a deleted project stay
+-- readable by those who could read them, so their windows hear of the deletion.
+
+CREATE TABLE members (
+    project_id TEXT NOT NULL,
+    login TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'commenter', 'viewer')),
+    version BIGINT NOT NULL DEFAULT 1,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (project_id, login)
+);
+CREATE INDEX members_by_login ON members (login, project_id);
+
+-- The helpers policies call live in a schema of their own. They run with their owner's rights
+-- (security definer: a policy on `members` cannot read `members` otherwise) and with a fixed
+-- search path, so a caller's search path cannot hijack them.
+CREATE SCHEMA tandem_auth;
+REVOKE ALL ON SCHEMA tandem_auth FROM PUBLIC;
+
+DO $$
+DECLARE
+    board TEXT := quote_ident(current_schema());
+BEGIN
+    -- The rank of a role: 4 owner, 3 editor, 2 commenter, 1 viewer.
+    EXECUTE $f$
+        CREATE FUNCTION tandem_auth.rank(role TEXT) RETURNS INT LANGUAGE sql IMMUTABLE
+        SET search_path = '' AS $b$
+            SELECT CASE role WHEN 'owner' THEN 4 WHEN 'editor' THEN 3
+                             WHEN 'commenter' THEN 2 WHEN 'viewer' THEN 1 ELSE 0 END
+        $b$
+    $f$;
+    -- The projects in which the session's login holds at least the role ranked `at_least`.
+    -- Called as `project_id IN (SELECT tandem_auth.projects_of(n))`: once per query, not per row.
+    EXECUTE format($f$
+        CREATE FUNCTION tandem_auth.projects_of(at_least INT) RETURNS SETOF TEXT
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $b$
+            SELECT m.project_id FROM %s.members m
+            WHERE m.login = session_user AND tandem_auth.rank(m.role) >= at_least
+        $b$
+    $f$, board);
+    -- Refuses a deletion beyond one's role: a policy would only hide the row, and a delete
+    -- that silently deletes nothing is a lie.
+    EXECUTE format($f$
+        CREATE FUNCTION tandem_auth.may_delete() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $b$
+        DECLARE
+            old_row JSONB;
+            project TEXT;
+            needed INT := CASE WHEN TG_TABLE_NAME IN ('projects', 'members') THEN 4 ELSE 3 END;
+        BEGIN
+            -- Those row-level security does not hold (superusers, BYPASSRLS roles, the table's
+            -- owner) are not held to this either. `current_user` is this function's owner here:
+            -- the session's login is who asks.
+            IF (SELECT r.rolsuper OR r.rolbypassrls FROM pg_catalog.pg_roles r
+                WHERE r.rolname = session_user)
+               OR pg_catalog.pg_has_role(session_user,
+                    (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
+                    'MEMBER') THEN
+                RETURN OLD;
+            END IF;
+            -- As JSON: PL/pgSQL resolves every branch's fields, and each table has its own.
+            old_row := pg_catalog.to_jsonb(OLD);
+            project := CASE TG_TABLE_NAME
+                WHEN 'projects' THEN old_row ->> 'id'
+                WHEN 'subtasks' THEN
+                    (SELECT t.project_id FROM %1$s.tasks t WHERE t.id = old_row ->> 'task_id')
+                WHEN 'task_labels' THEN
+                    (SELECT t.project_id FROM %1$s.tasks t WHERE t.id = old_row ->> 'task_id')
+                ELSE old_row ->> 'project_id'
+            END;
+            -- A card's checklist and labels go with it when its project goes.
+            IF project IS NULL OR project IN (SELECT tandem_auth.projects_of(needed)) THEN
+                RETURN OLD;
+            END IF;
+            RAISE EXCEPTION 'your role in this project does not allow this'
+                USING ERRCODE = 'insufficient_privilege';
+        END
+        $b$
+    $f$, board);
+    -- Makes the person who creates a project its owner.
+    EXECUTE format($f$
+        CREATE FUNCTION tandem_auth.owner_of_new_project() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $b$
+        BEGIN
+            INSERT INTO %s.members (project_id, login, role, created_at, updated_at)
+            VALUES (NEW.id, session_user, 'owner', NEW.created_at, NEW.created_at)
+            ON CONFLICT (project_id, login) DO NOTHING;
+            RETURN NULL;
+        END
+        $b$
+    $f$, board);
+END
+$$;
+
+-- A member's change is logged like every other, named `project:login`.
+CREATE OR REPLACE FUNCTION tandem_log() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    new_row JSONB := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    old_row JSONB := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    row_now JSONB := coalesce(new_row, old_row);
+    before JSONB;
+    next_seq BIGINT;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF new_row = old_row THEN
+            RETURN NULL;
+        END IF;
+        SELECT jsonb_object_agg(o.key, o.value) INTO before
+        FROM jsonb_each(old_row) o
+        WHERE new_row -> o.key IS DISTINCT FROM o.value;
+    ELSIF TG_OP = 'DELETE' THEN
+        before := old_row;
+    END IF;
+    UPDATE log_head SET seq = seq + 1 RETURNING seq INTO next_seq;
+    INSERT INTO changes (seq, op, entity, entity_id, project_id, data, previous, origin, author)
+    VALUES (
+        next_seq,
+        lower(TG_OP),
+        TG_ARGV[0],
+        CASE TG_TABLE_NAME
+            WHEN 'members' THEN (row_now ->> 'project_id') || ':' || (row_now ->> 'login')
+            ELSE coalesce(row_now ->> 'id',
+                          (row_now ->> 'task_id') || ':' || (row_now ->> 'label_id'))
+        END,
+        CASE TG_TABLE_NAME
+            WHEN 'projects' THEN row_now ->> 'id'
+            WHEN 'subtasks' THEN (SELECT project_id FROM tasks WHERE id = row_now ->> 'task_id')
+            WHEN 'task_labels' THEN (SELECT project_id FROM tasks WHERE id = row_now ->> 'task_id')
+            ELSE row_now ->> 'project_id'
+        END,
+        new_row,
+        before,
+        nullif(current_setting('tandem.origin', true), ''),
+        session_user
+    );
+    -- A wake-up only, once per transaction, carrying the seq and nothing else: any login may
+    -- LISTEN on any channel. A listener reads the log after its last seq, so a notification
+    -- lost while it was away (or left out by a client that set the marker) loses nothing.
+    IF nullif(current_setting('tandem.notified', true), '') IS NULL THEN
+        PERFORM set_config('tandem.notified', next_seq::text, true);
+        PERFORM pg_notify('tandem', next_seq::text);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+DO $$
+BEGIN
+    EXECUTE format(
+        'ALTER FUNCTION tandem_log() SECURITY DEFINER SET search_path = %I, pg_temp',
+        current_schema()
+    );
+END
+$$;
+
+CREATE TRIGGER members_log AFTER INSERT OR UPDATE OR DELETE ON members
+    FOR EACH ROW EXECUTE FUNCTION tandem_log('member');
+CREATE TRIGGER projects_owner AFTER INSERT ON projects
+    FOR EACH ROW EXECUTE FUNCTION tandem_auth.owner_of_new_project();
+
+-- Every project there is becomes its migrator's, who owns the database.
+INSERT INTO members (project_id, login, role, created_at, updated_at)
+SELECT id, session_user, 'owner', created_at, created_at FROM projects;
+
+-- The policies. Reading needs any role; writing cards, columns, labels and checklists needs
+-- editor; a project's own row and its members need owner. A write beyond one's role fails
+-- (WITH CHECK, or the deletion trigger) rather than quietly doing nothing.
+ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON projects FOR SELECT USING (id IN (SELECT tandem_auth.projects_of(1)));
+CREATE POLICY make ON projects FOR INSERT WITH CHECK (true);
+CREATE POLICY change ON projects FOR UPDATE USING (id IN (SELECT tandem_auth.projects_of(1)))
+    WITH CHECK (id IN (SELECT tandem_auth.projects_of(4)));
+CREATE POLICY remove ON projects FOR DELETE USING (id IN (SELECT tandem_auth.projects_of(1)));
+
+ALTER TABLE members ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON members FOR SELECT
+    USING (project_id IN (SELECT tandem_auth.projects_of(1)));
+CREATE POLICY make ON members FOR INSERT
+    WITH CHECK (project_id IN (SELECT tandem_auth.projects_of(4)));
+CREATE POLICY change ON members FOR UPDATE
+    USING (project_id IN (SELECT tandem_auth.projects_of(1)))
+    WITH CHECK (project_id IN (SELECT tandem_auth.projects_of(4)));
+CREATE POLICY remove ON members FOR DELETE
+    USING (project_id IN (SELECT tandem_auth.projects_of(1)));
+
+DO $$
+DECLARE
+    t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['columns', 'tasks', 'labels'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY read ON %I FOR SELECT
+            USING (project_id IN (SELECT tandem_auth.projects_of(1)))', t);
+        EXECUTE format('CREATE POLICY make ON %I FOR INSERT
+            WITH CHECK (project_id IN (SELECT tandem_auth.projects_of(3)))', t);
+        EXECUTE format('CREATE POLICY change ON %I FOR UPDATE
+            USING (project_id IN (SELECT tandem_auth.projects_of(1)))
+            WITH CHECK (project_id IN (SELECT tandem_auth.projects_of(3)))', t);
+        EXECUTE format('CREATE POLICY remove ON %I FOR DELETE
+            USING (project_id IN (SELECT tandem_auth.projects_of(1)))', t);
+    END LOOP;
+    -- A checklist item and a card's label belong to their card's project.
+    FOREACH t IN ARRAY ARRAY['subtasks', 'task_labels'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY read ON %I FOR SELECT
+            USING (task_id IN (SELECT id FROM tasks))', t);
+        EXECUTE format('CREATE POLICY make ON %I FOR INSERT
+            WITH CHECK (task_id IN (SELECT id FROM tasks
+                WHERE project_id IN (SELECT tandem_auth.projects_of(3))))', t);
+        EXECUTE format('CREATE POLICY change ON %I FOR UPDATE
+            USING (task_id IN (SELECT id FROM tasks))
+            WITH CHECK (task_id IN (SELECT id FROM tasks
+                WHERE project_id IN (SELECT tandem_auth.projects_of(3))))', t);
+        EXECUTE format('CREATE POLICY remove ON %I FOR DELETE
+            USING (task_id IN (SELECT id FROM tasks))', t);
+    END LOOP;
+    FOREACH t IN ARRAY ARRAY['projects', 'members', 'columns', 'tasks', 'labels', 'subtasks',
+                             'task_labels'] LOOP
+        EXECUTE format('CREATE TRIGGER %I BEFORE DELETE ON %I
+            FOR EACH ROW EXECUTE FUNCTION tandem_auth.may_delete()', t || '_may_delete', t);
+    END LOOP;
+END
+$$;
+
+-- The search index holds every card's words: read with its card, written by its triggers
+-- alone, with their owner's rights.
+ALTER TABLE search ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON search FOR SELECT USING (task_id IN (SELECT id FROM tasks));
+DO $$
+BEGIN
+    EXECUTE format(
+        'ALTER FUNCTION tandem_search_index() SECURITY DEFINER SET search_path = %I, pg_temp',
+        current_schema()
+    );
+    EXECUTE format(
+        'ALTER FUNCTION tandem_search_document(TEXT) SET search_path = %I, pg_temp',
+        current_schema()
+    );
+END
+$$;
+
+-- The log: a reader sees the changes of the projects it may read, and the changes to its own
+-- memberships (so a window hears that it was let go). The log's head, `log_head`, stays
+-- readable by every member: it reveals only how many changes there are, and lets a reader
+-- tell a seq it may not see from one not yet read.
+ALTER TABLE changes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON changes FOR SELECT USING (
+    project_id IN (SELECT tandem_auth.projects_of(1))
+    OR (entity = 'member' AND entity_id = project_id || ':' || session_user)
+);
+CREATE INDEX changes_by_entity_kind ON changes (entity, entity_id) WHERE entity = 'member';

@@ -1,0 +1,280 @@
+//! Members and roles on a real server, enforced by the database: what a login that is not a
+//! member, a viewer and an editor may see and do, through the store and through their own
+//! `psql`; and what reaches a person's machine when they are let in or taken off.
+
+use std::time::Duration;
+
+use super::people::{open_as, team};
+use crate::error::Error;
+use crate::model::{Actor, EntityKind, Origin, Role, Task};
+use crate::store::{NewTask, Store};
+use crate::testing::TestServer;
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+fn origin(login: &str) -> Origin {
+    Origin::new(&format!("{login}-machine"), Actor::Gui)
+}
+
+async fn add_task(
+    store: &Store,
+    login: &str,
+    project: &crate::model::ProjectId,
+) -> crate::error::Result<Task> {
+    let new = NewTask {
+        project_id: project.clone(),
+        column_id: None,
+        title: format!("{login}'s card"),
+    };
+    store.create_task(&origin(login), new).await
+}
+
+/// Bob's psql on database `name`: the number `sql` answers.
+fn count_as(login: &str, name: &str, sql: &str) -> i64 {
+    TestServer::shared()
+        .psql_as(login, name, sql)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_project_is_its_members_alone_and_each_role_does_what_it_may() {
+    let (_owner, name) = team(&["alice", "bob", "carol"]).await;
+    let alice = open_as("alice", &name).await.unwrap();
+    let bob = open_as("bob", &name).await.unwrap();
+    let launch = alice
+        .create_project(&origin("alice"), "Launch")
+        .await
+        .unwrap();
+    let card = add_task(&alice, "alice", &launch.id).await.unwrap();
+
+    // Not a member: bob sees nothing of it, by any door, and is told "not found".
+    assert!(!bob
+        .projects()
+        .await
+        .unwrap()
+        .iter()
+        .any(|p| p.id == launch.id));
+    for missing in [
+        bob.find_project("Launch").await.map(drop).unwrap_err(),
+        bob.find_project(&launch.id.0).await.map(drop).unwrap_err(),
+        bob.task(&card.id).await.map(drop).unwrap_err(),
+        bob.members(&launch.id).await.map(drop).unwrap_err(),
+    ] {
+        assert!(matches!(missing, Error::NotFound { .. }), "{missing:?}");
+    }
+    let log = bob.changes_since(0, None).await.unwrap();
+    assert!(log
+        .changes
+        .iter()
+        .all(|c| c.project_id.as_ref() != Some(&launch.id)));
+    assert_eq!(
+        log.to_seq,
+        alice.seq().await.unwrap(),
+        "one head for everyone"
+    );
+    let where_launch = format!("WHERE project_id = '{}'", launch.id);
+    for table in ["tasks", "columns", "changes", "members"] {
+        let sql = format!("SELECT count(*) FROM {table} {where_launch}");
+        assert_eq!(count_as("bob", &name, &sql), 0, "{table}");
+    }
+    let seen = bob
+        .set_member(&origin("bob"), &launch.id, "bob", Role::Owner)
+        .await;
+    assert!(matches!(seen, Err(Error::NotFound { .. })), "{seen:?}");
+
+    // A viewer reads, and every write is refused whole: by the app, by psql.
+    alice
+        .set_member(&origin("alice"), &launch.id, "bob", Role::Viewer)
+        .await
+        .unwrap();
+    assert_eq!(bob.find_project("Launch").await.unwrap().id, launch.id);
+    assert_eq!(bob.task(&card.id).await.unwrap().title, card.title);
+    let before = alice.seq().await.unwrap();
+    let refused = add_task(&bob, "bob", &launch.id).await.unwrap_err();
+    assert!(matches!(refused, Error::Forbidden { .. }), "{refused:?}");
+    let refused = bob
+        .rename_task(&origin("bob"), &card.id, card.version, "Viewer's title")
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::Forbidden { .. }), "{refused:?}");
+    let refused = bob
+        .set_member(&origin("bob"), &launch.id, "carol", Role::Editor)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::Forbidden { .. }), "{refused:?}");
+    let server = TestServer::shared();
+    for (sql, says) in [
+        (
+            format!("UPDATE tasks SET title = 'psql' {where_launch}"),
+            "row-level security",
+        ),
+        (
+            format!("DELETE FROM tasks {where_launch}"),
+            "does not allow",
+        ),
+        (
+            format!("DELETE FROM projects WHERE id = '{}'", launch.id),
+            "does not allow",
+        ),
+        (
+            format!(
+                "INSERT INTO members (project_id, login, role, created_at, updated_at) \
+                 VALUES ('{}', 'carol', 'owner', 0, 0)",
+                launch.id
+            ),
+            "row-level security",
+        ),
+        (
+            format!(
+                "UPDATE members SET role = 'owner' WHERE login = 'bob' AND project_id = '{}'",
+                launch.id
+            ),
+            "row-level security",
+        ),
+    ] {
+        let refused = server.psql_as("bob", &name, &sql).unwrap_err();
+        assert!(refused.to_string().contains(says), "{sql}: {refused}");
+    }
+    assert_eq!(
+        alice.seq().await.unwrap(),
+        before,
+        "nothing written, nothing logged"
+    );
+    assert_eq!(alice.task(&card.id).await.unwrap(), card);
+
+    // An editor changes cards, and not the project or its members.
+    alice
+        .set_member(&origin("alice"), &launch.id, "bob", Role::Editor)
+        .await
+        .unwrap();
+    let bobs = add_task(&bob, "bob", &launch.id).await.unwrap();
+    let log = alice.changes_since(before, None).await.unwrap().changes;
+    let made = log.iter().find(|c| c.entity_id == bobs.id.0).unwrap();
+    assert_eq!(made.author.as_deref(), Some("bob"));
+    let refused = bob
+        .rename_project(&origin("bob"), &launch.id, launch.version, "Bob's now")
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::Forbidden { .. }), "{refused:?}");
+
+    // Taken off, bob sees nothing again; the project keeps its last owner.
+    alice
+        .remove_member(&origin("alice"), &launch.id, "bob")
+        .await
+        .unwrap();
+    assert!(matches!(
+        bob.find_project("Launch").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(
+        count_as(
+            "bob",
+            &name,
+            &format!("SELECT count(*) FROM tasks {where_launch}")
+        ),
+        0
+    );
+    let refused = alice
+        .remove_member(&origin("alice"), &launch.id, "alice")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::Invalid { field: "role", .. }),
+        "{refused:?}"
+    );
+    let members: Vec<(String, Role)> = alice
+        .members(&launch.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.login, m.role))
+        .collect();
+    assert_eq!(members, [("alice".to_owned(), Role::Owner)]);
+    let stranger = alice
+        .set_member(&origin("alice"), &launch.id, "nobody", Role::Viewer)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(stranger, Error::Invalid { field: "login", .. }),
+        "{stranger:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_persons_machine_hears_of_being_let_in_and_taken_off_and_notifications_carry_numbers() {
+    let (_owner, name) = team(&["alice", "bob"]).await;
+    let alice = open_as("alice", &name).await.unwrap();
+    let bob = std::sync::Arc::new(open_as("bob", &name).await.unwrap());
+    let launch = alice
+        .create_project(&origin("alice"), "Launch")
+        .await
+        .unwrap();
+
+    // Bob's own LISTEN hears every commit, as a number and nothing else.
+    let url = TestServer::shared().url_as("bob", &name);
+    let mut listener = sqlx::postgres::PgListener::connect(&url).await.unwrap();
+    listener.listen("tandem").await.unwrap();
+
+    let mut bus = bob.bus().subscribe();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let watching = {
+        let bob = bob.clone();
+        tokio::spawn(async move {
+            bob.watch_other_writers(Duration::from_secs(1), async {
+                let _ = stopped.await;
+            })
+            .await
+        })
+    };
+    let mine = format!("{}:bob", launch.id);
+    let heard = async |bus: &mut tokio::sync::broadcast::Receiver<crate::bus::Committed>,
+                       op: crate::model::Op| {
+        tokio::time::timeout(DEADLINE, async {
+            loop {
+                let committed = bus.recv().await.unwrap();
+                if committed
+                    .iter()
+                    .any(|c| c.entity == EntityKind::Member && c.entity_id == mine && c.op == op)
+                {
+                    return;
+                }
+            }
+        })
+        .await
+        .expect("bob's machine hears of it within the deadline");
+    };
+    alice
+        .set_member(&origin("alice"), &launch.id, "bob", Role::Viewer)
+        .await
+        .unwrap();
+    heard(&mut bus, crate::model::Op::Insert).await;
+    assert!(bob
+        .projects()
+        .await
+        .unwrap()
+        .iter()
+        .any(|p| p.id == launch.id));
+    alice
+        .remove_member(&origin("alice"), &launch.id, "bob")
+        .await
+        .unwrap();
+    heard(&mut bus, crate::model::Op::Delete).await;
+    assert!(!bob
+        .projects()
+        .await
+        .unwrap()
+        .iter()
+        .any(|p| p.id == launch.id));
+
+    let notification = tokio::time::timeout(DEADLINE, listener.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let seq: i64 = notification.payload().parse().expect("a number");
+    assert!(seq > 0);
+    drop(stop);
+    watching.await.unwrap().unwrap();
+}
