@@ -635,3 +635,152 @@ fn the_owner_adds_a_person_with_a_password_from_stdin_and_their_changes_are_thei
     assert!(stderr(&refused).contains("refused the user name or password"));
     assert!(!stderr(&refused).contains("wrong-guess"));
 }
+
+/// A team database with `logins` let in through the CLI; the owner's sandbox and the database.
+fn team_of(logins: &[&str]) -> (Sandbox, tandem::testing::TestDatabase) {
+    let server = TestServer::shared();
+    let database = server.database();
+    let owner = Sandbox::on_server(&database.url);
+    let init = owner.tandem(&["team", "init"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    for login in logins {
+        server.login(login).expect("a login");
+        let added = owner.tandem(&["team", "add", login]);
+        assert!(added.status.success(), "{}", stderr(&added));
+    }
+    (owner, database)
+}
+
+#[test]
+fn a_project_one_cannot_see_is_not_found_by_every_command_and_members_are_an_owners_to_change() {
+    let (_owner, database) = team_of(&["alice", "bob"]);
+    let server = TestServer::shared();
+    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
+    let bob = Sandbox::on_server(&server.url_as("bob", &database.name));
+    let made = alice.tandem(&["project", "add", "Launch", "--json"]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let project: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let project = project["id"].as_str().unwrap().to_owned();
+    let task = stdout(&alice.tandem(&["task", "add", "Secret plan", "--project", "Launch"]));
+
+    let p = project.as_str();
+    let t = task.as_str();
+    let commands: [&[&str]; 14] = [
+        &["task", "ls", "--project", p],
+        &["task", "add", "Mine now", "--project", p],
+        &["task", "show", t],
+        &["task", "history", t],
+        &["task", "edit", t, "--title", "Taken"],
+        &["task", "move", t, "--next"],
+        &["task", "rm", t],
+        &["project", "rename", p, "Taken"],
+        &["column", "add", "Review", "--project", p],
+        &["label", "add", "Bug", "--color", "#aa0000", "--project", p],
+        &["export", "json", "--project", p],
+        &["search", "plan", "--project", p],
+        &["member", "ls", p],
+        &["member", "add", p, "bob", "--role", "owner"],
+    ];
+    for args in commands {
+        let refused = bob.tandem(args);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+        assert!(
+            stderr(&refused).contains("not found"),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+    }
+    let found = bob.tandem(&["search", "Secret"]);
+    assert!(
+        !stdout(&found).contains("Secret plan"),
+        "{}",
+        stdout(&found)
+    );
+
+    // Alice lets bob read; his writes are refused in words, and change nothing.
+    let added = alice.tandem(&["member", "add", "Launch", "bob", "--role", "viewer"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(stdout(&bob.tandem(&["task", "ls", "--project", p])).contains("Secret plan"));
+    for args in [
+        &["task", "edit", t, "--title", "Viewer was here"][..],
+        &["task", "add", "Viewer's card", "--project", p],
+        &["member", "add", p, "bob", "--role", "owner"],
+    ] {
+        let refused = bob.tandem(args);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&refused).contains("your role in this project does not allow this"),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+    }
+    let members = stdout(&alice.tandem(&["member", "ls", "Launch"]));
+    assert_eq!(
+        members
+            .lines()
+            .map(str::split_whitespace)
+            .map(Iterator::collect::<Vec<_>>)
+            .collect::<Vec<_>>(),
+        [vec!["alice", "owner"], vec!["bob", "viewer"]]
+    );
+    let bad = alice.tandem(&["member", "add", "Launch", "bob", "--role", "boss"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("not one of owner, editor, commenter, viewer"));
+    let gone = alice.tandem(&["member", "rm", "Launch", "bob"]);
+    assert!(gone.status.success(), "{}", stderr(&gone));
+    let refused = bob.tandem(&["task", "show", t]);
+    assert!(
+        stderr(&refused).contains("not found"),
+        "{}",
+        stderr(&refused)
+    );
+    let on_a_file = Sandbox::new().tandem(&["member", "ls", "Inbox"]);
+    assert!(
+        stderr(&on_a_file).contains("a file has no members"),
+        "{}",
+        stderr(&on_a_file)
+    );
+}
+
+#[test]
+fn a_member_is_told_to_upgrade_or_ask_the_owner_when_the_schema_is_not_the_one_it_knows() {
+    let (_owner, database) = team_of(&["alice"]);
+    let server = TestServer::shared();
+    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
+    assert!(alice.tandem(&["whoami"]).status.success());
+    // The owner's newer Tandem has applied a migration this one does not know.
+    server
+        .psql(
+            &database.name,
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (29991231000000, 'from the future', true, '\\x00', 0)",
+        )
+        .expect("psql");
+    let refused = alice.tandem(&["task", "add", "Anything"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("newer Tandem: upgrade Tandem"),
+        "{}",
+        stderr(&refused)
+    );
+    // One this Tandem knows is missing: only the owner may apply it.
+    server
+        .psql(
+            &database.name,
+            "DELETE FROM _sqlx_migrations WHERE version >= (SELECT max(version) FROM _sqlx_migrations WHERE version < 29991231000000)",
+        )
+        .expect("psql");
+    let refused = alice.tandem(&["task", "add", "Anything"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("ask them to run `tandem team init`"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(stderr(&refused).contains("nothing was written"));
+}
