@@ -34,6 +34,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Person,
         Role,
         Member,
+        MembersView,
         Column,
         Priority,
         Task,

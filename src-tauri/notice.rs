@@ -51,9 +51,17 @@ struct Pending {
     /// far as the changes tell them.
     tasks: BTreeMap<String, Option<String>>,
     /// Who made them.
-    by: BTreeSet<&'static str>,
+    by: BTreeSet<By>,
     /// The project's name, if a change said it.
     name: Option<String>,
+}
+
+/// Who made a change, as a notification says it: another person, by their login (named when
+/// told), or, for the user's own changes elsewhere, where they were made.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum By {
+    Person(String),
+    Place(&'static str),
 }
 
 /// Gathers the changes to tell, per project, and says when each project's notification is due.
@@ -61,9 +69,20 @@ struct Pending {
 pub struct Gatherer {
     pending: HashMap<ProjectId, Pending>,
     last_told: HashMap<ProjectId, Instant>,
+    /// The login of the machine's person: their own changes are told by where they were made,
+    /// anyone else's by who made them.
+    me: Option<String>,
 }
 
 impl Gatherer {
+    /// A gatherer for the person logged in as `me`.
+    pub fn for_person(me: &str) -> Gatherer {
+        Gatherer {
+            me: Some(me.to_owned()),
+            ..Gatherer::default()
+        }
+    }
+
     /// Takes in a committed change, unless it was made in a window that had the focus (the user
     /// saw it being made): `focused` are the focused windows, as (instance, window label).
     pub fn push(&mut self, now: Instant, change: &Change, focused: &[(String, String)]) {
@@ -88,13 +107,15 @@ impl Gatherer {
             name: None,
         });
         pending.last = now;
-        pending
-            .by
-            .insert(match change.origin.as_ref().map(|o| o.actor) {
+        let by = match &change.author {
+            Some(author) if Some(author) != self.me.as_ref() => By::Person(author.clone()),
+            _ => By::Place(match change.origin.as_ref().map(|o| o.actor) {
                 None => "another program",
                 Some(Actor::Cli) => "the command line",
                 Some(Actor::Gui | Actor::Hub) => "another window",
-            });
+            }),
+        };
+        pending.by.insert(by);
         // Read from the change's JSON only for the kinds that need a field: the hub sees every
         // change on the machine.
         let field = |name: &str| {
@@ -128,11 +149,12 @@ impl Gatherer {
     }
 
     /// The notifications due at `now`, each project's changes in one; `name` gives a project's
-    /// name when the changes did not.
+    /// name when the changes did not, `person` a person's name by their login.
     pub fn due(
         &mut self,
         now: Instant,
         name: impl Fn(&ProjectId) -> Option<String>,
+        person: impl Fn(&str) -> Option<String>,
     ) -> Vec<Notice> {
         let ready: Vec<ProjectId> = self
             .pending
@@ -151,7 +173,7 @@ impl Gatherer {
                 .clone()
                 .or_else(|| name(&project))
                 .unwrap_or_else(|| "a project".to_owned());
-            notices.push(describe(project, &name, &pending));
+            notices.push(describe(project, &name, &pending, &person));
         }
         notices
     }
@@ -175,7 +197,12 @@ fn row_of(change: &Change) -> serde_json::Map<String, serde_json::Value> {
         .unwrap_or_default()
 }
 
-fn describe(project: ProjectId, name: &str, pending: &Pending) -> Notice {
+fn describe(
+    project: ProjectId,
+    name: &str,
+    pending: &Pending,
+    person: &impl Fn(&str) -> Option<String>,
+) -> Notice {
     let count = pending.tasks.len();
     let title = match count {
         0 => format!("{name} changed"),
@@ -189,7 +216,15 @@ fn describe(project: ProjectId, name: &str, pending: &Pending) -> Notice {
         .take(3)
         .map(|t| format!("“{t}”"))
         .collect();
-    let by = pending.by.iter().copied().collect::<Vec<_>>().join(" and ");
+    let by = pending
+        .by
+        .iter()
+        .map(|by| match by {
+            By::Person(login) => person(login).unwrap_or_else(|| login.clone()),
+            By::Place(place) => (*place).to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" and ");
     let body = match titles.len() {
         0 => format!("Changed by {by}."),
         shown => {
@@ -253,6 +288,30 @@ mod tests {
         Some("Inbox".into())
     }
 
+    fn nobody(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn another_persons_changes_are_told_by_their_name_and_ones_own_by_where() {
+        let mut gatherer = Gatherer::for_person("alice");
+        let now = Instant::now();
+        let cli = Some(Origin::new("cli", Actor::Cli));
+        let mut bobs = task(1, "t1", "Ship", cli.clone());
+        bobs.author = Some("bob".into());
+        let mut mine = task(2, "t2", "Plan", cli);
+        mine.author = Some("alice".into());
+        gatherer.push(now, &bobs, &[]);
+        gatherer.push(now, &mine, &[]);
+        let names = |login: &str| (login == "bob").then(|| "Bob Dylan".to_owned());
+        let told = gatherer.due(now + QUIET, inbox, names);
+        assert_eq!(told.len(), 1);
+        assert_eq!(
+            told[0].body,
+            "“Ship”, “Plan”, changed by Bob Dylan and the command line."
+        );
+    }
+
     #[test]
     fn a_burst_of_changes_is_one_notification_once_quiet() {
         let mut gatherer = Gatherer::default();
@@ -269,8 +328,11 @@ mod tests {
         }
         let last = t0 + Duration::from_millis(20 * 49);
         assert_eq!(gatherer.deadline(), Some(last + QUIET));
-        assert!(gatherer.due(last, inbox).is_empty(), "not while it goes on");
-        let told = gatherer.due(last + QUIET, inbox);
+        assert!(
+            gatherer.due(last, inbox, nobody).is_empty(),
+            "not while it goes on"
+        );
+        let told = gatherer.due(last + QUIET, inbox, nobody);
         assert_eq!(
             told,
             [Notice {
@@ -293,7 +355,7 @@ mod tests {
             at += Duration::from_millis(500);
         }
         assert_eq!(gatherer.deadline(), Some(t0 + MOST_DELAY));
-        let first = gatherer.due(t0 + MOST_DELAY, inbox);
+        let first = gatherer.due(t0 + MOST_DELAY, inbox, nobody);
         assert_eq!(first[0].title, "1 task changed in Inbox");
         assert_eq!(first[0].body, "“Ship”, changed by another program.");
         gatherer.push(t0 + MOST_DELAY, &task(30, "t1", "Ship", None), &[]);
@@ -320,7 +382,7 @@ mod tests {
             &task(2, "t2", "Theirs", Some(window("b", "board-1"))),
             &focused,
         );
-        let told = gatherer.due(now + QUIET, inbox);
+        let told = gatherer.due(now + QUIET, inbox, nobody);
         assert_eq!(told[0].body, "“Theirs”, changed by another window.");
     }
 
@@ -332,12 +394,12 @@ mod tests {
         let column = change(2, EntityKind::Column, "c1", r#"{"name":"Doing"}"#, None);
         gatherer.push(now, &item, &[]);
         gatherer.push(now, &column, &[]);
-        let told = gatherer.due(now + QUIET, inbox);
+        let told = gatherer.due(now + QUIET, inbox, nobody);
         assert_eq!(told[0].title, "1 task changed in Inbox");
         assert_eq!(told[0].body, "Changed by another program.");
 
         gatherer.push(now + SPACING, &column, &[]);
-        let told = gatherer.due(now + SPACING + QUIET, inbox);
+        let told = gatherer.due(now + SPACING + QUIET, inbox, nobody);
         assert_eq!(told[0].title, "Inbox changed");
     }
 }

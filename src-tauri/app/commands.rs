@@ -12,9 +12,9 @@ use crate::history::{self, HistoryEntry};
 use crate::import::{self, ImportPreview, ImportProgress, ImportRequest, Source};
 use crate::latency::Latencies;
 use crate::model::{
-    ArchiveTasks, Batch, Board, BoardTask, ChooseFile, CreateTask, DeleteTask, Entity, MoveTask,
-    Mutation, Person, Project, ProjectId, RenameTask, SearchHit, SearchRequest, Status, Task,
-    TaskId,
+    ArchiveTasks, Batch, Board, BoardTask, ChooseFile, CreateTask, DeleteTask, Entity, Member,
+    MembersView, MoveTask, Mutation, Person, Project, ProjectId, RenameTask, Role, SearchHit,
+    SearchRequest, Status, Task, TaskId,
 };
 use crate::settings::{self, Settings, SettingsView};
 use crate::store::{self, ColumnEdit, Found, NewTask, Search, Store, TaskEdit};
@@ -84,6 +84,39 @@ pub async fn me(app: State<'_, AppState>) -> Result<Person> {
 #[tauri::command]
 pub async fn people(app: State<'_, AppState>) -> Result<Vec<Person>> {
     app.store.people().await
+}
+
+/// A project's members, for its Members panel.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn members(app: State<'_, AppState>, project_id: ProjectId) -> Result<MembersView> {
+    app.store.members_view(&project_id).await
+}
+
+/// Makes someone a member of a project with a role, or changes their role (owners only).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn member_set<R: Runtime>(
+    app: State<'_, AppState>,
+    window: WebviewWindow<R>,
+    project_id: ProjectId,
+    login: String,
+    role: Role,
+) -> Result<Member> {
+    let origin = app.origin(window.label(), None);
+    app.store
+        .set_member(&origin, &project_id, &login, role)
+        .await
+}
+
+/// Takes someone off a project (owners only).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn member_remove<R: Runtime>(
+    app: State<'_, AppState>,
+    window: WebviewWindow<R>,
+    project_id: ProjectId,
+    login: String,
+) -> Result<()> {
+    let origin = app.origin(window.label(), None);
+    app.store.remove_member(&origin, &project_id, &login).await
 }
 
 /// Takes the commit→apply latencies, in milliseconds, that the calling window measured since

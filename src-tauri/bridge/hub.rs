@@ -146,7 +146,7 @@ impl Hub {
     /// and sends each notification, when due, to one instance to show.
     async fn tell(&self, mut stopping: watch::Receiver<bool>) {
         let mut bus = self.store.bus().subscribe();
-        let mut gatherer = Gatherer::default();
+        let mut gatherer = Gatherer::for_person(self.store.login());
         loop {
             let deadline = gatherer.deadline();
             let due = async {
@@ -178,7 +178,19 @@ impl Hub {
                             BTreeMap::new()
                         }
                     };
-                    for notice in gatherer.due(Instant::now(), |p| names.get(p).cloned()) {
+                    let people: BTreeMap<String, String> = match self.store.people().await {
+                        Ok(people) => people.into_iter().map(|p| (p.login, p.name)).collect(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot read people's names");
+                            BTreeMap::new()
+                        }
+                    };
+                    let told = gatherer.due(
+                        Instant::now(),
+                        |p| names.get(p).cloned(),
+                        |login| people.get(login).cloned(),
+                    );
+                    for notice in told {
                         self.send_notice(notice);
                     }
                 }

@@ -120,6 +120,18 @@ pub struct Member {
     pub updated_at: i64,
 }
 
+/// A project's members as its Members panel shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MembersView {
+    /// Whether the database enforces members and roles: a team's server does; a file does not
+    /// (its permissions decide who may open it).
+    pub enforced: bool,
+    /// The project's members, owners first.
+    pub members: Vec<Member>,
+    /// Everyone the board knows, whom an owner may add.
+    pub people: Vec<Person>,
+}
+
 /// A stage of work within a project ("To do", "Doing", "Done").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 pub struct Column {
@@ -341,6 +353,9 @@ pub struct Board {
     pub task_labels: Vec<TaskLabel>,
     /// The change log's last seq at the moment of the snapshot: changes after it are news.
     pub seq: i64,
+    /// The person's role in the project on a team's server; `None` where nothing is held back
+    /// (a file, or the database's owner).
+    pub role: Option<Role>,
 }
 
 /// What kind of program made a change.

@@ -6,7 +6,7 @@
 //! who may open it.
 
 use crate::error::{Error, Result};
-use crate::model::{EntityKind, Member, Origin, ProjectId, Role};
+use crate::model::{EntityKind, Member, MembersView, Origin, ProjectId, Role};
 use crate::store::sql::{query, Conn, Dialect};
 use crate::store::{now_ms, Store};
 use crate::validate;
@@ -24,6 +24,23 @@ impl Store {
         .bind(project)
         .fetch_all(&self.readers)
         .await
+    }
+
+    /// What `project`'s Members panel shows: on a file, that members are not enforced.
+    pub async fn members_view(&self, project: &ProjectId) -> Result<MembersView> {
+        let people = self.people().await?;
+        if self.dialect() == Dialect::Sqlite {
+            return Ok(MembersView {
+                enforced: false,
+                members: Vec::new(),
+                people,
+            });
+        }
+        Ok(MembersView {
+            enforced: true,
+            members: self.members(project).await?,
+            people,
+        })
     }
 
     /// Makes `login` a member of `project` with `role`, or gives a member another role. Only

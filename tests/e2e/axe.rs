@@ -106,6 +106,10 @@ async fn axe_finds_no_wcag_violation_on_the_board_its_dialogs_and_panels_in_both
             (r#"button[aria-label="Manage projects"]"#, "Projects"),
             (r#"button[aria-label="Manage labels"]"#, "Labels"),
             (
+                r#"button[aria-label="Members of the project"]"#,
+                "Members of Inbox",
+            ),
+            (
                 r#"button[aria-label="Open the archive"]"#,
                 "Archive of Inbox",
             ),

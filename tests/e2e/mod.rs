@@ -15,5 +15,6 @@ mod doctor;
 mod live;
 mod notify;
 mod server;
+mod team;
 
 pub use desktop::*;

@@ -19,12 +19,39 @@ use crate::store::sql::{query, Conn, Dialect};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Board, BoardTask, Column, ColumnId, EntityKind, Label, Origin, Project, ProjectId, Subtask,
-    TaskId, TaskLabel,
+    Board, BoardTask, Column, ColumnId, EntityKind, Label, Origin, Project, ProjectId, Role,
+    Subtask, TaskId, TaskLabel,
 };
 use crate::store::{at_version, last_seq, now_ms, Store, Versioned};
 use crate::validate;
 use position::{List, POSITION_GAP};
+
+/// The session's role in `project`: on a team's server, its membership's; `None` on a file and
+/// for those row-level security does not hold (superusers, the tables' owner), who may do
+/// everything.
+async fn role_in(conn: &mut Conn<'_>, project: &ProjectId) -> Result<Option<Role>> {
+    if conn.dialect() != Dialect::Postgres {
+        return Ok(None);
+    }
+    let role: Option<String> = query(
+        "SELECT CASE
+             WHEN r.rolsuper OR r.rolbypassrls
+                  OR pg_has_role(session_user, (SELECT c.relowner FROM pg_class c
+                                                WHERE c.oid = 'projects'::regclass), 'MEMBER')
+             THEN NULL
+             ELSE (SELECT m.role FROM members m
+                   WHERE m.project_id = $1 AND m.login = session_user)
+         END
+         FROM pg_roles r WHERE r.rolname = session_user",
+    )
+    .bind(project)
+    .scalar(conn)
+    .await?;
+    role.map(Role::try_from).transpose().map_err(|e| {
+        tracing::error!(error = %e, "a membership holds a role Tandem does not know");
+        Error::Storage(sqlx::Error::Decode(Box::new(e)))
+    })
+}
 
 /// Cards' descriptions by task, those not empty: what a board leaves out.
 pub type Descriptions = HashMap<TaskId, String>;
@@ -202,6 +229,7 @@ impl Store {
             Vec::new()
         };
 
+        let role = role_in(&mut conn, &project.id).await?;
         tx.rollback().await?;
         let board = Board {
             project,
@@ -211,6 +239,7 @@ impl Store {
             labels,
             task_labels,
             seq,
+            role,
         };
         Ok((board, notes.into_iter().collect()))
     }

@@ -41,7 +41,7 @@ fn count_as(login: &str, name: &str, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn a_project_is_its_members_alone_and_each_role_does_what_it_may() {
-    let (_owner, name) = team(&["alice", "bob", "carol"]).await;
+    let (owner, name) = team(&["alice", "bob", "carol"]).await;
     let alice = open_as("alice", &name).await.unwrap();
     let bob = open_as("bob", &name).await.unwrap();
     let launch = alice
@@ -91,6 +91,19 @@ async fn a_project_is_its_members_alone_and_each_role_does_what_it_may() {
         .await
         .unwrap();
     assert_eq!(bob.find_project("Launch").await.unwrap().id, launch.id);
+    assert_eq!(
+        bob.board(&launch.id).await.unwrap().role,
+        Some(Role::Viewer)
+    );
+    assert_eq!(
+        alice.board(&launch.id).await.unwrap().role,
+        Some(Role::Owner)
+    );
+    assert_eq!(
+        owner.board(&launch.id).await.unwrap().role,
+        None,
+        "the database's owner"
+    );
     assert_eq!(bob.task(&card.id).await.unwrap().title, card.title);
     let before = alice.seq().await.unwrap();
     let refused = add_task(&bob, "bob", &launch.id).await.unwrap_err();

@@ -3,6 +3,7 @@ import type { BoardTask } from "./BoardTask";
 import type { Column } from "./Column";
 import type { Label } from "./Label";
 import type { Project } from "./Project";
+import type { Role } from "./Role";
 import type { Subtask } from "./Subtask";
 import type { TaskLabel } from "./TaskLabel";
 
@@ -17,4 +18,9 @@ tasks: Array<BoardTask>, subtasks: Array<Subtask>, labels: Array<Label>, task_la
 /**
  * The change log's last seq at the moment of the snapshot: changes after it are news.
  */
-seq: number, };
+seq: number, 
+/**
+ * The person's role in the project on a team's server; `None` where nothing is held back
+ * (a file, or the database's owner).
+ */
+role: Role | null, };

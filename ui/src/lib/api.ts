@@ -30,6 +30,9 @@ import type { Settings } from "../bindings/Settings";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { Status } from "../bindings/Status";
 import type { Person } from "../bindings/Person";
+import type { Member } from "../bindings/Member";
+import type { MembersView } from "../bindings/MembersView";
+import type { Role } from "../bindings/Role";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 
@@ -50,6 +53,14 @@ export const api = {
   me: () => invoke<Person>("me"),
   /** Everyone the board knows. */
   people: () => invoke<Person[]>("people"),
+  /** A project's members, for its Members panel. */
+  members: (project_id: ProjectId) => invoke<MembersView>("members", { project_id }),
+  /** Makes someone a member with `role`, or changes their role. */
+  setMember: (project_id: ProjectId, login: string, role: Role) =>
+    invoke<Member>("member_set", { project_id, login, role }),
+  /** Takes someone off a project. */
+  removeMember: (project_id: ProjectId, login: string) =>
+    invoke<null>("member_remove", { project_id, login }),
   /** Tells the backend how long this window's latest changes took from commit to applied. */
   reportLatencies: (samples_ms: number[]) => invoke<null>("window_latency", { samples_ms }),
   settings: () => invoke<SettingsView>("settings"),

@@ -66,6 +66,7 @@ function board(): Board {
     labels: [],
     task_labels: [],
     seq: 7,
+    role: null,
   };
 }
 

@@ -24,6 +24,7 @@ const board: Board = {
     { task_id: "t" as TaskId, label_id: "l2" },
   ],
   seq: 1,
+  role: null,
 };
 
 describe("card", () => {

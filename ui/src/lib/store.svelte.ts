@@ -117,6 +117,8 @@ class BoardStore {
   instance: string | null = null;
   /** Who the user is on this database. */
   me: Person | null = $state(null);
+  /** Bumped whenever a membership of the shown project changes, so its panel reads again. */
+  membersChanged = $state(0);
   /** People's names by login, for announcements. */
   #people = new Map<string, string>();
   /** The card the Move to… panel is open for. */
@@ -247,6 +249,30 @@ class BoardStore {
     }
   }
 
+  /** Whether the person may change this board's cards, columns, labels and checklists. */
+  get canEdit(): boolean {
+    const role = this.board?.role;
+    return !role || role === "owner" || role === "editor";
+  }
+
+  /** Whether the person owns this board's project: its name and its members. */
+  get canOwn(): boolean {
+    const role = this.board?.role;
+    return !role || role === "owner";
+  }
+
+  /** Whether an edit of this board may go ahead; says why not when it may not. */
+  mayEdit(): boolean {
+    if (this.canEdit) return true;
+    const board = this.board;
+    this.notify(
+      "info",
+      `You are a ${board?.role ?? "reader"} of “${board?.project.name ?? "this project"}”: you can ` +
+        `read it but not change it. An owner can make you an editor.`,
+    );
+    return false;
+  }
+
   /** The project this window last left, so deletion and lost access say so once. */
   #left: string | null = null;
 
@@ -341,7 +367,7 @@ class BoardStore {
   /** Adds a task at the bottom of `column`. Resolves whether it was added. */
   async add(column: ColumnId, title: string): Promise<boolean> {
     const board = this.board;
-    if (!board) return false;
+    if (!board || !this.mayEdit()) return false;
     try {
       const task = await api.createTask({
         project_id: board.project.id,
@@ -368,6 +394,10 @@ class BoardStore {
     mutation: Mutation,
     seen?: { id: string; version: number },
   ): Promise<{ ok: true } | { ok: false; error: unknown }> {
+    // Cards, columns, labels and checklists are an editor's; the backend refuses the rest.
+    if (/^(task|subtask|column|label)_/.test(mutation.op) && !this.mayEdit()) {
+      return { ok: false, error: new Error("read only") };
+    }
     // Labels on a task show at once: the answer is the task, and the links come with the echo.
     if (mutation.op === "task_label" && this.board) {
       this.board = withLabel(this.board, mutation.id, mutation.label_id, mutation.on);
@@ -459,6 +489,7 @@ class BoardStore {
   }
 
   async rename(task: BoardTask, title: string): Promise<void> {
+    if (!this.mayEdit()) return;
     if (title.trim() === task.title) return;
     const send = (title: string, version: number) =>
       api.renameTask({
@@ -477,6 +508,7 @@ class BoardStore {
   }
 
   async move(task: BoardTask, dest: Destination): Promise<void> {
+    if (!this.mayEdit()) return;
     const board = this.board;
     const index = this.index;
     const here = board && index && locate(board.columns, index.columns, task);
@@ -505,6 +537,7 @@ class BoardStore {
    * back where it stood.
    */
   async transfer(task: BoardTask, project: Project, dest: Destination): Promise<void> {
+    if (!this.mayEdit()) return;
     const board = this.board;
     const index = this.index;
     const here = board && index && locate(board.columns, index.columns, task);
@@ -778,6 +811,7 @@ class BoardStore {
    * come back with Ctrl+Z or from the Archive panel.
    */
   async archive(tasks: readonly BoardTask[]): Promise<void> {
+    if (!this.mayEdit()) return;
     if (!this.board || tasks.length === 0) return;
     const first = tasks[0]!;
     const name =
@@ -798,6 +832,7 @@ class BoardStore {
 
   /** Brings archived `tasks` back to their columns. Resolves whether it did. */
   async unarchive(tasks: readonly BoardTask[]): Promise<boolean> {
+    if (!this.mayEdit()) return false;
     const first = tasks[0];
     if (!first) return false;
     try {
@@ -812,6 +847,7 @@ class BoardStore {
 
   /** Deletes an archived task for good; Ctrl+Z brings it back to the archive. */
   async deleteArchived(task: BoardTask): Promise<boolean> {
+    if (!this.mayEdit()) return false;
     try {
       await api.deleteTask({
         id: task.id,
@@ -861,6 +897,7 @@ class BoardStore {
   }
 
   async remove(task: BoardTask): Promise<void> {
+    if (!this.mayEdit()) return;
     if (!this.board) return;
     this.board = withoutTask(this.board, task.id);
     try {
@@ -916,6 +953,13 @@ class BoardStore {
     const now = Date.now();
     for (const change of fresh) this.#latencies.add(now, change.at);
     for (const change of fresh) {
+      if (change.entity === "member") this.membersChanged++;
+      // The person's own role changed: what the board lets them do follows at once.
+      const mine = this.me && `${board.project.id}:${this.me.login}`;
+      if (change.entity === "member" && change.entity_id === mine && change.data) {
+        const role = (change.data as { role?: Board["role"] }).role ?? null;
+        this.board = { ...this.board!, role };
+      }
       if (change.entity === "task" && change.data && change.entity_id === this.openTask) {
         this.#sawTask(change.data as unknown as Task);
       }
