@@ -4,6 +4,7 @@
 //! Prints one Markdown table (kept in the README). Timing goals live here, never in tests. The
 //! figures across instances are in `peers`.
 
+mod access;
 mod board;
 mod peers;
 mod team;

@@ -130,6 +130,14 @@ pub type Arrivals = Arc<Mutex<BTreeMap<i64, Instant>>>;
 /// A window's stream on `store` that notes when each seq arrived.
 pub async fn window(store: &Arc<Store>) -> (Arrivals, subscription::Subscription) {
     let project = store.first_project().await.unwrap().id;
+    window_on(store, project).await
+}
+
+/// A window on `project` of `store`: when each batch arrived, by its last seq.
+pub async fn window_on(
+    store: &Arc<Store>,
+    project: tandem::model::ProjectId,
+) -> (Arrivals, subscription::Subscription) {
     let arrivals: Arrivals = Arc::default();
     let (_, subscription) = subscription::subscribe(store.clone(), project, DEFAULT_WINDOW, {
         let arrivals = arrivals.clone();

@@ -19,14 +19,14 @@ const MACHINE_RATE: u64 = 100;
 const LOAD_SECONDS: u64 = 10;
 
 /// A machine on the server: its store, watching the server as the app does, until dropped.
-struct Machine {
-    store: Arc<Store>,
-    origin: Origin,
+pub struct Machine {
+    pub store: Arc<Store>,
+    pub origin: Origin,
     _stop: watch::Sender<bool>,
 }
 
 impl Machine {
-    async fn on(location: &Location, name: &str) -> Machine {
+    pub async fn on(location: &Location, name: &str) -> Machine {
         let origin = Origin::new(name, Actor::Gui);
         let store = Arc::new(Store::open(location, &origin).await.unwrap());
         let (stop, mut stopped) = watch::channel(false);
@@ -66,6 +66,9 @@ pub async fn rows() -> Vec<Row> {
         writes(&server).await,
         load(&server).await,
     ]
+    .into_iter()
+    .chain(super::access::rows(&server).await)
+    .collect()
 }
 
 fn database(server: &TestServer) -> (Location, String) {

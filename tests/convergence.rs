@@ -119,10 +119,12 @@ struct Machines {
 }
 
 impl Machines {
-    async fn start(location: &Location, count: usize) -> Machines {
+    /// A machine on each of `locations` (the same database, as one login or several).
+    async fn start(locations: &[Location]) -> Machines {
+        let count = locations.len();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut stores = Vec::new();
-        for n in 0..count {
+        for (n, location) in locations.iter().enumerate() {
             let origin = Origin::new(&format!("machine-{n}"), Actor::Gui);
             let store = Arc::new(Store::open(location, &origin).await.unwrap());
             if count > 1 {
@@ -148,16 +150,29 @@ impl Machines {
     }
 }
 
+/// A team board the windows share with people of different roles: `project` is theirs, the
+/// last machine's person only reads it, and `owner` keeps writing to a project of its own that
+/// none of them may see, so every window's stream runs past seqs it cannot read.
+struct Team {
+    owner: Arc<Store>,
+    project: tandem::model::ProjectId,
+    hidden: tandem::model::ProjectId,
+}
+
 async fn run(
-    location: Location,
-    machines: usize,
+    locations: Vec<Location>,
     windows: usize,
     commands: Vec<(usize, Command)>,
     debounce: Duration,
+    team: Option<Team>,
 ) {
-    let machines = Machines::start(&location, machines).await;
+    let machines = Machines::start(&locations).await;
     let store = machines.of(0).clone();
-    let project = store.first_project().await.unwrap().id;
+    let project = match &team {
+        Some(team) => team.project.clone(),
+        None => store.first_project().await.unwrap().id,
+    };
+    let reader = team.as_ref().map(|_| machines.stores.len() - 1);
 
     let mut models = Vec::new();
     let mut subscriptions: Vec<Subscription> = Vec::new();
@@ -193,7 +208,17 @@ async fn run(
             .cloned()
             .collect();
         let pick = |i: usize| seen.get(i % seen.len().max(1)).cloned();
+        let on = (window % windows) % machines.stores.len();
         let store = machines.of(window % windows);
+        if let Some(team) = &team {
+            let hidden = NewTask {
+                project_id: team.hidden.clone(),
+                column_id: None,
+                title: "not yours".into(),
+            };
+            team.owner.create_task(&origin, hidden).await.unwrap();
+        }
+        let head = store.seq().await.unwrap();
         let result = match command {
             Command::Add { column } => store
                 .create_task(
@@ -229,6 +254,26 @@ async fn run(
                 None => Ok(()),
             },
         };
+        if Some(on) == reader {
+            // Whatever a reader tries writes nothing: refused by the database, or by the
+            // store before it (a stale view), or a move to where the card already stands.
+            assert_eq!(
+                store.seq().await.unwrap(),
+                head,
+                "a reader's {command:?} wrote"
+            );
+            assert!(
+                matches!(
+                    result,
+                    Ok(())
+                        | Err(Error::Forbidden { .. }
+                            | Error::Conflict { .. }
+                            | Error::NotFound { .. })
+                ),
+                "a reader's {command:?}: {result:?}"
+            );
+            continue;
+        }
         match result {
             // A window acting on a stale view is refused, and must be: that is I4 at work.
             Ok(()) | Err(Error::Conflict { .. } | Error::NotFound { .. }) => {}
@@ -275,7 +320,8 @@ proptest! {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let file = Location::File(dir.path().join("tandem.db"));
-        runtime.block_on(run(file, 1, windows, commands, Duration::from_millis(debounce_ms)));
+        let debounce = Duration::from_millis(debounce_ms);
+        runtime.block_on(run(vec![file], windows, commands, debounce, None));
     }
 }
 
@@ -295,6 +341,64 @@ proptest! {
             .build()
             .unwrap();
         let server = Location::parse(&TestServer::shared().database().url).unwrap();
-        runtime.block_on(run(server, 2, windows, commands, Duration::from_millis(debounce_ms)));
+        let debounce = Duration::from_millis(debounce_ms);
+        runtime.block_on(run(vec![server.clone(), server], windows, commands, debounce, None));
     }
+
+    #[test]
+    fn an_editor_and_a_viewer_converge_while_a_project_they_cannot_see_keeps_changing(
+        commands in prop::collection::vec(command(), 1..40),
+        windows in 2usize..4,
+        debounce_ms in prop::sample::select(vec![0u64, 20]),
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let debounce = Duration::from_millis(debounce_ms);
+        runtime.block_on(async {
+            let (team, locations) = team_board().await;
+            run(locations, windows, commands, debounce, Some(team)).await;
+        });
+    }
+}
+
+/// A team database where alice edits and bob views a shared project, and its owner has a
+/// project of its own: the team, and alice's and bob's locations.
+async fn team_board() -> (Team, Vec<Location>) {
+    use tandem::model::Role;
+    let server = TestServer::shared();
+    let database = server.database();
+    let owner = Arc::new(
+        Store::open(
+            &Location::parse(&database.url).unwrap(),
+            &Origin::new("owner", Actor::Cli),
+        )
+        .await
+        .unwrap(),
+    );
+    owner.team_init().await.unwrap();
+    let origin = Origin::new("owner", Actor::Cli);
+    let project = owner.create_project(&origin, "Shared").await.unwrap().id;
+    let hidden = owner.create_project(&origin, "Private").await.unwrap().id;
+    for (login, role) in [("alice", Role::Editor), ("bob", Role::Viewer)] {
+        server.login(login).unwrap();
+        owner.team_add(login, None, None).await.unwrap();
+        owner
+            .set_member(&origin, &project, login, role)
+            .await
+            .unwrap();
+    }
+    let locations = ["alice", "bob"]
+        .map(|login| Location::parse(&server.url_as(login, &database.name)).unwrap())
+        .to_vec();
+    (
+        Team {
+            owner,
+            project,
+            hidden,
+        },
+        locations,
+    )
 }

@@ -323,6 +323,12 @@ pub(crate) mod testing {
         store.seq().await.unwrap()
     }
 
+    /// A store on the server database at `url`, as the login the URL names.
+    #[cfg(unix)]
+    pub async fn server_store_at(url: &str) -> TestStore {
+        open(Location::parse(url).expect("a server URL"), None).await
+    }
+
     /// A store on a new database of the shared test server.
     #[cfg(unix)]
     pub async fn server_store() -> TestStore {

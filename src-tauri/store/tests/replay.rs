@@ -342,12 +342,16 @@ async fn placed(
 
 /// Fails when two siblings in any ordered list share a position.
 async fn assert_strict_orders(t: &TestStore) {
-    for (table, parent) in [
-        ("projects", "'all'"),
+    assert_strict_orders_of(t, &[("projects", "'all'")]).await;
+}
+
+/// [`assert_strict_orders`] for the lists inside projects, and `more`.
+async fn assert_strict_orders_of(t: &TestStore, more: &[(&str, &str)]) {
+    for &(table, parent) in more.iter().chain(&[
         ("columns", "project_id"),
         ("tasks", "column_id"),
         ("subtasks", "task_id"),
-    ] {
+    ]) {
         let shared: Vec<(String, i64)> = query(format!(
             "SELECT {parent}, position FROM {table} GROUP BY 1, 2 HAVING COUNT(*) > 1"
         ))
@@ -516,6 +520,88 @@ async fn check(t: TestStore, ops: Vec<Op>) {
     }
 }
 
+/// I4 and I6 with people of different roles on a team's server: `ops` run as alice (who owns
+/// the projects she makes) or, when marked, as bob, who may only read hers and owns his own.
+/// Every refused operation logs nothing; bob's writes land only in his own projects; and the
+/// whole log, read by the database's owner, rebuilds every table.
+async fn check_team(ops: Vec<(bool, Op)>) {
+    use crate::model::Role;
+    let server = crate::testing::TestServer::shared();
+    let database = server.database();
+    let owner = testing::server_store_at(&database.url).await;
+    owner.store.team_init().await.expect("a team");
+    for login in ["alice", "bob"] {
+        server.login(login).expect("a login");
+        owner
+            .store
+            .team_add(login, None, None)
+            .await
+            .expect("let in");
+    }
+    let alice = testing::server_store_at(&server.url_as("alice", &database.name)).await;
+    let bob = testing::server_store_at(&server.url_as("bob", &database.name)).await;
+    let mut refused = 0;
+    for (by_bob, op) in &ops {
+        let actor = if *by_bob { &bob } else { &alice };
+        let before = owner.store.seq().await.expect("the log reads");
+        if run(actor, op).await == Some(false) {
+            refused += 1;
+            assert_eq!(
+                owner.store.seq().await.expect("the log reads"),
+                before,
+                "{op:?} by {} was refused, and logs nothing (I4)",
+                if *by_bob { "bob" } else { "alice" }
+            );
+        }
+        // Bob may read every project of alice's.
+        let unshared: Vec<ProjectId> = query(
+            "SELECT p.id FROM projects p WHERE NOT EXISTS
+                 (SELECT 1 FROM members m WHERE m.project_id = p.id AND m.login = 'bob')",
+        )
+        .scalars(&owner.store.readers)
+        .await
+        .expect("projects read");
+        for project in unshared {
+            owner
+                .store
+                .set_member(&owner.origin, &project, "bob", Role::Viewer)
+                .await
+                .expect("bob reads it");
+        }
+        // A project's place is in the order its person sees: only within a project are lists
+        // one order for everyone.
+        assert_strict_orders_of(&owner, &[]).await;
+    }
+    let log = owner
+        .store
+        .changes_since(0, None)
+        .await
+        .expect("the log reads");
+    let bobs: Vec<ProjectId> =
+        query("SELECT project_id FROM members WHERE login = 'bob' AND role = 'owner'")
+            .scalars(&owner.store.readers)
+            .await
+            .expect("memberships read");
+    for change in &log.changes {
+        if change.author.as_deref() == Some("bob") && change.entity != EntityKind::Member {
+            assert!(
+                change.project_id.as_ref().is_some_and(|p| bobs.contains(p)),
+                "bob wrote to a project he only reads: {change:?}"
+            );
+        }
+    }
+    let (_keep, mut replayed) = replay(&owner, &log.changes).await;
+    let mut live = owner.store.readers.acquire().await.expect("a reader");
+    for name in TABLES {
+        assert_eq!(
+            table(&mut replayed.conn(), name).await,
+            table(&mut live.conn(), name).await,
+            "{name}: the log rebuilds it exactly (I6), after {} operations ({refused} refused)",
+            ops.len()
+        );
+    }
+}
+
 /// Many moves among the Inbox's three columns: crowded lists, where gaps run out.
 async fn crowd(moves: Vec<(usize, usize, i64)>) {
     let t = testing::store().await;
@@ -575,5 +661,16 @@ proptest! {
             .build()
             .expect("a runtime");
         runtime.block_on(async { check(testing::server_store().await, ops).await });
+    }
+
+    #[test]
+    fn with_an_editor_and_a_reader_refusals_log_nothing_and_the_log_rebuilds_the_board(
+        ops in proptest::collection::vec((proptest::bool::weighted(0.4), op()), 1..80)
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(check_team(ops));
     }
 }
