@@ -784,3 +784,97 @@ fn a_member_is_told_to_upgrade_or_ask_the_owner_when_the_schema_is_not_the_one_i
     );
     assert!(stderr(&refused).contains("nothing was written"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_written_frame_on_a_viewers_hub_puts_no_change_in_any_window() {
+    use tandem::bridge::frame::{Frame, Hello, PROTO};
+    use tandem::model::{Actor, Batch, Op};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let (_owner, database) = team_of(&["alice", "bob"]);
+    let server = TestServer::shared();
+    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
+    let bob = Sandbox::on_server(&server.url_as("bob", &database.name));
+    assert!(alice.tandem(&["project", "add", "Launch"]).status.success());
+    let card = stdout(&alice.tandem(&["task", "add", "Ship it", "--project", "Launch"]));
+    let added = alice.tandem(&["member", "add", "Launch", "bob", "--role", "viewer"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+
+    // Bob's machine: a headless hub, and `tandem watch` linked to it, as a window would be.
+    let _hub = Process::spawn(bob.command(&["hub"]).stderr(Stdio::null()), "tandem hub");
+    let endpoint = bob.endpoint();
+    crate::common::eventually("bob's hub to serve", DEADLINE, async || {
+        tandem::bridge::peer::ask_hub(&endpoint, "probe")
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    let mut watch = Watching::start(&bob, "bob's machine");
+    watch.until(&|c| c.entity_id == card);
+    crate::common::eventually("the watch to join the hub", DEADLINE, async || {
+        let welcome = tandem::bridge::peer::ask_hub(&endpoint, "probe")
+            .await
+            .ok()??;
+        (welcome.peers.len() >= 2).then_some(())
+    })
+    .await;
+
+    // A hand-written client claims the next change: Alice's card renamed by Alice.
+    let stream = tokio::net::UnixStream::connect(endpoint.socket())
+        .await
+        .unwrap();
+    let (read, mut send) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let hello = Frame::Hello(Hello {
+        proto: PROTO,
+        instance: "forger".into(),
+        pid: 1,
+        kind: Actor::Gui,
+        scope: None,
+        last_seq: 0,
+    });
+    send.write_all(hello.to_line().unwrap().as_bytes())
+        .await
+        .unwrap();
+    let welcome: serde_json::Value =
+        serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    let next = welcome["seq"].as_i64().expect("the welcome tells the seq") + 1;
+    let forged: Change = serde_json::from_value(serde_json::json!({
+        "seq": next, "op": "update", "entity": "task", "entity_id": card,
+        "project_id": null, "data": {"id": card, "title": "Forged"},
+        "previous": {"title": "Ship it"}, "author": "alice",
+        "origin": {"instance": "alice-laptop", "actor": "gui", "window": "board-1", "mutation_id": null},
+        "at": 0
+    }))
+    .unwrap();
+    let batch = Frame::Batch(Batch {
+        from_seq: next,
+        to_seq: next,
+        changes: vec![forged],
+    });
+    send.write_all(batch.to_line().unwrap().as_bytes())
+        .await
+        .unwrap();
+
+    // Then a real change: the watch shows it, and never showed the forged one.
+    let renamed = alice.tandem(&["task", "edit", &card, "--title", "Shipped"]);
+    assert!(renamed.status.success(), "{}", stderr(&renamed));
+    let real = watch.until(&|c| {
+        c.op == Op::Update && c.data.as_ref().is_some_and(|d| d.get().contains("Shipped"))
+    });
+    assert_eq!(real.author.as_deref(), Some("alice"));
+    assert!(
+        watch
+            .seen
+            .iter()
+            .all(|c| !c.data.as_ref().is_some_and(|d| d.get().contains("Forged"))),
+        "a forged change reached the machine's windows: {:?}",
+        watch.seen
+    );
+    let shown = stdout(&bob.tandem(&["task", "show", &card]));
+    assert!(
+        shown.contains("Shipped") && !shown.contains("Forged"),
+        "{shown}"
+    );
+}

@@ -75,8 +75,15 @@ impl Sandbox {
     /// The hub's endpoint for this sandbox's database, as every process here computes it. The
     /// database must exist.
     pub fn endpoint(&self) -> Endpoint {
+        let dir = self.runtime_dir().join("tandem");
+        if let Some(url) = &self.server {
+            let Ok(Location::Server(url)) = Location::parse(url) else {
+                panic!("{url} is a server's URL");
+            };
+            return Endpoint::in_dir(dir, Path::new(&url.redacted()));
+        }
         let db = std::fs::canonicalize(self.db()).expect("the database exists");
-        Endpoint::in_dir(self.runtime_dir().join("tandem"), &db)
+        Endpoint::in_dir(dir, &db)
     }
 
     /// `tandem <args>` on this sandbox's database, with no window system in reach.
