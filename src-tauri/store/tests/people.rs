@@ -224,3 +224,99 @@ async fn only_the_owner_runs_the_team_and_a_file_has_none() {
         "{refused:?}"
     );
 }
+
+/// A team database from before people: its schema as Tandem left it then, a board and its log
+/// written by the owner.
+async fn database_from_before_people() -> (crate::testing::TestDatabase, i64) {
+    use sqlx::Connection as _;
+    let database = TestServer::shared().database();
+    let old = sqlx::migrate::Migrator {
+        migrations: crate::store::sql::postgres::MIGRATOR
+            .iter()
+            .filter(|m| m.version < 20261205000000)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    let mut conn = sqlx::PgConnection::connect(&database.url).await.unwrap();
+    old.run(&mut conn).await.unwrap();
+    for statement in [
+        "INSERT INTO projects (id, name, position, created_at, updated_at)
+         VALUES ('p1', 'Launch', 65536, 0, 0)",
+        "INSERT INTO columns (id, project_id, name, position, created_at, updated_at)
+         VALUES ('c1', 'p1', 'To do', 65536, 0, 0)",
+        "INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
+         VALUES ('t1', 'p1', 'c1', 'Written before people', 65536, 0, 0)",
+        "UPDATE tasks SET title = 'Renamed before people', version = 2 WHERE id = 't1'",
+        "INSERT INTO meta (key, value) VALUES ('seeded', '0')",
+    ] {
+        sqlx::query(statement).execute(&mut conn).await.unwrap();
+    }
+    let logged: i64 = sqlx::query_scalar("SELECT count(*) FROM changes")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    (database, logged)
+}
+
+#[tokio::test]
+async fn a_team_database_from_before_people_keeps_its_board_and_log_and_its_projects_are_the_owners(
+) {
+    let (database, logged) = database_from_before_people().await;
+    let owner = Store::open(
+        &Location::parse(&database.url).unwrap(),
+        &Origin::new("owner", Actor::Cli),
+    )
+    .await
+    .unwrap();
+    owner.team_init().await.unwrap();
+    let log = owner.changes_since(0, None).await.unwrap().changes;
+    assert!(
+        log.len() as i64 > logged,
+        "the old log, and the memberships after it"
+    );
+    assert!(
+        log[..logged as usize].iter().all(|c| c.author.is_none()),
+        "no author before people"
+    );
+    let task = owner
+        .task(&crate::model::TaskId("t1".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (task.title.as_str(), task.version),
+        ("Renamed before people", 2)
+    );
+    let members = owner
+        .members(&crate::model::ProjectId::from("p1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        members
+            .iter()
+            .map(|m| (m.login.as_str(), m.role))
+            .collect::<Vec<_>>(),
+        [("tandem", crate::model::Role::Owner)]
+    );
+    // Once let in and made a member, a person reads the board's whole history.
+    TestServer::shared().login("alice").unwrap();
+    owner.team_add("alice", None, None).await.unwrap();
+    let origin = Origin::new("owner", Actor::Cli);
+    owner
+        .set_member(
+            &origin,
+            &crate::model::ProjectId::from("p1"),
+            "alice",
+            crate::model::Role::Editor,
+        )
+        .await
+        .unwrap();
+    let alice = open_as("alice", &database.name).await.unwrap();
+    let history = alice
+        .task_history(&crate::model::TaskId("t1".into()))
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+}
