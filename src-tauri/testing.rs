@@ -361,20 +361,13 @@ impl TestServer {
     /// Runs `psql` on database `name` as `login`, giving its password; returns its output, or
     /// what the server said when it refused.
     pub fn psql_as(&self, login: &str, name: &str, sql: &str) -> io::Result<String> {
-        let output = Command::new(self.bin.join("psql"))
-            .args(["-h", &self.socket_dir().display().to_string()])
-            .args(["-p", &self.port.to_string(), "-U", login, "-d", name])
-            .args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-            .env("PGPASSWORD", Self::password(login))
-            .output()
-            .map_err(|e| io::Error::other(format!("psql: {e}")))?;
-        if output.status.success() {
-            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-        } else {
-            Err(io::Error::other(
-                String::from_utf8_lossy(&output.stderr).into_owned(),
-            ))
-        }
+        answer(
+            Command::new(self.bin.join("psql"))
+                .args(["-h", &self.socket_dir().display().to_string()])
+                .args(["-p", &self.port.to_string(), "-U", login, "-d", name])
+                .args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+                .env("PGPASSWORD", Self::password(login)),
+        )
     }
 
     /// The URL of database `name` on this server, through its socket.
@@ -402,18 +395,7 @@ impl TestServer {
 
     /// Runs `psql` on database `name` with `sql`, as another program would; returns its output.
     pub fn psql(&self, name: &str, sql: &str) -> io::Result<String> {
-        let output = self
-            .psql_command(name)
-            .args(["-qAtc", sql])
-            .output()
-            .map_err(|e| io::Error::other(format!("psql: {e}")))?;
-        if output.status.success() {
-            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-        } else {
-            Err(io::Error::other(
-                String::from_utf8_lossy(&output.stderr).into_owned(),
-            ))
-        }
+        answer(self.psql_command(name).args(["-qAtc", sql]))
     }
 
     /// `psql` on database `name`, stopping at the first error; without `-c`, it runs each
@@ -547,6 +529,20 @@ fn binaries() -> io::Result<PathBuf> {
             )
         })?;
     Ok(root.join(newest.to_string()).join("bin"))
+}
+
+/// What `psql` printed, or what it said on failing.
+fn answer(psql: &mut Command) -> io::Result<String> {
+    let output = psql
+        .output()
+        .map_err(|e| io::Error::other(format!("psql: {e}")))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(io::Error::other(
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
+    }
 }
 
 fn running_as_root() -> bool {

@@ -1,3 +1,35 @@
+-- People on the board. A person is their PostgreSQL login, `session_user`: the server
+-- authenticated it and no client can change it (only a superuser may SET SESSION
+-- AUTHORIZATION). `current_user` follows SET ROLE and security-definer functions, and a custom
+-- setting such as `tandem.origin` can be set to anything by anyone: neither is an identity.
+--
+-- So the log's trigger (restated below, with members) writes each change's author from
+-- `session_user` itself. The origin keeps only what a client may claim about itself (its
+-- instance, window and mutation id); a forged origin changes nothing about who wrote a change.
+-- Changes made before this migration have no author (NULL).
+--
+-- `people` holds each person's display name and the colour of their initials. Everyone reads
+-- it; each person writes only their own row (row-level security; the schema's owner and
+-- superusers are not held to it). It is not board data and is not logged.
+
+ALTER TABLE changes ADD COLUMN author TEXT;
+
+CREATE TABLE people (
+    login TEXT PRIMARY KEY,
+    name TEXT NOT NULL CHECK (length(btrim(name)) > 0),
+    color TEXT NOT NULL CHECK (color ~ '^#[0-9a-f]{6}$'),
+    version BIGINT NOT NULL DEFAULT 1,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+ALTER TABLE people ENABLE ROW LEVEL SECURITY;
+CREATE POLICY people_read ON people FOR SELECT USING (true);
+CREATE POLICY people_own_insert ON people FOR INSERT WITH CHECK (login = session_user);
+CREATE POLICY people_own_update ON people FOR UPDATE
+    USING (login = session_user) WITH CHECK (login = session_user);
+CREATE POLICY people_own_delete ON people FOR DELETE USING (login = session_user);
+
 -- Members and roles per project, enforced by the database itself, so a person's own `psql`
 -- session gets no further than their app.
 --
@@ -106,7 +138,10 @@ BEGIN
 END
 $$;
 
--- A member's change is logged like every other, named `project:login`.
+-- The log's trigger, for every table: the author from `session_user`, a member's change named
+-- `project:login`. It runs with its owner's rights (the schema's owner), so people need no
+-- right to write `changes` or `log_head` themselves and cannot forge or erase a row of the log;
+-- its search path is fixed (the schema, then pg_temp last) so a caller's cannot hijack it.
 CREATE OR REPLACE FUNCTION tandem_log() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     new_row JSONB := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
