@@ -101,8 +101,13 @@ async fn writes(member: &Machine, owner: &Machine, project: &ProjectId) -> Row {
     }
 }
 
-/// p50 and p99 of the edits `sent` as they arrived at a window.
-fn arrivals(sent: &[(i64, Instant)], arrived: &peers::Arrivals) -> (Duration, Duration) {
+/// p50 and p99 of the edits `sent` as they arrived at a window, once the last has arrived.
+async fn arrivals(sent: &[(i64, Instant)], arrived: &peers::Arrivals) -> (Duration, Duration) {
+    let last = sent.last().map_or(0, |(seq, _)| *seq);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !arrived.lock().unwrap().keys().any(|seq| *seq >= last) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let arrived = arrived.lock().unwrap();
     let mut latencies: Vec<Duration> = sent
         .iter()
@@ -125,11 +130,11 @@ async fn edit_to_other_machine(
     let (live, _window) = peers::window_on(&b.store, project.clone()).await;
     let task = task_in(a, project).await;
     let sent = peers::isolated_edits(&a.store, &a.origin, task).await;
-    let (p50, p99) = arrivals(&sent, &live);
+    let (p50, p99) = arrivals(&sent, &live).await;
     let (off_live, _off_window) = peers::window_on(&owner_b.store, project.clone()).await;
     let task = task_in(owner_a, project).await;
     let sent = peers::isolated_edits(&owner_a.store, &owner_a.origin, task).await;
-    let (o50, o99) = arrivals(&sent, &off_live);
+    let (o50, o99) = arrivals(&sent, &off_live).await;
     Row {
         what: "team with row-level security: edit on machine A → window on machine B, p50 / p99",
         target: "within 20 % of RLS off",

@@ -89,7 +89,7 @@ BEGIN
         $b$
     $f$, board);
     -- Whether the session's login holds at least the role ranked `at_least` in `project`: one
-    -- index probe, for the checks on the rows a write touches (one or a few).
+    -- index probe, for the policies of `members` itself.
     EXECUTE format($f$
         CREATE FUNCTION tandem_auth.may(project TEXT, at_least INT) RETURNS BOOLEAN
         LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = '' AS $b$
@@ -97,17 +97,6 @@ BEGIN
             RETURN EXISTS (SELECT 1 FROM %s.members m
                            WHERE m.project_id = project AND m.login = session_user
                              AND tandem_auth.rank(m.role) >= at_least);
-        END
-        $b$
-    $f$, board);
-    -- The same for a card's checklist item or label: by the card's project.
-    EXECUTE format($f$
-        CREATE FUNCTION tandem_auth.may_task(task TEXT, at_least INT) RETURNS BOOLEAN
-        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = '' AS $b$
-        BEGIN
-            RETURN EXISTS (SELECT 1 FROM %1$s.tasks t JOIN %1$s.members m
-                               ON m.project_id = t.project_id AND m.login = session_user
-                           WHERE t.id = task AND tandem_auth.rank(m.role) >= at_least);
         END
         $b$
     $f$, board);
@@ -240,65 +229,86 @@ SELECT id, session_user, 'owner', created_at, created_at FROM projects;
 
 -- The policies. Reading needs any role; writing cards, columns, labels and checklists needs
 -- editor; a project's own row and its members need owner. A write beyond one's role fails
--- (WITH CHECK, or the deletion trigger) rather than quietly doing nothing. Reads check the
--- row's project against the person's projects, fetched once per query; writes check each row
--- they touch with one index probe, which is cheaper for the one row a write usually touches.
-ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON projects FOR SELECT USING (id IN (SELECT tandem_auth.projects_of(1)));
-CREATE POLICY make ON projects FOR INSERT WITH CHECK (true);
-CREATE POLICY change ON projects FOR UPDATE USING (tandem_auth.may(id, 1))
-    WITH CHECK (tandem_auth.may(id, 4));
-CREATE POLICY remove ON projects FOR DELETE USING (id IN (SELECT tandem_auth.projects_of(1)));
-
+-- (WITH CHECK, or the deletion trigger) rather than quietly doing nothing.
+--
+-- Each row is checked by one probe of `members`' primary key, inlined in the query (one
+-- membership: the row's project and the session's login): cheapest for the one row a write or
+-- a lookup touches, and a few microseconds a card for a whole board. A person reads their own
+-- memberships without calling anything, so these probes never call back into a function;
+-- `members`' own policies use the security-definer helpers, as a policy on a table cannot
+-- read that table.
 ALTER TABLE members ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON members FOR SELECT
-    USING (project_id IN (SELECT tandem_auth.projects_of(1)));
+    USING (login = session_user OR project_id IN (SELECT tandem_auth.projects_of(1)));
 CREATE POLICY make ON members FOR INSERT WITH CHECK (tandem_auth.may(project_id, 4));
 CREATE POLICY change ON members FOR UPDATE USING (tandem_auth.may(project_id, 1))
     WITH CHECK (tandem_auth.may(project_id, 4));
-CREATE POLICY remove ON members FOR DELETE
-    USING (project_id IN (SELECT tandem_auth.projects_of(1)));
+CREATE POLICY remove ON members FOR DELETE USING (tandem_auth.may(project_id, 1));
 
 DO $$
 DECLARE
     t TEXT;
+    -- The row's project is one of the session's, with at least the roles listed (%2$s).
+    member CONSTANT TEXT := 'EXISTS (SELECT 1 FROM members m WHERE m.project_id = %1$s
+        AND m.login = session_user AND m.role IN (%2$s))';
+    anyone CONSTANT TEXT := '''owner'', ''editor'', ''commenter'', ''viewer''';
+    editors CONSTANT TEXT := '''owner'', ''editor''';
+    owners CONSTANT TEXT := '''owner''';
 BEGIN
+    ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
+    EXECUTE format('CREATE POLICY read ON projects FOR SELECT USING (%s)',
+        format(member, 'projects.id', anyone));
+    CREATE POLICY make ON projects FOR INSERT WITH CHECK (true);
+    EXECUTE format('CREATE POLICY change ON projects FOR UPDATE USING (%s) WITH CHECK (%s)',
+        format(member, 'projects.id', anyone), format(member, 'projects.id', owners));
+    EXECUTE format('CREATE POLICY remove ON projects FOR DELETE USING (%s)',
+        format(member, 'projects.id', anyone));
     FOREACH t IN ARRAY ARRAY['columns', 'tasks', 'labels'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY read ON %I FOR SELECT
-            USING (project_id IN (SELECT tandem_auth.projects_of(1)))', t);
-        EXECUTE format('CREATE POLICY make ON %I FOR INSERT
-            WITH CHECK (tandem_auth.may(project_id, 3))', t);
-        EXECUTE format('CREATE POLICY change ON %I FOR UPDATE
-            USING (tandem_auth.may(project_id, 1)) WITH CHECK (tandem_auth.may(project_id, 3))', t);
-        EXECUTE format('CREATE POLICY remove ON %I FOR DELETE
-            USING (project_id IN (SELECT tandem_auth.projects_of(1)))', t);
+        EXECUTE format('CREATE POLICY read ON %I FOR SELECT USING (%s)',
+            t, format(member, t || '.project_id', anyone));
+        EXECUTE format('CREATE POLICY make ON %I FOR INSERT WITH CHECK (%s)',
+            t, format(member, t || '.project_id', editors));
+        EXECUTE format('CREATE POLICY change ON %I FOR UPDATE USING (%s) WITH CHECK (%s)',
+            t, format(member, t || '.project_id', anyone),
+            format(member, t || '.project_id', editors));
+        EXECUTE format('CREATE POLICY remove ON %I FOR DELETE USING (%s)',
+            t, format(member, t || '.project_id', anyone));
     END LOOP;
     -- A checklist item and a card's label belong to their card's project.
     FOREACH t IN ARRAY ARRAY['subtasks', 'task_labels'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY read ON %I FOR SELECT
-            USING (task_id IN (SELECT id FROM tasks))', t);
-        EXECUTE format('CREATE POLICY make ON %I FOR INSERT
-            WITH CHECK (tandem_auth.may_task(task_id, 3))', t);
-        EXECUTE format('CREATE POLICY change ON %I FOR UPDATE
-            USING (tandem_auth.may_task(task_id, 1)) WITH CHECK (tandem_auth.may_task(task_id, 3))',
-            t);
-        EXECUTE format('CREATE POLICY remove ON %I FOR DELETE
-            USING (task_id IN (SELECT id FROM tasks))', t);
+        EXECUTE format('CREATE POLICY read ON %1$I FOR SELECT
+            USING (EXISTS (SELECT 1 FROM tasks t WHERE t.id = %1$I.task_id))', t);
+        EXECUTE format('CREATE POLICY make ON %1$I FOR INSERT
+            WITH CHECK (EXISTS (SELECT 1 FROM tasks t WHERE t.id = %1$I.task_id AND %2$s))',
+            t, format(member, 't.project_id', editors));
+        EXECUTE format('CREATE POLICY change ON %1$I FOR UPDATE
+            USING (EXISTS (SELECT 1 FROM tasks t WHERE t.id = %1$I.task_id))
+            WITH CHECK (EXISTS (SELECT 1 FROM tasks t WHERE t.id = %1$I.task_id AND %2$s))',
+            t, format(member, 't.project_id', editors));
+        EXECUTE format('CREATE POLICY remove ON %1$I FOR DELETE
+            USING (EXISTS (SELECT 1 FROM tasks t WHERE t.id = %1$I.task_id))', t);
     END LOOP;
     FOREACH t IN ARRAY ARRAY['projects', 'members', 'columns', 'tasks', 'labels', 'subtasks',
                              'task_labels'] LOOP
         EXECUTE format('CREATE TRIGGER %I BEFORE DELETE ON %I
             FOR EACH ROW EXECUTE FUNCTION tandem_auth.may_delete()', t || '_may_delete', t);
     END LOOP;
+    -- The log: a reader sees the changes of the projects it may read, and the changes to its
+    -- own memberships (so a window hears that it was let go).
+    ALTER TABLE changes ENABLE ROW LEVEL SECURITY;
+    EXECUTE format('CREATE POLICY read ON changes FOR SELECT USING (%s
+        OR (entity = ''member'' AND entity_id = project_id || '':'' || session_user))',
+        format(member, 'changes.project_id', anyone));
 END
 $$;
 
 -- The search index holds every card's words: read with its card, written by its triggers
 -- alone, with their owner's rights.
 ALTER TABLE search ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON search FOR SELECT USING (task_id IN (SELECT id FROM tasks));
+CREATE POLICY read ON search FOR SELECT
+    USING (EXISTS (SELECT 1 FROM tasks t WHERE t.id = search.task_id));
 DO $$
 BEGIN
     EXECUTE format(
@@ -312,13 +322,6 @@ BEGIN
 END
 $$;
 
--- The log: a reader sees the changes of the projects it may read, and the changes to its own
--- memberships (so a window hears that it was let go). The log's head, `log_head`, stays
--- readable by every member: it reveals only how many changes there are, and lets a reader
--- tell a seq it may not see from one not yet read.
-ALTER TABLE changes ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON changes FOR SELECT USING (
-    project_id IN (SELECT tandem_auth.projects_of(1))
-    OR (entity = 'member' AND entity_id = project_id || ':' || session_user)
-);
+-- The log's head, `log_head`, stays readable by every member: it reveals only how many changes
+-- there are, and lets a reader tell a seq it may not see from one not yet read.
 CREATE INDEX changes_by_entity_kind ON changes (entity, entity_id) WHERE entity = 'member';
