@@ -38,6 +38,16 @@ pub enum Error {
     #[error("the database server {host} cannot be reached; nothing was changed")]
     Offline { host: String },
 
+    /// The database server takes no more connections: every one its `max_connections` allows
+    /// is in use. Nothing was written; Tandem tries again by itself.
+    #[error(
+        "the database server{} is full: all the connections its max_connections setting \
+         allows are in use, so nothing was changed; Tandem tries again by itself. Its \
+         administrator can raise max_connections, or put PgBouncer in front (see the README)",
+        .host.as_deref().map(|h| format!(" {h}")).unwrap_or_default()
+    )]
+    ServerFull { host: Option<String> },
+
     /// The database file is from a newer Tandem or could not be brought up to date.
     #[error("the database could not be upgraded: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -66,6 +76,10 @@ impl From<sqlx::Error> for Error {
     /// failure.
     fn from(error: sqlx::Error) -> Self {
         match &error {
+            // too_many_connections: a pool's connection refused for lack of slots.
+            sqlx::Error::Database(e) if e.code().as_deref() == Some("53300") => {
+                Error::ServerFull { host: None }
+            }
             sqlx::Error::Database(e) if e.code().as_deref() == Some("42501") => {
                 tracing::info!(error = %e, "the server refused a write for lack of rights");
                 Error::Forbidden {
@@ -121,6 +135,7 @@ impl Error {
     pub fn shared(&self) -> Error {
         match self {
             Error::Offline { host } => Error::Offline { host: host.clone() },
+            Error::ServerFull { host } => Error::ServerFull { host: host.clone() },
             Error::Storage(sqlx::Error::Io(e)) => Error::Storage(sqlx::Error::Io(
                 std::io::Error::new(e.kind(), e.to_string()),
             )),
@@ -156,6 +171,7 @@ impl Error {
             Error::Invalid { .. } => ErrorCode::Invalid,
             Error::Storage(_) | Error::Migrate(_) => ErrorCode::Storage,
             Error::Offline { .. } => ErrorCode::Offline,
+            Error::ServerFull { .. } => ErrorCode::ServerFull,
             Error::Config { .. } => ErrorCode::Config,
             Error::Window | Error::Open { .. } => ErrorCode::Window,
             Error::Link(_) => ErrorCode::Link,
@@ -254,6 +270,7 @@ pub enum ErrorCode {
     Invalid,
     Storage,
     Offline,
+    ServerFull,
     Config,
     Window,
     Link,
@@ -297,6 +314,7 @@ impl Serialize for Error {
             Error::Invalid { field, .. } => map.serialize_entry("field", field)?,
             Error::Config { name, .. } => map.serialize_entry("field", name)?,
             Error::Offline { host } => map.serialize_entry("host", host)?,
+            Error::ServerFull { host } => map.serialize_entry("host", host)?,
             Error::Storage(_)
             | Error::Migrate(_)
             | Error::Window

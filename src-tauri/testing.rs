@@ -46,6 +46,8 @@ pub struct TestServer {
     port: u16,
     /// Whether the server also listens on localhost over TCP, with TLS only.
     tls: bool,
+    /// Its `max_connections`.
+    max_connections: u32,
 }
 
 /// The port of a server without TCP: only its socket's name.
@@ -60,7 +62,13 @@ impl TestServer {
 
     /// Starts a new server of its own (for a test that stops and restarts it).
     pub fn start() -> io::Result<TestServer> {
-        Self::start_on(SOCKET_PORT, false)
+        Self::start_on(SOCKET_PORT, false, 200)
+    }
+
+    /// Starts a new server of its own that takes at most `max_connections` (3 of them kept for
+    /// superusers, as PostgreSQL's default), to fill it.
+    pub fn start_with_connections(max_connections: u32) -> io::Result<TestServer> {
+        Self::start_on(SOCKET_PORT, false, max_connections)
     }
 
     /// Starts a server of its own that also listens on localhost over TCP, taking TLS
@@ -70,10 +78,10 @@ impl TestServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        Self::start_on(port, true)
+        Self::start_on(port, true, 200)
     }
 
-    fn start_on(port: u16, tls: bool) -> io::Result<TestServer> {
+    fn start_on(port: u16, tls: bool, max_connections: u32) -> io::Result<TestServer> {
         let bin = binaries()?;
         let dir = std::env::temp_dir().join(format!(
             "tandem-pg-{}-{}",
@@ -88,6 +96,7 @@ impl TestServer {
             made: AtomicU32::new(0),
             port,
             tls,
+            max_connections,
         };
         if tls {
             server.make_certificates()?;
@@ -216,8 +225,9 @@ impl TestServer {
                 &self.dir.join("server.log").display().to_string(),
                 "-o",
                 &format!(
-                    "-k {socket} -p {port} {network} -c fsync=off -c max_connections=200",
+                    "-k {socket} -p {port} {network} -c fsync=off -c max_connections={max}",
                     port = self.port,
+                    max = self.max_connections,
                     network = self.network()
                 ),
                 "-w",

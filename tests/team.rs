@@ -124,7 +124,7 @@ fn listeners(name: &str) -> usize {
             name,
             &format!(
                 "SELECT count(*) FROM pg_stat_activity \
-                 WHERE datname = '{name}' AND query ILIKE 'LISTEN%'"
+                 WHERE datname = '{name}' AND application_name = 'tandem listener'"
             ),
         )
         .expect("psql counts connections");
@@ -877,4 +877,114 @@ async fn a_hand_written_frame_on_a_viewers_hub_puts_no_change_in_any_window() {
         shown.contains("Shipped") && !shown.contains("Forged"),
         "{shown}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_is_a_state_told_in_words_and_tandem_comes_back_when_a_slot_frees() {
+    use sqlx::Connection as _;
+    // 8 connections, 3 of them kept for superusers: 5 for the team.
+    let server = TestServer::start_with_connections(8).expect("a server of its own");
+    let database = server.database();
+    let owner = Sandbox::on_server(&database.url);
+    assert!(owner.tandem(&["team", "init"]).status.success());
+    server.login("alice").unwrap();
+    assert!(owner.tandem(&["team", "add", "alice"]).status.success());
+    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
+    let first = alice.tandem(&["task", "add", "Before it filled up"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let store = alice.store().await;
+
+    // Other people's machines take every slot there is.
+    let url = server.url_as("alice", &database.name);
+    let mut others = Vec::new();
+    while let Ok(conn) = sqlx::PgConnection::connect(&url).await {
+        others.push(conn);
+        assert!(others.len() < 10, "the server took more than it allows");
+    }
+
+    // The command line says so in one line naming the setting, exits 1, and writes nothing.
+    let refused = alice.tandem(&["task", "add", "While full"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let said = stderr(&refused);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.contains("is full") && said.contains("max_connections"),
+        "{said}"
+    );
+    // A copy that already holds its connection goes on; one that needs a new one is refused
+    // cleanly, never half-written.
+    let project = store.first_project().await;
+    if let Ok(project) = project {
+        let new = tandem::store::NewTask {
+            project_id: project.id,
+            column_id: None,
+            title: "From the open copy".into(),
+        };
+        let origin = tandem::model::Origin::new("open", tandem::model::Actor::Gui);
+        if let Err(e) = store.create_task(&origin, new).await {
+            assert!(
+                matches!(e, tandem::error::Error::ServerFull { .. }),
+                "{e:?}"
+            );
+        }
+    }
+    // The database's owner still gets in (superusers' slots) and sees why.
+    let doctor = owner.tandem(&["doctor"]);
+    let lines = stdout(&doctor);
+    assert!(
+        lines.contains("the server is full (max_connections 8, 3 kept for superusers)"),
+        "{lines}"
+    );
+
+    // A slot frees up: everything works again by itself, and nothing refused was written.
+    others.pop();
+    let again = crate::common::eventually("a slot to free up", DEADLINE, async || {
+        let output = alice.tandem(&["task", "add", "After a slot freed"]);
+        output.status.success().then_some(output)
+    })
+    .await;
+    assert!(again.status.success());
+    let listed = stdout(&alice.tandem(&["task", "ls"]));
+    assert!(listed.contains("Before it filled up") && listed.contains("After a slot freed"));
+    assert!(!listed.contains("While full"), "{listed}");
+    drop(others);
+}
+
+#[test]
+fn an_idle_machine_holds_one_connection_its_hubs_listener() {
+    let server = TestServer::shared();
+    let database = server.database();
+    let (a, b) = (
+        Sandbox::on_server(&database.url),
+        Sandbox::on_server(&database.url),
+    );
+    // Machine B: its hub, and a `tandem watch` linked to it; machine A writes now and then.
+    let _hub = Process::spawn(b.command(&["hub"]).stderr(Stdio::null()), "tandem hub");
+    let mut watch = Watching::start(&b, "machine B");
+    let connections = || -> usize {
+        let count = server
+            .psql(
+                &database.name,
+                &format!(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = '{}' AND application_name LIKE 'tandem%'",
+                    database.name
+                ),
+            )
+            .expect("psql counts connections");
+        count.trim().parse().expect("a count")
+    };
+    let added = a.tandem(&["task", "add", "Wakes machine B"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let task = stdout(&added);
+    watch.until(&|c| c.entity_id == task);
+    // A's command has exited; B goes quiet: within seconds it holds its listener alone.
+    eventually("machine B to hold one connection", || connections() == 1);
+    // It hears of the next change all the same, and goes back to its one connection.
+    let again = a.tandem(&["task", "add", "Heard while idle"]);
+    let task = stdout(&again);
+    watch.until(&|c| c.entity_id == task);
+    eventually("machine B to hold one connection again", || {
+        connections() == 1
+    });
 }

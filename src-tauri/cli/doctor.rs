@@ -97,11 +97,16 @@ async fn database(location: &Location) -> Vec<Check> {
     let health = match store::health(location).await {
         Ok(health) => health,
         Err(e) => {
-            let fix = match location {
-                Location::Server(_) => {
+            let fix = match (location, &e) {
+                (Location::Server(_), crate::error::Error::ServerFull { .. }) => {
+                    "the server takes no more connections: its administrator can raise \
+                     max_connections (each costs the server some memory) or put PgBouncer in \
+                     front (see the README); Tandem retries by itself"
+                }
+                (Location::Server(_), _) => {
                     "check that the server runs and the URL, user and password are right"
                 }
-                Location::File(_) => {
+                (Location::File(_), _) => {
                     "point Tandem at its own database (--db, TANDEM_DB or Settings), or restore a backup with tandem restore"
                 }
             };
@@ -160,7 +165,30 @@ async fn database(location: &Location) -> Vec<Check> {
             "update Tandem to the version that wrote it",
         ),
     };
-    vec![database, schema]
+    let mut checks = vec![database, schema];
+    if let Some(c) = health.connections {
+        let open = c.allowed - c.reserved;
+        checks.push(if c.in_use < open {
+            Check::pass(
+                "connections",
+                format!(
+                    "{} of the {open} the server allows are in use (max_connections {}, {} kept \
+                     for superusers)",
+                    c.in_use, c.allowed, c.reserved
+                ),
+            )
+        } else {
+            Check::fail(
+                "connections",
+                format!(
+                    "{} in use: the server is full (max_connections {}, {} kept for superusers)",
+                    c.in_use, c.allowed, c.reserved
+                ),
+                "its administrator can raise max_connections or put PgBouncer in front (see the README)",
+            )
+        });
+    }
+    checks
 }
 
 /// The folder of the hub's socket is private to the user (mode 700), or not made yet.

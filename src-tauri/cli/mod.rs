@@ -322,6 +322,7 @@ pub fn exit_code(error: &Error) -> u8 {
         | Error::Window
         | Error::Open { .. }
         | Error::Offline { .. }
+        | Error::ServerFull { .. }
         | Error::Link(_) => EXIT_FAILURE,
         Error::NotFound { .. }
         | Error::Forbidden { .. }

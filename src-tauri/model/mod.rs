@@ -701,6 +701,11 @@ pub enum DatabaseStatus {
         /// The server's host, as the badge names it.
         host: String,
     },
+    /// The server answers but takes no more connections (`max_connections` reached).
+    Full {
+        /// The server's host, as the badge names it.
+        host: String,
+    },
 }
 
 /// This instance's link to the hub that joins the copies of Tandem on one database.

@@ -83,6 +83,29 @@ impl Store {
         Ok(self.publish_read(&mut writer.published_to, changes))
     }
 
+    /// [`Store::catch_up`] on a server, reading the log through `listener`'s own connection:
+    /// the hub's watcher catches up costing the server no connection but the one it listens
+    /// on, however busy the team is.
+    pub(super) async fn catch_up_through(
+        &self,
+        listener: &mut sqlx::postgres::PgListener,
+    ) -> Result<usize> {
+        let mut writer = self.writer().await;
+        let published_to = writer.published_to;
+        let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+            "{} WHERE seq > $1 ORDER BY seq",
+            postgres::CHANGE_SELECT
+        ))
+        .bind(published_to)
+        .fetch_all(&mut *listener)
+        .await?;
+        let changes = rows
+            .into_iter()
+            .map(Change::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self.publish_read(&mut writer.published_to, changes))
+    }
+
     /// Takes in a batch another instance committed (relayed by the hub). On a file, when it
     /// carries every change after what the bus has carried, up to its end, it is published as
     /// is; otherwise (changes coalesced away, or others' commits it does not hold) the log fills

@@ -30,7 +30,8 @@ mod tests;
 mod whole;
 mod write;
 
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
@@ -41,7 +42,7 @@ pub use board::{ColumnEdit, Descriptions};
 pub use people::{color_for, os_login, PersonEdit};
 pub use sql::Dialect;
 pub use whole::backup::{backup_name, DAILY_KEPT};
-pub use whole::check::{check, health, Found, Health};
+pub use whole::check::{check, health, Connections, Found, Health};
 pub use whole::copy::{copy, Copied};
 pub use whole::import::Imported;
 pub use whole::restore::Restored;
@@ -73,7 +74,7 @@ pub struct Store {
     /// lock serialises this process's writers first-come first-served (so they never queue in
     /// the database against each other); changes are published in seq order when their
     /// transaction commits.
-    writer: Mutex<Writer>,
+    writer: Arc<Mutex<Writer>>,
     /// Writes waiting for the writer's lock. While any wait, a finished write leaves its
     /// transaction open for them to join (group commit).
     queued: AtomicUsize,
@@ -92,6 +93,9 @@ pub struct Store {
     location: Location,
     /// A file's WAL checkpoints, off the write path; `None` on a server.
     checkpoints: Option<checkpoint::Checkpointer>,
+    /// Whether the server last refused this store a connection for lack of slots: its state
+    /// is "full" until a connection succeeds again.
+    full: AtomicBool,
     /// The person this store writes as: the server's `session_user`, or the OS login on a
     /// file. On a file the store stamps it on its changes; on a server the trigger writes it.
     login: String,
@@ -113,7 +117,7 @@ impl Store {
         let store = Store {
             login,
             readers,
-            writer: Mutex::new(Writer::new(conn, published_to)),
+            writer: Arc::new(Mutex::new(Writer::new(conn, published_to))),
             queued: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
             unfinished: AtomicU8::new(UNDO_NONE),
@@ -124,7 +128,12 @@ impl Store {
                 Location::Server(_) => None,
             },
             location,
+            full: AtomicBool::new(false),
         };
+        if let Location::Server(_) = &store.location {
+            // An idle machine holds no connection of its own but its hub's listener.
+            tokio::spawn(write::close_when_idle(Arc::downgrade(&store.writer)));
+        }
         store.seed(origin).await?;
         Ok(store)
     }
@@ -188,15 +197,30 @@ impl Store {
         self.readers.dialect()
     }
 
-    /// Whether the database answers: a file always does; a server must answer a query within
-    /// [`PING_LIMIT`].
+    /// Whether the database answers: a file always does; a server must take connections on its
+    /// socket within [`PING_LIMIT`], and is full once it refused one for lack of slots, until
+    /// one succeeds again.
     pub async fn ping(&self) -> DatabaseStatus {
         let Location::Server(url) = &self.location else {
             return DatabaseStatus::Online;
         };
+        if !self.full.load(Ordering::Relaxed) {
+            // Asked every second by every window's copy: a probe of the server's socket holds no
+            // connection, so an idle machine costs the server none for it.
+            return if sql::postgres::reachable(url, PING_LIMIT).await {
+                DatabaseStatus::Online
+            } else {
+                DatabaseStatus::Offline { host: url.host() }
+            };
+        }
+        // Full when last asked: only a real connection tells whether a slot has freed up.
         let answer = query("SELECT 1").scalar::<i32>(&self.readers);
         match tokio::time::timeout(PING_LIMIT, answer).await {
-            Ok(Ok(_)) => DatabaseStatus::Online,
+            Ok(Ok(_)) => {
+                self.full.store(false, Ordering::Relaxed);
+                DatabaseStatus::Online
+            }
+            Ok(Err(Error::ServerFull { .. })) => DatabaseStatus::Full { host: url.host() },
             Ok(Err(_)) | Err(_) => DatabaseStatus::Offline { host: url.host() },
         }
     }

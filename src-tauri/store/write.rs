@@ -24,8 +24,11 @@ const GROUP_LIMIT: usize = 64;
 
 /// The writing end of the store.
 pub(super) struct Writer {
-    /// `None` after a server connection was lost: the next write connects again.
+    /// `None` after a server connection was lost, or closed for being idle: the next write
+    /// connects again.
     pub(super) conn: Option<sql::Connection>,
+    /// When `conn` was last used.
+    used: std::time::Instant,
     /// The last seq put on the bus: every change up to it has been published, in order, once.
     pub(super) published_to: i64,
     /// The writes of the transaction open on `conn`, in order, waiting for its commit.
@@ -36,6 +39,7 @@ impl Writer {
     pub(super) fn new(conn: sql::Connection, published_to: i64) -> Writer {
         Writer {
             conn: Some(conn),
+            used: std::time::Instant::now(),
             published_to,
             group: None,
         }
@@ -309,9 +313,14 @@ impl Store {
             if e.is_disconnect() {
                 self.abandon(writer, &e);
             }
-            match &self.location {
-                Location::Server(url) if e.is_disconnect() => Error::Offline { host: url.host() },
-                _ => e,
+            match (&self.location, e) {
+                (Location::Server(url), Error::ServerFull { .. }) => Error::ServerFull {
+                    host: Some(url.host()),
+                },
+                (Location::Server(url), e) if e.is_disconnect() => {
+                    Error::Offline { host: url.host() }
+                }
+                (_, e) => e,
             }
         })
     }
@@ -321,8 +330,15 @@ impl Store {
         &self,
         writer: &'w mut Writer,
     ) -> Result<&'w mut sql::Connection> {
+        writer.used = std::time::Instant::now();
         if writer.conn.is_none() {
-            writer.conn = Some(reconnect(&self.location).await?);
+            let conn = reconnect(&self.location).await.inspect_err(|e| {
+                if matches!(e, Error::ServerFull { .. }) {
+                    self.full.store(true, Ordering::Relaxed);
+                }
+            })?;
+            self.full.store(false, Ordering::Relaxed);
+            writer.conn = Some(conn);
         }
         writer.conn.as_mut().ok_or_else(|| self.offline())
     }
@@ -358,6 +374,36 @@ impl sql::Connection {
             sql::Connection::Postgres(conn) => {
                 postgres::finish_write(conn, joining, commit, start).await
             }
+        }
+    }
+}
+
+/// How long the writer's connection to a server may sit unused before it is closed: an idle
+/// machine then holds only its hub's listener, and the next write connects again.
+pub(super) const IDLE_CLOSE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Closes the writer's connection to a server once it has been idle for [`IDLE_CLOSE`], until
+/// the store is gone. A write under way, or a transaction writes share, keeps it.
+pub(super) async fn close_when_idle(writer: std::sync::Weak<tokio::sync::Mutex<Writer>>) {
+    let mut ticks = tokio::time::interval(IDLE_CLOSE);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(writer) = writer.upgrade() else {
+            return;
+        };
+        let Ok(mut held) = writer.try_lock() else {
+            continue;
+        };
+        if held.group.is_some() || held.used.elapsed() < IDLE_CLOSE {
+            continue;
+        }
+        let Some(conn) = held.conn.take() else {
+            continue;
+        };
+        drop(held);
+        if let Err(e) = conn.close().await {
+            tracing::debug!(error = %e, "an idle connection did not close cleanly");
         }
     }
 }

@@ -25,6 +25,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a connection of Tandem's may sit idle inside a transaction.
 const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(10);
 
+/// The `application_name` of a hub's listener, as `pg_stat_activity` shows it: a machine's one
+/// connection that stays open.
+pub const LISTENER: &str = "tandem listener";
+
 /// The channel the log's trigger notifies on every commit.
 const CHANNEL: &str = "tandem";
 
@@ -64,8 +68,10 @@ pub(in crate::store) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)
         .await?;
     let readers = PgPoolOptions::new()
         .max_connections(READERS)
+        .min_connections(0)
+        .idle_timeout(super::super::write::IDLE_CLOSE)
         .acquire_timeout(CONNECT_TIMEOUT)
-        .connect_lazy_with(url.connect_options()?);
+        .connect_lazy_with(url.connect_options()?.application_name("tandem"));
     Ok((Connection::Postgres(conn), Pool::Postgres(readers)))
 }
 
@@ -114,6 +120,34 @@ async fn migrate(conn: &mut PgConnection, url: &ServerUrl) -> Result<()> {
 /// The writer's connection again, after the last one was lost.
 pub(in crate::store) async fn reconnect(url: &ServerUrl) -> Result<Connection> {
     Ok(Connection::Postgres(connect(url).await?))
+}
+
+/// Whether the server at `url` takes connections on its socket (TCP, or a Unix socket in a
+/// folder), within `limit`, without logging in: a check that holds no connection.
+pub(in crate::store) async fn reachable(url: &ServerUrl, limit: Duration) -> bool {
+    let Ok(options) = url.connect_options() else {
+        return false;
+    };
+    let port = options.get_port();
+    let socket = options.get_socket().cloned().or_else(|| {
+        let host = options.get_host();
+        host.starts_with('/')
+            .then(|| std::path::PathBuf::from(host))
+    });
+    let probe = async {
+        match socket {
+            #[cfg(unix)]
+            Some(dir) => tokio::net::UnixStream::connect(dir.join(format!(".s.PGSQL.{port}")))
+                .await
+                .is_ok(),
+            #[cfg(not(unix))]
+            Some(_) => false,
+            None => tokio::net::TcpStream::connect((options.get_host(), port))
+                .await
+                .is_ok(),
+        }
+    };
+    tokio::time::timeout(limit, probe).await.unwrap_or(false)
 }
 
 /// Refuses a server older than Tandem runs on.
@@ -188,6 +222,11 @@ fn refusal(error: sqlx::Error, url: &ServerUrl) -> Error {
             )),
             // invalid_catalog_name
             Some("3D000") => config(format!("{}: {}", url.redacted(), e.message())),
+            // too_many_connections: "sorry, too many clients already", or "remaining connection
+            // slots are reserved"
+            Some("53300") => Error::ServerFull {
+                host: Some(url.host()),
+            },
             // insufficient_privilege: a login that is not one of the team's
             Some("42501") => config(format!(
                 "{} does not let this login use the board ({}): ask the board's owner to run \
@@ -332,13 +371,17 @@ pub(in crate::store) async fn watch(
     url: &ServerUrl,
     every: Duration,
 ) -> Result<Infallible> {
-    let mut listener =
-        PgListener::connect_with(&sqlx::PgPool::connect_lazy_with(url.connect_options()?))
-            .await
-            .map_err(|e| refusal(e, url))?;
+    // A pool of one: the listener's connection is the only one a machine keeps open.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_lazy_with(url.connect_options()?.application_name(LISTENER));
+    let mut listener = PgListener::connect_with(&pool)
+        .await
+        .map_err(|e| refusal(e, url))?;
     listener.listen(CHANNEL).await?;
     // Commits made before the listener was in place sent their notification to no one.
-    store.catch_up().await?;
+    store.catch_up_through(&mut listener).await?;
     let mut ticks = tokio::time::interval(every.max(Duration::from_secs(1)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -350,6 +393,6 @@ pub(in crate::store) async fn watch(
             }
             _ = ticks.tick() => {}
         }
-        store.catch_up().await?;
+        store.catch_up_through(&mut listener).await?;
     }
 }

@@ -130,6 +130,19 @@ pub struct Health {
     pub schema: Option<i64>,
     /// The newest schema change this Tandem knows.
     pub newest: i64,
+    /// A server's connections: how many it allows and how many are in use; `None` for a file.
+    pub connections: Option<Connections>,
+}
+
+/// A server's connection slots, as `tandem doctor` tells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Connections {
+    /// Its `max_connections`.
+    pub allowed: i64,
+    /// How many of those only superusers may take (`superuser_reserved_connections`).
+    pub reserved: i64,
+    /// Client connections open now, every user's and database's.
+    pub in_use: i64,
 }
 
 /// Looks at the database at `location` as [`check`] does, then checks its integrity and which
@@ -160,11 +173,31 @@ pub async fn health(location: &Location) -> Result<Health> {
             }
         }
     };
+    let connections = match location {
+        Location::File(_) => None,
+        Location::Server(url) => {
+            let mut conn = postgres::connect(url).await?;
+            let (allowed, reserved, in_use): (i64, i64, i64) = query(
+                "SELECT current_setting('max_connections')::bigint,
+                        current_setting('superuser_reserved_connections')::bigint,
+                        (SELECT count(*) FROM pg_stat_activity
+                         WHERE backend_type = 'client backend')",
+            )
+            .fetch_one(&mut Conn::Postgres(&mut conn))
+            .await?;
+            Some(Connections {
+                allowed,
+                reserved,
+                in_use,
+            })
+        }
+    };
     Ok(Health {
         found,
         damage,
         schema,
         newest,
+        connections,
     })
 }
 

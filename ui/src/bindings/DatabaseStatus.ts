@@ -8,4 +8,8 @@ export type DatabaseStatus = { "state": "online" } | { "state": "offline",
 /**
  * The server's host, as the badge names it.
  */
+host: string, } | { "state": "full", 
+/**
+ * The server's host, as the badge names it.
+ */
 host: string, };

@@ -27,6 +27,9 @@ describe("badge", () => {
     const live = { state: "live", hub: "h", serving: false, instances: 2 } as const;
     const offline = badge(true, live, { state: "offline", host: "db.example.com" });
     expect(offline).toMatchObject({ text: "Offline · db.example.com", tone: "offline" });
+    const full = badge(true, live, { state: "full", host: "db.example.com" });
+    expect(full).toMatchObject({ text: "Server full · db.example.com", tone: "offline" });
+    expect(full.detail).toContain("max_connections");
     expect(offline.detail).toContain("edits are refused");
     expect(badge(true, live, { state: "online" }).text).toBe("Live · 2 instances");
   });

@@ -6,7 +6,7 @@ import type { LinkStatus } from "../bindings/LinkStatus";
 export interface Badge {
   text: string;
   /** live: everything arrives as it happens; waiting: catching up; alone: no other instance;
-   * offline: the database server cannot be reached. */
+   * offline: the database server cannot be reached, or takes no more connections. */
   tone: "live" | "waiting" | "alone" | "offline";
   /** A longer sentence for screen readers and the tooltip. */
   detail: string;
@@ -24,6 +24,13 @@ export function badge(
       text: `Offline · ${database.host}`,
       tone: "offline",
       detail: `The database server ${database.host} cannot be reached. The board shows what it last showed; edits are refused until it is back, then everything missed arrives.`,
+    };
+  }
+  if (database.state === "full") {
+    return {
+      text: `Server full · ${database.host}`,
+      tone: "offline",
+      detail: `The database server ${database.host} takes no more connections: everyone its max_connections setting allows is connected. The board shows what it last showed; edits are refused until a connection frees up, and Tandem keeps trying by itself. Its administrator can raise max_connections.`,
     };
   }
   if (!live) {

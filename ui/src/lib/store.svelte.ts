@@ -234,7 +234,7 @@ class BoardStore {
       });
       await api.onDatabase((database) => {
         heardDatabase = true;
-        const back = this.database.state === "offline" && database.state === "online";
+        const back = this.database.state !== "online" && database.state === "online";
         this.database = database;
         // Back online: read the board again, in case its stream gave up while away.
         if (back) void this.load();
