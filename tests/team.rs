@@ -987,4 +987,17 @@ fn an_idle_machine_holds_one_connection_its_hubs_listener() {
     eventually("machine B to hold one connection again", || {
         connections() == 1
     });
+
+    // Copies linked on one machine share its hub: a second one, and a command run there, are
+    // heard by both through the hub, which relays what the database says.
+    let mut second = Watching::start(&b, "machine B's second copy");
+    second.until(&|c| c.entity_id == task);
+    let local = b.tandem(&["task", "add", "From machine B itself"]);
+    assert!(local.status.success(), "{}", stderr(&local));
+    let task = stdout(&local);
+    watch.until(&|c| c.entity_id == task);
+    second.until(&|c| c.entity_id == task);
+    eventually("machine B to hold one connection with two copies", || {
+        connections() == 1
+    });
 }

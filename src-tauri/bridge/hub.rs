@@ -356,6 +356,14 @@ impl Hub {
                 Ok(Some(line)) => line?,
             };
             match Frame::parse(&line)? {
+                // On a server the database is the only source of changes: the hub relays what its
+                // own store committed or read from the log, never a peer's word for it (a
+                // hand-written frame could claim any change).
+                Frame::Batch(_) if self.on_server() => {
+                    if let Some(peer) = self.lock().get_mut(&id) {
+                        peer.counts.batches_in += 1;
+                    }
+                }
                 Frame::Batch(batch) => self.relay(id, line, &batch),
                 Frame::Ping => outbox.push_control(Frame::Pong.to_line()?),
                 Frame::Pong => {}
@@ -428,7 +436,13 @@ impl Hub {
     /// carried without a gap, so a peer takes it as is, without reading the log; whoever has
     /// some of it already drops those by seq. A hub too far behind tells everyone to resync.
     async fn relay_from_log(&self, mut stopping: watch::Receiver<bool>) {
-        let mut found = self.store.from_log().subscribe();
+        // On a server, everything the hub's store publishes: its own instance's commits and
+        // what it read from the log, which together are every change, each once, in order.
+        let mut found = if self.on_server() {
+            self.store.bus().subscribe()
+        } else {
+            self.store.from_log().subscribe()
+        };
         let mut relayed_to = self.store.seq().await.unwrap_or(0);
         loop {
             let committed = tokio::select! {
@@ -463,6 +477,11 @@ impl Hub {
             }
             relayed_to = last.seq;
         }
+    }
+
+    /// Whether the board is a server's, where peers' batches are not relayed.
+    fn on_server(&self) -> bool {
+        matches!(self.store.location(), crate::config::Location::Server(_))
     }
 
     /// Tells every peer to read the log for itself, from `from_seq`.

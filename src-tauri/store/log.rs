@@ -106,13 +106,14 @@ impl Store {
         Ok(self.publish_read(&mut writer.published_to, changes))
     }
 
-    /// Takes in a batch another instance committed (relayed by the hub). On a file, when it
-    /// carries every change after what the bus has carried, up to its end, it is published as
-    /// is; otherwise (changes coalesced away, or others' commits it does not hold) the log fills
-    /// in. On a server the batch is only a wake-up and the log is always read: there the
-    /// database decides what a person may see, and a frame on the socket is not the database (a
-    /// hand-written one could claim any change, and so hide the real one of its seq). Either way
-    /// the bus gets each change once, in seq order. Returns how many changes it published.
+    /// Takes in a batch relayed by the hub. On a file, when it carries every change after what
+    /// the bus has carried, up to its end, it is published as is; otherwise (changes coalesced
+    /// away, or others' commits it does not hold) the log fills in. On a server the hub relays
+    /// only what its own store published (its commits and its reads of the log, never a peer's
+    /// word: a hand-written frame could claim any change), so a batch is taken as the whole of
+    /// its range: a seq before it that this store has not seen is one the person may not see.
+    /// Either way the bus gets each change once, in seq order. Returns how many changes it
+    /// published.
     pub async fn receive(&self, batch: &Batch) -> Result<usize> {
         let mut writer = self.writer().await;
         let published_to = writer.published_to;
@@ -129,7 +130,13 @@ impl Store {
                 .iter()
                 .zip(published_to + 1..)
                 .all(|(c, seq)| c.seq == seq);
-        if complete && matches!(self.location, Location::File(_)) {
+        if let Location::Server(_) = &self.location {
+            let changes = fresh.into_iter().cloned().collect();
+            let published = self.publish_to(&mut writer.published_to, changes).len();
+            writer.published_to = writer.published_to.max(batch.to_seq);
+            return Ok(published);
+        }
+        if complete {
             let changes = fresh.into_iter().cloned().collect();
             return Ok(self.publish_to(&mut writer.published_to, changes).len());
         }
