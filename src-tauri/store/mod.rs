@@ -197,6 +197,24 @@ impl Store {
         self.readers.dialect()
     }
 
+    /// `error` as a person should hear it: on a server, a pool that waited in vain for a
+    /// connection is most often a full server, which one attempt to log in tells for sure.
+    pub async fn explain(&self, error: Error) -> Error {
+        let (Location::Server(url), Error::Storage(sqlx::Error::PoolTimedOut)) =
+            (&self.location, &error)
+        else {
+            return error;
+        };
+        match tokio::time::timeout(PING_LIMIT, sql::postgres::connect(url)).await {
+            Ok(Err(full @ Error::ServerFull { .. })) => full,
+            Ok(Ok(conn)) => {
+                let _ = sqlx::Connection::close(conn).await;
+                error
+            }
+            _ => error,
+        }
+    }
+
     /// Whether the database answers: a file always does; a server must take connections on its
     /// socket within [`PING_LIMIT`], and is full once it refused one for lack of slots, until
     /// one succeeds again.
@@ -213,10 +231,13 @@ impl Store {
                 DatabaseStatus::Offline { host: url.host() }
             };
         }
-        // Full when last asked: only a real connection tells whether a slot has freed up.
-        let answer = query("SELECT 1").scalar::<i32>(&self.readers);
-        match tokio::time::timeout(PING_LIMIT, answer).await {
-            Ok(Ok(_)) => {
+        // Full when last asked: only logging in tells whether a slot has freed up (the pool
+        // would wait for one), so one connection is made, and closed at once.
+        match tokio::time::timeout(PING_LIMIT, sql::postgres::connect(url)).await {
+            Ok(Ok(conn)) => {
+                if let Err(e) = sqlx::Connection::close(conn).await {
+                    tracing::debug!(error = %e, "a probing connection did not close cleanly");
+                }
                 self.full.store(false, Ordering::Relaxed);
                 DatabaseStatus::Online
             }

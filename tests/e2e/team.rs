@@ -100,3 +100,68 @@ async fn a_viewers_window_receives_the_project_live_cannot_change_it_and_lets_it
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_on_a_full_server_says_so_refuses_an_edit_whole_and_comes_back_by_itself() {
+    use sqlx::Connection as _;
+    // 8 connections, 3 kept for superusers: 5 for the team.
+    let server = TestServer::start_with_connections(8).expect("a server of its own");
+    let database = server.database();
+    let owner = Sandbox::on_server(&database.url);
+    ok(&owner, &["team", "init"]);
+    server.login("alice").expect("a login");
+    ok(&owner, &["team", "add", "alice"]);
+    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
+    ok(&alice, &["task", "add", "Before it filled up"]);
+
+    on_desktop(&alice, async |desktop| {
+        let app = desktop.launch().await;
+        app.card("To do", "Before it filled up").await;
+        app.wait_for_text("button.badge", &["Live"]).await;
+
+        // Everyone else's machines take every slot that is left.
+        let url = server.url_as("alice", &database.name);
+        let others = eventually("the server to fill up", UI_TIMEOUT, async || {
+            let mut others = Vec::new();
+            while let Ok(conn) = sqlx::PgConnection::connect(&url).await {
+                others.push(conn);
+            }
+            // The window's copy closed what it was not using: the others got the rest.
+            (others.len() >= 3).then_some(others)
+        })
+        .await;
+
+        app.find(r#"input[aria-label="Add a card to To do"]"#)
+            .await
+            .send_keys(&format!("While full{ENTER}"))
+            .await
+            .unwrap();
+        app.wait_for_text(".notice.error", &["is full", "max_connections"])
+            .await;
+        app.wait_for_titles("To do", &["Before it filled up"]).await;
+        app.wait_for_text("button.badge", &["Server full · localhost"])
+            .await;
+
+        // Slots free up: the window is live again by itself, and edits go through.
+        drop(others);
+        app.wait_for_text("button.badge", &["Live"]).await;
+        // The refused title waits in the field, to try again.
+        let field = app.find(r#"input[aria-label="Add a card to To do"]"#).await;
+        assert_eq!(
+            field.prop("value").await.unwrap().as_deref(),
+            Some("While full")
+        );
+        field.clear().await.unwrap();
+        field
+            .send_keys(&format!("After it emptied{ENTER}"))
+            .await
+            .unwrap();
+        app.card("To do", "After it emptied").await;
+        // The database's owner (a superuser's slot) reads what was written: nothing refused.
+        let found = ok(&owner, &["search", "emptied"]);
+        assert!(found.contains("After it emptied"), "{found}");
+        let refused = owner.tandem(&["search", "While full"]);
+        assert!(refused.stdout.is_empty(), "nothing refused was written");
+    })
+    .await;
+}
