@@ -128,19 +128,13 @@ impl Store {
     /// again changes nothing. On a file there is no team: the file's permissions are its
     /// access control.
     pub async fn team_init(&self) -> Result<Team> {
-        if self.dialect() != Dialect::Postgres {
-            return Err(not_on_a_file());
-        }
-        let mut writer = self.writer().await;
-        let init = async {
-            let conn = self.connected(&mut writer).await?;
-            let mut conn = conn.conn();
+        self.administer(async |conn: &mut Conn<'_>| {
             let (database, schema, owner): (String, String, String) = query(
                 "SELECT current_database()::text, current_schema()::text,
                         pg_get_userbyid(n.nspowner)::text
                  FROM pg_namespace n WHERE n.nspname = current_schema()",
             )
-            .fetch_one(&mut conn)
+            .fetch_one(&mut *conn)
             .await?;
             let role = team_role(&database);
             let (group, schema) = (identifier(&role), identifier(&schema));
@@ -173,27 +167,45 @@ impl Store {
                 format!(
                     "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {group}"
                 ),
-                "INSERT INTO meta (key, value) VALUES ('team_role', $1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                    .to_owned(),
             ];
-            query("BEGIN").execute(&mut conn).await?;
             for statement in statements {
-                let statement = query(statement);
-                let statement = if statement.sql().contains("$1") {
-                    statement.bind(&role)
-                } else {
-                    statement
-                };
-                if let Err(e) = statement.execute(&mut conn).await {
+                query(statement).execute(&mut *conn).await?;
+            }
+            query(
+                "INSERT INTO meta (key, value) VALUES ('team_role', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(&role)
+            .execute(&mut *conn)
+            .await?;
+            Ok(Team { role, owner })
+        })
+        .await
+    }
+
+    /// Runs `work` in one transaction on the writer's connection, as the team's administration
+    /// does: all of it or nothing. A refusal for lack of rights says who may do it.
+    async fn administer<T>(&self, work: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>) -> Result<T> {
+        if self.dialect() != Dialect::Postgres {
+            return Err(not_on_a_file());
+        }
+        let mut writer = self.writer().await;
+        let done = async {
+            let conn = self.connected(&mut writer).await?;
+            let mut conn = conn.conn();
+            query("BEGIN").execute(&mut conn).await?;
+            match work(&mut conn).await {
+                Ok(value) => {
+                    query("COMMIT").execute(&mut conn).await?;
+                    Ok(value)
+                }
+                Err(e) => {
                     let _ = query("ROLLBACK").execute(&mut conn).await;
-                    return Err(refused_to_owner(e));
+                    Err(refused_to_owner(e))
                 }
             }
-            query("COMMIT").execute(&mut conn).await?;
-            Ok(Team { role, owner })
         };
-        let done = init.await;
+        let done = done.await;
         self.settle(&mut writer, done)
     }
 }
@@ -208,17 +220,11 @@ impl Store {
         name: Option<&str>,
         password: Option<&str>,
     ) -> Result<Person> {
-        if self.dialect() != Dialect::Postgres {
-            return Err(not_on_a_file());
-        }
         let login = validate::login(login)?;
         let name = validate::name("name", name.unwrap_or(&login))?;
-        let mut writer = self.writer().await;
-        let add = async {
-            let conn = self.connected(&mut writer).await?;
-            let mut conn = conn.conn();
+        self.administer(async |conn: &mut Conn<'_>| {
             let role: Option<String> = query("SELECT value FROM meta WHERE key = 'team_role'")
-                .scalar_optional(&mut conn)
+                .scalar_optional(&mut *conn)
                 .await?;
             let role = role.ok_or_else(|| crate::error::Error::Config {
                 name: "TANDEM_DB",
@@ -228,56 +234,45 @@ impl Store {
             })?;
             let exists: bool = query("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
                 .bind(&login)
-                .scalar(&mut conn)
+                .scalar(&mut *conn)
                 .await?;
-            let password = password
-                .map(|p| format!(" PASSWORD {}", literal(p)))
-                .unwrap_or_default();
-            let statement = match exists {
-                false => format!("CREATE ROLE {} LOGIN{password}", identifier(&login)),
-                true if !password.is_empty() => {
-                    format!("ALTER ROLE {}{password}", identifier(&login))
+            let password = password.map(|p| format!(" PASSWORD {}", literal(p)));
+            let made = match (exists, password) {
+                (false, password) => Some(format!(
+                    "CREATE ROLE {} LOGIN{}",
+                    identifier(&login),
+                    password.unwrap_or_default()
+                )),
+                (true, Some(password)) => {
+                    Some(format!("ALTER ROLE {}{password}", identifier(&login)))
                 }
-                true => "SELECT 1".to_owned(),
+                (true, None) => None,
             };
-            query("BEGIN").execute(&mut conn).await?;
-            let added = async {
-                query(statement).execute(&mut conn).await?;
-                query(format!(
-                    "GRANT {} TO {}",
-                    identifier(&role),
-                    identifier(&login)
-                ))
-                .execute(&mut conn)
-                .await?;
-                let now = now_ms();
-                query(
-                    "INSERT INTO people (login, name, color, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $4)
-                     ON CONFLICT (login) DO UPDATE SET name = excluded.name,
-                         version = people.version + 1, updated_at = excluded.updated_at
-                     RETURNING *",
-                )
-                .bind(&login)
-                .bind(&name)
-                .bind(color_for(&login))
-                .bind(now)
-                .fetch_one(&mut conn)
-                .await
-            };
-            match added.await {
-                Ok(person) => {
-                    query("COMMIT").execute(&mut conn).await?;
-                    Ok(person)
-                }
-                Err(e) => {
-                    let _ = query("ROLLBACK").execute(&mut conn).await;
-                    Err(refused_to_owner(e))
-                }
+            if let Some(statement) = made {
+                query(statement).execute(&mut *conn).await?;
             }
-        };
-        let added = add.await;
-        self.settle(&mut writer, added)
+            query(format!(
+                "GRANT {} TO {}",
+                identifier(&role),
+                identifier(&login)
+            ))
+            .execute(&mut *conn)
+            .await?;
+            query(
+                "INSERT INTO people (login, name, color, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $4)
+                 ON CONFLICT (login) DO UPDATE SET name = excluded.name,
+                     version = people.version + 1, updated_at = excluded.updated_at
+                 RETURNING *",
+            )
+            .bind(&login)
+            .bind(&name)
+            .bind(color_for(&login))
+            .bind(now_ms())
+            .fetch_one(&mut *conn)
+            .await
+        })
+        .await
     }
 }
 
