@@ -355,10 +355,7 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
         Command::Status => return live::status(&store, &location, endpoint, &instance, &out).await,
         Command::Hub => return live::hub(Arc::new(store), endpoint, instance).await,
         command => {
-            let done = match edit(&store, &origin, &out, command).await {
-                Ok(()) => Ok(()),
-                Err(e) => Err(store.explain(e).await),
-            };
+            let done = edit(&store, &origin, &out, command).await;
             store.close().await;
             done?;
         }

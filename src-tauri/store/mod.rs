@@ -197,24 +197,6 @@ impl Store {
         self.readers.dialect()
     }
 
-    /// `error` as a person should hear it: on a server, a pool that waited in vain for a
-    /// connection is most often a full server, which one attempt to log in tells for sure.
-    pub async fn explain(&self, error: Error) -> Error {
-        let (Location::Server(url), Error::Storage(sqlx::Error::PoolTimedOut)) =
-            (&self.location, &error)
-        else {
-            return error;
-        };
-        match tokio::time::timeout(PING_LIMIT, sql::postgres::connect(url)).await {
-            Ok(Err(full @ Error::ServerFull { .. })) => full,
-            Ok(Ok(conn)) => {
-                let _ = sqlx::Connection::close(conn).await;
-                error
-            }
-            _ => error,
-        }
-    }
-
     /// Whether the database answers: a file always does; a server must take connections on its
     /// socket within [`PING_LIMIT`], and is full once it refused one for lack of slots, until
     /// one succeeds again.

@@ -428,8 +428,13 @@ impl Pool {
             // WAL: the first read fixes the snapshot every later read in the transaction sees.
             Pool::Sqlite(p) => Snapshot::Sqlite(p.begin().await?),
             Pool::Postgres(p) => Snapshot::Postgres(
-                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?,
+                match p
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+                {
+                    Ok(tx) => tx,
+                    Err(e) => return Err(waited_in_vain(p, e).await),
+                },
             ),
         })
     }
@@ -437,8 +442,36 @@ impl Pool {
     pub(crate) async fn acquire(&self) -> Result<Pooled> {
         Ok(match self {
             Pool::Sqlite(p) => Pooled::Sqlite(p.acquire().await?),
-            Pool::Postgres(p) => Pooled::Postgres(p.acquire().await?),
+            Pool::Postgres(p) => match p.acquire().await {
+                Ok(conn) => Pooled::Postgres(conn),
+                Err(e) => return Err(waited_in_vain(p, e).await),
+            },
         })
+    }
+}
+
+/// `error`, from a server's pool, as a person should hear it: a pool that waited in vain for a
+/// connection is most often a full server (sqlx's pool retries a refused login until its
+/// timeout), which one attempt to log in tells for sure.
+async fn waited_in_vain(pool: &PgPool, error: sqlx::Error) -> Error {
+    if !matches!(error, sqlx::Error::PoolTimedOut) {
+        return error.into();
+    }
+    let options = pool.connect_options();
+    let attempt = PgConnection::connect_with(&options);
+    match tokio::time::timeout(std::time::Duration::from_secs(1), attempt).await {
+        Ok(Err(sqlx::Error::Database(e))) if e.code().as_deref() == Some("53300") => {
+            Error::ServerFull {
+                host: Some(options.get_host().to_owned()),
+            }
+        }
+        Ok(Ok(conn)) => {
+            if let Err(e) = conn.close().await {
+                tracing::debug!(error = %e, "a probing connection did not close cleanly");
+            }
+            error.into()
+        }
+        _ => error.into(),
     }
 }
 
