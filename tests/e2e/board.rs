@@ -290,6 +290,13 @@ async fn columns_and_projects_are_added_renamed_limited_moved_and_deleted_from_t
             .select_by_label("Done")
             .await
             .unwrap();
+        // A column changed elsewhere meanwhile leaves the choice as it is.
+        assert!(sandbox
+            .tandem(&["column", "limit", "Review", "5"])
+            .status
+            .success());
+        app.wait_for_text(r#"section[aria-label="Review"] .count"#, &["0 / 5"])
+            .await;
         app.click(r#"[role="alert"] button.danger"#).await;
         app.gone(r#"section[aria-label="In progress"]"#).await;
         app.wait_for_titles("Done", &["One", "Two"]).await;
