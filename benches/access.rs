@@ -9,8 +9,8 @@ use tandem::model::{EntityKind, ProjectId, Role, Task};
 use tandem::store::NewTask;
 use tandem::testing::TestServer;
 
-use super::team::Machine;
-use super::{ms, peers, percentile, Row, WRITES};
+use super::team::{renames, Machine};
+use super::{ms, peers, percentile, Row};
 
 const PROJECTS: usize = 50;
 const MEMBERS: usize = 20;
@@ -71,27 +71,9 @@ async fn task_in(machine: &Machine, project: &ProjectId) -> Task {
         .unwrap()
 }
 
-/// `WRITES` renames on `machine`: writes per second and the p99.
-async fn renames(machine: &Machine, project: &ProjectId) -> (f64, Duration) {
-    let mut task = task_in(machine, project).await;
-    let mut samples = Vec::with_capacity(WRITES);
-    let started = Instant::now();
-    for i in 0..WRITES {
-        let t = Instant::now();
-        task = machine
-            .store
-            .rename_task(&machine.origin, &task.id, task.version, &format!("w {i}"))
-            .await
-            .unwrap();
-        samples.push(t.elapsed());
-    }
-    let rate = WRITES as f64 / started.elapsed().as_secs_f64();
-    (rate, percentile(&mut samples, 0.99))
-}
-
 async fn writes(member: &Machine, owner: &Machine, project: &ProjectId) -> Row {
-    let (rate, p99) = renames(member, project).await;
-    let (off, off_p99) = renames(owner, project).await;
+    let (rate, p99) = renames(member, task_in(member, project).await).await;
+    let (off, off_p99) = renames(owner, task_in(owner, project).await).await;
     Row {
         what: "team with row-level security, 50 projects × 20 members: writes/s, p99",
         target: "within 20 % of RLS off",

@@ -101,27 +101,16 @@ async fn edit_to_other_machine(server: &TestServer) -> Row {
 async fn writes(server: &TestServer) -> Row {
     let (location, url) = database(server);
     let machine = Machine::on(&location, "writer").await;
-    let mut task = machine.task().await;
-    let started = Instant::now();
-    let mut samples = Vec::with_capacity(WRITES);
-    for i in 0..WRITES {
-        let t = Instant::now();
-        task = machine
-            .store
-            .rename_task(&machine.origin, &task.id, task.version, &format!("w {i}"))
-            .await
-            .unwrap();
-        samples.push(t.elapsed());
-    }
-    let rate = WRITES as f64 / started.elapsed().as_secs_f64();
-    let p99 = percentile(&mut samples, 0.99);
+    let task = machine.task().await;
+    let id = task.id.clone();
+    let (rate, p99) = renames(&machine, task).await;
 
     let mut plain = sqlx::PgConnection::connect(&url).await.unwrap();
     let naive_started = Instant::now();
     for i in 0..WRITES {
         sqlx::query("UPDATE tasks SET title = $1 WHERE id = $2")
             .bind(format!("naive {i}"))
-            .bind(&task.id.0)
+            .bind(&id.0)
             .execute(&mut plain)
             .await
             .unwrap();
@@ -134,6 +123,25 @@ async fn writes(server: &TestServer) -> Row {
         baseline: format!("{naive_rate:.0}/s (one bare UPDATE each)"),
         ratio: format!("{:.2}×", rate / naive_rate),
     }
+}
+
+/// `WRITES` renames of `task` on `machine`, one after another: writes per second, and the p99.
+pub async fn renames(machine: &Machine, mut task: Task) -> (f64, Duration) {
+    let mut samples = Vec::with_capacity(WRITES);
+    let started = Instant::now();
+    for i in 0..WRITES {
+        let t = Instant::now();
+        task = machine
+            .store
+            .rename_task(&machine.origin, &task.id, task.version, &format!("w {i}"))
+            .await
+            .unwrap();
+        samples.push(t.elapsed());
+    }
+    (
+        WRITES as f64 / started.elapsed().as_secs_f64(),
+        percentile(&mut samples, 0.99),
+    )
 }
 
 /// 8 machines each writing 100 renames a second for 10 s: changes some machine never

@@ -508,14 +508,19 @@ async fn check(t: TestStore, ops: Vec<Op>) {
         assert_strict_orders(&t).await;
     }
     let log = t.store.changes_since(0, None).await.expect("the log reads");
-    let (_keep, mut replayed) = replay(&t, &log.changes).await;
+    assert_rebuilds(&t, &log.changes, ops.len(), refused).await;
+}
+
+/// I6: replaying `log` from empty yields exactly the tables `t` reads, after `ops` operations
+/// of which `refused` were refused.
+async fn assert_rebuilds(t: &TestStore, log: &[Change], ops: usize, refused: usize) {
+    let (_keep, mut replayed) = replay(t, log).await;
     let mut live = t.store.readers.acquire().await.expect("a reader");
     for name in TABLES {
         assert_eq!(
             table(&mut replayed.conn(), name).await,
             table(&mut live.conn(), name).await,
-            "{name}: the log rebuilds it exactly (I6), after {} operations ({refused} refused)",
-            ops.len()
+            "{name}: the log rebuilds it exactly (I6), after {ops} operations ({refused} refused)"
         );
     }
 }
@@ -590,16 +595,7 @@ async fn check_team(ops: Vec<(bool, Op)>) {
             );
         }
     }
-    let (_keep, mut replayed) = replay(&owner, &log.changes).await;
-    let mut live = owner.store.readers.acquire().await.expect("a reader");
-    for name in TABLES {
-        assert_eq!(
-            table(&mut replayed.conn(), name).await,
-            table(&mut live.conn(), name).await,
-            "{name}: the log rebuilds it exactly (I6), after {} operations ({refused} refused)",
-            ops.len()
-        );
-    }
+    assert_rebuilds(&owner, &log.changes, ops.len(), refused).await;
 }
 
 /// Many moves among the Inbox's three columns: crowded lists, where gaps run out.
