@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::sql::{postgres, query, sqlite, Conn, Dialect};
+use super::write::Writer;
 use super::Store;
 use crate::bus::Committed;
 use crate::config::Location;
@@ -69,40 +70,19 @@ impl Store {
     /// commits. Returns how many changes it published.
     pub async fn catch_up(&self) -> Result<usize> {
         let mut writer = self.writer().await;
+        let read = self.catch_up_locked(&mut writer).await;
+        self.settle(&mut writer, read)
+    }
+
+    /// [`Store::catch_up`] with the writer's lock held, reading through its connection.
+    pub(super) async fn catch_up_locked(&self, writer: &mut Writer) -> Result<usize> {
         let published_to = writer.published_to;
-        let read = async {
-            let conn = self.connected(&mut writer).await?;
-            changes_between(&mut conn.conn(), published_to, i64::MAX).await
-        };
-        let changes = read.await;
-        let changes = self.settle(&mut writer, changes)?;
+        let conn = self.connected(writer).await?;
+        let changes = changes_between(&mut conn.conn(), published_to, i64::MAX).await?;
         if let (Some(checkpoints), false) = (&self.checkpoints, changes.is_empty()) {
             // Another process committed: its pages are in the WAL too.
             checkpoints.wake();
         }
-        Ok(self.publish_read(&mut writer.published_to, changes))
-    }
-
-    /// [`Store::catch_up`] on a server, reading the log through `listener`'s own connection:
-    /// the hub's watcher catches up costing the server no connection but the one it listens
-    /// on, however busy the team is.
-    pub(super) async fn catch_up_through(
-        &self,
-        listener: &mut sqlx::postgres::PgListener,
-    ) -> Result<usize> {
-        let mut writer = self.writer().await;
-        let published_to = writer.published_to;
-        let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
-            "{} WHERE seq > $1 ORDER BY seq",
-            postgres::CHANGE_SELECT
-        ))
-        .bind(published_to)
-        .fetch_all(&mut *listener)
-        .await?;
-        let changes = rows
-            .into_iter()
-            .map(Change::try_from)
-            .collect::<Result<Vec<_>>>()?;
         Ok(self.publish_read(&mut writer.published_to, changes))
     }
 

@@ -96,6 +96,9 @@ pub struct Store {
     /// Whether the server last refused this store a connection for lack of slots: its state
     /// is "full" until a connection succeeds again.
     full: AtomicBool,
+    /// Told by everyone about to wait for the writer's lock: a hub's watcher, which holds it
+    /// while it listens on the writer's connection, then gives it up.
+    wanted: tokio::sync::Notify,
     /// The person this store writes as: the server's `session_user`, or the OS login on a
     /// file. On a file the store stamps it on its changes; on a server the trigger writes it.
     login: String,
@@ -129,6 +132,7 @@ impl Store {
             },
             location,
             full: AtomicBool::new(false),
+            wanted: tokio::sync::Notify::new(),
         };
         if let Location::Server(_) = &store.location {
             // An idle machine holds no connection of its own but its hub's listener.

@@ -91,6 +91,7 @@ impl Store {
         })?;
         let mut writer = {
             let _waiting = Waiting::on(&self.queued);
+            self.wanted.notify_one();
             self.writer.lock().await
         };
         let result = self.write_locked(&mut writer, &origin, apply).await;
@@ -139,17 +140,17 @@ impl Store {
         self.undo_abandoned(writer).await;
         let joining = writer.group.is_some();
         let published_to = writer.published_to;
-        let conn = self.connected(writer).await?;
         let mut alone = false;
         let (undo, undo_code) = if joining {
             (Control::RollbackToSavepoint, UNDO_TO_SAVEPOINT)
         } else {
             (Control::Rollback, UNDO_ALL)
         };
+        // The first write of a transaction needs no savepoint: if it fails, the whole
+        // transaction, which holds only it, rolls back.
+        let start = self.open_write(writer, joining, origin, undo).await?;
+        let conn = writer.conn.as_mut().ok_or_else(|| self.offline())?;
         let applied = async {
-            // The first write of a transaction needs no savepoint: if it fails, the whole
-            // transaction, which holds only it, rolls back.
-            let start = conn.open_write(joining, origin).await?;
             self.unfinished.store(undo_code, Ordering::SeqCst);
             let earlier = if !joining && start > published_to {
                 changes_between(&mut conn.conn(), published_to, start).await?
@@ -189,6 +190,37 @@ impl Store {
             }
         }
         Ok((value, committed, alone))
+    }
+
+    /// Opens a write on the writer's connection; returns the log's end. A connection a new
+    /// transaction finds dead (the server restarted, or ended it, while it sat idle; the hub's
+    /// watcher had not yet noticed) is replaced once: nothing of the write reached it.
+    async fn open_write(
+        &self,
+        writer: &mut Writer,
+        joining: bool,
+        origin: &str,
+        undo: Control,
+    ) -> Result<i64> {
+        let mut fresh = writer.conn.is_none();
+        loop {
+            let conn = self.connected(writer).await?;
+            match conn.open_write(joining, origin).await {
+                Ok(start) => return Ok(start),
+                Err(e) if e.is_disconnect() && !joining && !fresh => {
+                    tracing::info!(error = %e, "the connection was gone; connecting again");
+                    self.abandon(writer, &e);
+                    fresh = true;
+                }
+                Err(e) => {
+                    if let Err(undone) = conn.control(undo).await {
+                        tracing::warn!(error = %undone, "a failed write did not roll back");
+                        self.abandon(writer, &undone);
+                    }
+                    return Err(e);
+                }
+            }
+        }
     }
 
     /// Counts a commit, and has its pages checkpointed in the background.
@@ -261,6 +293,7 @@ impl Store {
     /// after it stop waiting before committing it, the lock comes back here and this commits.
     async fn committed(&self, mut outcome: oneshot::Receiver<Result<()>>) -> Result<()> {
         loop {
+            self.wanted.notify_one();
             tokio::select! {
                 biased;
                 told = &mut outcome => return told.unwrap_or_else(|_| Err(self.offline())),
@@ -277,6 +310,13 @@ impl Store {
     /// The writer's lock for anything but a write: the transaction writes share, if open, is
     /// committed first, so what follows sees and publishes only committed changes.
     pub(super) async fn writer(&self) -> tokio::sync::MutexGuard<'_, Writer> {
+        self.wanted.notify_one();
+        self.writer_unasked().await
+    }
+
+    /// [`Store::writer`] without asking the hub's watcher to give the lock up: the watcher's
+    /// own way to it.
+    pub(super) async fn writer_unasked(&self) -> tokio::sync::MutexGuard<'_, Writer> {
         let mut writer = self.writer.lock().await;
         self.commit(&mut writer).await;
         writer
@@ -353,6 +393,9 @@ impl sql::Connection {
         match self {
             sql::Connection::Direct(conn) => sqlite::open_write(conn, joining).await,
             sql::Connection::Postgres(conn) => postgres::open_write(conn, joining, origin).await,
+            sql::Connection::Listening(conn) => {
+                postgres::open_write(conn.connection().await?, joining, origin).await
+            }
         }
     }
 
@@ -374,12 +417,16 @@ impl sql::Connection {
             sql::Connection::Postgres(conn) => {
                 postgres::finish_write(conn, joining, commit, start).await
             }
+            sql::Connection::Listening(conn) => {
+                postgres::finish_write(conn.connection().await?, joining, commit, start).await
+            }
         }
     }
 }
 
-/// How long the writer's connection to a server may sit unused before it is closed: an idle
-/// machine then holds only its hub's listener, and the next write connects again.
+/// How long the writer's connection to a server may sit unused before it is closed, unless it
+/// is the hub's listener: an idle machine then holds only that one, and a store without a hub
+/// (the command line, a second copy of Tandem) none.
 pub(super) const IDLE_CLOSE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Closes the writer's connection to a server once it has been idle for [`IDLE_CLOSE`], until
@@ -395,7 +442,8 @@ pub(super) async fn close_when_idle(writer: std::sync::Weak<tokio::sync::Mutex<W
         let Ok(mut held) = writer.try_lock() else {
             continue;
         };
-        if held.group.is_some() || held.used.elapsed() < IDLE_CLOSE {
+        let listening = matches!(held.conn, Some(sql::Connection::Listening(_)));
+        if listening || held.group.is_some() || held.used.elapsed() < IDLE_CLOSE {
             continue;
         }
         let Some(conn) = held.conn.take() else {

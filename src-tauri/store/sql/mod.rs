@@ -18,7 +18,7 @@ pub(super) mod sqlite;
 use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
-use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
+use sqlx::postgres::{PgArguments, PgConnection, PgListener, PgPool, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Arguments, Connection as _, FromRow};
 
@@ -217,6 +217,9 @@ pub(crate) enum Conn<'a> {
     /// The writer of a file, called directly on this thread (`direct.rs`).
     Direct(&'a mut rusqlite::Connection),
     Postgres(&'a mut PgConnection),
+    /// A hub's one connection to a server, which listens for the log's notifications between
+    /// the statements it runs.
+    Listening(&'a mut PgListener),
 }
 
 /// The connections reads go through.
@@ -237,6 +240,11 @@ macro_rules! run {
                 $body
             }
             Conn::Postgres($c) => {
+                let ($sql, $args) = $query.postgres()?;
+                let $c = &mut **$c;
+                $body
+            }
+            Conn::Listening($c) => {
                 let ($sql, $args) = $query.postgres()?;
                 let $c = &mut **$c;
                 $body
@@ -279,6 +287,8 @@ impl Conn<'_> {
 pub(crate) enum Connection {
     Direct(rusqlite::Connection),
     Postgres(PgConnection),
+    /// A hub's connection to a server: the writer's, and its listener's between writes.
+    Listening(postgres::Listening),
 }
 
 impl Connection {
@@ -288,6 +298,7 @@ impl Connection {
         match self {
             Connection::Direct(c) => direct::close(c)?,
             Connection::Postgres(c) => c.close().await?,
+            Connection::Listening(c) => c.close().await,
         }
         Ok(())
     }
@@ -296,6 +307,7 @@ impl Connection {
         match self {
             Connection::Direct(c) => Conn::Direct(c),
             Connection::Postgres(c) => Conn::Postgres(c),
+            Connection::Listening(c) => Conn::Listening(c.listener()),
         }
     }
 
@@ -326,6 +338,7 @@ impl Connection {
                 })
             }
             Connection::Postgres(c) => Tx::Postgres(c.begin().await?),
+            Connection::Listening(c) => Tx::Postgres(sqlx::Acquire::begin(c.listener()).await?),
         })
     }
 }
@@ -453,7 +466,7 @@ impl Pool {
 /// `error`, from a server's pool, as a person should hear it: a pool that waited in vain for a
 /// connection is most often a full server (sqlx's pool retries a refused login until its
 /// timeout), which one attempt to log in tells for sure.
-async fn waited_in_vain(pool: &PgPool, error: sqlx::Error) -> Error {
+pub(super) async fn waited_in_vain(pool: &PgPool, error: sqlx::Error) -> Error {
     if !matches!(error, sqlx::Error::PoolTimedOut) {
         return error.into();
     }
@@ -479,7 +492,7 @@ impl Conn<'_> {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             Conn::Sqlite(_) | Conn::Direct(_) => Dialect::Sqlite,
-            Conn::Postgres(_) => Dialect::Postgres,
+            Conn::Postgres(_) | Conn::Listening(_) => Dialect::Postgres,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnection, PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnection, PgListener, PgPool, PgPoolOptions};
 use sqlx::ConnectOptions as _;
 
 use crate::config::ServerUrl;
@@ -28,6 +28,9 @@ const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(10);
 /// The `application_name` of a hub's listener, as `pg_stat_activity` shows it: a machine's one
 /// connection that stays open.
 pub const LISTENER: &str = "tandem listener";
+
+/// The `application_name` of a reader's connection, which closes when idle.
+pub const READER: &str = "tandem reader";
 
 /// The channel the log's trigger notifies on every commit.
 const CHANNEL: &str = "tandem";
@@ -71,7 +74,7 @@ pub(in crate::store) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)
         .min_connections(0)
         .idle_timeout(super::super::write::IDLE_CLOSE)
         .acquire_timeout(CONNECT_TIMEOUT)
-        .connect_lazy_with(url.connect_options()?.application_name("tandem"));
+        .connect_lazy_with(url.connect_options()?.application_name(READER));
     Ok((Connection::Postgres(conn), Pool::Postgres(readers)))
 }
 
@@ -364,35 +367,127 @@ async fn simple<T: crate::store::sql::Row>(
         .collect()
 }
 
+/// A hub's one connection to a server: the store writes and reads the log through it, and
+/// between statements it listens for the log's notifications. An idle machine so costs the
+/// server one connection, and a write never waits for a login.
+pub(crate) struct Listening {
+    listener: PgListener,
+    /// The listener's pool of one, closed with it so the server sees the session end.
+    pool: PgPool,
+}
+
+impl Listening {
+    pub(crate) fn listener(&mut self) -> &mut PgListener {
+        &mut self.listener
+    }
+
+    /// The connection itself, for the statements that need one.
+    pub(crate) async fn connection(&mut self) -> Result<&mut PgConnection> {
+        Ok(sqlx::Acquire::acquire(&mut self.listener).await?)
+    }
+
+    pub(crate) async fn close(self) {
+        drop(self.listener);
+        self.pool.close().await;
+    }
+}
+
+/// A connection to `url` that listens on the log's channel.
+async fn listen(url: &ServerUrl) -> Result<Listening> {
+    let options = url
+        .connect_options()?
+        .application_name(LISTENER)
+        .options([(
+            "idle_in_transaction_session_timeout",
+            IDLE_IN_TRANSACTION.as_millis().to_string(),
+        )])
+        .log_statements(tracing::log::LevelFilter::Trace);
+    // A pool of one, which the listener takes its connection from: sqlx's listener is made
+    // from a pool.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_lazy_with(options);
+    let mut listener = match PgListener::connect_with(&pool).await {
+        Ok(listener) => listener,
+        Err(e @ sqlx::Error::PoolTimedOut) => return Err(super::waited_in_vain(&pool, e).await),
+        Err(e) => return Err(refusal(e, url)),
+    };
+    // A lost connection ends the watch, which connects again with backoff: the listener's own
+    // reconnecting would hide the loss from the writer sharing it.
+    listener.eager_reconnect(false);
+    listener.listen(CHANNEL).await?;
+    Ok(Listening { listener, pool })
+}
+
+/// Whether a notification tells of a commit past `published_to`: its payload is the first
+/// seq the commit logged (one that cannot be read counts as news).
+fn news(notification: &sqlx::postgres::PgNotification, published_to: i64) -> bool {
+    notification
+        .payload()
+        .parse::<i64>()
+        .map_or(true, |seq| seq > published_to)
+}
+
 /// Listens for the log's notifications and publishes what other connections committed; reads
 /// the log every `every` as well, since a notification sent while no one listened is lost.
+///
+/// The listener is the writer's connection: while it waits it holds the writer's lock, and
+/// gives it up the moment anyone asks for it ([`Store::wanted`]); notifications that arrive
+/// during their statements wait in its buffer.
 pub(in crate::store) async fn watch(
     store: &Store,
     url: &ServerUrl,
     every: Duration,
 ) -> Result<Infallible> {
-    // A pool of one: the listener's connection is the only one a machine keeps open.
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(CONNECT_TIMEOUT)
-        .connect_lazy_with(url.connect_options()?.application_name(LISTENER));
-    let mut listener = PgListener::connect_with(&pool)
-        .await
-        .map_err(|e| refusal(e, url))?;
-    listener.listen(CHANNEL).await?;
-    // Commits made before the listener was in place sent their notification to no one.
-    store.catch_up_through(&mut listener).await?;
     let mut ticks = tokio::time::interval(every.max(Duration::from_secs(1)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Commits made before the listener was in place sent their notification to no one.
+    let mut due = true;
     loop {
-        tokio::select! {
-            notification = listener.recv() => {
-                notification?;
-                // Every notification already waiting is covered by one read of the log.
-                while listener.next_buffered().is_some() {}
+        let mut writer = store.writer_unasked().await;
+        if !matches!(writer.conn, Some(Connection::Listening(_))) {
+            // Connecting may take a while: the writer goes on meanwhile.
+            drop(writer);
+            let listening = listen(url).await.inspect_err(|e| {
+                if matches!(e, Error::ServerFull { .. }) {
+                    store.full.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            })?;
+            writer = store.writer_unasked().await;
+            if let Some(plain) = writer.conn.replace(Connection::Listening(listening)) {
+                if let Err(e) = plain.close().await {
+                    tracing::debug!(error = %e, "a connection did not close cleanly");
+                }
             }
-            _ = ticks.tick() => {}
+            due = true;
         }
-        store.catch_up_through(&mut listener).await?;
+        let published_to = writer.published_to;
+        let Some(Connection::Listening(listening)) = writer.conn.as_mut() else {
+            continue;
+        };
+        while let Some(notification) = listening.listener().next_buffered() {
+            due |= news(&notification, published_to);
+        }
+        if due {
+            let read = store.catch_up_locked(&mut writer).await;
+            store.settle(&mut writer, read)?;
+            due = false;
+            continue;
+        }
+        tokio::select! {
+            biased;
+            () = store.wanted.notified() => {}
+            received = listening.listener().try_recv() => match received {
+                Ok(Some(notification)) => due = news(&notification, published_to),
+                // The connection is gone: the next use connects again.
+                Ok(None) => {
+                    writer.conn = None;
+                    return Err(Error::Offline { host: url.host() });
+                }
+                Err(e) => return store.settle(&mut writer, Err(e.into())),
+            },
+            _ = ticks.tick() => due = true,
+        }
     }
 }

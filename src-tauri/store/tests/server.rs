@@ -47,6 +47,26 @@ fn assert_gap_free(log: &[Change]) {
     assert_eq!(seqs, expected, "the log's seqs are gap-free and in order");
 }
 
+/// `store` watching the server as a hub does (reading the log every 30 s besides), until the
+/// sender is dropped; the task ends with the watch's result.
+fn watching(
+    store: &Arc<Store>,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<crate::error::Result<()>>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let store = store.clone();
+    let watcher = tokio::spawn(async move {
+        store
+            .watch_other_writers(Duration::from_secs(30), async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    (stop, watcher)
+}
+
 /// Every kind of write, each checked as it goes; run on a file and on a server.
 async fn every_kind_of_write(store: &Store) {
     let me = Origin::new("me", Actor::Gui);
@@ -234,17 +254,7 @@ async fn a_psql_update_is_logged_without_an_origin_and_reaches_another_machine()
         .await
         .unwrap();
     let mut bus = store.bus().subscribe();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let watcher = tokio::spawn({
-        let store = store.clone();
-        async move {
-            store
-                .watch_other_writers(Duration::from_secs(30), async {
-                    let _ = stopped.await;
-                })
-                .await
-        }
-    });
+    let (stop, watcher) = watching(&store);
     // The watcher may publish nothing until it listens; psql's commit comes after that or is
     // read by its first catch-up: either way it arrives once.
     TestServer::shared()
@@ -274,6 +284,123 @@ async fn a_psql_update_is_logged_without_an_origin_and_reaches_another_machine()
     assert_eq!(data["title"], "Typed in psql");
     drop(stop);
     watcher.await.unwrap().unwrap();
+}
+
+/// How many of Tandem's connections to database `name` have `application_name` `app`.
+fn connections(name: &str, app: &str) -> usize {
+    TestServer::shared()
+        .psql(
+            name,
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND application_name = '{app}'"
+            ),
+        )
+        .expect("psql counts connections")
+        .trim()
+        .parse()
+        .expect("a count")
+}
+
+/// Waits until `check` holds, failing with `what` after ten seconds.
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+}
+
+#[tokio::test]
+async fn a_watching_machine_writes_and_hears_others_through_its_one_connection() {
+    let (location, name) = server_database();
+    let store = Arc::new(open(&location, "hub").await);
+    let project = store.first_project().await.unwrap().id;
+    let (stop, watcher) = watching(&store);
+    eventually("the writer's connection to become the listener", || {
+        connections(&name, super::super::sql::postgres::LISTENER) == 1
+            && connections(&name, "tandem") == 0
+    })
+    .await;
+
+    let mut bus = store.bus().subscribe();
+    let origin = Origin::new("hub", Actor::Gui);
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let new = NewTask {
+            project_id: project.clone(),
+            column_id: None,
+            title: format!("Written between notifications {n}"),
+        };
+        tasks.push(store.create_task(&origin, new).await.unwrap());
+    }
+    TestServer::shared()
+        .psql(
+            &name,
+            &format!(
+                "UPDATE tasks SET title = 'From psql' WHERE id = '{}'",
+                tasks[7].id
+            ),
+        )
+        .expect("psql updates");
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let committed = bus.recv().await.expect("the bus");
+            if committed
+                .iter()
+                .any(|c| c.entity_id == tasks[7].id.0 && c.origin.is_none())
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("another program's commit is heard while the connection also writes");
+    assert_eq!(
+        (
+            connections(&name, super::super::sql::postgres::LISTENER),
+            connections(&name, "tandem")
+        ),
+        (1, 0),
+        "twenty writes and a notification later, one connection"
+    );
+    drop(stop);
+    watcher.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_write_that_finds_its_connection_cut_while_idle_connects_again_and_goes_through() {
+    let (location, name) = server_database();
+    let store = open(&location, "cut").await;
+    let project = store.first_project().await.unwrap().id;
+    let origin = Origin::new("cut", Actor::Gui);
+    let add = |title: &str| NewTask {
+        project_id: project.clone(),
+        column_id: None,
+        title: title.to_owned(),
+    };
+    store.create_task(&origin, add("Before")).await.unwrap();
+    let ended = TestServer::shared()
+        .psql(
+            &name,
+            &format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND application_name = 'tandem'"
+            ),
+        )
+        .expect("psql ends the writer's connection");
+    assert_eq!(ended.trim(), "1");
+    let after = store.create_task(&origin, add("After")).await.unwrap();
+    let titles: Vec<String> = store
+        .tasks(&project)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.title)
+        .collect();
+    assert!(titles.contains(&after.title) && titles.contains(&"Before".to_owned()));
 }
 
 #[tokio::test]
