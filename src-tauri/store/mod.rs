@@ -30,7 +30,7 @@ mod tests;
 mod whole;
 mod write;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +49,7 @@ pub use whole::restore::Restored;
 
 use log::{change_select, changes_between, last_seq, ChangeRow};
 use sql::checkpoint;
-use write::{Writer, UNDO_NONE};
+use write::Writer;
 
 use crate::bus::Bus;
 use crate::config::Location;
@@ -80,10 +80,6 @@ pub struct Store {
     queued: AtomicUsize,
     /// Write transactions this store committed.
     commits: AtomicU64,
-    /// How to undo a write abandoned halfway (its caller stopped waiting while it was inside
-    /// the transaction, between two round trips to a server): [`Control`] as a number, 0 for
-    /// none. Undone before the writer's connection is used again.
-    unfinished: AtomicU8,
     /// Where committed changes go.
     bus: Bus,
     /// The part of what the bus carried that was read from the log: other programs' and other
@@ -96,9 +92,8 @@ pub struct Store {
     /// Whether the server last refused this store a connection for lack of slots: its state
     /// is "full" until a connection succeeds again.
     full: AtomicBool,
-    /// Told by everyone about to wait for the writer's lock: a hub's watcher, which holds it
-    /// while it listens on the writer's connection, then gives it up.
-    wanted: tokio::sync::Notify,
+    /// How the writer's connection changes hands between writes, reads and a hub's watcher.
+    turn: Arc<write::Turn>,
     /// The person this store writes as: the server's `session_user`, or the OS login on a
     /// file. On a file the store stamps it on its changes; on a server the trigger writes it.
     login: String,
@@ -110,20 +105,23 @@ impl Store {
     /// holds someone else's tables is refused untouched.
     pub async fn open(location: impl Into<Location>, origin: &Origin) -> Result<Store> {
         let location = location.into();
-        let (mut conn, readers) = match &location {
+        let (mut conn, mut readers) = match &location {
             Location::File(path) => sql::sqlite::open(path).await?,
             Location::Server(url) => sql::postgres::open(url).await?,
         };
         let published_to = last_seq(&mut conn.conn()).await?;
         let login = people::login(&mut conn.conn()).await?;
         people::introduce(&mut conn.conn(), &login).await?;
+        let writer = Arc::new(Mutex::new(Writer::new(conn, published_to)));
+        let turn = Arc::new(write::Turn::default());
+        readers.lend(&writer, &turn);
         let store = Store {
             login,
             readers,
-            writer: Arc::new(Mutex::new(Writer::new(conn, published_to))),
+            writer,
+            turn,
             queued: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
-            unfinished: AtomicU8::new(UNDO_NONE),
             bus: Bus::new(),
             from_log: Bus::with_capacity(FROM_LOG_CAPACITY),
             checkpoints: match &location {
@@ -132,7 +130,6 @@ impl Store {
             },
             location,
             full: AtomicBool::new(false),
-            wanted: tokio::sync::Notify::new(),
         };
         if let Location::Server(_) = &store.location {
             // An idle machine holds no connection of its own but its hub's listener.

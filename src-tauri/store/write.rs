@@ -22,17 +22,36 @@ const UNDO_TO_SAVEPOINT: u8 = 2;
 /// every window and script of a busy instance, few enough that the first of them is told soon.
 const GROUP_LIMIT: usize = 64;
 
+/// How the writer's connection changes hands: a hub's watcher holds the writer's lock while it
+/// listens on the connection, and gives it up to whoever asks; a read borrows the connection
+/// when it is free.
+#[derive(Default)]
+pub(crate) struct Turn {
+    /// Told by everyone about to wait for the writer's lock.
+    pub(crate) wanted: tokio::sync::Notify,
+    /// Whether a write holds the lock: a read then takes a reader of its own rather than
+    /// wait. (Anyone else holding it is quick, or gives it up when asked.)
+    pub(crate) writing: std::sync::atomic::AtomicBool,
+    /// How to undo a write abandoned halfway (its caller stopped waiting while it was inside
+    /// the transaction, between two round trips to a server): [`Control`] as a number,
+    /// [`UNDO_NONE`] for none. Undone before the writer's connection is used again.
+    pub(crate) unfinished: std::sync::atomic::AtomicU8,
+}
+
 /// The writing end of the store.
 pub(super) struct Writer {
     /// `None` after a server connection was lost, or closed for being idle: the next write
     /// connects again.
     pub(super) conn: Option<sql::Connection>,
     /// When `conn` was last used.
-    used: std::time::Instant,
+    pub(super) used: std::time::Instant,
     /// The last seq put on the bus: every change up to it has been published, in order, once.
     pub(super) published_to: i64,
     /// The writes of the transaction open on `conn`, in order, waiting for its commit.
-    group: Option<Vec<Member>>,
+    pub(super) group: Option<Vec<Member>>,
+    /// Whether a read that borrowed `conn` may have left its transaction open (it stopped
+    /// halfway): rolled back before the connection is used again.
+    pub(super) untidy: bool,
 }
 
 impl Writer {
@@ -42,6 +61,20 @@ impl Writer {
             used: std::time::Instant::now(),
             published_to,
             group: None,
+            untidy: false,
+        }
+    }
+
+    /// Ends the transaction a read left open on the connection, if one may have.
+    pub(super) async fn tidy(&mut self) {
+        if !std::mem::take(&mut self.untidy) {
+            return;
+        }
+        if let Some(conn) = self.conn.as_mut() {
+            if let Err(e) = conn.control(Control::Rollback).await {
+                tracing::warn!(error = %e, "an abandoned read did not end");
+                self.conn = None;
+            }
         }
     }
 }
@@ -63,8 +96,24 @@ impl Drop for Waiting<'_> {
     }
 }
 
+/// Says that a write holds the writer's lock, until dropped.
+struct Writing<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl<'a> Writing<'a> {
+    fn on(flag: &'a std::sync::atomic::AtomicBool) -> Writing<'a> {
+        flag.store(true, Ordering::SeqCst);
+        Writing(flag)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
 /// A write done inside a shared transaction, waiting for its commit.
-struct Member {
+pub(super) struct Member {
     /// What it changed, published when the transaction commits.
     committed: Committed,
     /// Told whether the transaction committed.
@@ -91,9 +140,10 @@ impl Store {
         })?;
         let mut writer = {
             let _waiting = Waiting::on(&self.queued);
-            self.wanted.notify_one();
+            self.turn.wanted.notify_one();
             self.writer.lock().await
         };
+        let writing = Writing::on(&self.turn.writing);
         let result = self.write_locked(&mut writer, &origin, apply).await;
         let result = self.settle(&mut writer, result);
         let outcome = match &result {
@@ -120,6 +170,7 @@ impl Store {
         if self.queued.load(Ordering::SeqCst) == 0 || members >= GROUP_LIMIT {
             self.commit(&mut writer).await;
         }
+        drop(writing);
         drop(writer);
         let (value, committed, _) = result?;
         if let Some(outcome) = outcome {
@@ -151,7 +202,7 @@ impl Store {
         let start = self.open_write(writer, joining, origin, undo).await?;
         let conn = writer.conn.as_mut().ok_or_else(|| self.offline())?;
         let applied = async {
-            self.unfinished.store(undo_code, Ordering::SeqCst);
+            self.turn.unfinished.store(undo_code, Ordering::SeqCst);
             let earlier = if !joining && start > published_to {
                 changes_between(&mut conn.conn(), published_to, start).await?
             } else {
@@ -165,7 +216,7 @@ impl Store {
             Ok((start, earlier, value, rows))
         };
         let applied = applied.await;
-        self.unfinished.store(UNDO_NONE, Ordering::SeqCst);
+        self.turn.unfinished.store(UNDO_NONE, Ordering::SeqCst);
         let (start, earlier, value, rows) = match applied {
             Ok(applied) => applied,
             Err(e) => {
@@ -274,7 +325,7 @@ impl Store {
     /// Undoes the write abandoned halfway, if one was: nothing of it may be committed with the
     /// next.
     async fn undo_abandoned(&self, writer: &mut Writer) {
-        let undo = match self.unfinished.swap(UNDO_NONE, Ordering::SeqCst) {
+        let undo = match self.turn.unfinished.swap(UNDO_NONE, Ordering::SeqCst) {
             UNDO_ALL => Control::Rollback,
             UNDO_TO_SAVEPOINT => Control::RollbackToSavepoint,
             _ => return,
@@ -293,7 +344,7 @@ impl Store {
     /// after it stop waiting before committing it, the lock comes back here and this commits.
     async fn committed(&self, mut outcome: oneshot::Receiver<Result<()>>) -> Result<()> {
         loop {
-            self.wanted.notify_one();
+            self.turn.wanted.notify_one();
             tokio::select! {
                 biased;
                 told = &mut outcome => return told.unwrap_or_else(|_| Err(self.offline())),
@@ -310,7 +361,7 @@ impl Store {
     /// The writer's lock for anything but a write: the transaction writes share, if open, is
     /// committed first, so what follows sees and publishes only committed changes.
     pub(super) async fn writer(&self) -> tokio::sync::MutexGuard<'_, Writer> {
-        self.wanted.notify_one();
+        self.turn.wanted.notify_one();
         self.writer_unasked().await
     }
 
@@ -371,6 +422,7 @@ impl Store {
         writer: &'w mut Writer,
     ) -> Result<&'w mut sql::Connection> {
         writer.used = std::time::Instant::now();
+        writer.tidy().await;
         if writer.conn.is_none() {
             let conn = reconnect(&self.location).await.inspect_err(|e| {
                 if matches!(e, Error::ServerFull { .. }) {

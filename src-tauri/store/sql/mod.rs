@@ -16,12 +16,17 @@ pub(super) mod postgres;
 pub(super) mod sqlite;
 
 use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use sqlx::postgres::{PgArguments, PgConnection, PgListener, PgPool, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Arguments, Connection as _, FromRow};
 
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::write::{Turn, Writer};
 use crate::error::{Error, Result};
 use crate::model::{ColumnId, EntityKind, LabelId, Op, Priority, ProjectId, SubtaskId, TaskId};
 
@@ -133,7 +138,12 @@ macro_rules! on {
     ($on:expr, $query:expr, $method:ident) => {
         match $on.into() {
             On::Conn(conn) => conn.$method($query).await,
-            On::Pool(pool) => pool.acquire().await?.conn().$method($query).await,
+            On::Pool(pool) => {
+                let mut pooled = pool.acquire().await?;
+                let result = pooled.conn().$method($query).await;
+                pooled.check(&result);
+                result
+            }
         }
     };
 }
@@ -226,7 +236,63 @@ pub(crate) enum Conn<'a> {
 #[derive(Clone)]
 pub(crate) enum Pool {
     Sqlite(SqlitePool),
-    Postgres(PgPool),
+    /// A server's readers, and the store's own connection, which a read borrows while it is
+    /// free: a machine that reads while it does not write costs the server no other one.
+    Postgres(PgPool, Option<Home>),
+}
+
+/// The store's own connection (the writer's, a hub's listener), as reads borrow it.
+#[derive(Clone)]
+pub(crate) struct Home {
+    writer: Arc<Mutex<Writer>>,
+    turn: Arc<Turn>,
+}
+
+impl Home {
+    /// The store's connection for a read, unless a write has it (the read takes a reader then,
+    /// rather than wait): whoever else holds it is quick, or (the hub's watcher) gives it up
+    /// when asked.
+    async fn borrow(&self) -> Option<Borrowed> {
+        if self.turn.writing.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.turn.wanted.notify_one();
+        let mut writer = self.writer.clone().lock_owned().await;
+        let writing = writer.group.is_some()
+            || self.turn.unfinished.load(Ordering::SeqCst) != super::write::UNDO_NONE;
+        if writing {
+            return None;
+        }
+        writer.tidy().await;
+        writer.used = std::time::Instant::now();
+        let conn = writer.conn.take()?;
+        Some(Borrowed {
+            writer,
+            conn: Some(conn),
+        })
+    }
+}
+
+/// The store's connection, lent to a read until dropped.
+pub(crate) struct Borrowed {
+    writer: OwnedMutexGuard<Writer>,
+    /// There until given back, on drop, unless found lost.
+    conn: Option<Connection>,
+}
+
+impl Borrowed {
+    fn conn(&mut self) -> Conn<'_> {
+        self.conn
+            .as_mut()
+            .map(Connection::conn)
+            .expect("a borrowed connection is there until given back or found lost")
+    }
+}
+
+impl Drop for Borrowed {
+    fn drop(&mut self) {
+        self.writer.conn = self.conn.take();
+    }
 }
 
 /// Runs a [`Query`] on whichever driver the connection is; `$direct` for the writer's file.
@@ -399,13 +465,20 @@ impl Tx<'_> {
 pub(crate) enum Snapshot {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    /// On the store's own connection: one left open (its reader stopped halfway) is rolled
+    /// back before the connection is used again.
+    Home(Borrowed),
 }
+
+/// A server's snapshot: one transaction that reads, and reads one state of the database.
+const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 impl Snapshot {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             Snapshot::Sqlite(tx) => Conn::Sqlite(tx),
             Snapshot::Postgres(tx) => Conn::Postgres(tx),
+            Snapshot::Home(home) => home.conn(),
         }
     }
 
@@ -414,6 +487,10 @@ impl Snapshot {
         match self {
             Snapshot::Sqlite(tx) => tx.rollback().await?,
             Snapshot::Postgres(tx) => tx.rollback().await?,
+            Snapshot::Home(mut home) => {
+                home.conn().execute(query("ROLLBACK")).await?;
+                home.writer.untidy = false;
+            }
         }
         Ok(())
     }
@@ -423,6 +500,7 @@ impl Snapshot {
 pub(crate) enum Pooled {
     Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    Home(Borrowed),
 }
 
 impl Pooled {
@@ -430,36 +508,73 @@ impl Pooled {
         match self {
             Pooled::Sqlite(c) => Conn::Sqlite(c),
             Pooled::Postgres(c) => Conn::Postgres(c),
+            Pooled::Home(home) => home.conn(),
+        }
+    }
+
+    /// Drops the store's own connection after a read found it lost: the next use connects
+    /// again. (A pool tests its own before lending them.)
+    fn check<T>(&mut self, result: &Result<T>) {
+        if let (Pooled::Home(home), Err(e)) = (self, result) {
+            if e.is_disconnect() {
+                home.conn = None;
+            }
         }
     }
 }
 
 impl Pool {
+    /// Lets reads borrow the store's own connection (a server's) while it is free.
+    pub(in crate::store) fn lend(&mut self, writer: &Arc<Mutex<Writer>>, turn: &Arc<Turn>) {
+        if let Pool::Postgres(_, home) = self {
+            *home = Some(Home {
+                writer: writer.clone(),
+                turn: turn.clone(),
+            });
+        }
+    }
+
     /// A read-only transaction that sees one snapshot of the database throughout.
     pub(crate) async fn snapshot(&self) -> Result<Snapshot> {
         Ok(match self {
             // WAL: the first read fixes the snapshot every later read in the transaction sees.
             Pool::Sqlite(p) => Snapshot::Sqlite(p.begin().await?),
-            Pool::Postgres(p) => Snapshot::Postgres(
-                match p
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await
-                {
-                    Ok(tx) => tx,
+            Pool::Postgres(p, home) => {
+                if let Some(mut home) = borrow(home.as_ref()).await {
+                    // Marked first: should this read stop halfway, the next use ends it.
+                    home.writer.untidy = true;
+                    home.conn().execute(query(SNAPSHOT)).await?;
+                    return Ok(Snapshot::Home(home));
+                }
+                match p.begin_with(SNAPSHOT).await {
+                    Ok(tx) => Snapshot::Postgres(tx),
                     Err(e) => return Err(waited_in_vain(p, e).await),
-                },
-            ),
+                }
+            }
         })
     }
 
     pub(crate) async fn acquire(&self) -> Result<Pooled> {
         Ok(match self {
             Pool::Sqlite(p) => Pooled::Sqlite(p.acquire().await?),
-            Pool::Postgres(p) => match p.acquire().await {
-                Ok(conn) => Pooled::Postgres(conn),
-                Err(e) => return Err(waited_in_vain(p, e).await),
-            },
+            Pool::Postgres(p, home) => {
+                if let Some(home) = borrow(home.as_ref()).await {
+                    return Ok(Pooled::Home(home));
+                }
+                match p.acquire().await {
+                    Ok(conn) => Pooled::Postgres(conn),
+                    Err(e) => return Err(waited_in_vain(p, e).await),
+                }
+            }
         })
+    }
+}
+
+/// The store's own connection, if there is one to lend and it is free.
+async fn borrow(home: Option<&Home>) -> Option<Borrowed> {
+    match home {
+        Some(home) => home.borrow().await,
+        None => None,
     }
 }
 
@@ -502,14 +617,14 @@ impl Pool {
     pub(crate) async fn close(&self) {
         match self {
             Pool::Sqlite(p) => p.close().await,
-            Pool::Postgres(p) => p.close().await,
+            Pool::Postgres(p, _) => p.close().await,
         }
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::Postgres(..) => Dialect::Postgres,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! migrations, the log's lock, and hearing other machines' commits through `LISTEN`.
 
 use std::convert::Infallible;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnection, PgListener, PgPool, PgPoolOptions};
@@ -75,7 +76,7 @@ pub(in crate::store) async fn open(url: &ServerUrl) -> Result<(Connection, Pool)
         .idle_timeout(super::super::write::IDLE_CLOSE)
         .acquire_timeout(CONNECT_TIMEOUT)
         .connect_lazy_with(url.connect_options()?.application_name(READER));
-    Ok((Connection::Postgres(conn), Pool::Postgres(readers)))
+    Ok((Connection::Postgres(conn), Pool::Postgres(readers, None)))
 }
 
 /// Brings the schema up to date, when it is not: a team's people have no right to change it,
@@ -433,8 +434,10 @@ fn news(notification: &sqlx::postgres::PgNotification, published_to: i64) -> boo
 /// the log every `every` as well, since a notification sent while no one listened is lost.
 ///
 /// The listener is the writer's connection: while it waits it holds the writer's lock, and
-/// gives it up the moment anyone asks for it ([`Store::wanted`]); notifications that arrive
+/// gives it up the moment anyone asks for it ([`Turn::wanted`]); notifications that arrive
 /// during their statements wait in its buffer.
+///
+/// [`Turn::wanted`]: crate::store::write::Turn
 pub(in crate::store) async fn watch(
     store: &Store,
     url: &ServerUrl,
@@ -451,7 +454,7 @@ pub(in crate::store) async fn watch(
             drop(writer);
             let listening = listen(url).await.inspect_err(|e| {
                 if matches!(e, Error::ServerFull { .. }) {
-                    store.full.store(true, std::sync::atomic::Ordering::Relaxed);
+                    store.full.store(true, Ordering::Relaxed);
                 }
             })?;
             writer = store.writer_unasked().await;
@@ -462,6 +465,7 @@ pub(in crate::store) async fn watch(
             }
             due = true;
         }
+        writer.tidy().await;
         let published_to = writer.published_to;
         let Some(Connection::Listening(listening)) = writer.conn.as_mut() else {
             continue;
@@ -475,19 +479,34 @@ pub(in crate::store) async fn watch(
             due = false;
             continue;
         }
-        tokio::select! {
+        let Some(Connection::Listening(listening)) = writer.conn.as_mut() else {
+            continue;
+        };
+        let waited = tokio::select! {
             biased;
-            () = store.wanted.notified() => {}
-            received = listening.listener().try_recv() => match received {
-                Ok(Some(notification)) => due = news(&notification, published_to),
-                // The connection is gone: the next use connects again.
-                Ok(None) => {
-                    writer.conn = None;
-                    return Err(Error::Offline { host: url.host() });
-                }
-                Err(e) => return store.settle(&mut writer, Err(e.into())),
-            },
-            _ = ticks.tick() => due = true,
+            () = store.turn.wanted.notified() => Waited::Asked,
+            received = listening.listener().try_recv() => Waited::Received(received),
+            _ = ticks.tick() => Waited::Tick,
+        };
+        match waited {
+            Waited::Asked => {}
+            Waited::Tick => due = true,
+            Waited::Received(Ok(Some(notification))) => due = news(&notification, published_to),
+            // The connection is gone: the next use connects again.
+            Waited::Received(Ok(None)) => {
+                writer.conn = None;
+                return Err(Error::Offline { host: url.host() });
+            }
+            Waited::Received(Err(e)) => return store.settle(&mut writer, Err(e.into())),
         }
     }
+}
+
+/// What the watcher's wait ended with.
+enum Waited {
+    /// Someone asked for the writer's lock.
+    Asked,
+    Received(std::result::Result<Option<sqlx::postgres::PgNotification>, sqlx::Error>),
+    /// Time to read the log anyway.
+    Tick,
 }

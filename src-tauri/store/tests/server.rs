@@ -314,7 +314,7 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 #[tokio::test]
-async fn a_watching_machine_writes_and_hears_others_through_its_one_connection() {
+async fn a_watching_machine_writes_reads_and_hears_others_through_its_one_connection() {
     let (location, name) = server_database();
     let store = Arc::new(open(&location, "hub").await);
     let project = store.first_project().await.unwrap().id;
@@ -358,13 +358,18 @@ async fn a_watching_machine_writes_and_hears_others_through_its_one_connection()
     })
     .await
     .expect("another program's commit is heard while the connection also writes");
+    // A window's reads, one after another, borrow the same connection.
+    store.board(&project).await.unwrap();
+    store.changes_since(0, None).await.unwrap();
+    store.seq().await.unwrap();
     assert_eq!(
         (
             connections(&name, super::super::sql::postgres::LISTENER),
-            connections(&name, "tandem")
+            connections(&name, "tandem"),
+            connections(&name, super::super::sql::postgres::READER),
         ),
-        (1, 0),
-        "twenty writes and a notification later, one connection"
+        (1, 0, 0),
+        "twenty writes, a notification and reads later, one connection"
     );
     drop(stop);
     watcher.await.unwrap().unwrap();
