@@ -6,6 +6,7 @@
 
 mod access;
 mod board;
+mod crowd;
 mod peers;
 mod team;
 // The end-to-end tests' desktop, for the board's figures measured in the real window.
@@ -46,7 +47,7 @@ struct Row {
 }
 
 /// `cargo bench --bench live [GROUP...]`: every row, or only those of the groups named
-/// (write, cli, window, burst, board, search, peers, team).
+/// (write, cli, window, burst, board, search, peers, team, crowd).
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("a temporary folder");
@@ -86,6 +87,9 @@ async fn main() {
     }
     if wanted("team") {
         rows.extend(team::rows().await);
+    }
+    if wanted("crowd") {
+        rows.push(crowd::row().await);
     }
 
     println!("| what | target | Tandem | naive baseline | ratio |");

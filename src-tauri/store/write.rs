@@ -1,6 +1,6 @@
 //! The one write path: every change to the board is one call of [`Store::write`].
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use tokio::sync::oneshot;
 
@@ -29,13 +29,39 @@ const GROUP_LIMIT: usize = 64;
 pub(crate) struct Turn {
     /// Told by everyone about to wait for the writer's lock.
     pub(crate) wanted: tokio::sync::Notify,
+    /// How many wait for the writer's lock (but the watcher): the watcher lets them go first.
+    pub(crate) waiting: AtomicUsize,
     /// Whether a write holds the lock: a read then takes a reader of its own rather than
     /// wait. (Anyone else holding it is quick, or gives it up when asked.)
-    pub(crate) writing: std::sync::atomic::AtomicBool,
+    pub(crate) writing: AtomicBool,
     /// How to undo a write abandoned halfway (its caller stopped waiting while it was inside
     /// the transaction, between two round trips to a server): [`Control`] as a number,
     /// [`UNDO_NONE`] for none. Undone before the writer's connection is used again.
-    pub(crate) unfinished: std::sync::atomic::AtomicU8,
+    pub(crate) unfinished: AtomicU8,
+}
+
+impl Turn {
+    /// Counts the caller as waiting for the writer's lock until dropped, and asks the watcher
+    /// to give it up.
+    pub(crate) fn ask(&self) -> Asking<'_> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        self.wanted.notify_one();
+        Asking(self)
+    }
+
+    /// Whether anyone but the watcher waits for the writer's lock.
+    pub(crate) fn asked(&self) -> bool {
+        self.waiting.load(Ordering::SeqCst) > 0
+    }
+}
+
+/// One waiting for the writer's lock, until dropped.
+pub(crate) struct Asking<'a>(&'a Turn);
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The writing end of the store.
@@ -97,10 +123,10 @@ impl Drop for Waiting<'_> {
 }
 
 /// Says that a write holds the writer's lock, until dropped.
-struct Writing<'a>(&'a std::sync::atomic::AtomicBool);
+struct Writing<'a>(&'a AtomicBool);
 
 impl<'a> Writing<'a> {
-    fn on(flag: &'a std::sync::atomic::AtomicBool) -> Writing<'a> {
+    fn on(flag: &'a AtomicBool) -> Writing<'a> {
         flag.store(true, Ordering::SeqCst);
         Writing(flag)
     }
@@ -140,7 +166,7 @@ impl Store {
         })?;
         let mut writer = {
             let _waiting = Waiting::on(&self.queued);
-            self.turn.wanted.notify_one();
+            let _asking = self.turn.ask();
             self.writer.lock().await
         };
         let writing = Writing::on(&self.turn.writing);
@@ -344,7 +370,7 @@ impl Store {
     /// after it stop waiting before committing it, the lock comes back here and this commits.
     async fn committed(&self, mut outcome: oneshot::Receiver<Result<()>>) -> Result<()> {
         loop {
-            self.turn.wanted.notify_one();
+            let _asking = self.turn.ask();
             tokio::select! {
                 biased;
                 told = &mut outcome => return told.unwrap_or_else(|_| Err(self.offline())),
@@ -361,7 +387,7 @@ impl Store {
     /// The writer's lock for anything but a write: the transaction writes share, if open, is
     /// committed first, so what follows sees and publishes only committed changes.
     pub(super) async fn writer(&self) -> tokio::sync::MutexGuard<'_, Writer> {
-        self.turn.wanted.notify_one();
+        let _asking = self.turn.ask();
         self.writer_unasked().await
     }
 

@@ -256,8 +256,9 @@ impl Home {
         if self.turn.writing.load(Ordering::SeqCst) {
             return None;
         }
-        self.turn.wanted.notify_one();
+        let asking = self.turn.ask();
         let mut writer = self.writer.clone().lock_owned().await;
+        drop(asking);
         let writing = writer.group.is_some()
             || self.turn.unfinished.load(Ordering::SeqCst) != super::write::UNDO_NONE;
         if writing {

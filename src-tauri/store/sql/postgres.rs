@@ -482,9 +482,16 @@ pub(in crate::store) async fn watch(
         let Some(Connection::Listening(listening)) = writer.conn.as_mut() else {
             continue;
         };
+        // Asked from here on, it hears; asked before, it sees the count.
+        let asked = store.turn.wanted.notified();
+        tokio::pin!(asked);
+        asked.as_mut().enable();
+        if store.turn.asked() {
+            continue;
+        }
         let waited = tokio::select! {
             biased;
-            () = store.turn.wanted.notified() => Waited::Asked,
+            () = asked => Waited::Asked,
             received = listening.listener().try_recv() => Waited::Received(received),
             _ = ticks.tick() => Waited::Tick,
         };

@@ -638,3 +638,42 @@ async fn a_write_abandoned_halfway_leaves_nothing_on_a_server() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_and_reads_at_once_never_wait_for_the_listeners_next_safety_read() {
+    let (location, _) = server_database();
+    let store = Arc::new(open(&location, "busy").await);
+    let project = store.first_project().await.unwrap().id;
+    // The watcher reads the log only every 30 s besides its notifications: a write or read
+    // that had to wait for that would miss the deadline.
+    let (stop, watcher) = watching(&store);
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (store, project) = (store.clone(), project.clone());
+            tokio::spawn(async move {
+                let origin = Origin::new(&format!("writer {w}"), Actor::Gui);
+                for n in 0..50 {
+                    let new = NewTask {
+                        project_id: project.clone(),
+                        column_id: None,
+                        title: format!("Writer {w}: {n}"),
+                    };
+                    store.create_task(&origin, new).await.unwrap();
+                    if n % 10 == 0 {
+                        store.board(&project).await.unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        for writer in writers {
+            writer.await.unwrap();
+        }
+    })
+    .await
+    .expect("200 writes and 20 reads on one connection within the deadline");
+    assert_eq!(store.tasks(&project).await.unwrap().len(), 200);
+    drop(stop);
+    watcher.await.unwrap().unwrap();
+}
