@@ -43,7 +43,7 @@ pub enum Error {
     #[error(
         "the database server{} is full: all the connections its max_connections setting \
          allows are in use, so nothing was changed; Tandem tries again by itself. Its \
-         administrator can raise max_connections, or put PgBouncer in front (see the README)",
+         administrator can raise max_connections (see the README)",
         .host.as_deref().map(|h| format!(" {h}")).unwrap_or_default()
     )]
     ServerFull { host: Option<String> },

@@ -117,6 +117,28 @@ impl Watching {
     }
 }
 
+/// `tandem hub` on `machine`, once it serves.
+fn serve_hub(machine: &Sandbox, what: &str) -> Process {
+    let mut hub = Process::spawn(
+        machine
+            .command(&["hub"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+        &format!("tandem hub on {what}"),
+    );
+    let mut said = std::io::BufReader::new(hub.stderr.take().expect("piped")).lines();
+    let mut lines = Vec::new();
+    let serving = said.by_ref().map_while(Result::ok).any(|line| {
+        let serving = line.contains("serving the hub");
+        lines.push(line);
+        serving
+    });
+    assert!(serving, "{what}'s hub serves: {lines:?}");
+    // Whatever else the hub says is read, so it never writes into a closed pipe.
+    std::thread::spawn(move || said.for_each(drop));
+    hub
+}
+
 /// How many connections are listening for the log's notifications on database `name`.
 fn listeners(name: &str) -> usize {
     let count = TestServer::shared()
@@ -148,21 +170,7 @@ fn three_machines_see_every_change_once_in_order_with_one_listener_per_machine()
     let database = TestServer::shared().database();
     let [a, b, c] = [(); 3].map(|()| Sandbox::on_server(&database.url));
     // Machine A runs a hub and two watches; machine B one watch, alone; machine C only writes.
-    let mut hub = Process::spawn(
-        a.command(&["hub"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
-        "tandem hub on machine A",
-    );
-    let mut said = std::io::BufReader::new(hub.stderr.take().expect("piped")).lines();
-    assert!(
-        said.by_ref()
-            .map_while(Result::ok)
-            .any(|line| line.contains("serving the hub")),
-        "machine A's hub serves"
-    );
-    // Whatever else the hub says is read, so it never writes into a closed pipe.
-    std::thread::spawn(move || said.for_each(drop));
+    let _hub = serve_hub(&a, "machine A");
     let mut watches = [
         Watching::start(&a, "machine A (first)"),
         Watching::start(&a, "machine A (second)"),
@@ -948,6 +956,82 @@ async fn a_full_server_is_a_state_told_in_words_and_tandem_comes_back_when_a_slo
     assert!(listed.contains("Before it filled up") && listed.contains("After a slot freed"));
     assert!(!listed.contains("While full"), "{listed}");
     drop(others);
+}
+
+#[test]
+fn more_machines_than_the_server_takes_get_in_as_others_leave_and_nothing_is_lost() {
+    // 8 connections, 3 kept for superusers: 5 for the team, one for each machine.
+    let server = TestServer::start_with_connections(8).expect("a server of its own");
+    let database = server.database();
+    let owner = Sandbox::on_server(&database.url);
+    assert!(owner.tandem(&["team", "init"]).status.success());
+    server.login("alice").unwrap();
+    assert!(owner.tandem(&["team", "add", "alice"]).status.success());
+    let url = server.url_as("alice", &database.name);
+    let machines: Vec<Sandbox> = (0..6).map(|_| Sandbox::on_server(&url)).collect();
+    // Alice's connections, and those of them that listen.
+    let connections = || -> (usize, usize) {
+        let counted = server
+            .psql(
+                &database.name,
+                "SELECT count(*), count(*) FILTER (WHERE application_name = 'tandem listener') \
+                 FROM pg_stat_activity WHERE usename = 'alice'",
+            )
+            .expect("psql counts connections");
+        let mut counts = counted
+            .trim()
+            .split('|')
+            .map(|n| n.parse().expect("a count"));
+        (counts.next().unwrap_or(0), counts.next().unwrap_or(0))
+    };
+
+    // Five machines, each a card written there and then its hub: each holds one connection.
+    for (n, machine) in machines[..5].iter().enumerate() {
+        let added = machine.tandem(&["task", "add", &format!("From machine {n}")]);
+        assert!(added.status.success(), "{}", stderr(&added));
+    }
+    let mut hubs = Vec::new();
+    for (n, machine) in machines[..5].iter().enumerate() {
+        hubs.push(serve_hub(machine, &format!("machine {n}")));
+        // The last takes the only slot left: its listener takes its first connection's place.
+        eventually("each machine to hold one connection, its listener", || {
+            connections() == (n + 1, n + 1)
+        });
+    }
+
+    // The sixth cannot get in: told in one line naming the limit, and nothing is written.
+    let sixth = &machines[5];
+    let refused = sixth.tandem(&["task", "add", "From machine 5"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let said = stderr(&refused);
+    assert!(
+        said.lines().count() == 1 && said.contains("is full") && said.contains("max_connections"),
+        "{said}"
+    );
+
+    // One machine closes Tandem: the sixth gets in, and every card acknowledged is there.
+    drop(hubs.remove(0));
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        let added = sixth.tandem(&["task", "add", "From machine 5"]);
+        if added.status.success() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sixth machine got in: {}",
+            stderr(&added)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let listed = stdout(&sixth.tandem(&["task", "ls"]));
+    for n in 0..6 {
+        assert_eq!(
+            listed.matches(&format!("From machine {n}")).count(),
+            1,
+            "machine {n}'s card, once: {listed}"
+        );
+    }
 }
 
 #[test]

@@ -100,8 +100,8 @@ async fn database(location: &Location) -> Vec<Check> {
             let fix = match (location, &e) {
                 (Location::Server(_), crate::error::Error::ServerFull { .. }) => {
                     "the server takes no more connections: its administrator can raise \
-                     max_connections (each costs the server some memory) or put PgBouncer in \
-                     front (see the README); Tandem retries by itself"
+                     max_connections (each costs the server a few megabytes; see the README); \
+                     Tandem retries by itself"
                 }
                 (Location::Server(_), _) => {
                     "check that the server runs and the URL, user and password are right"
@@ -184,7 +184,7 @@ async fn database(location: &Location) -> Vec<Check> {
                     "{} in use: the server is full (max_connections {}, {} kept for superusers)",
                     c.in_use, c.allowed, c.reserved
                 ),
-                "its administrator can raise max_connections or put PgBouncer in front (see the README)",
+                "its administrator can raise max_connections (each costs the server a few megabytes; see the README)",
             )
         });
     }

@@ -450,19 +450,27 @@ pub(in crate::store) async fn watch(
     loop {
         let mut writer = store.writer_unasked().await;
         if !matches!(writer.conn, Some(Connection::Listening(_))) {
-            // Connecting may take a while: the writer goes on meanwhile.
+            // Connecting may take a while: the writer, and reads, go on meanwhile.
             drop(writer);
-            let listening = listen(url).await.inspect_err(|e| {
+            let listening = match listen(url).await {
+                // With one slot left, a machine must not need two: the listener takes the
+                // place of the connection the store has.
+                Err(Error::ServerFull { .. }) => {
+                    let plain = store.writer_unasked().await.conn.take();
+                    close_quietly(plain).await;
+                    listen(url).await
+                }
+                listening => listening,
+            }
+            .inspect_err(|e| {
                 if matches!(e, Error::ServerFull { .. }) {
                     store.full.store(true, Ordering::Relaxed);
                 }
             })?;
             writer = store.writer_unasked().await;
-            if let Some(plain) = writer.conn.replace(Connection::Listening(listening)) {
-                if let Err(e) = plain.close().await {
-                    tracing::debug!(error = %e, "a connection did not close cleanly");
-                }
-            }
+            // The listener takes over from the connection the store had.
+            let plain = writer.conn.replace(Connection::Listening(listening));
+            close_quietly(plain).await;
             due = true;
         }
         writer.tidy().await;
@@ -505,6 +513,15 @@ pub(in crate::store) async fn watch(
                 return Err(Error::Offline { host: url.host() });
             }
             Waited::Received(Err(e)) => return store.settle(&mut writer, Err(e.into())),
+        }
+    }
+}
+
+/// Closes `conn`, if there is one; a connection that does not close cleanly is gone anyway.
+async fn close_quietly(conn: Option<Connection>) {
+    if let Some(conn) = conn {
+        if let Err(e) = conn.close().await {
+            tracing::debug!(error = %e, "a connection did not close cleanly");
         }
     }
 }
