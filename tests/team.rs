@@ -887,16 +887,22 @@ async fn a_hand_written_frame_on_a_viewers_hub_puts_no_change_in_any_window() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_server_is_a_state_told_in_words_and_tandem_comes_back_when_a_slot_frees() {
-    use sqlx::Connection as _;
-    // 8 connections, 3 of them kept for superusers: 5 for the team.
+/// A server of its own that takes 8 connections, 3 of them kept for superusers (5 for the
+/// team), with a team database where alice may write; and its owner's machine.
+fn small_team() -> (TestServer, tandem::testing::TestDatabase, Sandbox) {
     let server = TestServer::start_with_connections(8).expect("a server of its own");
     let database = server.database();
     let owner = Sandbox::on_server(&database.url);
     assert!(owner.tandem(&["team", "init"]).status.success());
     server.login("alice").unwrap();
     assert!(owner.tandem(&["team", "add", "alice"]).status.success());
+    (server, database, owner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_is_a_state_told_in_words_and_tandem_comes_back_when_a_slot_frees() {
+    use sqlx::Connection as _;
+    let (server, database, owner) = small_team();
     let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
     let first = alice.tandem(&["task", "add", "Before it filled up"]);
     assert!(first.status.success(), "{}", stderr(&first));
@@ -960,13 +966,8 @@ async fn a_full_server_is_a_state_told_in_words_and_tandem_comes_back_when_a_slo
 
 #[test]
 fn more_machines_than_the_server_takes_get_in_as_others_leave_and_nothing_is_lost() {
-    // 8 connections, 3 kept for superusers: 5 for the team, one for each machine.
-    let server = TestServer::start_with_connections(8).expect("a server of its own");
-    let database = server.database();
-    let owner = Sandbox::on_server(&database.url);
-    assert!(owner.tandem(&["team", "init"]).status.success());
-    server.login("alice").unwrap();
-    assert!(owner.tandem(&["team", "add", "alice"]).status.success());
+    // One slot for each machine.
+    let (server, database, _owner) = small_team();
     let url = server.url_as("alice", &database.name);
     let machines: Vec<Sandbox> = (0..6).map(|_| Sandbox::on_server(&url)).collect();
     // Alice's connections, and those of them that listen.
