@@ -188,19 +188,25 @@ pub(in crate::store) async fn tables(conn: &mut Conn<'_>) -> Result<Vec<String>>
 /// (a write whose task died) is ended by the server after [`IDLE_IN_TRANSACTION`], so it can
 /// never hold the log's lock, and every machine's writes, for longer.
 pub(in crate::store) async fn connect(url: &ServerUrl) -> Result<PgConnection> {
-    let options = url
-        .connect_options()?
-        .application_name("tandem")
-        .options([(
-            "idle_in_transaction_session_timeout",
-            IDLE_IN_TRANSACTION.as_millis().to_string(),
-        )])
-        .log_statements(tracing::log::LevelFilter::Trace);
+    let options = writer_options(url, "tandem")?;
     match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(refusal(e, url)),
         Err(_) => Err(Error::Offline { host: url.host() }),
     }
+}
+
+/// How the store's own connections (the writer's, a hub's listener) log in, shown as
+/// `application_name` `app`.
+fn writer_options(url: &ServerUrl, app: &str) -> Result<sqlx::postgres::PgConnectOptions> {
+    Ok(url
+        .connect_options()?
+        .application_name(app)
+        .options([(
+            "idle_in_transaction_session_timeout",
+            IDLE_IN_TRANSACTION.as_millis().to_string(),
+        )])
+        .log_statements(tracing::log::LevelFilter::Trace))
 }
 
 /// Why a server would not let Tandem in, named for the user; the URL's password is never part
@@ -395,14 +401,7 @@ impl Listening {
 
 /// A connection to `url` that listens on the log's channel.
 async fn listen(url: &ServerUrl) -> Result<Listening> {
-    let options = url
-        .connect_options()?
-        .application_name(LISTENER)
-        .options([(
-            "idle_in_transaction_session_timeout",
-            IDLE_IN_TRANSACTION.as_millis().to_string(),
-        )])
-        .log_statements(tracing::log::LevelFilter::Trace);
+    let options = writer_options(url, LISTENER)?;
     // A pool of one, which the listener takes its connection from: sqlx's listener is made
     // from a pool.
     let pool = PgPoolOptions::new()
@@ -487,9 +486,6 @@ pub(in crate::store) async fn watch(
             due = false;
             continue;
         }
-        let Some(Connection::Listening(listening)) = writer.conn.as_mut() else {
-            continue;
-        };
         // Asked from here on, it hears; asked before, it sees the count.
         let asked = store.turn.wanted.notified();
         tokio::pin!(asked);
