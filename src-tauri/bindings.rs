@@ -42,6 +42,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Subtask,
         Label,
         TaskLabel,
+        TaskAssignee,
         Entity,
         EntityKind,
         Board,

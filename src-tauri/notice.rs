@@ -130,7 +130,7 @@ impl Gatherer {
                     *known = title;
                 }
             }
-            EntityKind::Subtask | EntityKind::TaskLabel => {
+            EntityKind::Subtask | EntityKind::TaskLabel | EntityKind::TaskAssignee => {
                 if let Some(task) = field("task_id") {
                     pending.tasks.entry(task).or_default();
                 }

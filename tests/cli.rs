@@ -1261,3 +1261,44 @@ async fn whoami_names_the_system_login_and_changes_only_its_own_name_and_colour(
     );
     assert_user_error(&sandbox.tandem(&["team", "init"]), "a file has no team");
 }
+
+#[test]
+fn people_go_on_a_task_and_lists_show_whose_it_is() {
+    let sandbox = Sandbox::new();
+    let (me, _) = tandem::store::os_login();
+    let ship = ok(&sandbox, &["task", "add", "Ship"]);
+    let plan = ok(&sandbox, &["task", "add", "Plan"]);
+    assert_eq!(
+        ok(&sandbox, &["task", "assign", &ship, "dana", &me]),
+        format!("On it: {}", {
+            let mut both = [me.clone(), "dana".to_owned()];
+            both.sort();
+            both.join(", ")
+        })
+    );
+    ok(&sandbox, &["task", "assign", &plan, "dana"]);
+
+    let mine = ok(&sandbox, &["task", "ls", "--mine"]);
+    assert!(mine.contains("Ship") && !mine.contains("Plan"), "{mine}");
+    let danas = ok(&sandbox, &["task", "ls", "--assignee", "dana"]);
+    assert!(danas.contains("Ship") && danas.contains("Plan"), "{danas}");
+    assert_eq!(
+        ok(&sandbox, &["task", "unassign", &plan, "dana"]),
+        "Nobody is on it"
+    );
+    let danas = ok(&sandbox, &["task", "ls", "--assignee", "dana"]);
+    assert!(danas.contains("Ship") && !danas.contains("Plan"), "{danas}");
+
+    // Bad input is refused in one line and changes nothing.
+    let before = ok(&sandbox, &["task", "ls", "--json"]);
+    for args in [
+        vec!["task", "assign", &ship, "not a login"],
+        vec!["task", "assign", "no-such-task", "dana"],
+        vec!["task", "ls", "--mine", "--archived"],
+    ] {
+        let refused = sandbox.tandem(&args);
+        assert!(!refused.status.success(), "{args:?}");
+        assert!(!stderr(&refused).is_empty(), "{args:?}");
+    }
+    assert_eq!(ok(&sandbox, &["task", "ls", "--json"]), before);
+}

@@ -58,6 +58,12 @@ pub enum TaskCommand {
         /// The project's archived tasks instead, the latest archived first.
         #[arg(long)]
         archived: bool,
+        /// Only the tasks you are on.
+        #[arg(long, conflicts_with_all = ["archived", "assignee"])]
+        mine: bool,
+        /// Only the tasks this person (a login) is on.
+        #[arg(long, value_name = "LOGIN", conflicts_with = "archived")]
+        assignee: Option<String>,
     },
     /// Move a task to a column at an index, or one step: to the next or previous column, up or
     /// down.
@@ -124,6 +130,21 @@ pub enum TaskCommand {
         id: String,
         #[arg(required = true)]
         labels: Vec<String>,
+    },
+    /// Put people (logins) on a task: on a team's board, members of its project. Prints who is
+    /// on it.
+    Assign {
+        /// The task's id.
+        id: String,
+        #[arg(required = true)]
+        logins: Vec<String>,
+    },
+    /// Take people off a task. Prints who is still on it.
+    Unassign {
+        /// The task's id.
+        id: String,
+        #[arg(required = true)]
+        logins: Vec<String>,
     },
     /// A task's timeline: what changed, who changed it (window, copy of Tandem, command line or
     /// another program) and when.
@@ -394,15 +415,31 @@ pub(super) async fn task(
         TaskCommand::Ls {
             project,
             archived: false,
+            mine,
+            assignee,
         } => {
             let project = project.resolve(store).await?;
             let board = store.board(&project.id).await?;
-            let tasks = store.tasks(&project.id).await?;
+            let mut tasks = store.tasks(&project.id).await?;
+            let on = match (mine, assignee) {
+                (true, _) => Some(store.me().await?.login),
+                (false, Some(login)) => Some(crate::validate::login(&login)?),
+                (false, None) => None,
+            };
+            if let Some(login) = on {
+                tasks.retain(|t| {
+                    board
+                        .task_assignees
+                        .iter()
+                        .any(|a| a.task_id == t.id && a.login == login)
+                });
+            }
             out.print(&tasks, || listing(&project, &board.columns, &tasks))
         }
         TaskCommand::Ls {
             project,
             archived: true,
+            ..
         } => {
             let project = project.resolve(store).await?;
             let tasks = store.archived_tasks(Some(&project.id)).await?;
@@ -484,6 +521,14 @@ pub(super) async fn task(
         TaskCommand::Unlabel { id, labels } => {
             relabel(store, origin, out, &id, &labels, false).await
         }
+        TaskCommand::Assign { id, logins } => {
+            let on = store.assign(origin, &TaskId(id), &logins).await?;
+            out.print(&on, || on_task(&on))
+        }
+        TaskCommand::Unassign { id, logins } => {
+            let on = store.unassign(origin, &TaskId(id), &logins).await?;
+            out.print(&on, || on_task(&on))
+        }
         TaskCommand::History { id } => {
             let timeline = history::timeline(store, &TaskId(id)).await?;
             out.print(&timeline, || {
@@ -494,6 +539,15 @@ pub(super) async fn task(
                 lines.join("\n")
             })
         }
+    }
+}
+
+/// Who is on a task, as the command line says it.
+fn on_task(logins: &[String]) -> String {
+    if logins.is_empty() {
+        "Nobody is on it".to_owned()
+    } else {
+        format!("On it: {}", logins.join(", "))
     }
 }
 

@@ -257,6 +257,13 @@ pub struct TaskLabel {
     pub label_id: LabelId,
 }
 
+/// That a person is on a task: a login of the project's (on a file, a name the board knows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct TaskAssignee {
+    pub task_id: TaskId,
+    pub login: String,
+}
+
 /// Any versioned entity, tagged with its kind; carried by a `Conflict` as the current state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "entity", rename_all = "snake_case")]
@@ -290,6 +297,8 @@ pub enum EntityKind {
     Subtask,
     Label,
     TaskLabel,
+    /// A person on a task.
+    TaskAssignee,
     /// A person's membership of a project, with their role (team boards only).
     Member,
 }
@@ -303,6 +312,7 @@ impl fmt::Display for EntityKind {
             EntityKind::Subtask => "subtask",
             EntityKind::Label => "label",
             EntityKind::TaskLabel => "task label",
+            EntityKind::TaskAssignee => "task assignee",
             EntityKind::Member => "member",
         })
     }
@@ -351,6 +361,8 @@ pub struct Board {
     pub subtasks: Vec<Subtask>,
     pub labels: Vec<Label>,
     pub task_labels: Vec<TaskLabel>,
+    /// Who is on which card.
+    pub task_assignees: Vec<TaskAssignee>,
     /// The change log's last seq at the moment of the snapshot: changes after it are news.
     pub seq: i64,
     /// The person's role in the project on a team's server; `None` where nothing is held back
@@ -802,6 +814,7 @@ stored_as_names! {
         Subtask => "subtask",
         Label => "label",
         TaskLabel => "task_label",
+        TaskAssignee => "task_assignee",
         Member => "member",
     }
     Op { Insert => "insert", Update => "update", Delete => "delete" }

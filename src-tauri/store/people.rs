@@ -159,7 +159,7 @@ impl Store {
                 format!("GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {group}"),
                 format!(
                     "GRANT INSERT, UPDATE, DELETE ON projects, columns, tasks, subtasks, labels,
-                         task_labels, members, people TO {group}"
+                         task_labels, task_assignees, members, people TO {group}"
                 ),
                 // A write takes the log's lock (`SELECT ... FOR UPDATE`), which needs the right
                 // to update some column: only the constant one, so the seq stays the trigger's.

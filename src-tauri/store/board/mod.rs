@@ -1,9 +1,10 @@
 //! The board's entities and their rules, written once for both databases: projects, their
-//! columns and the board snapshot here; tasks, checklists, labels, the archive, a card moved to
+//! columns and the board snapshot here; tasks, checklists, labels, assignees, the archive, a card moved to
 //! another project, undoing a deletion and search in the modules below. Every change goes
 //! through [`Store::write`](crate::store::Store).
 
 pub(super) mod archive;
+pub(super) mod assignee;
 pub(super) mod edit;
 pub(super) mod label;
 pub(super) mod position;
@@ -20,7 +21,7 @@ use crate::store::sql::{query, Conn, Dialect};
 use crate::error::{Error, Result};
 use crate::model::{
     Board, BoardTask, Column, ColumnId, EntityKind, Label, Origin, Project, ProjectId, Role,
-    Subtask, TaskId, TaskLabel,
+    Subtask, TaskAssignee, TaskId, TaskLabel,
 };
 use crate::store::{at_version, last_seq, now_ms, Store, Versioned};
 use crate::validate;
@@ -220,6 +221,14 @@ impl Store {
         .fetch_all(&mut conn)
         .await?;
 
+        let task_assignees: Vec<TaskAssignee> = query(
+            "SELECT ta.* FROM task_assignees ta JOIN tasks t ON t.id = ta.task_id
+             WHERE t.project_id = $1 ORDER BY ta.task_id, ta.login",
+        )
+        .bind(&project.id)
+        .fetch_all(&mut conn)
+        .await?;
+
         let notes: Vec<(TaskId, String)> = if whole {
             query("SELECT id, description FROM tasks WHERE project_id = $1 AND description <> ''")
                 .bind(&project.id)
@@ -238,6 +247,7 @@ impl Store {
             subtasks,
             labels,
             task_labels,
+            task_assignees,
             seq,
             role,
         };
@@ -346,6 +356,7 @@ impl Store {
             }
             // Children first and explicitly, so each of their log rows still finds its project.
             for sql in [
+                "DELETE FROM task_assignees WHERE task_id IN (SELECT id FROM tasks WHERE project_id = $1)",
                 "DELETE FROM task_labels WHERE task_id IN (SELECT id FROM tasks WHERE project_id = $1)",
                 "DELETE FROM subtasks WHERE task_id IN (SELECT id FROM tasks WHERE project_id = $1)",
                 "DELETE FROM tasks WHERE project_id = $1",

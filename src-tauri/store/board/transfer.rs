@@ -11,7 +11,7 @@ use crate::model::{ColumnId, Label, LabelId, Origin, Subtask, Task, TaskId};
 use crate::store::board::column;
 use crate::store::board::position::{self, List};
 use crate::store::board::task::movable;
-use crate::store::sql::{query, Conn};
+use crate::store::sql::{query, Conn, Dialect};
 use crate::store::{at_version, now_ms, Store};
 use crate::validate;
 
@@ -51,8 +51,15 @@ impl Store {
                 .fetch_all(&mut *conn)
                 .await?;
 
+                let assignees: Vec<String> =
+                    query("SELECT login FROM task_assignees WHERE task_id = $1 ORDER BY login")
+                        .bind(id)
+                        .scalars(&mut *conn)
+                        .await?;
+
                 // Leaving: children first, so each log row still finds the project.
                 for sql in [
+                    "DELETE FROM task_assignees WHERE task_id = $1",
                     "DELETE FROM task_labels WHERE task_id = $1",
                     "DELETE FROM subtasks WHERE task_id = $1",
                     "DELETE FROM tasks WHERE id = $1",
@@ -132,6 +139,27 @@ impl Store {
                     query("INSERT INTO task_labels (task_id, label_id) VALUES ($1, $2)")
                         .bind(id)
                         .bind(&there)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                // Its people come along where they may be: on a server, those who are members
+                // of the project it goes to.
+                let keep = match conn.dialect() {
+                    Dialect::Sqlite => {
+                        "INSERT INTO task_assignees (task_id, login)
+                         SELECT $1, $2 WHERE $3 IS NOT NULL"
+                    }
+                    Dialect::Postgres => {
+                        "INSERT INTO task_assignees (task_id, login)
+                         SELECT $1, $2 WHERE EXISTS
+                             (SELECT 1 FROM members WHERE project_id = $3 AND login = $2)"
+                    }
+                };
+                for login in &assignees {
+                    query(keep)
+                        .bind(id)
+                        .bind(login)
+                        .bind(&target.project_id)
                         .execute(&mut *conn)
                         .await?;
                 }

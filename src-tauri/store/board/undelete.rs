@@ -12,7 +12,8 @@ use crate::store::sql::{query, Conn};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Column, Entity, EntityKind, Label, Member, Origin, Project, Subtask, Task, TaskId, TaskLabel,
+    Column, Entity, EntityKind, Label, Member, Origin, Project, Subtask, Task, TaskAssignee,
+    TaskId, TaskLabel,
 };
 use crate::store::board::position::{self, List};
 use crate::store::{now_ms, Store, Versioned};
@@ -47,6 +48,7 @@ fn shape(kind: EntityKind) -> Shape {
         ),
         EntityKind::Label => ("labels", None, Some(("project_id", EntityKind::Project))),
         EntityKind::TaskLabel => ("task_labels", None, None),
+        EntityKind::TaskAssignee => ("task_assignees", None, None),
         EntityKind::Member => ("members", None, None),
     };
     Shape {
@@ -165,6 +167,16 @@ async fn insert(
             )
             .bind(r.task_id)
             .bind(r.label_id)
+        }
+        EntityKind::TaskAssignee => {
+            let r: TaskAssignee = logged(json)?;
+            query(
+                "INSERT INTO task_assignees (task_id, login)
+                 SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM tasks WHERE id = $1)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(r.task_id)
+            .bind(r.login)
         }
         EntityKind::Member => {
             let r: Member = logged(json)?;
@@ -395,7 +407,10 @@ async fn taken_along(
         EntityKind::Project => 0,
         EntityKind::Column | EntityKind::Label => 1,
         EntityKind::Task => 2,
-        EntityKind::Subtask | EntityKind::TaskLabel | EntityKind::Member => 3,
+        EntityKind::Subtask
+        | EntityKind::TaskLabel
+        | EntityKind::TaskAssignee
+        | EntityKind::Member => 3,
     });
     Ok(along)
 }
@@ -410,10 +425,12 @@ async fn fetch(conn: &mut Conn<'_>, kind: EntityKind, id: &str) -> Result<Entity
         EntityKind::Task => row::<Task>(conn, id).await,
         EntityKind::Subtask => row::<Subtask>(conn, id).await,
         EntityKind::Label => row::<Label>(conn, id).await,
-        EntityKind::TaskLabel | EntityKind::Member => Err(Error::invalid(
-            "entity",
-            "a task's label or a membership has no row of its own",
-        )),
+        EntityKind::TaskLabel | EntityKind::TaskAssignee | EntityKind::Member => {
+            Err(Error::invalid(
+                "entity",
+                "a task's label, its assignee or a membership has no row of its own",
+            ))
+        }
     }
 }
 

@@ -291,3 +291,99 @@ async fn a_persons_machine_hears_of_being_let_in_and_taken_off_and_notifications
     drop(stop);
     watching.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn an_editor_assigns_members_only_and_a_viewer_assigns_no_one_even_through_psql() {
+    let (_owner, name) = team(&["alice", "bob", "carol", "dave"]).await;
+    let alice = open_as("alice", &name).await.unwrap();
+    let bob = open_as("bob", &name).await.unwrap();
+    let carol = open_as("carol", &name).await.unwrap();
+    let launch = alice
+        .create_project(&origin("alice"), "Launch")
+        .await
+        .unwrap();
+    for (login, role) in [("bob", Role::Editor), ("carol", Role::Viewer)] {
+        alice
+            .set_member(&origin("alice"), &launch.id, login, role)
+            .await
+            .unwrap();
+    }
+    let card = add_task(&alice, "alice", &launch.id).await.unwrap();
+
+    // Bob (editor) puts alice and carol on the card; dave is on the team but not the project.
+    let on = bob
+        .assign(&origin("bob"), &card.id, &["alice".into(), "carol".into()])
+        .await
+        .unwrap();
+    assert_eq!(on, ["alice", "carol"]);
+    let stranger = bob
+        .assign(&origin("bob"), &card.id, &["dave".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&stranger, Error::Invalid { field: "login", reason } if reason.contains("dave")),
+        "{stranger:?}"
+    );
+    let logged = alice.changes_since(0, None).await.unwrap().changes;
+    let by_bob: Vec<_> = logged
+        .iter()
+        .filter(|c| c.entity == EntityKind::TaskAssignee)
+        .map(|c| (c.entity_id.clone(), c.author.clone()))
+        .collect();
+    assert_eq!(
+        by_bob,
+        [
+            (format!("{}:alice", card.id), Some("bob".to_owned())),
+            (format!("{}:carol", card.id), Some("bob".to_owned())),
+        ]
+    );
+
+    // Carol (viewer) may not, by Tandem or by her own psql, either way.
+    let before = alice.seq().await.unwrap();
+    for refused in [
+        carol
+            .assign(&origin("carol"), &card.id, &["bob".into()])
+            .await
+            .unwrap_err(),
+        carol
+            .unassign(&origin("carol"), &card.id, &["alice".into()])
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(matches!(refused, Error::Forbidden { .. }), "{refused:?}");
+    }
+    let server = TestServer::shared();
+    for sql in [
+        format!(
+            "INSERT INTO task_assignees (task_id, login) VALUES ('{}', 'carol')",
+            card.id
+        ),
+        format!("DELETE FROM task_assignees WHERE task_id = '{}'", card.id),
+    ] {
+        assert!(server.psql_as("carol", &name, &sql).is_err(), "{sql}");
+    }
+    // Nor may bob put dave on it through psql: the database checks membership itself.
+    let sql = format!(
+        "INSERT INTO task_assignees (task_id, login) VALUES ('{}', 'dave')",
+        card.id
+    );
+    assert!(server.psql_as("bob", &name, &sql).is_err(), "{sql}");
+    assert_eq!(alice.seq().await.unwrap(), before, "nothing written");
+    assert_eq!(
+        alice.task_assignees(&card.id).await.unwrap(),
+        ["alice", "carol"]
+    );
+
+    // Moved to a project carol is not in, the card keeps alice only.
+    let garden = alice
+        .create_project(&origin("alice"), "Garden")
+        .await
+        .unwrap();
+    let to = alice.board(&garden.id).await.unwrap().columns[0].id.clone();
+    let card = alice.task(&card.id).await.unwrap();
+    alice
+        .transfer_task(&origin("alice"), &card.id, card.version, &to, 0)
+        .await
+        .unwrap();
+    assert_eq!(alice.task_assignees(&card.id).await.unwrap(), ["alice"]);
+}

@@ -16,13 +16,14 @@ use crate::store::testing::{self, TestStore};
 use crate::store::{ColumnEdit, Dialect, Step, TaskEdit};
 
 /// The tables that hold the board, as replay rebuilds them.
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 7] = [
     "projects",
     "columns",
     "tasks",
     "subtasks",
     "labels",
     "task_labels",
+    "task_assignees",
 ];
 
 /// One operation, naming entities by an index into those that exist when it runs.
@@ -400,6 +401,7 @@ async fn replay(t: &TestStore, changes: &[Change]) -> (Option<tempfile::TempDir>
             EntityKind::Subtask => "subtasks",
             EntityKind::Label => "labels",
             EntityKind::TaskLabel => "task_labels",
+            EntityKind::TaskAssignee => "task_assignees",
             // Memberships are not the board: the replayed database makes its own (its
             // projects' creator owns them).
             EntityKind::Member => continue,
@@ -456,6 +458,15 @@ async fn replay(t: &TestStore, changes: &[Change]) -> (Option<tempfile::TempDir>
                 query("DELETE FROM task_labels WHERE task_id = $1 AND label_id = $2")
                     .bind(field("task_id"))
                     .bind(field("label_id"))
+                    .execute(&mut conn)
+                    .await
+            }
+            LogOp::Delete if change.entity == EntityKind::TaskAssignee => {
+                let (_, fields) = json(&change.previous);
+                let field = |k: &str| fields[k].as_str().map(str::to_owned);
+                query("DELETE FROM task_assignees WHERE task_id = $1 AND login = $2")
+                    .bind(field("task_id"))
+                    .bind(field("login"))
                     .execute(&mut conn)
                     .await
             }

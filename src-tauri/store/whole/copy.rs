@@ -10,19 +10,20 @@ use std::path::PathBuf;
 
 use crate::config::Location;
 use crate::error::{Error, Result};
-use crate::model::{Column, Label, Project, Subtask, Task, TaskLabel};
+use crate::model::{Column, Label, Project, Subtask, Task, TaskAssignee, TaskLabel};
 use crate::store::sql::{postgres, sqlite};
 use crate::store::sql::{query, Conn, Connection, Dialect, Pool};
 use crate::store::ChangeRow;
 
 /// The board's tables, parents before children.
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 7] = [
     "projects",
     "columns",
     "tasks",
     "subtasks",
     "labels",
     "task_labels",
+    "task_assignees",
 ];
 
 /// How many rows go between two progress reports.
@@ -162,6 +163,7 @@ pub(in crate::store) struct Board {
     subtasks: Vec<Subtask>,
     labels: Vec<Label>,
     task_labels: Vec<TaskLabel>,
+    task_assignees: Vec<TaskAssignee>,
     changes: Vec<ChangeRow>,
 }
 
@@ -180,6 +182,7 @@ impl Board {
             subtasks: all("subtasks").fetch_all(&mut *conn).await?,
             labels: all("labels").fetch_all(&mut *conn).await?,
             task_labels: all("task_labels").fetch_all(&mut *conn).await?,
+            task_assignees: all("task_assignees").fetch_all(&mut *conn).await?,
             changes: if log {
                 query(format!("{select} ORDER BY seq"))
                     .fetch_all(&mut *conn)
@@ -204,6 +207,7 @@ impl Board {
             self.subtasks.len(),
             self.labels.len(),
             self.task_labels.len(),
+            self.task_assignees.len(),
         ]
         .iter()
         .map(|n| *n as u64)
@@ -311,6 +315,14 @@ impl Board {
             query("INSERT INTO task_labels (task_id, label_id) VALUES ($1, $2)")
                 .bind(&r.task_id)
                 .bind(&r.label_id)
+                .execute(&mut *conn)
+                .await?;
+            step();
+        }
+        for r in &self.task_assignees {
+            query("INSERT INTO task_assignees (task_id, login) VALUES ($1, $2)")
+                .bind(&r.task_id)
+                .bind(&r.login)
                 .execute(&mut *conn)
                 .await?;
             step();

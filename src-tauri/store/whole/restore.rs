@@ -20,7 +20,8 @@ use crate::store::whole::copy::{refused_rows, Board};
 use crate::store::Store;
 
 /// The board's tables, children first: the order to empty them in.
-const CHILDREN_FIRST: [&str; 6] = [
+const CHILDREN_FIRST: [&str; 7] = [
+    "task_assignees",
     "task_labels",
     "subtasks",
     "tasks",

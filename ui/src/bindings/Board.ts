@@ -5,6 +5,7 @@ import type { Label } from "./Label";
 import type { Project } from "./Project";
 import type { Role } from "./Role";
 import type { Subtask } from "./Subtask";
+import type { TaskAssignee } from "./TaskAssignee";
 import type { TaskLabel } from "./TaskLabel";
 
 /**
@@ -15,6 +16,10 @@ export type Board = { project: Project, columns: Array<Column>,
  * The cards, without their descriptions.
  */
 tasks: Array<BoardTask>, subtasks: Array<Subtask>, labels: Array<Label>, task_labels: Array<TaskLabel>, 
+/**
+ * Who is on which card.
+ */
+task_assignees: Array<TaskAssignee>, 
 /**
  * The change log's last seq at the moment of the snapshot: changes after it are news.
  */

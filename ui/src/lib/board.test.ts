@@ -65,6 +65,7 @@ function board(): Board {
     subtasks: [],
     labels: [],
     task_labels: [],
+    task_assignees: [],
     seq: 7,
     role: null,
   };
@@ -271,6 +272,19 @@ describe("applyChanges", () => {
       { ...change(9, "delete", "task_label", null, "a:l"), previous: link },
     ]).board;
     expect(unlinked.task_labels).toEqual([]);
+  });
+
+  it("puts people on a card and takes them off, each once", () => {
+    const on = { task_id: "a", login: "alice" };
+    const assigned = applyChanges(board(), [
+      change(8, "insert", "task_assignee", on, "a:alice"),
+      change(9, "insert", "task_assignee", on, "a:alice"),
+    ]).board;
+    expect(assigned.task_assignees).toEqual([on]);
+    const unassigned = applyChanges(assigned, [
+      { ...change(10, "delete", "task_assignee", null, "a:alice"), previous: on },
+    ]).board;
+    expect(unassigned.task_assignees).toEqual([]);
   });
 });
 

@@ -11,6 +11,7 @@ import type { Subtask } from "../bindings/Subtask";
 import type { BoardTask } from "../bindings/BoardTask";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
+import type { TaskAssignee } from "../bindings/TaskAssignee";
 import type { TaskLabel } from "../bindings/TaskLabel";
 
 /** Each column's tasks, top to bottom, as `indexBoard` gives them. */
@@ -247,6 +248,15 @@ export function applyChanges(board: Board, changes: Change[]): Applied {
           (l) => !(l.task_id === link.task_id && l.label_id === link.label_id),
         );
         next = { ...next, task_labels: deleted ? others : [...others, link] };
+        break;
+      }
+      case "task_assignee": {
+        const on = (deleted ? change.previous : data) as TaskAssignee | null;
+        if (!on) break;
+        const others = next.task_assignees.filter(
+          (a) => !(a.task_id === on.task_id && a.login === on.login),
+        );
+        next = { ...next, task_assignees: deleted ? others : [...others, on] };
         break;
       }
     }

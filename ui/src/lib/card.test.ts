@@ -23,6 +23,7 @@ const board: Board = {
     { task_id: "t" as TaskId, label_id: "l1" },
     { task_id: "t" as TaskId, label_id: "l2" },
   ],
+  task_assignees: [],
   seq: 1,
   role: null,
 };

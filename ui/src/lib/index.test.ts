@@ -27,6 +27,7 @@ function board(): Board {
       { task_id: "a" as TaskId, label_id: "l2" as LabelId },
       { task_id: "b" as TaskId, label_id: "gone" as LabelId },
     ],
+    task_assignees: [],
     seq: 1,
     role: null,
   };
