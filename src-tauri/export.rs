@@ -39,11 +39,12 @@ pub struct ExportRequest {
 /// The name Tandem's JSON carries, so a reader knows the file for what it is.
 pub const JSON_FORMAT: &str = "tandem-board";
 /// The version of Tandem's JSON this writes.
-/// Version 2 added archived cards (`"archived": true`); version 1 files read as before.
-pub const JSON_VERSION: u32 = 2;
+/// Version 2 added archived cards (`"archived": true`), version 3 the people on a card
+/// (`"assignees"`); older files read as before.
+pub const JSON_VERSION: u32 = 3;
 
 /// The columns of a CSV export, in order; an import takes them in any order and case.
-pub const CSV_HEADER: [&str; 9] = [
+pub const CSV_HEADER: [&str; 10] = [
     "project",
     "column",
     "title",
@@ -53,6 +54,7 @@ pub const CSV_HEADER: [&str; 9] = [
     "labels",
     "checklist",
     "archived",
+    "assignees",
 ];
 
 /// Projects as a person sees them: columns in order, each with its cards in order.
@@ -106,8 +108,8 @@ impl Export {
     }
 
     /// One row per card: `project, column, title, description, priority, due, labels,
-    /// checklist, archived`, labels separated by `;`, checklist items by line breaks as
-    /// `[x] item`, `archived` saying `yes` for an archived card.
+    /// checklist, archived, assignees`, labels and assignees separated by `;`, checklist items
+    /// by line breaks as `[x] item`, `archived` saying `yes` for an archived card.
     fn csv(&self) -> Result<String> {
         let mut out = csv::Writer::from_writer(Vec::new());
         let failed = |e: csv::Error| Error::Storage(sqlx::Error::Encode(Box::new(e)));
@@ -130,6 +132,7 @@ impl Export {
                         card.labels.join(";").as_str(),
                         checklist.join("\n").as_str(),
                         if card.archived { "yes" } else { "" },
+                        card.assignees.join(";").as_str(),
                     ])
                     .map_err(failed)?;
                 }
@@ -173,6 +176,14 @@ impl Export {
                             .iter()
                             .map(|l| format!("`{}`", l.replace('`', "'"))),
                     );
+                    if !card.assignees.is_empty() {
+                        let on: Vec<String> = card
+                            .assignees
+                            .iter()
+                            .map(|a| inline(&format!("@{a}")))
+                            .collect();
+                        facts.push(format!("on it: {}", on.join(", ")));
+                    }
                     let facts = if facts.is_empty() {
                         String::new()
                     } else {
@@ -241,6 +252,10 @@ impl plain::Project {
                     .push(name.clone());
             }
         }
+        let mut assignees_of: HashMap<TaskId, Vec<String>> = HashMap::new();
+        for on in board.task_assignees {
+            assignees_of.entry(on.task_id).or_default().push(on.login);
+        }
         let mut checklists: HashMap<TaskId, Vec<(i64, plain::Item)>> = HashMap::new();
         for item in board.subtasks {
             let out = plain::Item {
@@ -272,6 +287,7 @@ impl plain::Project {
                             priority: t.priority,
                             due_date: t.due_date.clone(),
                             labels,
+                            assignees: assignees_of.remove(&t.id).unwrap_or_default(),
                             checklist: checklist.into_iter().map(|(_, i)| i).collect(),
                             archived: t.archived_at.is_some(),
                         }

@@ -259,7 +259,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
     let (column_at, description_at, priority_at) =
         (at("column"), at("description"), at("priority"));
     let (due_at, labels_at, checklist_at) = (at("due"), at("labels"), at("checklist"));
-    let archived_at = at("archived");
+    let (archived_at, assignees_at) = (at("archived"), at("assignees"));
     let project_at = if project.is_some() {
         None
     } else {
@@ -315,6 +315,12 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
                 )))
             }
         };
+        let assignees = field(assignees_at)
+            .split([';', ','])
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect();
         let card = plain::Card {
             title: record.get(title_at).unwrap_or("").to_owned(),
             description: record
@@ -328,6 +334,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
             },
             due_date: (!due.is_empty()).then(|| due.to_owned()),
             labels,
+            assignees,
             checklist,
             archived,
         };
@@ -404,6 +411,15 @@ struct TrelloBoard {
     labels: Vec<TrelloLabel>,
     #[serde(default)]
     checklists: Vec<TrelloChecklist>,
+    /// The board's people: a card names its members by their ids.
+    #[serde(default)]
+    members: Vec<TrelloMember>,
+}
+
+#[derive(serde::Deserialize)]
+struct TrelloMember {
+    id: String,
+    username: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -432,6 +448,9 @@ struct TrelloCard {
     due: Option<String>,
     #[serde(default)]
     id_labels: Vec<String>,
+    /// The card's members, who become its assignees.
+    #[serde(default)]
+    id_members: Vec<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -546,6 +565,17 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
                         .iter()
                         .filter_map(|id| label_names.get(id.as_str()).cloned())
                         .collect(),
+                    assignees: card
+                        .id_members
+                        .iter()
+                        .filter_map(|id| {
+                            board
+                                .members
+                                .iter()
+                                .find(|m| &m.id == id)
+                                .map(|m| m.username.clone())
+                        })
+                        .collect(),
                     checklist: items_of.remove(card.id.as_str()).unwrap_or_default(),
                     archived: card.closed,
                 })
@@ -630,6 +660,13 @@ fn checked_card(card: plain::Card, place: &str) -> Result<plain::Card> {
             labels.push(label);
         }
     }
+    let mut assignees: Vec<String> = Vec::new();
+    for login in card.assignees {
+        let login = validate::login(&login).map_err(at)?;
+        if !assignees.contains(&login) {
+            assignees.push(login);
+        }
+    }
     Ok(plain::Card {
         title: validate::title("title", &card.title).map_err(at)?,
         description: validate::description("description", &card.description).map_err(at)?,
@@ -640,6 +677,7 @@ fn checked_card(card: plain::Card, place: &str) -> Result<plain::Card> {
             .transpose()
             .map_err(at)?,
         labels,
+        assignees,
         checklist,
         archived: card.archived,
     })

@@ -343,7 +343,8 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
             "due",
             "labels",
             "checklist",
-            "archived"
+            "archived",
+            "assignees"
         ]
     );
     let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
@@ -360,6 +361,7 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
             "2026-12-24",
             "Docs",
             "[x] Draft\n[ ] Review",
+            "",
             ""
         ]
     );
@@ -502,6 +504,7 @@ async fn an_export_imports_back_into_the_identical_board() {
         &["Plant tulips", "--project", "Garden", "--column", "Someday"],
     );
     let old = add(&from, &["Mow the lawn", "--project", "Garden"]);
+    ok(&from, &["task", "assign", &old.0, "dana", "eve"]);
     ok(&from, &["task", "archive", &old.0]);
     let file = from.dir.path().join("board.json");
     ok(&from, &["export", "json", "-o", file.to_str().unwrap()]);
@@ -510,6 +513,12 @@ async fn an_export_imports_back_into_the_identical_board() {
     let said = ok(&to, &["import", "tandem", file.to_str().unwrap()]);
     assert_eq!(said, "Imported 4 cards (1 archived) into Inbox, Garden");
     assert_eq!(exported(&to), exported(&from));
+    assert!(
+        exported(&to)
+            .to_string()
+            .contains(r#""assignees":["dana","eve"]"#),
+        "the people came along"
+    );
 }
 
 #[tokio::test]
@@ -1301,4 +1310,44 @@ fn people_go_on_a_task_and_lists_show_whose_it_is() {
         assert!(!stderr(&refused).is_empty(), "{args:?}");
     }
     assert_eq!(ok(&sandbox, &["task", "ls", "--json"]), before);
+
+    // Exports say who is on a card, and a spreadsheet's Assignees column comes back in.
+    let markdown = ok(&sandbox, &["export", "markdown"]);
+    assert!(markdown.contains("on it: @dana"), "{markdown}");
+    let file = sandbox.dir.path().join("people.csv");
+    std::fs::write(&file, "Title,Assignees\nPaint,\"dana; eve\"\n").unwrap();
+    ok(&sandbox, &["import", "csv", file.to_str().unwrap()]);
+    let evas = ok(&sandbox, &["task", "ls", "--assignee", "eve"]);
+    assert!(evas.contains("Paint"), "{evas}");
+}
+
+#[test]
+fn a_trello_cards_members_become_its_assignees() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.dir.path().join("trello.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "Launch",
+            "members": [{"id": "m1", "username": "ada", "fullName": "Ada L"},
+                        {"id": "m2", "username": "grace", "fullName": "Grace H"}],
+            "lists": [{"id": "l1", "name": "To do", "pos": 1}],
+            "cards": [{"id": "c1", "name": "Ship", "idList": "l1", "pos": 1,
+                       "idMembers": ["m2", "m1", "gone"]},
+                      {"id": "c2", "name": "Plan", "idList": "l1", "pos": 2}]}"#,
+    )
+    .unwrap();
+    ok(&sandbox, &["import", "trello", file.to_str().unwrap()]);
+    let exported = exported(&sandbox).to_string();
+    // Members Trello no longer knows are left out; the rest by login.
+    assert!(
+        exported.contains(
+            r#"{"assignees":["ada","grace"],"checklist":[],"description":"","due_date":null,"labels":[],"priority":"none","title":"Ship"}"#
+        ),
+        "{exported}"
+    );
+    let adas = ok(
+        &sandbox,
+        &["task", "ls", "--assignee", "ada", "--project", "Launch"],
+    );
+    assert!(adas.contains("Ship") && !adas.contains("Plan"), "{adas}");
 }

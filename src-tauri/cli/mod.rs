@@ -610,8 +610,15 @@ async fn import(
             0 => String::new(),
             n => format!(" ({n} archived)"),
         };
+        let left_out = match imported.assignees_left_out {
+            0 => String::new(),
+            n => format!(
+                "; {n} assignee{} left off: not members of the project",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
         format!(
-            "Imported {total} card{}{archived} into {}",
+            "Imported {total} card{}{archived} into {}{left_out}",
             if total == 1 { "" } else { "s" },
             names.join(", ")
         )

@@ -37,6 +37,9 @@ pub struct Card {
     pub due_date: Option<String>,
     /// The names of its labels, in name order.
     pub labels: Vec<String>,
+    /// The logins of the people on it, in order; left out of the file when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignees: Vec<String>,
     pub checklist: Vec<Item>,
     /// Off the board, in the project's archive; left out of the file when not.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -108,7 +108,7 @@ async fn member(conn: &mut Conn<'_>, card: &Task, login: &str) -> Result<()> {
 
 /// Makes `login` a person the file's board knows, named by their login until they say
 /// otherwise.
-async fn known(conn: &mut Conn<'_>, login: &str) -> Result<()> {
+pub(in crate::store) async fn known(conn: &mut Conn<'_>, login: &str) -> Result<()> {
     let now = now_ms();
     query(
         "INSERT INTO people (login, name, color, created_at, updated_at)

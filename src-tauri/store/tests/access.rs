@@ -387,3 +387,44 @@ async fn an_editor_assigns_members_only_and_a_viewer_assigns_no_one_even_through
         .unwrap();
     assert_eq!(alice.task_assignees(&card.id).await.unwrap(), ["alice"]);
 }
+
+#[tokio::test]
+async fn an_import_to_a_server_puts_on_cards_only_members_and_counts_the_rest() {
+    use crate::model::plain;
+    let (_owner, name) = team(&["alice", "bob"]).await;
+    let alice = open_as("alice", &name).await.unwrap();
+    let project = plain::Project {
+        name: "Imported".into(),
+        labels: Vec::new(),
+        columns: vec![plain::Column {
+            name: "To do".into(),
+            wip_limit: None,
+            cards: vec![plain::Card {
+                title: "Ship".into(),
+                description: String::new(),
+                priority: crate::model::Priority::None,
+                due_date: None,
+                labels: Vec::new(),
+                assignees: vec!["alice".into(), "bob".into()],
+                checklist: Vec::new(),
+                archived: false,
+            }],
+        }],
+    };
+    let imported = alice
+        .import(&origin("alice"), &[project], |_, _| {})
+        .await
+        .unwrap();
+    // The new project is alice's alone: bob is on the team but not in it.
+    assert_eq!((imported.cards, imported.assignees_left_out), (1, 1));
+    let board = alice
+        .board(&alice.find_project("Imported").await.unwrap().id)
+        .await
+        .unwrap();
+    let on: Vec<&str> = board
+        .task_assignees
+        .iter()
+        .map(|a| a.login.as_str())
+        .collect();
+    assert_eq!(on, ["alice"]);
+}

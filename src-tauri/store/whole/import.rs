@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{plain, ColumnId, LabelId, Origin, ProjectId, SubtaskId, TaskId};
+use crate::store::board::assignee;
 use crate::store::board::position::POSITION_GAP;
-use crate::store::sql::{query, Conn};
+use crate::store::sql::{query, Conn, Dialect};
 use crate::store::{now_ms, Store};
 
 /// What an import brought in.
@@ -18,6 +19,8 @@ pub struct Imported {
     /// Projects it made.
     pub new_projects: usize,
     pub cards: usize,
+    /// People named on cards who are not members of the project on a server: left off.
+    pub assignees_left_out: usize,
 }
 
 /// `items` by name, lower-cased: names are matched without regard to case, as everywhere.
@@ -47,6 +50,7 @@ impl Store {
             .write(origin, async |conn: &mut Conn<'_>| {
                 let now = now_ms();
                 let mut written = 0;
+                let mut assignees_left_out = 0;
                 let mut new_projects = 0;
                 let mut project_at: i64 = query("SELECT coalesce(max(position), 0) FROM projects")
                     .scalar(&mut *conn)
@@ -193,6 +197,36 @@ impl Store {
                                         .await?;
                                 }
                             }
+                            for login in &card.assignees {
+                                let may = match conn.dialect() {
+                                    Dialect::Sqlite => {
+                                        assignee::known(conn, login).await?;
+                                        true
+                                    }
+                                    // On a server, only members of the project.
+                                    Dialect::Postgres => {
+                                        query(
+                                            "SELECT EXISTS (SELECT 1 FROM members
+                                             WHERE project_id = $1 AND login = $2)",
+                                        )
+                                        .bind(&project_id)
+                                        .bind(login)
+                                        .scalar(&mut *conn)
+                                        .await?
+                                    }
+                                };
+                                if !may {
+                                    assignees_left_out += 1;
+                                    continue;
+                                }
+                                query(
+                                    "INSERT INTO task_assignees (task_id, login) VALUES ($1, $2)",
+                                )
+                                .bind(&task)
+                                .bind(login)
+                                .execute(&mut *conn)
+                                .await?;
+                            }
                             written += 1;
                             if written % PROGRESS_EVERY == 0 {
                                 progress(written, total);
@@ -205,6 +239,7 @@ impl Store {
                     projects: projects.len(),
                     new_projects,
                     cards: written,
+                    assignees_left_out,
                 })
             })
             .await?;
@@ -240,6 +275,7 @@ mod tests {
             priority: crate::model::Priority::None,
             due_date: None,
             labels: vec!["Imported".into()],
+            assignees: Vec::new(),
             checklist: vec![
                 plain::Item {
                     title: "one".into(),
