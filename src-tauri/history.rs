@@ -147,8 +147,18 @@ fn what(change: &Change, names: &HashMap<String, String>) -> String {
         }
         (EntityKind::TaskLabel, Op::Insert) => format!("labelled {}", name(&data, "label_id")),
         (EntityKind::TaskLabel, _) => format!("unlabelled {}", name(&previous, "label_id")),
+        (EntityKind::TaskAssignee, Op::Insert) => format!("assigned {}", login(&data)),
+        (EntityKind::TaskAssignee, _) => format!("unassigned {}", login(&previous)),
         (entity, op) => format!("{op:?} {entity}"),
     }
+}
+
+/// The person a logged assignment names.
+fn login(row: &serde_json::Map<String, serde_json::Value>) -> String {
+    row.get("login")
+        .and_then(|l| l.as_str())
+        .unwrap_or("someone")
+        .to_owned()
 }
 
 /// A field's value as a person reads it: text quoted and cut short, nothing as "none".

@@ -1297,6 +1297,11 @@ fn people_go_on_a_task_and_lists_show_whose_it_is() {
     );
     let danas = ok(&sandbox, &["task", "ls", "--assignee", "dana"]);
     assert!(danas.contains("Ship") && !danas.contains("Plan"), "{danas}");
+    let history = ok(&sandbox, &["task", "history", &plan]);
+    assert!(
+        history.contains("assigned dana") && history.contains("unassigned dana"),
+        "{history}"
+    );
 
     // Bad input is refused in one line and changes nothing.
     let before = ok(&sandbox, &["task", "ls", "--json"]);

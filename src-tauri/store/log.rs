@@ -53,7 +53,8 @@ impl Store {
         let rows: Vec<ChangeRow> = query(format!(
             "{select}
              WHERE (entity = 'task' AND entity_id = $1)
-                OR (entity = 'task_label' AND substr(entity_id, 1, length($1) + 1) = $1 || ':')
+                OR (entity IN ('task_label', 'task_assignee')
+                    AND substr(entity_id, 1, length($1) + 1) = $1 || ':')
                 OR (entity = 'subtask' AND $1 IN (data ->> 'task_id', previous ->> 'task_id'))
              ORDER BY seq"
         ))
