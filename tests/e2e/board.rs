@@ -481,6 +481,33 @@ async fn the_filter_narrows_the_board_and_holds_through_live_changes() {
             ],
         )
         .await;
+
+        // Who is on a card, as it changes elsewhere: dana's, then nobody's.
+        let plan = store
+            .tasks(&inbox.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.title == "Plan the week")
+            .expect("the card added from the command line");
+        let assign = ["task", "assign", &plan.id.0, "dana"];
+        assert!(sandbox.tandem(&assign).status.success());
+        let by = r#"select[aria-label="Filter by assignee"]"#;
+        eventually("dana among the assignees", UI_TIMEOUT, async || {
+            app.find(by).await.select_by_value("dana").await.ok()
+        })
+        .await;
+        app.wait_for_titles("To do", &["Plan the week"]).await;
+        app.find(by)
+            .await
+            .select_by_value("(nobody)")
+            .await
+            .unwrap();
+        app.wait_for_titles(
+            "To do",
+            &["Fix typo", "Fix login bug", "Write docs", "Fix the build"],
+        )
+        .await;
         app.quit().await;
     })
     .await;

@@ -3,7 +3,7 @@ import type { Label } from "../bindings/Label";
 import type { LabelId } from "../bindings/LabelId";
 import type { BoardTask } from "../bindings/BoardTask";
 import type { TaskId } from "../bindings/TaskId";
-import { NO_FILTER, fullIndex, isActive, matcher, type Filter } from "./filter";
+import { NOBODY, NO_FILTER, fullIndex, isActive, matcher, type Filter } from "./filter";
 
 const task = (id: string, fields: Partial<BoardTask> = {}): BoardTask => ({
   id: id as TaskId,
@@ -35,7 +35,7 @@ const today = "2026-11-22";
 
 /** Whether `t` passes `filter`; the card named "bug" carries the label "bug". */
 const matches = (t: BoardTask, filter: Filter, found: ReadonlySet<string> | null = null) =>
-  matcher(filter, today, found)(t, t.id === "bug" ? [bug] : []);
+  matcher(filter, today, found)(t, t.id === "bug" ? [bug] : [], t.id === "mine" ? ["ada"] : []);
 
 describe("filter", () => {
   it("lets everything through when empty", () => {
@@ -69,6 +69,17 @@ describe("filter", () => {
     const overdue = { ...NO_FILTER, due: "overdue" as const };
     expect(matches(late, overdue)).toBe(true);
     expect(matches(task("x"), { ...NO_FILTER, due: "none" })).toBe(true);
+  });
+
+  it("filters by who is on a card, or that no one is", () => {
+    const mine = task("mine");
+    const loose = task("loose");
+    expect(isActive({ ...NO_FILTER, assignee: NOBODY })).toBe(true);
+    expect(matches(mine, { ...NO_FILTER, assignee: "ada" })).toBe(true);
+    expect(matches(loose, { ...NO_FILTER, assignee: "ada" })).toBe(false);
+    expect(matches(mine, { ...NO_FILTER, assignee: "bob" })).toBe(false);
+    expect(matches(mine, { ...NO_FILTER, assignee: NOBODY })).toBe(false);
+    expect(matches(loose, { ...NO_FILTER, assignee: NOBODY })).toBe(true);
   });
 
   it("maps a drop among the visible cards to a place among all of them", () => {

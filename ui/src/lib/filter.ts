@@ -9,6 +9,9 @@ import type { BoardTask } from "../bindings/BoardTask";
 
 export type Due = "any" | "overdue" | "week" | "none";
 
+/** The assignee filter's "nobody": no login holds a parenthesis. */
+export const NOBODY = "(nobody)";
+
 export interface Filter {
   /** Words that must all start a word of the card's title, description or checklist, in any
    * case. */
@@ -17,16 +20,25 @@ export interface Filter {
   label: string | null;
   priority: Priority | "any";
   due: Due;
+  /** A person (login) who must be on the card, or [`NOBODY`]: no one on it; `null`: anyone. */
+  assignee: string | null;
 }
 
-export const NO_FILTER: Filter = { text: "", label: null, priority: "any", due: "any" };
+export const NO_FILTER: Filter = {
+  text: "",
+  label: null,
+  priority: "any",
+  due: "any",
+  assignee: null,
+};
 
 export function isActive(filter: Filter): boolean {
   return (
     filter.text.trim() !== "" ||
     filter.label !== null ||
     filter.priority !== "any" ||
-    filter.due !== "any"
+    filter.due !== "any" ||
+    filter.assignee !== null
   );
 }
 
@@ -38,7 +50,8 @@ function plusDays(date: string, days: number): string {
 }
 
 /**
- * Whether a card passes `filter` on the day `today` (YYYY-MM-DD), given the card and its labels:
+ * Whether a card passes `filter` on the day `today` (YYYY-MM-DD), given the card, its labels
+ * and the logins of the people on it:
  * the filter read once, then asked of every card. `found` holds the cards the search index
  * matched the filter's words to: its latest answer, kept while the next is on its way so the
  * board never flashes empty; `null` before the first, when the words narrow nothing yet.
@@ -47,12 +60,17 @@ export function matcher(
   filter: Filter,
   today: string,
   found: ReadonlySet<string> | null,
-): (task: BoardTask, labels: readonly Label[]) => boolean {
+): (task: BoardTask, labels: readonly Label[], assignees: readonly string[]) => boolean {
   const text = filter.text.trim() !== "" && found !== null;
   const week = plusDays(today, 7);
-  return (task, labels) => {
+  return (task, labels, assignees) => {
     if (text && !found?.has(task.id)) return false;
     if (filter.label !== null && !labels.some((l) => l.id === filter.label)) return false;
+    if (filter.assignee === NOBODY) {
+      if (assignees.length > 0) return false;
+    } else if (filter.assignee !== null && !assignees.includes(filter.assignee)) {
+      return false;
+    }
     if (filter.priority !== "any" && task.priority !== filter.priority) return false;
     switch (filter.due) {
       case "any":

@@ -81,11 +81,17 @@ class BoardStore {
     if (!index) return new Map();
     if (!isActive(this.filter)) return index.columns;
     const passes = matcher(this.filter, localToday(), this.found);
+    const assignees = new Map<string, string[]>();
+    for (const on of this.board?.task_assignees ?? []) {
+      const logins = assignees.get(on.task_id) ?? [];
+      logins.push(on.login);
+      assignees.set(on.task_id, logins);
+    }
     const lists = new Map<ColumnId, readonly BoardTask[]>();
     for (const [column, tasks] of index.columns) {
       lists.set(
         column,
-        tasks.filter((t) => passes(t, index.labels.get(t.id) ?? NONE)),
+        tasks.filter((t) => passes(t, index.labels.get(t.id) ?? NONE, assignees.get(t.id) ?? [])),
       );
     }
     return lists;
@@ -121,6 +127,11 @@ class BoardStore {
   membersChanged = $state(0);
   /** People's names by login, for announcements. */
   #people = new Map<string, string>();
+
+  /** A person's name, by login: their login when the board does not know them. */
+  nameOf(login: string): string {
+    return this.#people.get(login) ?? login;
+  }
   /** The card the Move to… panel is open for. */
   moving = $state<BoardTask | null>(null);
   /** The task whose details dialog is open in this window. */
