@@ -44,6 +44,9 @@ quiet task label "$settings" Design
 add "Ship v0.1 to beta testers" "Done" >/dev/null
 crash=$(add "Fix the crash on an empty project" "Done")
 quiet task label "$crash" Bug
+quiet task assign "$roadmap" ada
+quiet task assign "$billing" ada grace
+quiet task assign "$settings" grace
 
 # A second, headless instance, so the badge shows the link between copies of Tandem.
 "$app" hub 2>/dev/null &

@@ -3,7 +3,7 @@ import type { Board } from "../bindings/Board";
 import type { BoardTask } from "../bindings/BoardTask";
 import type { TaskId } from "../bindings/TaskId";
 import { item, label, SHIP_CARD } from "./fixtures";
-import { checklist, dueState, localToday, progress, taskLabels } from "./card";
+import { checklist, dueState, localToday, progress, taskLabels, initials } from "./card";
 
 const task: BoardTask = SHIP_CARD;
 
@@ -27,6 +27,16 @@ const board: Board = {
   seq: 1,
   role: null,
 };
+
+describe("initials", () => {
+  it("take the first letters of the first and last names, or two of one name", () => {
+    expect(initials("Ada Lovelace")).toBe("AL");
+    expect(initials("  grace  brewster murray hopper ")).toBe("GH");
+    expect(initials("dana")).toBe("DA");
+    expect(initials("Émile")).toBe("ÉM");
+    expect(initials("")).toBe("?");
+  });
+});
 
 describe("card", () => {
   it("lists a task's labels by name and its checklist in order, with progress", () => {

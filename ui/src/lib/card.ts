@@ -51,3 +51,15 @@ export const PRIORITIES: { value: Priority; name: string }[] = [
 
 /** The fields of a task a user edits in the card dialog. */
 export type Field = "title" | "description" | "priority" | "due_date";
+
+/** A person's initials, as a card shows who is on it: the first letters of their first and
+ * last names, or the first two of a single name. */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const first = words[0] ?? "?";
+  const last = words.length > 1 ? words[words.length - 1] : undefined;
+  const letters = last
+    ? [...first].slice(0, 1).concat([...last].slice(0, 1))
+    : [...first].slice(0, 2);
+  return letters.join("").toUpperCase();
+}

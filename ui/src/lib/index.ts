@@ -17,6 +17,8 @@ export interface BoardIndex {
   labels: Map<TaskId, readonly Label[]>;
   /** The checklist of each card that has one, top to bottom. */
   checklists: Map<TaskId, readonly Subtask[]>;
+  /** The logins of the people on each card that has any, in order. */
+  assignees: Map<TaskId, readonly string[]>;
 }
 
 /** What a column or card without entries gets: always the same list. */
@@ -41,10 +43,19 @@ export function indexBoard(board: Board, previous: BoardIndex | null = null): Bo
   const checklists = group(board.subtasks, (s) => s.task_id);
   for (const list of checklists.values()) list.sort(byPosition);
 
+  const assignees = new Map<TaskId, string[]>();
+  for (const on of board.task_assignees) {
+    const list = assignees.get(on.task_id);
+    if (list) list.push(on.login);
+    else assignees.set(on.task_id, [on.login]);
+  }
+  for (const list of assignees.values()) list.sort();
+
   return {
     columns: reuse(columns, previous?.columns),
     labels: reuse(labels, previous?.labels),
     checklists: reuse(checklists, previous?.checklists),
+    assignees: reuse(assignees, previous?.assignees),
   };
 }
 

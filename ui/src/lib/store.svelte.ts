@@ -125,12 +125,21 @@ class BoardStore {
   me: Person | null = $state(null);
   /** Bumped whenever a membership of the shown project changes, so its panel reads again. */
   membersChanged = $state(0);
-  /** People's names by login, for announcements. */
-  #people = new Map<string, string>();
+  /** People's names by login, for announcements and initials; read anew when people change. */
+  #people = $state.raw(new Map<string, string>());
+
+  /** People's colours by login, for their initials. */
+  #colors = $state.raw(new Map<string, string>());
 
   /** A person's name, by login: their login when the board does not know them. */
   nameOf(login: string): string {
     return this.#people.get(login) ?? login;
+  }
+
+  /** The colour of a person's initials, by login: a neutral one when the board does not know
+   * them yet. */
+  colorOf(login: string): string {
+    return this.#colors.get(login) ?? "#6b7280";
   }
   /** The card the Move to… panel is open for. */
   moving = $state<BoardTask | null>(null);
@@ -301,6 +310,7 @@ class BoardStore {
       const [me, people] = await Promise.all([api.me(), api.people()]);
       this.me = me;
       this.#people = new Map(people.map((p) => [p.login, p.name]));
+      this.#colors = new Map(people.map((p) => [p.login, p.color]));
     } catch {
       // Names are a nicety: changes are still told, by where they came from.
     }
