@@ -492,6 +492,20 @@ async fn the_filter_narrows_the_board_and_holds_through_live_changes() {
             .expect("the card added from the command line");
         let assign = ["task", "assign", &plan.id.0, "dana"];
         assert!(sandbox.tandem(&assign).status.success());
+        // Her initials arrive on the card, in her colour once the window reads who she is.
+        app.wait_for_text(r#"[aria-label="Assigned to dana"]"#, &["DA"])
+            .await;
+        let colour = tandem::store::color_for("dana");
+        eventually("dana's colour", UI_TIMEOUT, async || {
+            let style = app
+                .find(r#"[aria-label="Assigned to dana"]"#)
+                .await
+                .attr("style")
+                .await
+                .ok()??;
+            style.contains(colour).then_some(())
+        })
+        .await;
         let by = r#"select[aria-label="Filter by assignee"]"#;
         eventually("dana among the assignees", UI_TIMEOUT, async || {
             app.find(by).await.select_by_value("dana").await.ok()

@@ -973,6 +973,15 @@ class BoardStore {
     this.#seq = Math.max(this.#seq, to_seq);
     const now = Date.now();
     for (const change of fresh) this.#latencies.add(now, change.at);
+    // Someone the window does not know yet went on a card: read people again for their name
+    // and colour.
+    const stranger = fresh.some(
+      (c) =>
+        c.entity === "task_assignee" &&
+        c.op === "insert" &&
+        !this.#people.has((c.data as { login?: string } | null)?.login ?? ""),
+    );
+    if (stranger) void this.loadPeople();
     for (const change of fresh) {
       if (change.entity === "member") this.membersChanged++;
       // The person's own role changed: what the board lets them do follows at once.
