@@ -110,6 +110,15 @@ impl Store {
         self.write(origin, async |conn: &mut Conn<'_>| {
             visible(conn, project).await?;
             member(conn, project, &login).await?;
+            // Off the project's cards too: only its members may be on them.
+            query(
+                "DELETE FROM task_assignees WHERE login = $2
+                 AND task_id IN (SELECT id FROM tasks WHERE project_id = $1)",
+            )
+            .bind(project)
+            .bind(&login)
+            .execute(&mut *conn)
+            .await?;
             query("DELETE FROM members WHERE project_id = $1 AND login = $2")
                 .bind(project)
                 .bind(&login)

@@ -374,7 +374,28 @@ async fn an_editor_assigns_members_only_and_a_viewer_assigns_no_one_even_through
         ["alice", "carol"]
     );
 
-    // Moved to a project carol is not in, the card keeps alice only.
+    // Carol leaves the project: she is off its cards, in the same change.
+    let other = add_task(&alice, "alice", &launch.id).await.unwrap();
+    alice
+        .assign(
+            &origin("alice"),
+            &other.id,
+            &["carol".into(), "alice".into()],
+        )
+        .await
+        .unwrap();
+    alice
+        .remove_member(&origin("alice"), &launch.id, "carol")
+        .await
+        .unwrap();
+    assert_eq!(alice.task_assignees(&other.id).await.unwrap(), ["alice"]);
+    assert_eq!(alice.task_assignees(&card.id).await.unwrap(), ["alice"]);
+
+    // Moved to a project bob is not in, the card keeps alice only.
+    alice
+        .assign(&origin("alice"), &card.id, &["bob".into()])
+        .await
+        .unwrap();
     let garden = alice
         .create_project(&origin("alice"), "Garden")
         .await
