@@ -199,6 +199,18 @@ function upsert<T extends Keyed>(list: T[], item: T): T[] {
     : [...list, item];
 }
 
+/** `list` of links (a label on a card, a person on it) with `link` put in, or taken out when
+ * `deleted`; each link once. */
+function linked<T>(list: T[], link: T, deleted: boolean, same: (a: T, b: T) => boolean): T[] {
+  const others = list.filter((l) => !same(l, link));
+  return deleted ? others : [...others, link];
+}
+
+const sameLabel = (a: TaskLabel, b: TaskLabel) =>
+  a.task_id === b.task_id && a.label_id === b.label_id;
+const samePerson = (a: TaskAssignee, b: TaskAssignee) =>
+  a.task_id === b.task_id && a.login === b.login;
+
 function remove<T extends Keyed>(list: T[], id: string): T[] {
   return list.filter((x) => x.id !== id);
 }
@@ -243,20 +255,14 @@ export function applyChanges(board: Board, changes: Change[]): Applied {
         break;
       case "task_label": {
         const link = (deleted ? change.previous : data) as TaskLabel | null;
-        if (!link) break;
-        const others = next.task_labels.filter(
-          (l) => !(l.task_id === link.task_id && l.label_id === link.label_id),
-        );
-        next = { ...next, task_labels: deleted ? others : [...others, link] };
+        if (link)
+          next = { ...next, task_labels: linked(next.task_labels, link, deleted, sameLabel) };
         break;
       }
       case "task_assignee": {
         const on = (deleted ? change.previous : data) as TaskAssignee | null;
-        if (!on) break;
-        const others = next.task_assignees.filter(
-          (a) => !(a.task_id === on.task_id && a.login === on.login),
-        );
-        next = { ...next, task_assignees: deleted ? others : [...others, on] };
+        if (on)
+          next = { ...next, task_assignees: linked(next.task_assignees, on, deleted, samePerson) };
         break;
       }
     }
