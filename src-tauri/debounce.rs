@@ -167,8 +167,8 @@ impl Debouncer {
         }
     }
 
-    /// Sends what is pending. When everything pending coalesced away (created, then deleted)
-    /// nothing goes out: its seqs join the next batch's range.
+    /// Sends what is pending. When nothing in the subscriber's scope is pending nothing goes out:
+    /// its seqs join the next batch's range.
     fn deliver(&mut self, now: Instant) -> Option<Batch> {
         if self.pending.by_entity.is_empty() {
             return None;
@@ -192,14 +192,7 @@ struct Coalesced {
     /// The last seq taken in since the last delivery.
     to_seq: Option<i64>,
     /// Each entity's pending change.
-    by_entity: HashMap<(EntityKind, String), Pending>,
-}
-
-#[derive(Debug)]
-struct Pending {
-    /// Whether the entity was created within the window, so the subscriber never saw it.
-    created_here: bool,
-    change: Change,
+    by_entity: HashMap<(EntityKind, String), Change>,
 }
 
 impl Coalesced {
@@ -210,19 +203,11 @@ impl Coalesced {
             .entry((change.entity, change.entity_id.clone()))
         {
             Entry::Vacant(slot) => {
-                slot.insert(Pending {
-                    created_here: change.op == Op::Insert,
-                    change,
-                });
+                slot.insert(change);
             }
             Entry::Occupied(mut slot) => {
-                let pending = slot.get_mut();
-                match merge(pending.created_here, &pending.change, change) {
-                    Some(merged) => pending.change = merged,
-                    None => {
-                        slot.remove();
-                    }
-                }
+                let merged = merge(slot.get(), change);
+                slot.insert(merged);
             }
         }
     }
@@ -231,30 +216,32 @@ impl Coalesced {
     /// so every stream's seqs only ever increase (I3). A client applies a whole batch before it
     /// draws, so an entity's creation need not come before what refers to it.
     fn into_changes(self) -> Vec<Change> {
-        let mut changes: Vec<Change> = self.by_entity.into_values().map(|p| p.change).collect();
+        let mut changes: Vec<Change> = self.by_entity.into_values().collect();
         changes.sort_unstable_by_key(|c| c.seq);
         changes
     }
 }
 
-/// One change with the effect of `earlier` then `later` on one entity, or `None` when the
-/// subscriber need not hear of it at all: created within the window, then deleted.
-fn merge(created_here: bool, earlier: &Change, later: Change) -> Option<Change> {
+/// One change with the effect of `earlier` then `later` on one entity.
+///
+/// Created then deleted within the window is still a delete, not nothing: the subscriber may
+/// hold the entity without having heard of it on the stream (a window shows what it created
+/// from its command's answer), and a delete of something it never held costs it nothing.
+fn merge(earlier: &Change, later: Change) -> Change {
     match (earlier.op, later.op) {
-        (_, Op::Delete) if created_here => None,
-        (_, Op::Delete) => Some(later),
+        (_, Op::Delete) => later,
         // Changed twice: the latest data, and each field's value from before the first change.
-        (Op::Update, Op::Update) => Some(Change {
+        (Op::Update, Op::Update) => Change {
             previous: merge_previous(earlier.previous.as_deref(), later.previous.as_deref()),
             ..later
-        }),
+        },
         // Created (or deleted and created again), then changed: it exists with the latest data.
         // Subscribers apply an insert of an entity they hold as a replacement.
-        _ => Some(Change {
+        _ => Change {
             op: Op::Insert,
             previous: None,
             ..later
-        }),
+        },
     }
 }
 
@@ -424,22 +411,20 @@ mod tests {
         assert_eq!(batch.changes[0].op, Op::Delete);
     }
 
+    /// A window that put someone on a card shows them from its own answer; taken off again
+    /// within the window, the card must still lose them.
     #[test]
-    fn create_then_delete_is_nothing_but_the_range_still_advances() {
+    fn create_then_delete_is_a_delete_for_whoever_learnt_of_it_elsewhere() {
         let t0 = Instant::now();
         let mut d = Debouncer::new(W, 0);
         push(&mut d, t0, update(1, "other", "x")).unwrap();
         push(&mut d, t0, change(2, Op::Insert, "a", "{}"));
         push(&mut d, t0, change(3, Op::Delete, "a", ""));
-        assert_eq!(d.deadline(), None, "nothing to show, nothing scheduled");
-        assert!(d.flush(t0 + W).is_none());
-        let batch = push(&mut d, t0 + 2 * W, update(4, "b", "x")).unwrap();
-        assert_eq!(
-            (batch.from_seq, batch.to_seq),
-            (2, 4),
-            "the range covers 2 and 3"
-        );
+        let batch = d.flush(t0 + W).unwrap();
+        assert_eq!((batch.from_seq, batch.to_seq), (2, 3));
         assert_eq!(batch.changes.len(), 1);
+        assert_eq!(batch.changes[0].op, Op::Delete);
+        assert_eq!(batch.changes[0].seq, 3);
     }
 
     #[test]

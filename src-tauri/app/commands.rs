@@ -493,6 +493,15 @@ pub async fn apply<R: Runtime>(
             }
             Some(Entity::Task(store.task(&id).await?))
         }
+        Mutation::TaskAssign { id, login, on } => {
+            let logins = [login];
+            if on {
+                store.assign(o, &id, &logins).await?;
+            } else {
+                store.unassign(o, &id, &logins).await?;
+            }
+            Some(Entity::Task(store.task(&id).await?))
+        }
         Mutation::TaskLabels {
             id,
             expected_version,

@@ -552,6 +552,13 @@ pub enum Mutation {
         label_id: LabelId,
         on: bool,
     },
+    /// Puts a person on a task (`on`), or takes them off. Like [`Mutation::TaskLabel`] it
+    /// commutes with every other edit and asks for no version.
+    TaskAssign {
+        id: TaskId,
+        login: String,
+        on: bool,
+    },
     /// Makes `label_ids` exactly the labels on a task.
     TaskLabels {
         id: TaskId,

@@ -73,6 +73,7 @@ async fn axe_finds_no_wcag_violation_on_the_board_its_dialogs_and_panels_in_both
         "Two lines",
     ]);
     ok(&["subtask", "add", &soon, "Draft"]);
+    ok(&["task", "assign", &soon, "ada", "grace"]);
     ok(&["task", "add", "Ship it", "--column", "Done"]);
     on_desktop(&sandbox, async |desktop| {
         let app = desktop.launch().await;
@@ -83,6 +84,8 @@ async fn axe_finds_no_wcag_violation_on_the_board_its_dialogs_and_panels_in_both
         card.click().await.unwrap();
         card.send_keys(" ").await.unwrap();
         app.wait_for_value(r#"textarea[aria-label="Description"]"#, "Two lines")
+            .await;
+        app.find(r#"section[aria-label="People"] button[aria-pressed="true"]"#)
             .await;
         clean(&app, "the card dialog").await;
 

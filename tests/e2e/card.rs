@@ -48,7 +48,8 @@ async fn the_card_dialog_edits_a_cards_fields_labels_and_checklist_and_shows_its
             .select_by_value("high")
             .await
             .unwrap();
-        app.click(r#"button.chip[aria-pressed="false"]"#).await;
+        app.click(r#"section[aria-label="Labels"] button.chip[aria-pressed="false"]"#)
+            .await;
         app.find(r#"input[aria-label="New label name"]"#)
             .await
             .send_keys(&format!("Bug{ENTER}"))
@@ -111,6 +112,82 @@ async fn the_card_dialog_edits_a_cards_fields_labels_and_checklist_and_shows_its
         ];
         assert!(sandbox.tandem(&edit).status.success());
         app.wait_for_value(notes, "Edited elsewhere").await;
+        app.quit().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn people_go_on_a_card_from_its_details_and_the_keyboard_and_come_off_on_undo() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.tandem(&["task", "add", "Ship"]).status.success());
+    let task = the_task(&sandbox).await;
+    let me = sandbox.store().await.me().await.unwrap();
+    let on_card = async |expected: &[&str]| {
+        let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        eventually(
+            &format!("{expected:?} on the card"),
+            UI_TIMEOUT,
+            async || {
+                let store = sandbox.store().await;
+                (store.task_assignees(&task.id).await.ok()? == expected).then_some(())
+            },
+        )
+        .await;
+    };
+    let shown = |name: &str| {
+        format!(r#"section[aria-label="To do"] [data-task-id] [aria-label="Assigned to {name}"]"#)
+    };
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        // P opens the card's people; on a file a new name can be put on it.
+        let card = app.card("To do", "Ship").await;
+        card.click().await.unwrap();
+        card.send_keys("p").await.unwrap();
+        app.find(DIALOG).await;
+        app.find(r#"input[aria-label="Someone new, by login"]"#)
+            .await
+            .send_keys(&format!("dana{ENTER}"))
+            .await
+            .unwrap();
+        on_card(&["dana"]).await;
+        app.find(r#"section[aria-label="People"] button[aria-pressed="true"]"#)
+            .await;
+        app.wait_for_text(r#"section[aria-label="History"]"#, &["assigned dana"])
+            .await;
+        app.find(DIALOG).await.send_keys("\u{E00C}").await.unwrap();
+        app.gone(DIALOG).await;
+        app.find(&shown("dana")).await;
+
+        // I puts me on the card and takes me off; Ctrl+Z takes back one step at a time.
+        app.card("To do", "Ship")
+            .await
+            .send_keys("i")
+            .await
+            .unwrap();
+        on_card(&["dana", &me.login]).await;
+        app.find(&shown(&me.name)).await;
+        app.card("To do", "Ship")
+            .await
+            .send_keys(UNDO)
+            .await
+            .unwrap();
+        on_card(&["dana"]).await;
+        app.gone(&shown(&me.name)).await;
+        app.card("To do", "Ship")
+            .await
+            .send_keys(UNDO)
+            .await
+            .unwrap();
+        on_card(&[]).await;
+        app.gone(&shown("dana")).await;
+
+        // The details list dana now (the board knows her) and put her back with a click.
+        open_card(&app, "To do", "Ship").await;
+        app.click(r#"section[aria-label="People"] button[title="Put dana on the card"]"#)
+            .await;
+        on_card(&["dana"]).await;
         app.quit().await;
     })
     .await;

@@ -10,6 +10,7 @@ import {
   dropIndex,
   keyboardDestination,
   provisionalPosition,
+  withAssignee,
   withEntity,
   withLabel,
   withTask,
@@ -318,5 +319,24 @@ describe("withLabel", () => {
     );
     expect(on.task_labels).toEqual([{ task_id: "a", label_id: "bug" }]);
     expect(withLabel(on, "a" as TaskId, "bug", false).task_labels).toEqual([]);
+  });
+});
+
+describe("withAssignee", () => {
+  it("puts a person on a task once and takes them off, leaving the others", () => {
+    const ada = withAssignee(board(), "a" as TaskId, "ada", true);
+    const both = withAssignee(
+      withAssignee(ada, "a" as TaskId, "bob", true),
+      "a" as TaskId,
+      "ada",
+      true,
+    );
+    expect(both.task_assignees).toEqual([
+      { task_id: "a", login: "bob" },
+      { task_id: "a", login: "ada" },
+    ]);
+    expect(withAssignee(both, "a" as TaskId, "ada", false).task_assignees).toEqual([
+      { task_id: "a", login: "bob" },
+    ]);
   });
 });

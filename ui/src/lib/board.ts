@@ -153,11 +153,14 @@ export function withEntity(board: Board, entity: Entity): Board {
 
 /** The board with label `label` put on task `task` (`on`), or taken off. */
 export function withLabel(board: Board, task: TaskId, label: string, on: boolean): Board {
-  const others = board.task_labels.filter((l) => !(l.task_id === task && l.label_id === label));
-  return {
-    ...board,
-    task_labels: on ? [...others, { task_id: task, label_id: label }] : others,
-  };
+  const link = { task_id: task, label_id: label };
+  return { ...board, task_labels: linked(board.task_labels, link, !on, sameLabel) };
+}
+
+/** `board` with `login` put on task `task` (`on`), or taken off. */
+export function withAssignee(board: Board, task: TaskId, login: string, on: boolean): Board {
+  const link = { task_id: task, login };
+  return { ...board, task_assignees: linked(board.task_assignees, link, !on, samePerson) };
 }
 
 /** The board without the task `id`. */

@@ -15,6 +15,8 @@ export const SHORTCUTS: { group: string; items: Shortcut[] }[] = [
       { keys: ["Alt+←", "Alt+→"], does: "Move the card to the previous or next column" },
       { keys: ["Alt+↑", "Alt+↓"], does: "Move the card up or down" },
       { keys: ["M"], does: "Move the card to any column and place, without dragging" },
+      { keys: ["I"], does: "Put yourself on the card, or take yourself off" },
+      { keys: ["P"], does: "Choose who is on the card, in its details" },
       { keys: ["A"], does: "Archive the card (the Archive… panel restores it)" },
       { keys: ["Delete", "Delete"], does: "Delete the card (press twice)" },
       { keys: ["Ctrl+Enter"], does: "Save the description, in the card's details" },

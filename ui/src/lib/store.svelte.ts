@@ -32,6 +32,7 @@ import {
   boardTask,
   locate,
   provisionalPosition,
+  withAssignee,
   withEntity,
   withLabel,
   withTask,
@@ -145,6 +146,11 @@ class BoardStore {
   moving = $state<BoardTask | null>(null);
   /** The task whose details dialog is open in this window. */
   openTask = $state<TaskId | null>(null);
+  /** Bumped by every logged change to the open card or what hangs on it (its checklist,
+   * labels, people), so its history reads again once the change is committed. */
+  openTaskChanged = $state(0);
+  /** The part of the open card's details to focus: its people (P on a card), or its title. */
+  openSection = $state<"people" | null>(null);
   /** That task whole, with the description the board leaves out: read when the dialog opens
    * and kept current by every change to it; `null` until read. */
   details = $state.raw<Task | null>(null);
@@ -423,6 +429,9 @@ class BoardStore {
     if (mutation.op === "task_label" && this.board) {
       this.board = withLabel(this.board, mutation.id, mutation.label_id, mutation.on);
     }
+    if (mutation.op === "task_assign" && this.board) {
+      this.board = withAssignee(this.board, mutation.id, mutation.login, mutation.on);
+    }
     const before = this.board;
     const details = this.details;
     try {
@@ -442,7 +451,7 @@ class BoardStore {
       } else if (!stale) {
         this.fail(error);
       }
-      if (mutation.op === "task_label") await this.load();
+      if (mutation.op === "task_label" || mutation.op === "task_assign") await this.load();
       return { ok: false, error };
     }
   }
@@ -764,6 +773,16 @@ class BoardStore {
         );
         return;
       }
+      case "task_assign": {
+        const assigned = task(mutation.id);
+        if (!assigned) return;
+        const who = this.nameOf(mutation.login);
+        const name = `${mutation.on ? "assigning" : "unassigning"} of ${who} on “${assigned.title}”`;
+        this.#remember(name, assigned.id, version, (undo, _) =>
+          send({ ...mutation, on: undo ? !mutation.on : mutation.on }),
+        );
+        return;
+      }
       case "subtask_add":
         return presence(`adding of “${mutation.title}”`, "subtask", false, (id, v) => ({
           op: "subtask_delete",
@@ -993,6 +1012,7 @@ class BoardStore {
       if (change.entity === "task" && change.data && change.entity_id === this.openTask) {
         this.#sawTask(change.data as unknown as Task);
       }
+      if (this.openTask && concerns(change, this.openTask)) this.openTaskChanged++;
       const own = !!change.origin?.mutation_id && this.#mine.has(change.origin.mutation_id);
       if (change.entity === "task" && change.op !== "delete" && !own) {
         this.#flash(change.entity_id as TaskId);
@@ -1061,3 +1081,10 @@ class BoardStore {
 }
 
 export const store = new BoardStore();
+
+/** Whether `change` is to task `task` itself or to a row that hangs on it. */
+function concerns(change: Change, task: TaskId): boolean {
+  if (change.entity === "task") return change.entity_id === task;
+  const row = (change.data ?? change.previous ?? {}) as { task_id?: string };
+  return row.task_id === task;
+}
