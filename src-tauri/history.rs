@@ -149,6 +149,15 @@ fn what(change: &Change, names: &HashMap<String, String>) -> String {
         (EntityKind::TaskLabel, _) => format!("unlabelled {}", name(&previous, "label_id")),
         (EntityKind::TaskAssignee, Op::Insert) => format!("assigned {}", login(&data)),
         (EntityKind::TaskAssignee, _) => format!("unassigned {}", login(&previous)),
+        (EntityKind::Comment, Op::Insert) => format!("commented {}", text(&data, "body")),
+        (EntityKind::Comment, Op::Update) => format!(
+            "edited a comment: {} → {}",
+            text(&previous, "body"),
+            text(&data, "body")
+        ),
+        (EntityKind::Comment, Op::Delete) => {
+            format!("deleted a comment: {}", text(&previous, "body"))
+        }
         (entity, op) => format!("{op:?} {entity}"),
     }
 }

@@ -130,7 +130,10 @@ impl Gatherer {
                     *known = title;
                 }
             }
-            EntityKind::Subtask | EntityKind::TaskLabel | EntityKind::TaskAssignee => {
+            EntityKind::Subtask
+            | EntityKind::TaskLabel
+            | EntityKind::TaskAssignee
+            | EntityKind::Comment => {
                 if let Some(task) = field("task_id") {
                     pending.tasks.entry(task).or_default();
                 }

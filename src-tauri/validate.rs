@@ -74,6 +74,25 @@ pub fn description(field: &'static str, value: &str) -> Result<String> {
     Ok(value.to_owned())
 }
 
+/// Longest comment, in characters (the database holds no longer one either).
+pub const MAX_COMMENT_CHARS: usize = 65_536;
+
+/// A comment's Markdown: as a description, and not blank, at most [`MAX_COMMENT_CHARS`].
+pub fn comment(value: &str) -> Result<String> {
+    let chars = value.chars().count();
+    if chars > MAX_COMMENT_CHARS {
+        return Err(Error::invalid(
+            "body",
+            format!("must be at most {MAX_COMMENT_CHARS} characters (it has {chars})"),
+        ));
+    }
+    let value = description("body", value)?;
+    if value.trim().is_empty() {
+        return Err(Error::invalid("body", "must not be empty"));
+    }
+    Ok(value)
+}
+
 /// A calendar date written `YYYY-MM-DD`, and a real one.
 pub fn date(field: &'static str, value: &str) -> Result<String> {
     let value = value.trim();

@@ -1356,3 +1356,57 @@ fn a_trello_cards_members_become_its_assignees() {
     );
     assert!(adas.contains("Ship") && !adas.contains("Plan"), "{adas}");
 }
+
+#[test]
+fn a_conversation_is_added_from_arguments_and_standard_input_listed_edited_found_and_removed() {
+    use std::io::Write;
+    let sandbox = Sandbox::new();
+    let ship = ok(&sandbox, &["task", "add", "Ship"]);
+    let first = ok(&sandbox, &["comment", "add", &ship, "Needs **tulips**"]);
+    let mut piped = sandbox
+        .command(&["comment", "add", &ship, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    piped
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"From a pipe\nover two lines\n")
+        .unwrap();
+    let second = piped.wait_with_output().unwrap();
+    assert!(second.status.success(), "{second:?}");
+
+    ok(&sandbox, &["comment", "edit", &first, "Needs daffodils"]);
+    let thread = ok(&sandbox, &["comment", "ls", &ship]);
+    assert!(
+        thread.contains("Needs daffodils") && thread.contains("(edited)"),
+        "{thread}"
+    );
+    assert!(
+        thread.contains("    From a pipe\n    over two lines"),
+        "{thread}"
+    );
+    let found = ok(&sandbox, &["search", "daffodils"]);
+    assert!(found.contains("Ship"), "{found}");
+    let history = ok(&sandbox, &["task", "history", &ship]);
+    assert!(history.contains("edited a comment"), "{history}");
+
+    // Bad input is refused in words and writes nothing.
+    let before = ok(&sandbox, &["--json", "comment", "ls", &ship]);
+    assert_user_error(&sandbox.tandem(&["comment", "add", &ship, "  "]), "body");
+    assert_user_error(
+        &sandbox.tandem(&["comment", "add", "nope", "Hi"]),
+        "not found",
+    );
+    assert_user_error(&sandbox.tandem(&["comment", "rm", "nope"]), "not found");
+    assert_eq!(ok(&sandbox, &["--json", "comment", "ls", &ship]), before);
+
+    ok(&sandbox, &["comment", "rm", &first]);
+    let thread = ok(&sandbox, &["comment", "ls", &ship]);
+    assert!(
+        !thread.contains("daffodils") && thread.contains("From a pipe"),
+        "{thread}"
+    );
+}

@@ -12,9 +12,9 @@ use crate::history::{self, HistoryEntry};
 use crate::import::{self, ImportPreview, ImportProgress, ImportRequest, Source};
 use crate::latency::Latencies;
 use crate::model::{
-    ArchiveTasks, Batch, Board, BoardTask, ChooseFile, CreateTask, DeleteTask, Entity, Member,
-    MembersView, MoveTask, Mutation, Person, Project, ProjectId, RenameTask, Role, SearchHit,
-    SearchRequest, Status, Task, TaskId,
+    ArchiveTasks, Batch, Board, BoardTask, ChooseFile, Comment, CommentCount, CreateTask,
+    DeleteTask, Entity, Member, MembersView, MoveTask, Mutation, Person, Project, ProjectId,
+    RenameTask, Role, SearchHit, SearchRequest, Status, Task, TaskId,
 };
 use crate::settings::{self, Settings, SettingsView};
 use crate::store::{self, ColumnEdit, Found, NewTask, Search, Store, TaskEdit};
@@ -502,6 +502,23 @@ pub async fn apply<R: Runtime>(
             }
             Some(Entity::Task(store.task(&id).await?))
         }
+        Mutation::CommentAdd { task_id, body } => Some(Entity::Comment(
+            store.add_comment(o, &task_id, &body).await?,
+        )),
+        Mutation::CommentEdit {
+            id,
+            expected_version,
+            body,
+        } => Some(Entity::Comment(
+            store.edit_comment(o, &id, expected_version, &body).await?,
+        )),
+        Mutation::CommentDelete {
+            id,
+            expected_version,
+        } => {
+            store.delete_comment(o, &id, expected_version).await?;
+            None
+        }
         Mutation::TaskLabels {
             id,
             expected_version,
@@ -662,4 +679,20 @@ pub async fn search(app: State<'_, AppState>, request: SearchRequest) -> Result<
 #[tauri::command(rename_all = "snake_case")]
 pub async fn task_history(app: State<'_, AppState>, id: TaskId) -> Result<Vec<HistoryEntry>> {
     history::timeline(&app.store, &id).await
+}
+
+/// A task's conversation, oldest first.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn comments(app: State<'_, AppState>, task_id: TaskId) -> Result<Vec<Comment>> {
+    app.store.comments(&task_id).await
+}
+
+/// How many comments each of `task_ids` has (those with none are left out): a window counts
+/// again the cards whose conversations changed.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn comment_counts(
+    app: State<'_, AppState>,
+    task_ids: Vec<TaskId>,
+) -> Result<Vec<CommentCount>> {
+    app.store.comment_counts(&task_ids).await
 }

@@ -379,6 +379,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::choose_file,
             commands::apply,
             commands::task_history,
+            commands::comments,
+            commands::comment_counts,
             commands::search,
             commands::task,
         ])

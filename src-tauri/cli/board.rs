@@ -10,7 +10,9 @@ use clap::{ArgGroup, Args, Subcommand};
 use super::Output;
 use crate::error::{Error, Result};
 use crate::history;
-use crate::model::{Column, Origin, Priority, Project, Subtask, SubtaskId, Task, TaskId};
+use crate::model::{
+    Column, CommentId, Origin, Priority, Project, Subtask, SubtaskId, Task, TaskId,
+};
 use crate::store::{ColumnEdit, NewTask, Step, Store, TaskEdit};
 use crate::validate;
 
@@ -176,6 +178,34 @@ pub enum SubtaskCommand {
     },
     /// Remove an item.
     Rm { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommentCommand {
+    /// Add a comment (Markdown) to a task's conversation; prints its id.
+    Add {
+        /// The task's id.
+        task: String,
+        /// The comment, or `-` to read it from standard input.
+        text: String,
+    },
+    /// List a task's comments, oldest first.
+    Ls {
+        /// The task's id.
+        task: String,
+    },
+    /// Change one of your comments (it shows as edited).
+    Edit {
+        /// The comment's id.
+        id: String,
+        /// The new text, or `-` to read it from standard input.
+        text: String,
+    },
+    /// Delete a comment: one of yours, or any as the project's owner.
+    Rm {
+        /// The comment's id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -639,6 +669,78 @@ pub(super) async fn subtask(
         }
     };
     out.print(&done, String::new)
+}
+
+pub(super) async fn comment(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    command: CommentCommand,
+) -> Result<()> {
+    match command {
+        CommentCommand::Add { task, text } => {
+            let added = store
+                .add_comment(origin, &TaskId(task), &given(text)?)
+                .await?;
+            out.print(&added, || added.id.to_string())
+        }
+        CommentCommand::Ls { task } => {
+            let thread = store.comments(&TaskId(task)).await?;
+            out.print(&thread, || {
+                let said: Vec<String> = thread
+                    .iter()
+                    .map(|c| {
+                        let edited = if c.edited_at.is_some() {
+                            " (edited)"
+                        } else {
+                            ""
+                        };
+                        format!(
+                            "{}  {} · {}{edited}\n{}",
+                            c.id,
+                            c.author,
+                            when(c.created_at),
+                            indent(&c.body)
+                        )
+                    })
+                    .collect();
+                said.join("\n\n")
+            })
+        }
+        CommentCommand::Edit { id, text } => {
+            let comment = store.comment(&CommentId(id)).await?;
+            let edited = store
+                .edit_comment(origin, &comment.id, comment.version, &given(text)?)
+                .await?;
+            out.print(&edited, String::new)
+        }
+        CommentCommand::Rm { id } => {
+            let comment = store.comment(&CommentId(id)).await?;
+            store
+                .delete_comment(origin, &comment.id, comment.version)
+                .await?;
+            out.print(&comment, String::new)
+        }
+    }
+}
+
+/// `text`, or all of standard input when it is `-`.
+fn given(text: String) -> Result<String> {
+    if text != "-" {
+        return Ok(text);
+    }
+    let mut read = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut read)
+        .map_err(|e| Error::invalid("body", format!("cannot read standard input as text: {e}")))?;
+    Ok(read)
+}
+
+/// `text` with every line indented, under its heading.
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub(super) async fn project(

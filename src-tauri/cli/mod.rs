@@ -21,7 +21,9 @@ use crate::model::{Actor, Change, Origin};
 use crate::settings;
 use crate::store::{PersonEdit, Search, Store};
 
-pub use board::{ColumnCommand, LabelCommand, ProjectCommand, SubtaskCommand, TaskCommand};
+pub use board::{
+    ColumnCommand, CommentCommand, LabelCommand, ProjectCommand, SubtaskCommand, TaskCommand,
+};
 
 /// Exit code for input the user can fix: bad arguments, unknown ids, invalid values, conflicts.
 pub const EXIT_USAGE: u8 = 2;
@@ -53,6 +55,9 @@ pub enum Command {
     /// A task's checklist: add, rename, check, reorder and remove items.
     #[command(subcommand)]
     Subtask(SubtaskCommand),
+    /// A task's conversation: add, list, edit and delete comments.
+    #[command(subcommand)]
+    Comment(CommentCommand),
     /// Add, rename, reorder and delete projects.
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -378,6 +383,7 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
     match command {
         Command::Task(command) => board::task(store, origin, out, command).await,
         Command::Subtask(command) => board::subtask(store, origin, out, command).await,
+        Command::Comment(command) => board::comment(store, origin, out, command).await,
         Command::Project(command) => board::project(store, origin, out, command).await,
         Command::Column(command) => board::column(store, origin, out, command).await,
         Command::Label(command) => board::label(store, origin, out, command).await,

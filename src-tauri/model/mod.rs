@@ -59,6 +59,10 @@ id_type!(
     TaskId
 );
 id_type!(
+    /// Identifies a comment on a task.
+    CommentId
+);
+id_type!(
     /// Identifies a subtask of a task.
     SubtaskId
 );
@@ -264,6 +268,28 @@ pub struct TaskAssignee {
     pub login: String,
 }
 
+/// One comment in a card's conversation: Markdown, by its author.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct Comment {
+    pub id: CommentId,
+    pub task_id: TaskId,
+    /// The login of who wrote it (on a server, the database's own word for who that was).
+    pub author: String,
+    pub body: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// When it was last edited; `None` as written.
+    pub edited_at: Option<i64>,
+}
+
+/// How many comments a card has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct CommentCount {
+    pub task_id: TaskId,
+    pub count: i64,
+}
+
 /// Any versioned entity, tagged with its kind; carried by a `Conflict` as the current state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "entity", rename_all = "snake_case")]
@@ -273,6 +299,7 @@ pub enum Entity {
     Task(Task),
     Subtask(Subtask),
     Label(Label),
+    Comment(Comment),
 }
 
 impl Entity {
@@ -283,6 +310,7 @@ impl Entity {
             Entity::Task(_) => EntityKind::Task,
             Entity::Subtask(_) => EntityKind::Subtask,
             Entity::Label(_) => EntityKind::Label,
+            Entity::Comment(_) => EntityKind::Comment,
         }
     }
 }
@@ -299,6 +327,8 @@ pub enum EntityKind {
     TaskLabel,
     /// A person on a task.
     TaskAssignee,
+    /// A comment on a task.
+    Comment,
     /// A person's membership of a project, with their role (team boards only).
     Member,
 }
@@ -313,6 +343,7 @@ impl fmt::Display for EntityKind {
             EntityKind::Label => "label",
             EntityKind::TaskLabel => "task label",
             EntityKind::TaskAssignee => "task assignee",
+            EntityKind::Comment => "comment",
             EntityKind::Member => "member",
         })
     }
@@ -363,6 +394,8 @@ pub struct Board {
     pub task_labels: Vec<TaskLabel>,
     /// Who is on which card.
     pub task_assignees: Vec<TaskAssignee>,
+    /// How many comments each card that has any has.
+    pub comments: Vec<CommentCount>,
     /// The change log's last seq at the moment of the snapshot: changes after it are news.
     pub seq: i64,
     /// The person's role in the project on a team's server; `None` where nothing is held back
@@ -558,6 +591,22 @@ pub enum Mutation {
         id: TaskId,
         login: String,
         on: bool,
+    },
+    /// Adds a comment to a task's conversation, by the person who asks.
+    CommentAdd {
+        task_id: TaskId,
+        body: String,
+    },
+    /// Changes the body of one's own comment.
+    CommentEdit {
+        id: CommentId,
+        expected_version: i64,
+        body: String,
+    },
+    /// Deletes a comment: one's own, or any as the project's owner.
+    CommentDelete {
+        id: CommentId,
+        expected_version: i64,
     },
     /// Makes `label_ids` exactly the labels on a task.
     TaskLabels {
@@ -822,6 +871,7 @@ stored_as_names! {
         Label => "label",
         TaskLabel => "task_label",
         TaskAssignee => "task_assignee",
+        Comment => "comment",
         Member => "member",
     }
     Op { Insert => "insert", Update => "update", Delete => "delete" }

@@ -55,7 +55,8 @@ impl Store {
              WHERE (entity = 'task' AND entity_id = $1)
                 OR (entity IN ('task_label', 'task_assignee')
                     AND substr(entity_id, 1, length($1) + 1) = $1 || ':')
-                OR (entity = 'subtask' AND $1 IN (data ->> 'task_id', previous ->> 'task_id'))
+                OR (entity IN ('subtask', 'comment')
+                    AND $1 IN (data ->> 'task_id', previous ->> 'task_id'))
              ORDER BY seq"
         ))
         .bind(task)

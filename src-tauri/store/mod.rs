@@ -55,7 +55,7 @@ use crate::bus::Bus;
 use crate::config::Location;
 use crate::error::{Error, Result};
 use crate::model::{
-    Column, DatabaseStatus, Entity, EntityKind, Label, Origin, Project, Subtask, Task,
+    Column, Comment, DatabaseStatus, Entity, EntityKind, Label, Origin, Project, Subtask, Task,
 };
 use sql::{query, Conn, Pool};
 
@@ -259,6 +259,7 @@ versioned!(
     Task => "tasks",
     Subtask => "subtasks",
     Label => "labels",
+    Comment => "comments",
 );
 
 /// The row `id` of `T`'s table at whatever version, or `NotFound`.

@@ -161,6 +161,11 @@ impl Store {
                     "GRANT INSERT, UPDATE, DELETE ON projects, columns, tasks, subtasks, labels,
                          task_labels, task_assignees, members, people TO {group}"
                 ),
+                // A comment's author and card are the database's to keep: only its words change.
+                format!("GRANT INSERT, DELETE ON comments TO {group}"),
+                format!(
+                    "GRANT UPDATE (body, version, updated_at, edited_at) ON comments TO {group}"
+                ),
                 // A write takes the log's lock (`SELECT ... FOR UPDATE`), which needs the right
                 // to update some column: only the constant one, so the seq stays the trigger's.
                 format!("GRANT UPDATE (one) ON log_head TO {group}"),

@@ -188,6 +188,14 @@ async fn people_go_on_a_card_from_its_details_and_the_keyboard_and_come_off_on_u
         app.click(r#"section[aria-label="People"] button[title="Put dana on the card"]"#)
             .await;
         on_card(&["dana"]).await;
+        app.find(DIALOG).await.send_keys("\u{E00C}").await.unwrap();
+        app.gone(DIALOG).await;
+
+        // A comment made elsewhere is counted on the card, live.
+        let said = ["comment", "add", &task.id.0, "Ready?"];
+        assert!(sandbox.tandem(&said).status.success());
+        app.find(r#"section[aria-label="To do"] [data-task-id] [aria-label="1 comment"]"#)
+            .await;
         app.quit().await;
     })
     .await;

@@ -5,6 +5,7 @@
 
 pub(super) mod archive;
 pub(super) mod assignee;
+pub(super) mod comment;
 pub(super) mod edit;
 pub(super) mod label;
 pub(super) mod position;
@@ -20,8 +21,8 @@ use crate::store::sql::{query, Conn, Dialect};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Board, BoardTask, Column, ColumnId, EntityKind, Label, Origin, Project, ProjectId, Role,
-    Subtask, TaskAssignee, TaskId, TaskLabel,
+    Board, BoardTask, Column, ColumnId, CommentCount, EntityKind, Label, Origin, Project,
+    ProjectId, Role, Subtask, TaskAssignee, TaskId, TaskLabel,
 };
 use crate::store::{at_version, last_seq, now_ms, Store, Versioned};
 use crate::validate;
@@ -229,6 +230,14 @@ impl Store {
         .fetch_all(&mut conn)
         .await?;
 
+        let comments: Vec<CommentCount> = query(
+            "SELECT c.task_id, count(*) AS count FROM comments c JOIN tasks t ON t.id = c.task_id
+             WHERE t.project_id = $1 GROUP BY c.task_id ORDER BY c.task_id",
+        )
+        .bind(&project.id)
+        .fetch_all(&mut conn)
+        .await?;
+
         let notes: Vec<(TaskId, String)> = if whole {
             query("SELECT id, description FROM tasks WHERE project_id = $1 AND description <> ''")
                 .bind(&project.id)
@@ -248,6 +257,7 @@ impl Store {
             labels,
             task_labels,
             task_assignees,
+            comments,
             seq,
             role,
         };
@@ -356,6 +366,7 @@ impl Store {
             }
             // Children first and explicitly, so each of their log rows still finds its project.
             for sql in [
+                "DELETE FROM comments WHERE task_id IN (SELECT id FROM tasks WHERE project_id = $1)",
                 "DELETE FROM task_assignees WHERE task_id IN (SELECT id FROM tasks WHERE project_id = $1)",
                 "DELETE FROM task_labels WHERE task_id IN (SELECT id FROM tasks WHERE project_id = $1)",
                 "DELETE FROM subtasks WHERE task_id IN (SELECT id FROM tasks WHERE project_id = $1)",

@@ -153,7 +153,7 @@ impl Store {
                 // afterwards still leaves the limit's worth.
                 "SELECT t.id AS task_id, t.title, t.project_id, p.name AS project,
                         t.column_id, c.name AS \"column\", t.archived_at
-                 FROM (SELECT rowid AS row, bm25(search, 10.0, 2.0, 1.0) AS score
+                 FROM (SELECT rowid AS row, bm25(search, 10.0, 2.0, 1.0, 1.0) AS score
                        FROM search WHERE search MATCH $1
                        ORDER BY score
                        LIMIT CASE WHEN $2 IS NULL THEN $3 + CASE WHEN $4 THEN 0 ELSE

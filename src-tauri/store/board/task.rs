@@ -233,7 +233,7 @@ impl Store {
         .await
     }
 
-    /// Deletes a task with its subtasks and labels.
+    /// Deletes a task with its subtasks, labels, people and comments.
     pub async fn delete_task(
         &self,
         origin: &Origin,
@@ -244,6 +244,7 @@ impl Store {
             at_version::<Task>(conn, &id.0, expected_version).await?;
             // Children first and explicitly, so each of their log rows still finds its project.
             for sql in [
+                "DELETE FROM comments WHERE task_id = $1",
                 "DELETE FROM task_assignees WHERE task_id = $1",
                 "DELETE FROM task_labels WHERE task_id = $1",
                 "DELETE FROM subtasks WHERE task_id = $1",

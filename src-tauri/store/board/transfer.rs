@@ -7,10 +7,10 @@
 //! card's labels become the other project's labels of the same names, made when it has none.
 
 use crate::error::{Error, Result};
-use crate::model::{ColumnId, Label, LabelId, Origin, Subtask, Task, TaskId};
-use crate::store::board::column;
+use crate::model::{ColumnId, Comment, Label, LabelId, Origin, Subtask, Task, TaskId};
 use crate::store::board::position::{self, List};
 use crate::store::board::task::movable;
+use crate::store::board::{column, comment};
 use crate::store::sql::{query, Conn, Dialect};
 use crate::store::{at_version, now_ms, Store};
 use crate::validate;
@@ -57,8 +57,15 @@ impl Store {
                         .scalars(&mut *conn)
                         .await?;
 
+                let comments: Vec<Comment> =
+                    query("SELECT * FROM comments WHERE task_id = $1 ORDER BY created_at, id")
+                        .bind(id)
+                        .fetch_all(&mut *conn)
+                        .await?;
+
                 // Leaving: children first, so each log row still finds the project.
                 for sql in [
+                    "DELETE FROM comments WHERE task_id = $1",
                     "DELETE FROM task_assignees WHERE task_id = $1",
                     "DELETE FROM task_labels WHERE task_id = $1",
                     "DELETE FROM subtasks WHERE task_id = $1",
@@ -162,6 +169,10 @@ impl Store {
                         .bind(&target.project_id)
                         .execute(&mut *conn)
                         .await?;
+                }
+                // Its conversation comes along whole.
+                for said in &comments {
+                    comment::put_back(conn, said, now).await?;
                 }
                 Ok(moved)
             })

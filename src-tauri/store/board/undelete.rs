@@ -12,9 +12,10 @@ use crate::store::sql::{query, Conn};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Column, Entity, EntityKind, Label, Member, Origin, Project, Subtask, Task, TaskAssignee,
-    TaskId, TaskLabel,
+    Column, Comment, Entity, EntityKind, Label, Member, Origin, Project, Subtask, Task,
+    TaskAssignee, TaskId, TaskLabel,
 };
+use crate::store::board::comment;
 use crate::store::board::position::{self, List};
 use crate::store::{now_ms, Store, Versioned};
 
@@ -49,6 +50,7 @@ fn shape(kind: EntityKind) -> Shape {
         EntityKind::Label => ("labels", None, Some(("project_id", EntityKind::Project))),
         EntityKind::TaskLabel => ("task_labels", None, None),
         EntityKind::TaskAssignee => ("task_assignees", None, None),
+        EntityKind::Comment => ("comments", None, Some(("task_id", EntityKind::Task))),
         EntityKind::Member => ("members", None, None),
     };
     Shape {
@@ -177,6 +179,10 @@ async fn insert(
             )
             .bind(r.task_id)
             .bind(r.login)
+        }
+        EntityKind::Comment => {
+            let r: Comment = logged(json)?;
+            return comment::put_back(conn, &r, at).await;
         }
         EntityKind::Member => {
             let r: Member = logged(json)?;
@@ -410,6 +416,7 @@ async fn taken_along(
         EntityKind::Subtask
         | EntityKind::TaskLabel
         | EntityKind::TaskAssignee
+        | EntityKind::Comment
         | EntityKind::Member => 3,
     });
     Ok(along)
@@ -425,6 +432,7 @@ async fn fetch(conn: &mut Conn<'_>, kind: EntityKind, id: &str) -> Result<Entity
         EntityKind::Task => row::<Task>(conn, id).await,
         EntityKind::Subtask => row::<Subtask>(conn, id).await,
         EntityKind::Label => row::<Label>(conn, id).await,
+        EntityKind::Comment => row::<Comment>(conn, id).await,
         EntityKind::TaskLabel | EntityKind::TaskAssignee | EntityKind::Member => {
             Err(Error::invalid(
                 "entity",

@@ -28,7 +28,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::write::{Turn, Writer};
 use crate::error::{Error, Result};
-use crate::model::{ColumnId, EntityKind, LabelId, Op, Priority, ProjectId, SubtaskId, TaskId};
+use crate::model::{
+    ColumnId, CommentId, EntityKind, LabelId, Op, Priority, ProjectId, SubtaskId, TaskId,
+};
 
 /// Which database a connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -715,7 +717,7 @@ macro_rules! text_values {
     )*};
 }
 
-text_values!(ProjectId, ColumnId, TaskId, SubtaskId, LabelId);
+text_values!(ProjectId, ColumnId, TaskId, SubtaskId, LabelId, CommentId);
 
 macro_rules! name_values {
     ($($ty:ty),*) => {$(

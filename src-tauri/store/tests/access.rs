@@ -449,3 +449,159 @@ async fn an_import_to_a_server_puts_on_cards_only_members_and_counts_the_rest() 
         .collect();
     assert_eq!(on, ["alice"]);
 }
+
+#[tokio::test]
+async fn comments_are_by_who_the_database_says_and_each_role_does_what_it_may_even_through_psql() {
+    let (_owner, name) = team(&["alice", "bob", "carol", "dave"]).await;
+    let alice = open_as("alice", &name).await.unwrap();
+    let bob = open_as("bob", &name).await.unwrap();
+    let carol = open_as("carol", &name).await.unwrap();
+    let dave = open_as("dave", &name).await.unwrap();
+    let launch = alice
+        .create_project(&origin("alice"), "Launch")
+        .await
+        .unwrap();
+    for (login, role) in [
+        ("bob", Role::Editor),
+        ("carol", Role::Viewer),
+        ("dave", Role::Commenter),
+    ] {
+        alice
+            .set_member(&origin("alice"), &launch.id, login, role)
+            .await
+            .unwrap();
+    }
+    let card = add_task(&alice, "alice", &launch.id).await.unwrap();
+
+    // A commenter comments and edits their own; the log says who, in the database's words.
+    let said = dave
+        .add_comment(&origin("dave"), &card.id, "Looks **good**")
+        .await
+        .unwrap();
+    assert_eq!(said.author, "dave");
+    let edited = dave
+        .edit_comment(&origin("dave"), &said.id, said.version, "Looks great")
+        .await
+        .unwrap();
+    assert!(edited.edited_at.is_some());
+    let bobs = bob
+        .add_comment(&origin("bob"), &card.id, "Shipping Friday")
+        .await
+        .unwrap();
+
+    // A viewer may not comment; nobody edits another's comment; only the author or the owner
+    // deletes one. Through Tandem and through psql alike, and nothing is written.
+    let before = alice.seq().await.unwrap();
+    let refused = [
+        carol
+            .add_comment(&origin("carol"), &card.id, "Me too")
+            .await
+            .unwrap_err(),
+        bob.edit_comment(&origin("bob"), &edited.id, edited.version, "Forged")
+            .await
+            .unwrap_err(),
+        bob.delete_comment(&origin("bob"), &edited.id, edited.version)
+            .await
+            .unwrap_err(),
+    ];
+    for error in refused {
+        assert!(matches!(error, Error::Forbidden { .. }), "{error:?}");
+    }
+    let server = TestServer::shared();
+    let forgeries = [
+        (
+            "carol",
+            format!(
+                "INSERT INTO comments (id, task_id, body, created_at, updated_at)
+                 VALUES ('c1', '{}', 'hi', 0, 0)",
+                card.id
+            ),
+        ),
+        // Dave may comment, but not as alice.
+        (
+            "dave",
+            format!(
+                "INSERT INTO comments (id, task_id, author, body, created_at, updated_at)
+                 VALUES ('c2', '{}', 'alice', 'hi', 0, 0)",
+                card.id
+            ),
+        ),
+        (
+            "bob",
+            format!("UPDATE comments SET body = 'x' WHERE id = '{}'", edited.id),
+        ),
+        (
+            "dave",
+            format!(
+                "UPDATE comments SET author = 'bob' WHERE id = '{}'",
+                edited.id
+            ),
+        ),
+        (
+            "bob",
+            format!("DELETE FROM comments WHERE id = '{}'", edited.id),
+        ),
+        // Bob may not put back a comment that was never deleted, nor make one up.
+        (
+            "bob",
+            format!(
+                "SELECT tandem_comment_back('{}', '{}', 0)",
+                bobs.id, card.id
+            ),
+        ),
+    ];
+    for (login, sql) in &forgeries {
+        assert!(server.psql_as(login, &name, sql).is_err(), "{login}: {sql}");
+    }
+    assert_eq!(alice.seq().await.unwrap(), before, "nothing written");
+    let thread: Vec<(String, String)> = alice
+        .comments(&card.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.author, c.body))
+        .collect();
+    assert_eq!(
+        thread,
+        [
+            ("dave".to_owned(), "Looks great".to_owned()),
+            ("bob".to_owned(), "Shipping Friday".to_owned())
+        ]
+    );
+
+    // The owner deletes anyone's; an editor moves and deletes a card with others' comments,
+    // and brings it back with them.
+    alice
+        .delete_comment(&origin("alice"), &bobs.id, bobs.version)
+        .await
+        .unwrap();
+    let garden = bob.create_project(&origin("bob"), "Garden").await.unwrap();
+    bob.set_member(&origin("bob"), &garden.id, "dave", Role::Commenter)
+        .await
+        .unwrap();
+    let to = bob.board(&garden.id).await.unwrap().columns[0].id.clone();
+    let card = bob.task(&card.id).await.unwrap();
+    bob.transfer_task(&origin("bob"), &card.id, card.version, &to, 0)
+        .await
+        .unwrap();
+    let moved = bob.comments(&card.id).await.unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(
+        (moved[0].author.as_str(), moved[0].body.as_str()),
+        ("dave", "Looks great")
+    );
+    let card = bob.task(&card.id).await.unwrap();
+    bob.delete_task(&origin("bob"), &card.id, card.version)
+        .await
+        .unwrap();
+    bob.restore_task(&origin("bob"), &card.id).await.unwrap();
+    let back = dave.comments(&card.id).await.unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].author, "dave");
+    // Alice left out of Garden sees none of it.
+    assert_eq!(
+        count_as("alice", &name, "SELECT count(*) FROM comments"),
+        0,
+        "alice is no member of Garden"
+    );
+}

@@ -8,15 +8,15 @@ use proptest::prelude::*;
 use sqlx::Connection as _;
 
 use crate::model::{
-    Change, Column, ColumnId, EntityKind, Label, LabelId, Op as LogOp, Priority, Project,
-    ProjectId, Subtask, SubtaskId, Task, TaskId, TaskLabel,
+    Change, Column, ColumnId, Comment, CommentId, EntityKind, Label, LabelId, Op as LogOp,
+    Priority, Project, ProjectId, Subtask, SubtaskId, Task, TaskId, TaskLabel,
 };
 use crate::store::sql::{query, Conn, Connection};
 use crate::store::testing::{self, TestStore};
 use crate::store::{ColumnEdit, Dialect, Step, TaskEdit};
 
 /// The tables that hold the board, as replay rebuilds them.
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "projects",
     "columns",
     "tasks",
@@ -24,6 +24,7 @@ const TABLES: [&str; 7] = [
     "labels",
     "task_labels",
     "task_assignees",
+    "comments",
 ];
 
 /// One operation, naming entities by an index into those that exist when it runs.
@@ -53,6 +54,9 @@ enum Op {
     DeleteLabel(usize),
     AddLabel(usize, usize),
     RemoveLabel(usize, usize),
+    AddComment(usize, u8),
+    EditComment(usize, u8),
+    DeleteComment(usize),
 }
 
 fn priority() -> impl Strategy<Value = Priority> {
@@ -109,6 +113,7 @@ fn op() -> impl Strategy<Value = Op> {
                 Just(EntityKind::Task),
                 Just(EntityKind::Subtask),
                 Just(EntityKind::Label),
+                Just(EntityKind::Comment),
             ],
             i()
         )
@@ -123,6 +128,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => i().prop_map(Op::DeleteLabel),
         2 => (i(), i()).prop_map(|(a, b)| Op::AddLabel(a, b)),
         1 => (i(), i()).prop_map(|(a, b)| Op::RemoveLabel(a, b)),
+        2 => (i(), n()).prop_map(|(a, b)| Op::AddComment(a, b)),
+        1 => (i(), n()).prop_map(|(a, b)| Op::EditComment(a, b)),
+        1 => i().prop_map(Op::DeleteComment),
     ]
 }
 
@@ -272,6 +280,18 @@ async fn run(t: &TestStore, op: &Op) -> Option<bool> {
             let (id, _) = pick(t, "tasks", i).await?;
             ok!(s.add_subtask(o, &TaskId(id), &name(n)))
         }
+        Op::AddComment(i, n) => {
+            let (id, _) = pick(t, "tasks", i).await?;
+            ok!(s.add_comment(o, &TaskId(id), &name(n)))
+        }
+        Op::EditComment(i, n) => {
+            let (id, v) = pick(t, "comments", i).await?;
+            ok!(s.edit_comment(o, &CommentId(id), v, &name(n)))
+        }
+        Op::DeleteComment(i) => {
+            let (id, v) = pick(t, "comments", i).await?;
+            ok!(s.delete_comment(o, &CommentId(id), v))
+        }
         Op::CheckSubtask(i, done) => {
             let (id, v) = pick(t, "subtasks", i).await?;
             ok!(s.check_subtask(o, &SubtaskId(id), v, done))
@@ -402,6 +422,7 @@ async fn replay(t: &TestStore, changes: &[Change]) -> (Option<tempfile::TempDir>
             EntityKind::Label => "labels",
             EntityKind::TaskLabel => "task_labels",
             EntityKind::TaskAssignee => "task_assignees",
+            EntityKind::Comment => "comments",
             // Memberships are not the board: the replayed database makes its own (its
             // projects' creator owns them).
             EntityKind::Member => continue,
@@ -500,6 +521,7 @@ async fn table(conn: &mut Conn<'_>, table: &str) -> Vec<serde_json::Value> {
         "tasks" => all::<Task>(conn, sql).await,
         "subtasks" => all::<Subtask>(conn, sql).await,
         "labels" => all::<Label>(conn, sql).await,
+        "comments" => all::<Comment>(conn, sql).await,
         _ => all::<TaskLabel>(conn, sql).await,
     }
 }

@@ -10,13 +10,13 @@ use std::path::PathBuf;
 
 use crate::config::Location;
 use crate::error::{Error, Result};
-use crate::model::{Column, Label, Project, Subtask, Task, TaskAssignee, TaskLabel};
+use crate::model::{Column, Comment, Label, Project, Subtask, Task, TaskAssignee, TaskLabel};
 use crate::store::sql::{postgres, sqlite};
 use crate::store::sql::{query, Conn, Connection, Dialect, Pool};
 use crate::store::ChangeRow;
 
 /// The board's tables, parents before children.
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "projects",
     "columns",
     "tasks",
@@ -24,6 +24,7 @@ const TABLES: [&str; 7] = [
     "labels",
     "task_labels",
     "task_assignees",
+    "comments",
 ];
 
 /// How many rows go between two progress reports.
@@ -164,6 +165,7 @@ pub(in crate::store) struct Board {
     labels: Vec<Label>,
     task_labels: Vec<TaskLabel>,
     task_assignees: Vec<TaskAssignee>,
+    comments: Vec<Comment>,
     changes: Vec<ChangeRow>,
 }
 
@@ -183,6 +185,7 @@ impl Board {
             labels: all("labels").fetch_all(&mut *conn).await?,
             task_labels: all("task_labels").fetch_all(&mut *conn).await?,
             task_assignees: all("task_assignees").fetch_all(&mut *conn).await?,
+            comments: all("comments").fetch_all(&mut *conn).await?,
             changes: if log {
                 query(format!("{select} ORDER BY seq"))
                     .fetch_all(&mut *conn)
@@ -208,6 +211,7 @@ impl Board {
             self.labels.len(),
             self.task_labels.len(),
             self.task_assignees.len(),
+            self.comments.len(),
         ]
         .iter()
         .map(|n| *n as u64)
@@ -325,6 +329,24 @@ impl Board {
                 .bind(&r.login)
                 .execute(&mut *conn)
                 .await?;
+            step();
+        }
+        for r in &self.comments {
+            query(
+                "INSERT INTO comments (id, task_id, author, body, version, created_at,
+                    updated_at, edited_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&r.id)
+            .bind(&r.task_id)
+            .bind(&r.author)
+            .bind(&r.body)
+            .bind(r.version)
+            .bind(r.created_at)
+            .bind(r.updated_at)
+            .bind(r.edited_at)
+            .execute(&mut *conn)
+            .await?;
             step();
         }
         Ok(())

@@ -20,7 +20,8 @@ use crate::store::whole::copy::{refused_rows, Board};
 use crate::store::Store;
 
 /// The board's tables, children first: the order to empty them in.
-const CHILDREN_FIRST: [&str; 7] = [
+const CHILDREN_FIRST: [&str; 8] = [
+    "comments",
     "task_assignees",
     "task_labels",
     "subtasks",
@@ -31,7 +32,9 @@ const CHILDREN_FIRST: [&str; 7] = [
 ];
 
 /// The tables whose rows carry a version.
-const VERSIONED: [&str; 5] = ["projects", "columns", "tasks", "subtasks", "labels"];
+const VERSIONED: [&str; 6] = [
+    "projects", "columns", "tasks", "subtasks", "labels", "comments",
+];
 
 /// What a restore brought back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

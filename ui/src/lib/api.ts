@@ -2,6 +2,8 @@
 
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import type { Comment } from "../bindings/Comment";
+import type { CommentCount } from "../bindings/CommentCount";
 import type { ArchiveTasks } from "../bindings/ArchiveTasks";
 import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
@@ -103,6 +105,9 @@ export const api = {
   /** A task whole, with its description (a board's cards leave it out). */
   task: (id: TaskId) => invoke<Task>("task", { id }),
   taskHistory: (id: TaskId) => invoke<HistoryEntry[]>("task_history", { id }),
+  comments: (task_id: TaskId) => invoke<Comment[]>("comments", { task_id }),
+  /** How many comments each of `task_ids` has; those with none are left out. */
+  commentCounts: (task_ids: TaskId[]) => invoke<CommentCount[]>("comment_counts", { task_ids }),
   /** What importing a file would do, checked whole and written nowhere. */
   importPreview: (request: ImportRequest) => invoke<ImportPreview>("import_preview", { request }),
   /** Imports a file in one write, telling `onProgress` how far it has come; answers the cards. */

@@ -67,6 +67,7 @@ function board(): Board {
     labels: [],
     task_labels: [],
     task_assignees: [],
+    comments: [],
     seq: 7,
     role: null,
   };

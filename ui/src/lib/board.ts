@@ -4,6 +4,7 @@
 import type { Board } from "../bindings/Board";
 import type { Change } from "../bindings/Change";
 import type { Column } from "../bindings/Column";
+import type { CommentCount } from "../bindings/CommentCount";
 import type { Entity } from "../bindings/Entity";
 import type { ColumnId } from "../bindings/ColumnId";
 import type { Label } from "../bindings/Label";
@@ -148,7 +149,31 @@ export function withEntity(board: Board, entity: Entity): Board {
         ? { ...board, project }
         : board;
     }
+    // A card's conversation is read with its details; the board counts comments only.
+    case "comment":
+      return board;
   }
+}
+
+/** `board` with the comment counts of `tasks` as `counts` says (a task it leaves out has
+ * none). */
+export function withCommentCounts(board: Board, tasks: TaskId[], counts: CommentCount[]): Board {
+  const asked = new Set<string>(tasks);
+  return {
+    ...board,
+    comments: [...board.comments.filter((c) => !asked.has(c.task_id)), ...counts],
+  };
+}
+
+/** The cards whose conversations `changes` touch. */
+export function commented(changes: Change[]): TaskId[] {
+  const tasks = new Set<TaskId>();
+  for (const change of changes) {
+    if (change.entity !== "comment") continue;
+    const row = (change.data ?? change.previous ?? {}) as { task_id?: TaskId };
+    if (row.task_id) tasks.add(row.task_id);
+  }
+  return [...tasks];
 }
 
 /** The board with label `label` put on task `task` (`on`), or taken off. */

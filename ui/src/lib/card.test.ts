@@ -24,6 +24,7 @@ const board: Board = {
     { task_id: "t" as TaskId, label_id: "l2" },
   ],
   task_assignees: [],
+  comments: [],
   seq: 1,
   role: null,
 };

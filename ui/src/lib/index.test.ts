@@ -28,6 +28,7 @@ function board(): Board {
       { task_id: "b" as TaskId, label_id: "gone" as LabelId },
     ],
     task_assignees: [],
+    comments: [],
     seq: 1,
     role: null,
   };

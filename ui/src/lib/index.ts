@@ -19,6 +19,8 @@ export interface BoardIndex {
   checklists: Map<TaskId, readonly Subtask[]>;
   /** The logins of the people on each card that has any, in order. */
   assignees: Map<TaskId, readonly string[]>;
+  /** How many comments each card that has any has. */
+  comments: Map<TaskId, number>;
 }
 
 /** What a column or card without entries gets: always the same list. */
@@ -56,6 +58,7 @@ export function indexBoard(board: Board, previous: BoardIndex | null = null): Bo
     labels: reuse(labels, previous?.labels),
     checklists: reuse(checklists, previous?.checklists),
     assignees: reuse(assignees, previous?.assignees),
+    comments: new Map(board.comments.map((c) => [c.task_id, c.count])),
   };
 }
 

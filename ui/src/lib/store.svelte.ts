@@ -32,7 +32,9 @@ import {
   boardTask,
   locate,
   provisionalPosition,
+  commented,
   withAssignee,
+  withCommentCounts,
   withEntity,
   withLabel,
   withTask,
@@ -1001,6 +1003,10 @@ class BoardStore {
         !this.#people.has((c.data as { login?: string } | null)?.login ?? ""),
     );
     if (stranger) void this.loadPeople();
+    // Conversations changed: their cards count again (a count read, not guessed from a
+    // coalesced batch).
+    const talked = commented(fresh);
+    if (talked.length > 0) void this.#countComments(board.project.id, talked);
     for (const change of fresh) {
       if (change.entity === "member") this.membersChanged++;
       // The person's own role changed: what the board lets them do follows at once.
@@ -1026,6 +1032,17 @@ class BoardStore {
     }
     if (projectGone) {
       this.#leave(board.project, `“${board.project.name}” was deleted elsewhere.`);
+    }
+  }
+
+  async #countComments(project: string, tasks: TaskId[]): Promise<void> {
+    try {
+      const counts = await api.commentCounts(tasks);
+      if (this.board?.project.id === project) {
+        this.board = withCommentCounts(this.board, tasks, counts);
+      }
+    } catch (error) {
+      this.fail(error);
     }
   }
 
