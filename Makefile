@@ -48,7 +48,7 @@ help:
 	@echo "make package   build the .deb (release) into $(CARGO_TARGET_DIR)/release/bundle/deb"
 	@echo "make bindings   regenerate ui/src/bindings from the Rust types"
 	@echo "make fmt    format Rust and UI sources"
-	@echo "make screenshot   remake docs/screenshot.png (and -dark) on a demo board"
+	@echo "make screenshot   remake docs/screenshot*.png (board, dark, a conversation) on a demo board"
 
 ## Set-up ---------------------------------------------------------------------------------------
 
@@ -133,6 +133,7 @@ screenshot: deps ui/dist/index.html
 	cargo build --bins
 	scripts/screenshot.sh $(APP) docs/screenshot.png
 	scripts/screenshot.sh $(APP) docs/screenshot-dark.png dark
+	scripts/screenshot.sh $(APP) docs/screenshot-conversation.png light conversation
 
 fmt: deps
 	cargo fmt --all

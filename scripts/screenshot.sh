@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Makes the README's screenshot: the app on a demo board under Xvfb, captured once its window
-# has drawn. Usage: scripts/screenshot.sh <tandem binary> <output.png> [light|dark]
+# has drawn. Usage: scripts/screenshot.sh <tandem binary> <output.png> [light|dark] [conversation]
+# With "conversation", the shot is a card's details open on its people and comments.
 set -euo pipefail
 app=$1
 out=$2
 theme=${3:-light}
+view=${4:-board}
 display=:93
 
 tmp=$(mktemp -d)
@@ -47,6 +49,11 @@ quiet task label "$crash" Bug
 quiet task assign "$roadmap" ada
 quiet task assign "$billing" ada grace
 quiet task assign "$settings" grace
+# Ada and Grace talk on the billing card, as their own copies of Tandem would have written it.
+sqlite3 "$TANDEM_DB" "
+INSERT INTO comments (id, task_id, author, body, created_at, updated_at, edited_at) VALUES
+ ('c1', '$billing', 'ada', 'Dual-write is on in staging. Error rate is flat: see the [dashboard](https://example.com/billing).', 1796374800000, 1796374800000, NULL),
+ ('c2', '$billing', 'grace', '@ada nice. I''ll switch the reads on **Monday**; anything left on the old client?', 1796378400000, 1796378700000, 1796378700000);"
 
 # A second, headless instance, so the badge shows the link between copies of Tandem.
 "$app" hub 2>/dev/null &
@@ -67,5 +74,13 @@ until DISPLAY=$display xwininfo -name Tandem >/dev/null 2>&1; do
 done
 # The window exists before the web view has painted the board; give it a moment.
 sleep 6
+if [ "$view" = conversation ]; then
+	# The billing card is the first in Doing: click it, then C opens its details on the
+	# comment box.
+	DISPLAY=$display xdotool mousemove 470 205 click 1
+	sleep 0.5
+	DISPLAY=$display xdotool key c
+	sleep 2
+fi
 DISPLAY=$display import -window root "$out"
 echo "screenshot: wrote $out"

@@ -170,6 +170,20 @@ pub fn wip_limit(field: &'static str, value: i64) -> Result<i64> {
     }
 }
 
+/// A link from a card's text that the desktop may open: the web or mail, nothing else (not
+/// `file:`, `javascript:` or another program's scheme), returned as parsed.
+pub fn web_link(value: &str) -> Result<url::Url> {
+    let link = url::Url::parse(value.trim())
+        .map_err(|e| Error::invalid("url", format!("{value:?} is not a link: {e}")))?;
+    match link.scheme() {
+        "http" | "https" | "mailto" => Ok(link),
+        other => Err(Error::invalid(
+            "url",
+            format!("a {other}: link is not opened: only web and mail links are"),
+        )),
+    }
+}
+
 /// A position in a list: not negative. Past the end means "at the end".
 pub fn index(field: &'static str, value: i64) -> Result<usize> {
     usize::try_from(value).map_err(|_| Error::invalid(field, "must not be negative"))
@@ -178,6 +192,31 @@ pub fn index(field: &'static str, value: i64) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_web_and_mail_links_are_opened() {
+        for good in [
+            "https://example.com/a?b=c",
+            " http://x.org ",
+            "mailto:bob@example.com",
+        ] {
+            assert!(web_link(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,hi",
+            "steam://run/1",
+            "not a link",
+            "",
+        ] {
+            let err = web_link(bad).unwrap_err();
+            assert!(
+                matches!(err, Error::Invalid { field: "url", .. }),
+                "{bad}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn titles_are_trimmed() {

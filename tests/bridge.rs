@@ -18,7 +18,7 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
 use tokio::sync::watch;
 
-use crate::common::{eventually, log, open_store, Lines, Process, Sandbox};
+use crate::common::{eventually, log, open_store, sqlite3, Lines, Process, Sandbox};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -532,14 +532,10 @@ async fn watch_replays_the_log_then_streams_every_change_including_the_sqlite3_s
     let cli = sandbox.tandem(&["task", "add", "From the terminal"]);
     assert!(cli.status.success());
     let task = String::from_utf8_lossy(&cli.stdout).trim().to_owned();
-    let shell = std::process::Command::new("sqlite3")
-        .arg(sandbox.db())
-        .arg(format!(
-            "UPDATE tasks SET title = 'From the shell' WHERE id = '{task}'"
-        ))
-        .output()
-        .expect("sqlite3 runs");
-    assert!(shell.status.success(), "{shell:?}");
+    sqlite3(
+        sandbox.db(),
+        &format!("UPDATE tasks SET title = 'From the shell' WHERE id = '{task}'"),
+    );
     let last = observer.seq().await.unwrap();
     let streamed = lines.changes_until(last);
     assert_eq!(

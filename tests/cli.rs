@@ -5,7 +5,7 @@ use std::process::Output;
 
 use tandem::model::{Task, TaskId};
 
-use crate::common::{log, Sandbox};
+use crate::common::{log, sqlite3, Sandbox};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
@@ -225,12 +225,7 @@ async fn a_file_that_is_not_a_database_is_a_clear_error_and_is_left_alone() {
 async fn another_programs_database_is_refused_byte_for_byte_untouched_and_tandems_own_is_marked() {
     let sandbox = Sandbox::new();
     let theirs = sandbox.dir.path().join("notes.db");
-    let made = std::process::Command::new("sqlite3")
-        .arg(&theirs)
-        .arg("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine');")
-        .output()
-        .expect("sqlite3 runs");
-    assert!(made.status.success(), "{made:?}");
+    sqlite3(&theirs, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine');");
     let before = std::fs::read(&theirs).unwrap();
     let db = theirs.to_str().unwrap();
     for args in [
@@ -251,12 +246,7 @@ async fn another_programs_database_is_refused_byte_for_byte_untouched_and_tandem
 
     // Marked by another program, even empty: refused too.
     let marked = sandbox.dir.path().join("marked.db");
-    let made = std::process::Command::new("sqlite3")
-        .arg(&marked)
-        .arg("PRAGMA application_id = 42; VACUUM;")
-        .output()
-        .expect("sqlite3 runs");
-    assert!(made.status.success(), "{made:?}");
+    sqlite3(&marked, "PRAGMA application_id = 42; VACUUM;");
     let marked_db = marked.to_str().unwrap();
     assert_user_error(
         &sandbox.tandem(&["task", "ls", "--db", marked_db]),
@@ -265,12 +255,8 @@ async fn another_programs_database_is_refused_byte_for_byte_untouched_and_tandem
 
     // Tandem's own file carries its mark.
     add(&sandbox, &["Marked"]);
-    let id = std::process::Command::new("sqlite3")
-        .arg(sandbox.db())
-        .arg("PRAGMA application_id")
-        .output()
-        .expect("sqlite3 runs");
-    assert_eq!(String::from_utf8_lossy(&id.stdout).trim(), "1413566020");
+    let id = sqlite3(sandbox.db(), "PRAGMA application_id");
+    assert_eq!(id.trim(), "1413566020");
 }
 
 /// A board with something of everything: in Inbox, a card with a label, a priority, a due date,
@@ -839,14 +825,10 @@ async fn a_task_is_edited_labelled_checked_off_and_its_history_says_who_did_what
     ok(&sandbox, &["subtask", "add", &id.0, "Review"]);
     ok(&sandbox, &["subtask", "check", &item]);
     ok(&sandbox, &["task", "move", &id.0, "--next"]);
-    let shell = std::process::Command::new("sqlite3")
-        .arg(sandbox.db())
-        .arg(format!(
-            "UPDATE tasks SET title = 'Notes' WHERE id = '{id}'"
-        ))
-        .output()
-        .expect("sqlite3 runs");
-    assert!(shell.status.success(), "{shell:?}");
+    sqlite3(
+        sandbox.db(),
+        &format!("UPDATE tasks SET title = 'Notes' WHERE id = '{id}'"),
+    );
 
     let shown: serde_json::Value =
         serde_json::from_str(&ok(&sandbox, &["task", "show", &id.0, "--json"])).unwrap();
@@ -995,14 +977,10 @@ async fn search_finds_cards_in_every_project_whoever_wrote_them() {
     );
     ok(&sandbox, &["subtask", "add", &tulips.0, "Buy bulbs"]);
     // Another program's write is indexed by the same triggers.
-    let shell = std::process::Command::new("sqlite3")
-        .arg(sandbox.db())
-        .arg(format!(
-            "UPDATE tasks SET title = 'Plant deployment tulips' WHERE id = '{tulips}'"
-        ))
-        .output()
-        .expect("sqlite3 runs");
-    assert!(shell.status.success(), "{shell:?}");
+    sqlite3(
+        sandbox.db(),
+        &format!("UPDATE tasks SET title = 'Plant deployment tulips' WHERE id = '{tulips}'"),
+    );
 
     let found = |args: &[&str]| -> Vec<serde_json::Value> {
         let mut all = vec!["search", "--json"];

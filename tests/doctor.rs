@@ -5,7 +5,7 @@
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use crate::common::{poll_until, Process, Sandbox};
+use crate::common::{poll_until, sqlite3, Process, Sandbox};
 
 /// `tandem doctor --json` in `sandbox`, without a session bus; its checks by name.
 fn doctor(sandbox: &Sandbox) -> (Output, Vec<serde_json::Value>) {
@@ -121,12 +121,7 @@ async fn doctor_passes_what_is_sound_and_names_each_broken_part_with_what_to_do(
     // A damaged database: pages in the middle of the file overwritten, once every commit is in
     // the file itself rather than its write-ahead log.
     let db = sandbox.db();
-    let checkpoint = std::process::Command::new("sqlite3")
-        .arg(&db)
-        .arg("PRAGMA wal_checkpoint(TRUNCATE)")
-        .output()
-        .expect("sqlite3 runs");
-    assert!(checkpoint.status.success(), "{checkpoint:?}");
+    sqlite3(&db, "PRAGMA wal_checkpoint(TRUNCATE)");
     let mut bytes = std::fs::read(&db).unwrap();
     assert!(bytes.len() > 40 * 4096, "a file of many pages");
     for b in &mut bytes[20 * 4096..30 * 4096] {

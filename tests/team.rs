@@ -9,7 +9,7 @@ use std::time::Duration;
 use tandem::model::Change;
 use tandem::testing::TestServer;
 
-use crate::common::{Lines, Process, Sandbox};
+use crate::common::{sqlite3, Lines, Process, Sandbox};
 
 /// How long a change may take to cross machines before the test fails.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -406,17 +406,13 @@ fn db_copy_of_a_large_board_shows_its_progress() {
     let file = desk.db().display().to_string();
     assert!(desk.tandem(&["task", "add", "Seed"]).status.success());
     // Six thousand cards written by another program: with their log rows, over 10,000 rows.
-    let shell = std::process::Command::new("sqlite3")
-        .arg(&file)
-        .arg(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+    sqlite3(
+        &file,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
              INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
              SELECT 'bulk-' || i, t.project_id, t.column_id, 'Card ' || i, 1000 + i, 0, 0
              FROM n, (SELECT project_id, column_id FROM tasks LIMIT 1) t",
-        )
-        .output()
-        .expect("sqlite3 runs");
-    assert!(shell.status.success(), "{shell:?}");
+    );
     let database = TestServer::shared().database();
     let copied = desk.tandem(&["db", "copy", "--from", &file, "--to", &database.url]);
     assert!(copied.status.success(), "{}", stderr(&copied));
@@ -496,15 +492,8 @@ fn a_db_copy_that_fails_midway_leaves_the_server_and_a_new_file_as_they_were() {
     }
     // Another program left a card in a column that does not exist (the sqlite3 shell does not
     // check foreign keys): the server refuses it halfway through the copy.
-    let shell = std::process::Command::new("sqlite3")
-        .arg(&file)
-        .arg(
-            "INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
-             SELECT 'orphan', project_id, 'no-such-column', 'Orphan', 9999, 0, 0 FROM tasks LIMIT 1",
-        )
-        .output()
-        .expect("sqlite3 runs");
-    assert!(shell.status.success(), "{shell:?}");
+    sqlite3(&file, "INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
+             SELECT 'orphan', project_id, 'no-such-column', 'Orphan', 9999, 0, 0 FROM tasks LIMIT 1",);
 
     let database = TestServer::shared().database();
     let failed = desk.tandem(&["db", "copy", "--from", &file, "--to", &database.url]);

@@ -206,6 +206,17 @@ pub async fn reveal_logs() -> Result<()> {
     })
 }
 
+/// Opens a link from a card's text in the desktop's browser (or mail program). Only web and
+/// mail links are opened; anything else is refused, whatever the window asks.
+#[tauri::command]
+pub async fn link_open(url: String) -> Result<()> {
+    let link = crate::validate::web_link(&url)?;
+    open::that_detached(link.as_str()).map_err(|e| crate::error::Error::Open {
+        what: link.to_string(),
+        reason: e.to_string(),
+    })
+}
+
 /// Opens another board window.
 #[tauri::command]
 pub async fn window_open<R: Runtime>(app: AppHandle<R>) -> Result<()> {

@@ -364,6 +364,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::window_open,
             commands::reveal_database,
             commands::reveal_logs,
+            commands::link_open,
             commands::database_check,
             commands::app_restart,
             commands::task_create,

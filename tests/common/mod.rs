@@ -120,6 +120,18 @@ impl Sandbox {
     }
 }
 
+/// Runs `sql` on the database file `file` with the `sqlite3` shell, as another program writing
+/// the file would; answers what it printed. A statement the shell refuses fails the test.
+pub fn sqlite3(file: impl AsRef<Path>, sql: &str) -> String {
+    let shell = std::process::Command::new("sqlite3")
+        .arg(file.as_ref())
+        .arg(sql)
+        .output()
+        .expect("sqlite3 runs");
+    assert!(shell.status.success(), "sqlite3 {sql}: {shell:?}");
+    String::from_utf8(shell.stdout).expect("sqlite3 prints text")
+}
+
 pub async fn open_store(path: &Path) -> Store {
     Store::open(path, &Origin::new("test-observer", Actor::Cli))
         .await

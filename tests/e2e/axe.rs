@@ -74,6 +74,12 @@ async fn axe_finds_no_wcag_violation_on_the_board_its_dialogs_and_panels_in_both
     ]);
     ok(&["subtask", "add", &soon, "Draft"]);
     ok(&["task", "assign", &soon, "ada", "grace"]);
+    ok(&[
+        "comment",
+        "add",
+        &soon,
+        "Looks **good**, @ada: see https://example.com and `make notes`",
+    ]);
     ok(&["task", "add", "Ship it", "--column", "Done"]);
     on_desktop(&sandbox, async |desktop| {
         let app = desktop.launch().await;
@@ -87,6 +93,11 @@ async fn axe_finds_no_wcag_violation_on_the_board_its_dialogs_and_panels_in_both
             .await;
         app.find(r#"section[aria-label="People"] button[aria-pressed="true"]"#)
             .await;
+        app.wait_for_text(
+            r#"section[aria-label="Comments"] .comment"#,
+            &["Looks good"],
+        )
+        .await;
         clean(&app, "the card dialog").await;
 
         // The conflict dialog: a title edited here while the command line changed it.

@@ -5,7 +5,7 @@ use fantoccini::wd::WindowHandle;
 use tandem::model::{Priority, Task};
 
 use super::{on_desktop, App, Side, CONFLICT, ENTER, REDO, UI_TIMEOUT, UNDO};
-use crate::common::{eventually, Sandbox};
+use crate::common::{eventually, sqlite3, Sandbox};
 
 /// WebDriver's Control key down, Enter, then every modifier up.
 const CTRL_ENTER: &str = "\u{E009}\u{E007}\u{E000}";
@@ -521,6 +521,128 @@ async fn ctrl_k_finds_a_card_in_another_project_by_its_description_and_opens_it(
             "Tulips and daffodils, before the frost",
         )
         .await;
+        app.quit().await;
+    })
+    .await;
+}
+
+const COMMENTS: &str = r#"section[aria-label="Comments"]"#;
+
+/// A comment the board's other writer (a script writing the file) puts on `task` as `author`.
+fn comment_from_another_program(sandbox: &Sandbox, task: &str, author: &str, body: &str) {
+    let sql = format!(
+        "INSERT INTO comments (id, task_id, author, body, created_at, updated_at) \
+         VALUES ('from-{author}', '{task}', '{author}', '{}', 1, 1);",
+        body.replace('\'', "''")
+    );
+    sqlite3(sandbox.db(), &sql);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conversation_is_written_edited_deleted_and_undone_in_the_details_and_shown_safely() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox
+        .tandem(&["task", "add", "Launch plan"])
+        .status
+        .success());
+    let task = the_task(&sandbox).await;
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        // C on a card opens its details on the comment box.
+        let card = app.card("To do", "Launch plan").await;
+        card.click().await.unwrap();
+        card.send_keys("c").await.unwrap();
+        let compose = app.find(r#"textarea[aria-label="Write a comment"]"#).await;
+        assert!(
+            app.client
+                .execute(
+                    r#"return document.activeElement?.getAttribute("aria-label");"#,
+                    Vec::new()
+                )
+                .await
+                .unwrap()
+                == "Write a comment",
+            "C focuses the comment box"
+        );
+
+        // Markup in a comment is text: no script runs, no image loads.
+        let hostile = r#"<script>document.title="owned"</script> <img src=x onerror="document.title='owned'"> **bold**"#;
+        compose.send_keys(hostile).await.unwrap();
+        compose.send_keys(CTRL_ENTER).await.unwrap();
+        app.wait_for_text(
+            &format!("{COMMENTS} .comment"),
+            &["<script>document.title=\"owned\"</script>", "<img src=x onerror="],
+        )
+        .await;
+        app.wait_for_value(r#"textarea[aria-label="Write a comment"]"#, "")
+            .await;
+        let inside = |css: &str| format!("return document.querySelectorAll('{COMMENTS} {css}').length;");
+        for (css, expected) in [(".markdown script", 0), (".markdown img", 0), (".markdown strong", 1)] {
+            let found = app.client.execute(&inside(css), Vec::new()).await.unwrap();
+            assert_eq!(found, expected, "{css}");
+        }
+        let title = app.client.execute("return document.title;", Vec::new()).await.unwrap();
+        assert_ne!(title, "owned");
+
+        // Someone else's comment, written by another program, arrives live; its link opens in
+        // the desktop's browser, a `javascript:` one is not a link at all.
+        comment_from_another_program(
+            &sandbox,
+            &task.id.0,
+            "dana",
+            "See [the plan](https://example.com/plan) and [this](javascript:alert(1))",
+        );
+        app.wait_for_text(COMMENTS, &["dana", "See the plan"]).await;
+        let links = app
+            .client
+            .execute(&inside(".markdown a"), Vec::new())
+            .await
+            .unwrap();
+        assert_eq!(links, 1, "only the web link is a link");
+        app.click(&format!(r#"{COMMENTS} a[href="https://example.com/plan"]"#))
+            .await;
+        eventually("the link to open in the browser", UI_TIMEOUT, async || {
+            (desktop.opened() == ["https://example.com/plan"]).then_some(())
+        })
+        .await;
+        app.find(DIALOG).await;
+
+        // My own comment is edited in place ("edited"); dana's is not mine to edit.
+        app.click(r#"button[aria-label^="Edit your comment"]"#).await;
+        let edit = app.find(r#"textarea[aria-label="Your comment"]"#).await;
+        edit.clear().await.unwrap();
+        edit.send_keys("Ship on **Monday**").await.unwrap();
+        edit.send_keys(CTRL_ENTER).await.unwrap();
+        app.wait_for_text(
+            &format!("{COMMENTS} .comment:last-child"),
+            &["Ship on Monday", "edited"],
+        )
+            .await;
+        let edit_buttons = app
+            .client
+            .execute(&inside(r#"button[aria-label^="Edit"]"#), Vec::new())
+            .await
+            .unwrap();
+        assert_eq!(edit_buttons, 1, "only my own comment can be edited");
+
+        // Deleting dana's comment (on a file anyone may) is undone with Ctrl+Z.
+        app.click(r#"button[aria-label^="Delete dana's comment"]"#).await;
+        app.gone(&format!(r#"{COMMENTS} li[aria-label^="dana"]"#)).await;
+        app.find(DIALOG).await.send_keys(UNDO).await.unwrap();
+        app.wait_for_text(COMMENTS, &["dana", "See the plan"]).await;
+
+        // Closed, the card counts both; the file holds both, mine edited.
+        app.find(DIALOG).await.send_keys("\u{E00C}").await.unwrap();
+        app.gone(DIALOG).await;
+        app.find(r#"[aria-label="2 comments"]"#).await;
+        let store = sandbox.store().await;
+        let thread = store.comments(&task.id).await.unwrap();
+        let bodies: Vec<_> = thread.iter().map(|c| c.body.as_str()).collect();
+        assert_eq!(
+            bodies,
+            ["See [the plan](https://example.com/plan) and [this](javascript:alert(1))", "Ship on **Monday**"]
+        );
+        assert!(thread[1].edited_at.is_some());
         app.quit().await;
     })
     .await;

@@ -68,6 +68,8 @@ pub struct Desktop {
     log: PathBuf,
     /// Every Notify call on the desktop's session bus, as dbus-monitor wrote them.
     notify_log: PathBuf,
+    /// Every link the apps handed to the desktop's browser, one a line.
+    opened_log: PathBuf,
     display: String,
     url: String,
 }
@@ -80,8 +82,15 @@ fn on_this_desktop<'c>(
     display: &str,
 ) -> &'c mut Command {
     let home = sandbox.dir.path();
+    // The desktop's "browser" is `browser/xdg-open`, which writes down what it was given.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(
+        std::iter::once(home.join("browser")).chain(std::env::split_paths(&path)),
+    )
+    .expect("a PATH");
     command
         .env("DISPLAY", display)
+        .env("PATH", path)
         .env_remove("WAYLAND_DISPLAY")
         .env("NO_AT_BRIDGE", "1")
         .env("TANDEM_DB", sandbox.database())
@@ -109,6 +118,8 @@ impl Desktop {
         let stderr = std::fs::File::create(&log).expect("a log file");
         use std::os::unix::process::CommandExt;
         let notify_log = home.join("notify.log");
+        let opened_log = home.join("opened.log");
+        install_browser(&home.join("browser"), &opened_log);
         let session = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/session.sh");
         let mut driver = Command::new("dbus-run-session");
         driver
@@ -130,6 +141,7 @@ impl Desktop {
             driver,
             log,
             notify_log,
+            opened_log,
             display,
             url: format!("http://127.0.0.1:{port}"),
         };
@@ -187,6 +199,12 @@ impl Desktop {
                     .map(|s| s.trim_end_matches('"').to_owned())
             })
             .collect()
+    }
+
+    /// The links the apps asked the desktop to open so far, in order.
+    pub fn opened(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.opened_log).unwrap_or_default();
+        log.lines().map(str::to_owned).collect()
     }
 
     /// Launches an instance of the app and connects to its windows.
@@ -441,4 +459,20 @@ impl App {
     pub async fn quit(self) {
         self.client.close().await.expect("the session ends");
     }
+}
+
+/// Puts in `folder` an `xdg-open` that writes each link it is given to `log` instead of
+/// starting a browser: the desktop's apps find it first on their PATH.
+fn install_browser(folder: &std::path::Path, log: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(folder).expect("a folder for the browser");
+    let script = folder.join("xdg-open");
+    let quoted = log.display().to_string().replace('\'', "'\\''");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{quoted}'\n"),
+    )
+    .expect("the browser script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .expect("the browser runs");
 }

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::{on_desktop, Desktop, ENTER, UI_TIMEOUT};
-use crate::common::{eventually, Sandbox};
+use crate::common::{eventually, sqlite3, Sandbox};
 
 /// `tandem status --json`, once it answers with a hub.
 async fn status(sandbox: &Sandbox) -> Value {
@@ -68,12 +68,7 @@ fn burst_sql() -> String {
 /// Fifty tasks written by another program, each in its own transaction, within a second.
 fn burst_from_another_program(sandbox: &Sandbox) {
     let inserts = burst_sql();
-    let shell = std::process::Command::new("sqlite3")
-        .arg(sandbox.db())
-        .arg(inserts)
-        .output()
-        .expect("sqlite3 runs");
-    assert!(shell.status.success(), "{shell:?}");
+    sqlite3(sandbox.db(), &inserts);
 }
 
 #[tokio::test(flavor = "multi_thread")]

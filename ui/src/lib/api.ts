@@ -80,6 +80,8 @@ export const api = {
   restart: () => invoke<null>("app_restart"),
   /** Opens the folder holding the database in the file manager. */
   revealDatabase: () => invoke<null>("reveal_database"),
+  /** Opens a web or mail link from a card's text in the desktop's browser or mail program. */
+  openLink: (url: string) => invoke<null>("link_open", { url }),
   /** Opens the folder of the app's log files in the file manager. */
   revealLogs: () => invoke<null>("reveal_logs"),
   /** Calls `handler` whenever this instance's link to the others changes. */

@@ -5,12 +5,14 @@ import type { BoardTask } from "../bindings/BoardTask";
 import type { Task } from "../bindings/Task";
 import type { TaskId } from "../bindings/TaskId";
 import type { Change } from "../bindings/Change";
+import type { Comment } from "../bindings/Comment";
 import {
   applyChanges,
   dropIndex,
   keyboardDestination,
   provisionalPosition,
   withAssignee,
+  withComment,
   withEntity,
   withLabel,
   withTask,
@@ -307,6 +309,34 @@ describe("withEntity", () => {
     expect(column.columns.map((c) => c.id)).toEqual(["first", "todo", "doing", "done"]);
     const elsewhere = withEntity(b, { entity: "column", ...col("x", 0), project_id: "other" });
     expect(elsewhere.columns).toHaveLength(3);
+  });
+});
+
+describe("withComment", () => {
+  const comment = (id: string, created_at: number, version = 1, body = "hi"): Comment => ({
+    id,
+    task_id: "t" as TaskId,
+    author: "ann",
+    body,
+    version,
+    created_at,
+    updated_at: created_at,
+    edited_at: null,
+  });
+
+  it("keeps a thread in the order it was written, whatever order comments arrive in", () => {
+    let thread = withComment([], comment("b", 20));
+    thread = withComment(thread, comment("c", 30));
+    thread = withComment(thread, comment("a", 20));
+    thread = withComment(thread, comment("z", 10));
+    expect(thread.map((c) => c.id)).toEqual(["z", "a", "b", "c"]);
+  });
+
+  it("replaces an edited comment in place but never with an older version", () => {
+    const thread = [comment("a", 1), comment("b", 2, 3, "third")];
+    const edited = withComment(thread, comment("a", 1, 2, "again"));
+    expect(edited.map((c) => c.body)).toEqual(["again", "third"]);
+    expect(withComment(edited, comment("b", 2, 2, "second"))[1]?.body).toBe("third");
   });
 });
 

@@ -4,6 +4,7 @@
 import type { Board } from "../bindings/Board";
 import type { Change } from "../bindings/Change";
 import type { Column } from "../bindings/Column";
+import type { Comment } from "../bindings/Comment";
 import type { CommentCount } from "../bindings/CommentCount";
 import type { Entity } from "../bindings/Entity";
 import type { ColumnId } from "../bindings/ColumnId";
@@ -163,6 +164,16 @@ export function withCommentCounts(board: Board, tasks: TaskId[], counts: Comment
     ...board,
     comments: [...board.comments.filter((c) => !asked.has(c.task_id)), ...counts],
   };
+}
+
+/** A card's conversation with `comment` put in where it was written (oldest first), unless the
+ * thread already holds a newer version of it. */
+export function withComment(thread: readonly Comment[], comment: Comment): Comment[] {
+  const current = thread.find((c) => c.id === comment.id);
+  if (current && current.version > comment.version) return [...thread];
+  return [...thread.filter((c) => c.id !== comment.id), comment].sort(
+    (a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
 }
 
 /** The cards whose conversations `changes` touch. */

@@ -17,9 +17,10 @@ export const SHORTCUTS: { group: string; items: Shortcut[] }[] = [
       { keys: ["M"], does: "Move the card to any column and place, without dragging" },
       { keys: ["I"], does: "Put yourself on the card, or take yourself off" },
       { keys: ["P"], does: "Choose who is on the card, in its details" },
+      { keys: ["C"], does: "Comment on the card, in its details" },
       { keys: ["A"], does: "Archive the card (the Archive… panel restores it)" },
       { keys: ["Delete", "Delete"], does: "Delete the card (press twice)" },
-      { keys: ["Ctrl+Enter"], does: "Save the description, in the card's details" },
+      { keys: ["Ctrl+Enter"], does: "Save the description or send a comment, in the details" },
     ],
   },
   {

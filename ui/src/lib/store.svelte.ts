@@ -7,6 +7,7 @@ import { SvelteSet } from "svelte/reactivity";
 import type { Batch } from "../bindings/Batch";
 import type { Board } from "../bindings/Board";
 import type { Change } from "../bindings/Change";
+import type { Comment } from "../bindings/Comment";
 import type { Entity } from "../bindings/Entity";
 import type { EntityKind } from "../bindings/EntityKind";
 import type { DatabaseStatus } from "../bindings/DatabaseStatus";
@@ -34,6 +35,7 @@ import {
   provisionalPosition,
   commented,
   withAssignee,
+  withComment,
   withCommentCounts,
   withEntity,
   withLabel,
@@ -151,11 +153,17 @@ class BoardStore {
   /** Bumped by every logged change to the open card or what hangs on it (its checklist,
    * labels, people), so its history reads again once the change is committed. */
   openTaskChanged = $state(0);
-  /** The part of the open card's details to focus: its people (P on a card), or its title. */
-  openSection = $state<"people" | null>(null);
+  /** The part of the open card's details to focus: its people (P on a card), the comment box
+   * (C), or its title. */
+  openSection = $state<"people" | "comments" | null>(null);
   /** That task whole, with the description the board leaves out: read when the dialog opens
    * and kept current by every change to it; `null` until read. */
   details = $state.raw<Task | null>(null);
+  /** The open card's conversation, oldest first: read when its dialog opens and again after
+   * every change to it. */
+  thread = $state.raw<Comment[]>([]);
+  /** Bumped by every read of the thread, so only the latest answer is kept. */
+  #threadReads = 0;
   /** Commit→apply latencies not yet reported to the backend. */
   #latencies = new PendingLatencies();
   /** Sentences waiting to be said together. */
@@ -183,7 +191,11 @@ class BoardStore {
       $effect(() => {
         const id = this.openTask;
         this.details = null;
-        if (id) void this.#readDetails(id);
+        this.thread = [];
+        if (id) {
+          void this.#readDetails(id);
+          void this.#readThread(id);
+        }
       });
     });
     // The filter's words are looked up again whenever they or the board change, so the cards
@@ -204,6 +216,29 @@ class BoardStore {
     } catch (error) {
       // A card deleted meanwhile closes its dialog by itself.
       if (!(isCommandError(error) && error.code === "not_found")) this.fail(error);
+    }
+  }
+
+  async #readThread(id: TaskId): Promise<void> {
+    const turn = ++this.#threadReads;
+    try {
+      const comments = await api.comments(id);
+      if (turn === this.#threadReads && this.openTask === id) this.thread = comments;
+    } catch (error) {
+      if (!(isCommandError(error) && error.code === "not_found")) this.fail(error);
+    }
+  }
+
+  /** Takes in an entity the backend answered with: on the board, in the open card's details
+   * and in its thread. */
+  #took(entity: Entity): void {
+    if (this.board) this.board = withEntity(this.board, entity);
+    if (entity.entity === "task") {
+      const { entity: _, ...task } = entity;
+      this.#sawTask(task);
+    } else if (entity.entity === "comment" && entity.task_id === this.openTask) {
+      const { entity: _, ...comment } = entity;
+      this.thread = withComment(this.thread, comment);
     }
   }
 
@@ -287,6 +322,11 @@ class BoardStore {
   get canOwn(): boolean {
     const role = this.board?.role;
     return !role || role === "owner";
+  }
+
+  /** Whether the person may add to cards' conversations (anyone but a viewer). */
+  get canComment(): boolean {
+    return this.board?.role !== "viewer";
   }
 
   /** Whether an edit of this board may go ahead; says why not when it may not. */
@@ -427,6 +467,14 @@ class BoardStore {
     if (/^(task|subtask|column|label)_/.test(mutation.op) && !this.mayEdit()) {
       return { ok: false, error: new Error("read only") };
     }
+    if (mutation.op === "comment_add" && !this.canComment) {
+      this.notify(
+        "info",
+        "You are a viewer of this project: you can read its conversations but not add to them. " +
+          "An owner can make you a commenter.",
+      );
+      return { ok: false, error: new Error("read only") };
+    }
     // Labels on a task show at once: the answer is the task, and the links come with the echo.
     if (mutation.op === "task_label" && this.board) {
       this.board = withLabel(this.board, mutation.id, mutation.label_id, mutation.on);
@@ -436,14 +484,14 @@ class BoardStore {
     }
     const before = this.board;
     const details = this.details;
+    const thread = this.thread;
     try {
       const entity = await api.apply(mutation, this.#mutation());
-      if (entity && this.board) this.board = withEntity(this.board, entity);
-      if (entity?.entity === "task") {
-        const { entity: _, ...task } = entity;
-        this.#sawTask(task);
+      if (entity) this.#took(entity);
+      if (mutation.op === "comment_delete") {
+        this.thread = this.thread.filter((c) => c.id !== mutation.id);
       }
-      if (before) this.#rememberApplied(before, details, mutation, entity);
+      if (before) this.#rememberApplied(before, { details, thread }, mutation, entity);
       return { ok: true };
     } catch (error) {
       const stale = isCommandError(error) && error.code === "conflict";
@@ -646,7 +694,7 @@ class BoardStore {
       } else {
         const back = await api.apply({ op: "restore", entity: kind, id }, this.#mutation());
         if (!back) throw new Error("It could not be restored.");
-        if (this.board) this.board = withEntity(this.board, back);
+        this.#took(back);
         v = back.version;
       }
       if (kind === "project") await this.refreshProjects();
@@ -680,19 +728,16 @@ class BoardStore {
    */
   #rememberApplied(
     before: Board,
-    details: Task | null,
+    open: { details: Task | null; thread: Comment[] },
     mutation: Mutation,
     entity: Entity | null,
   ): void {
+    const { details, thread } = open;
     const version = entity?.version ?? 0;
     const send = async (mutation: Mutation): Promise<number> => {
       const entity = await api.apply(mutation, this.#mutation());
       if (!entity) throw new Error("It is gone.");
-      if (this.board) this.board = withEntity(this.board, entity);
-      if (entity.entity === "task") {
-        const { entity: _, ...task } = entity;
-        this.#sawTask(task);
-      }
+      this.#took(entity);
       return entity.version;
     };
     /** An edit of some fields of `row`: undone by sending their values from before. */
@@ -785,6 +830,24 @@ class BoardStore {
         );
         return;
       }
+      case "comment_add":
+        return presence("adding of a comment", "comment", false, (id, v) => ({
+          op: "comment_delete",
+          id,
+          expected_version: v,
+        }));
+      case "comment_edit":
+        return edit(
+          "edit of a comment",
+          thread.find((c) => c.id === mutation.id),
+          mutation,
+        );
+      case "comment_delete":
+        return presence("deletion of a comment", "comment", true, (id, v) => ({
+          ...mutation,
+          id,
+          expected_version: v,
+        }));
       case "subtask_add":
         return presence(`adding of “${mutation.title}”`, "subtask", false, (id, v) => ({
           op: "subtask_delete",
@@ -1007,6 +1070,8 @@ class BoardStore {
     // coalesced batch).
     const talked = commented(fresh);
     if (talked.length > 0) void this.#countComments(board.project.id, talked);
+    // The open card's conversation reads again: exact, whatever the batch coalesced.
+    if (this.openTask && talked.includes(this.openTask)) void this.#readThread(this.openTask);
     for (const change of fresh) {
       if (change.entity === "member") this.membersChanged++;
       // The person's own role changed: what the board lets them do follows at once.
