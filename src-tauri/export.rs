@@ -12,7 +12,7 @@ use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::model::{plain, Board, Priority, ProjectId, TaskId};
-use crate::store::{Descriptions, Store};
+use crate::store::{CardTexts, Store};
 
 /// What `tandem export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize, TS)]
@@ -40,11 +40,11 @@ pub struct ExportRequest {
 pub const JSON_FORMAT: &str = "tandem-board";
 /// The version of Tandem's JSON this writes.
 /// Version 2 added archived cards (`"archived": true`), version 3 the people on a card
-/// (`"assignees"`); older files read as before.
-pub const JSON_VERSION: u32 = 3;
+/// (`"assignees"`), version 4 its conversation (`"comments"`); older files read as before.
+pub const JSON_VERSION: u32 = 4;
 
 /// The columns of a CSV export, in order; an import takes them in any order and case.
-pub const CSV_HEADER: [&str; 10] = [
+pub const CSV_HEADER: [&str; 11] = [
     "project",
     "column",
     "title",
@@ -55,6 +55,7 @@ pub const CSV_HEADER: [&str; 10] = [
     "checklist",
     "archived",
     "assignees",
+    "comments",
 ];
 
 /// Projects as a person sees them: columns in order, each with its cards in order.
@@ -74,8 +75,8 @@ impl Export {
         };
         let mut projects = Vec::with_capacity(ids.len());
         for id in &ids {
-            let (board, notes) = store.whole_board(id).await?;
-            projects.push(plain::Project::from_board(board, notes));
+            let (board, texts) = store.whole_board(id).await?;
+            projects.push(plain::Project::from_board(board, texts));
         }
         Ok(Export {
             format: JSON_FORMAT.to_owned(),
@@ -108,8 +109,9 @@ impl Export {
     }
 
     /// One row per card: `project, column, title, description, priority, due, labels,
-    /// checklist, archived, assignees`, labels and assignees separated by `;`, checklist items
-    /// by line breaks as `[x] item`, `archived` saying `yes` for an archived card.
+    /// checklist, archived, assignees, comments`, labels and assignees separated by `;`,
+    /// checklist items by line breaks as `[x] item`, `archived` saying `yes` for an archived
+    /// card, and each comment as `login, time:` and its text, a blank line between two.
     fn csv(&self) -> Result<String> {
         let mut out = csv::Writer::from_writer(Vec::new());
         let failed = |e: csv::Error| Error::Storage(sqlx::Error::Encode(Box::new(e)));
@@ -122,6 +124,11 @@ impl Export {
                         .iter()
                         .map(|i| format!("[{}] {}", if i.done { 'x' } else { ' ' }, i.title))
                         .collect();
+                    let comments: Vec<String> = card
+                        .comments
+                        .iter()
+                        .map(|c| format!("{}, {}:\n{}", c.author, when(c.at), c.body))
+                        .collect();
                     out.write_record([
                         project.name.as_str(),
                         column.name.as_str(),
@@ -133,6 +140,7 @@ impl Export {
                         checklist.join("\n").as_str(),
                         if card.archived { "yes" } else { "" },
                         card.assignees.join(";").as_str(),
+                        comments.join("\n\n").as_str(),
                     ])
                     .map_err(failed)?;
                 }
@@ -201,6 +209,27 @@ impl Export {
                         let mark = if item.done { 'x' } else { ' ' };
                         let _ = writeln!(out, "  - [{mark}] {}", inline(&item.title));
                     }
+                    // Each comment a quote under the card: who and when, then what they said.
+                    for comment in &card.comments {
+                        let edited = if comment.edited.is_some() {
+                            " (edited)"
+                        } else {
+                            ""
+                        };
+                        let _ = writeln!(
+                            out,
+                            "\n  > **{}**, {}{edited}:\n  >",
+                            inline(&comment.author),
+                            when(comment.at)
+                        );
+                        for line in comment.body.lines() {
+                            let _ = writeln!(
+                                out,
+                                "  >{}{line}",
+                                if line.is_empty() { "" } else { " " }
+                            );
+                        }
+                    }
                 }
                 out.push('\n');
             }
@@ -223,6 +252,16 @@ pub fn write(path: &Path, text: &str) -> Result<()> {
     })
 }
 
+/// How a comment's time is written for people (in UTC): `2026-12-04 09:00`.
+pub const COMMENT_TIME: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+
+/// A comment's time for people: `2026-12-04 09:00 UTC`.
+fn when(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!("{} UTC", at.format(COMMENT_TIME).unwrap_or_default())
+}
+
 /// `text` on one line of Markdown: the characters that would start emphasis, code or a link
 /// escaped.
 fn inline(text: &str) -> String {
@@ -237,7 +276,7 @@ fn inline(text: &str) -> String {
 }
 
 impl plain::Project {
-    fn from_board(board: Board, mut notes: Descriptions) -> plain::Project {
+    fn from_board(board: Board, mut texts: CardTexts) -> plain::Project {
         let label_names: HashMap<_, _> = board
             .labels
             .iter()
@@ -283,13 +322,25 @@ impl plain::Project {
                         checklist.sort_by_key(|(position, _)| *position);
                         plain::Card {
                             title: t.title.clone(),
-                            description: notes.remove(&t.id).unwrap_or_default(),
+                            description: texts.descriptions.remove(&t.id).unwrap_or_default(),
                             priority: t.priority,
                             due_date: t.due_date.clone(),
                             labels,
                             assignees: assignees_of.remove(&t.id).unwrap_or_default(),
                             checklist: checklist.into_iter().map(|(_, i)| i).collect(),
                             archived: t.archived_at.is_some(),
+                            comments: texts
+                                .comments
+                                .remove(&t.id)
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|c| plain::Comment {
+                                    at: plain::Comment::time(c.created_at),
+                                    edited: c.edited_at.map(plain::Comment::time),
+                                    author: c.author,
+                                    body: c.body,
+                                })
+                                .collect(),
                         }
                     })
                     .collect();

@@ -45,6 +45,16 @@ impl Plan {
             .filter(|c| c.archived)
             .count()
     }
+
+    /// How many comments its cards carry.
+    pub fn comments(&self) -> usize {
+        self.projects
+            .iter()
+            .flat_map(|p| &p.columns)
+            .flat_map(|c| &c.cards)
+            .map(|c| c.comments.len())
+            .sum()
+    }
 }
 
 /// The kinds of file an import reads.
@@ -156,6 +166,8 @@ pub struct ImportPreview {
     pub cards: usize,
     /// Of the cards, those that go straight to the archive.
     pub archived: usize,
+    /// The comments the cards carry.
+    pub comments: usize,
 }
 
 /// Where an import's cards land.
@@ -197,6 +209,7 @@ impl Plan {
             projects,
             cards: self.cards(),
             archived: self.archived(),
+            comments: self.comments(),
         }
     }
 }
@@ -235,7 +248,8 @@ pub fn tandem(text: &str) -> Result<Plan> {
 
 /// CSV with a header row: `title` required; `column`, `description`, `priority`, `due`,
 /// `labels` (separated by `;`), `checklist` (one item a line, `[x] ` marking one done),
-/// `archived` (yes or no) and `project` optional, in any order and case. UTF-8, with or without a byte-order mark. Cards go
+/// `archived` (yes or no), `assignees` (separated by `;` or `,`), `comments` (as Tandem's CSV
+/// writes them: see [`csv_comments`]) and `project` optional, in any order and case. UTF-8, with or without a byte-order mark. Cards go
 /// to `project` when given, else to the project each row names, else to `fallback`.
 pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -259,7 +273,8 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
     let (column_at, description_at, priority_at) =
         (at("column"), at("description"), at("priority"));
     let (due_at, labels_at, checklist_at) = (at("due"), at("labels"), at("checklist"));
-    let (archived_at, assignees_at) = (at("archived"), at("assignees"));
+    let (archived_at, assignees_at, comments_at) =
+        (at("archived"), at("assignees"), at("comments"));
     let project_at = if project.is_some() {
         None
     } else {
@@ -337,6 +352,7 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
             assignees,
             checklist,
             archived,
+            comments: csv_comments(field(comments_at)),
         };
         let card = checked_card(card, &place)?;
         let column = Some(field(column_at))
@@ -400,6 +416,55 @@ const TRELLO_COLORS: [(&str, &str); 10] = [
     ("black", "#344563"),
 ];
 
+/// A CSV cell of comments, as Tandem's CSV export writes them: each a line `login, 2026-12-04
+/// 09:00 UTC:` followed by its text, a blank line between two. Text before the first such line
+/// (a cell a person wrote) is one comment by whoever imports it, written now.
+pub fn csv_comments(cell: &str) -> Vec<plain::Comment> {
+    let mut comments: Vec<plain::Comment> = Vec::new();
+    let mut body: Vec<&str> = Vec::new();
+    let mut head: Option<(String, time::OffsetDateTime)> = None;
+    let flush = |head: Option<(String, time::OffsetDateTime)>,
+                 body: &mut Vec<&str>,
+                 comments: &mut Vec<plain::Comment>| {
+        while body.last().is_some_and(|l| l.trim().is_empty()) {
+            body.pop();
+        }
+        let text = body.join("\n");
+        body.clear();
+        if text.trim().is_empty() && head.is_none() {
+            return;
+        }
+        let (author, at) = head.unwrap_or_else(|| (String::new(), time::OffsetDateTime::now_utc()));
+        comments.push(plain::Comment {
+            author,
+            body: text,
+            at,
+            edited: None,
+        });
+    };
+    let mut after_blank = true;
+    for line in cell.lines() {
+        match comment_head(line).filter(|_| after_blank) {
+            Some(next) => {
+                flush(head.take(), &mut body, &mut comments);
+                head = Some(next);
+            }
+            None => body.push(line),
+        }
+        after_blank = line.trim().is_empty();
+    }
+    flush(head, &mut body, &mut comments);
+    comments
+}
+
+/// `login, 2026-12-04 09:00 UTC:` read as who and when.
+fn comment_head(line: &str) -> Option<(String, time::OffsetDateTime)> {
+    let (author, at) = line.trim_end().strip_suffix(" UTC:")?.rsplit_once(", ")?;
+    let at = time::PrimitiveDateTime::parse(at, crate::export::COMMENT_TIME).ok()?;
+    let author = validate::login(author).ok()?;
+    Some((author, at.assume_utc()))
+}
+
 /// The parts of Trello's board export (Board ▸ Print, export and share ▸ Export as JSON) that a
 /// board is made of; everything else in the file is ignored.
 #[derive(serde::Deserialize)]
@@ -414,6 +479,10 @@ struct TrelloBoard {
     /// The board's people: a card names its members by their ids.
     #[serde(default)]
     members: Vec<TrelloMember>,
+    /// What happened on the board, the latest first: its `commentCard` actions are the cards'
+    /// conversations. Read loosely, each on its own, as actions come in many shapes.
+    #[serde(default)]
+    actions: Vec<serde_json::Value>,
 }
 
 #[derive(serde::Deserialize)]
@@ -543,6 +612,8 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
             }));
     }
 
+    let mut comments_of = trello_comments(&board);
+
     let mut lists: Vec<&TrelloList> = board.lists.iter().filter(|l| !l.closed).collect();
     lists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
     let mut cards: Vec<&TrelloCard> = board.cards.iter().collect();
@@ -578,6 +649,7 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
                         .collect(),
                     checklist: items_of.remove(card.id.as_str()).unwrap_or_default(),
                     archived: card.closed,
+                    comments: comments_of.remove(card.id.as_str()).unwrap_or_default(),
                 })
                 .collect(),
         })
@@ -591,6 +663,63 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
     Ok(Plan {
         projects: vec![checked_project(project, &place)?],
     })
+}
+
+/// The cards' conversations in a Trello export, by card id, oldest first: each `commentCard`
+/// action with its text, its author's username and its date. A comment whose author has no
+/// username Tandem can take as a login is the importer's, its text led by the author's name.
+fn trello_comments(board: &TrelloBoard) -> HashMap<&str, Vec<plain::Comment>> {
+    let mut comments: HashMap<&str, Vec<plain::Comment>> = HashMap::new();
+    for action in &board.actions {
+        if action.get("type").and_then(|t| t.as_str()) != Some("commentCard") {
+            continue;
+        }
+        let data = action.get("data");
+        let text = data.and_then(|d| d.get("text")).and_then(|t| t.as_str());
+        let card = data
+            .and_then(|d| d.get("card"))
+            .and_then(|c| c.get("id"))
+            .and_then(|i| i.as_str());
+        let (Some(text), Some(card)) = (text, card) else {
+            continue;
+        };
+        let creator = action.get("memberCreator");
+        let username = creator
+            .and_then(|m| m.get("username"))
+            .and_then(|u| u.as_str())
+            .or_else(|| {
+                let id = action.get("idMemberCreator")?.as_str()?;
+                let member = board.members.iter().find(|m| m.id == id)?;
+                Some(member.username.as_str())
+            });
+        let full_name = creator
+            .and_then(|m| m.get("fullName"))
+            .and_then(|n| n.as_str());
+        let at = action
+            .get("date")
+            .and_then(|d| d.as_str())
+            .and_then(|d| {
+                time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .unwrap_or_else(time::OffsetDateTime::now_utc);
+        let (author, body) = match username.map(validate::login) {
+            Some(Ok(login)) => (login, text.to_owned()),
+            _ => {
+                let name = full_name.or(username).unwrap_or("Someone on Trello");
+                (String::new(), format!("**{name}:** {text}"))
+            }
+        };
+        comments.entry(card).or_default().push(plain::Comment {
+            author,
+            body,
+            at,
+            edited: None,
+        });
+    }
+    for thread in comments.values_mut() {
+        thread.sort_by_key(|c| c.at);
+    }
+    comments
 }
 
 /// `project`, every value checked, labels named once.
@@ -667,6 +796,21 @@ fn checked_card(card: plain::Card, place: &str) -> Result<plain::Card> {
             assignees.push(login);
         }
     }
+    let comments = card
+        .comments
+        .into_iter()
+        .map(|comment| {
+            let author = match comment.author.trim() {
+                "" => String::new(),
+                login => validate::login(login).map_err(at)?,
+            };
+            Ok(plain::Comment {
+                author,
+                body: validate::comment(&comment.body).map_err(at)?,
+                ..comment
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(plain::Card {
         title: validate::title("title", &card.title).map_err(at)?,
         description: validate::description("description", &card.description).map_err(at)?,
@@ -680,6 +824,7 @@ fn checked_card(card: plain::Card, place: &str) -> Result<plain::Card> {
         assignees,
         checklist,
         archived: card.archived,
+        comments,
     })
 }
 
@@ -702,5 +847,91 @@ fn csv_error(error: &csv::Error) -> Error {
     match error.kind() {
         csv::ErrorKind::Utf8 { .. } => refused(&format!("{line}the file is not UTF-8 text")),
         _ => refused(&format!("{line}{error}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_csv_cell_of_comments_reads_back_as_tandem_wrote_it() {
+        let cell = "ann, 2026-12-04 09:00 UTC:\nFirst\n\nstill first\n\nbob, 2026-12-04 10:30 UTC:\nSecond";
+        let comments = csv_comments(cell);
+        let said: Vec<(&str, &str, String)> = comments
+            .iter()
+            .map(|c| (c.author.as_str(), c.body.as_str(), c.at.to_string()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                (
+                    "ann",
+                    "First\n\nstill first",
+                    "2026-12-04 9:00:00.0 +00:00:00".into()
+                ),
+                ("bob", "Second", "2026-12-04 10:30:00.0 +00:00:00".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cell_a_person_wrote_is_one_comment_by_whoever_imports_it() {
+        let comments = csv_comments("Call the venue\nann, 2026-12-04 09:00 UTC:\nnot a head");
+        assert_eq!(comments.len(), 1);
+        assert_eq!(comments[0].author, "");
+        assert_eq!(
+            comments[0].body,
+            "Call the venue\nann, 2026-12-04 09:00 UTC:\nnot a head"
+        );
+        assert!(csv_comments("").is_empty());
+        assert!(csv_comments(" \n ").is_empty());
+    }
+
+    #[test]
+    fn trello_comments_keep_authors_dates_and_order_and_skip_other_actions() {
+        let board = r#"{"name": "B", "lists": [{"id": "l", "name": "To Do"}],
+            "cards": [{"id": "c", "name": "Card", "idList": "l"}],
+            "members": [{"id": "m2", "username": "bea"}],
+            "actions": [
+                {"type": "commentCard", "date": "2015-03-02T10:00:00.000Z",
+                 "idMemberCreator": "m2", "data": {"text": "later", "card": {"id": "c"}}},
+                {"type": "updateCard", "date": "2015-03-01T10:00:00.000Z",
+                 "data": {"card": {"id": "c"}}},
+                {"type": "commentCard", "date": "2015-03-01T09:00:00.000Z",
+                 "memberCreator": {"username": "ann", "fullName": "Ann"},
+                 "data": {"text": "earlier", "card": {"id": "c"}}},
+                {"type": "commentCard", "data": {"text": "no card"}},
+                "not even an object"
+            ]}"#;
+        let plan = trello(board, None).unwrap();
+        let card = &plan.projects[0].columns[0].cards[0];
+        let said: Vec<(&str, &str)> = card
+            .comments
+            .iter()
+            .map(|c| (c.author.as_str(), c.body.as_str()))
+            .collect();
+        assert_eq!(said, [("ann", "earlier"), ("bea", "later")]);
+    }
+
+    #[test]
+    fn a_blank_or_oversized_imported_comment_is_refused_with_its_place() {
+        let file = |body: &str| {
+            serde_json::json!({"format": "tandem-board", "version": 4, "projects": [{
+                "name": "P", "labels": [], "columns": [{"name": "C", "wip_limit": null,
+                "cards": [{"title": "T", "description": "", "priority": "none",
+                    "due_date": null, "labels": [], "checklist": [],
+                    "comments": [{"author": "ann", "body": body,
+                        "at": "2026-12-04T09:00:00Z"}]}]}]}]})
+            .to_string()
+        };
+        assert!(tandem(&file("fine")).is_ok());
+        for body in ["  ".to_owned(), "x".repeat(validate::MAX_COMMENT_CHARS + 1)] {
+            let error = tandem(&file(&body)).unwrap_err().to_string();
+            assert!(
+                error.contains("project \"P\"") && error.contains("body"),
+                "{error}"
+            );
+        }
     }
 }

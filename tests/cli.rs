@@ -260,8 +260,9 @@ async fn another_programs_database_is_refused_byte_for_byte_untouched_and_tandem
 }
 
 /// A board with something of everything: in Inbox, a card with a label, a priority, a due date,
-/// a description (with a comma, quotes and a blank line) and a checklist, one done; a card in
-/// Done; and an empty project, Garden.
+/// a description (with a comma, quotes and a blank line), a checklist, one done, and a
+/// conversation (mine, and dana's, edited, as another program wrote it); a card in Done; and an
+/// empty project, Garden.
 fn a_full_board(sandbox: &Sandbox) {
     let notes = add(sandbox, &["Write the \"release\" notes, v2"]);
     add(sandbox, &["Ship it", "--column", "Done"]);
@@ -283,6 +284,16 @@ fn a_full_board(sandbox: &Sandbox) {
     let draft = ok(sandbox, &["subtask", "add", &notes.0, "Draft"]);
     ok(sandbox, &["subtask", "add", &notes.0, "Review"]);
     ok(sandbox, &["subtask", "check", &draft]);
+    ok(sandbox, &["comment", "add", &notes.0, "Draft is **up**"]);
+    sqlite3(
+        sandbox.db(),
+        &format!(
+            "INSERT INTO comments (id, task_id, author, body, created_at, updated_at, edited_at)
+             VALUES ('c-dana', '{}', 'dana', 'Two points:\n\n- dates\n- names', 4102444800000,
+                 4102448400000, 4102448400000)",
+            notes.0
+        ),
+    );
     ok(sandbox, &["project", "add", "Garden"]);
 }
 
@@ -310,6 +321,14 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
         card["checklist"][0],
         serde_json::json!({"title": "Draft", "done": true})
     );
+    let me = sandbox.store().await.login().to_owned();
+    assert_eq!(card["comments"][0]["author"], me.as_str());
+    assert_eq!(card["comments"][0]["body"], "Draft is **up**");
+    assert_eq!(
+        card["comments"][1],
+        serde_json::json!({"author": "dana", "body": "Two points:\n\n- dates\n- names",
+            "at": "2100-01-01T00:00:00Z", "edited": "2100-01-01T01:00:00Z"})
+    );
     assert_eq!(
         json["projects"][0]["columns"][2]["cards"][0]["title"],
         "Ship it"
@@ -330,7 +349,8 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
             "labels",
             "checklist",
             "archived",
-            "assignees"
+            "assignees",
+            "comments"
         ]
     );
     let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
@@ -348,8 +368,15 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
             "Docs",
             "[x] Draft\n[ ] Review",
             "",
-            ""
+            "",
+            &rows[0][10],
         ]
+    );
+    assert!(
+        rows[0][10].ends_with(", 2100-01-01 00:00 UTC:\nTwo points:\n\n- dates\n- names")
+            && rows[0][10].starts_with(&format!("{me}, ")),
+        "{}",
+        &rows[0][10]
     );
 
     let markdown = ok(&sandbox, &["export", "markdown", "--project", "Inbox"]);
@@ -360,6 +387,7 @@ async fn export_writes_json_csv_and_markdown_a_spreadsheet_and_a_reader_take_who
         "  Line one, with a comma",
         "  - [x] Draft",
         "  - [ ] Review",
+        "  > **dana**, 2100-01-01 00:00 UTC (edited):\n  >\n  > Two points:\n  >\n  > - dates",
         "## Doing\n\n_No cards._",
     ] {
         assert!(markdown.contains(part), "{part:?} in\n{markdown}");
@@ -497,7 +525,10 @@ async fn an_export_imports_back_into_the_identical_board() {
 
     let to = Sandbox::new();
     let said = ok(&to, &["import", "tandem", file.to_str().unwrap()]);
-    assert_eq!(said, "Imported 4 cards (1 archived) into Inbox, Garden");
+    assert_eq!(
+        said,
+        "Imported 4 cards (1 archived) with 2 comments into Inbox, Garden"
+    );
     assert_eq!(exported(&to), exported(&from));
     assert!(
         exported(&to)
@@ -505,6 +536,30 @@ async fn an_export_imports_back_into_the_identical_board() {
             .contains(r#""assignees":["dana","eve"]"#),
         "the people came along"
     );
+
+    // A CSV export brings the conversation back too: who said what, to the minute.
+    let csv = from.dir.path().join("board.csv");
+    ok(&from, &["export", "csv", "-o", csv.to_str().unwrap()]);
+    let again = Sandbox::new();
+    let said = ok(&again, &["import", "csv", csv.to_str().unwrap()]);
+    assert!(said.contains("with 2 comments"), "{said}");
+    let thread = |board: &serde_json::Value| -> Vec<(String, String, String)> {
+        board["projects"][0]["columns"][0]["cards"][0]["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let at = c["at"].as_str().unwrap();
+                (
+                    c["author"].as_str().unwrap().to_owned(),
+                    c["body"].as_str().unwrap().to_owned(),
+                    at[..16].to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(thread(&exported(&again)), thread(&exported(&from)));
+    assert_eq!(thread(&exported(&from)).len(), 2);
 }
 
 #[tokio::test]
@@ -575,7 +630,10 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
     let sandbox = Sandbox::new();
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/trello.json");
     let said = ok(&sandbox, &["import", "trello", file]);
-    assert_eq!(said, "Imported 5 cards (1 archived) into Website relaunch");
+    assert_eq!(
+        said,
+        "Imported 5 cards (1 archived) with 2 comments into Website relaunch"
+    );
     let board = exported(&sandbox);
     let site = &board["projects"][1];
     assert_eq!(site["name"], "Website relaunch");
@@ -602,6 +660,19 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
             ),
             ("Done", vec!["Launch"]),
         ]
+    );
+    // Comments come in oldest first, with their authors and dates; one whose author has no
+    // username Tandem takes as a login is the importer's, led by the author's name.
+    let me = sandbox.store().await.login().to_owned();
+    let navigation = &site["columns"][0]["cards"][1];
+    assert_eq!(
+        navigation["comments"],
+        serde_json::json!([
+            {"author": me, "body": "**Former Member:** Mobile first, please.",
+                "at": "2027-01-05T11:00:00Z"},
+            {"author": "annlee", "body": "Shipped to staging.\n\nSee https://example.com/staging",
+                "at": "2027-01-06T09:30:00Z"},
+        ])
     );
     let closed = &site["columns"][1]["cards"][0];
     assert_eq!(closed["archived"], true);
@@ -653,7 +724,7 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
     // Into a project of one's choosing.
     assert_eq!(
         ok(&sandbox, &["import", "trello", file, "--project", "Inbox"]),
-        "Imported 5 cards (1 archived) into Inbox"
+        "Imported 5 cards (1 archived) with 2 comments into Inbox"
     );
 }
 

@@ -623,8 +623,17 @@ async fn import(
                 if n == 1 { "" } else { "s" }
             ),
         };
+        let comments = match (imported.comments, imported.comments_signed) {
+            (0, _) => String::new(),
+            (n, 0) => format!(" with {n} comment{}", if n == 1 { "" } else { "s" }),
+            (n, signed) => format!(
+                " with {n} comment{} ({signed} by others signed as yours, their authors named \
+                 in the text: a server lets you write only as yourself)",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
         format!(
-            "Imported {total} card{}{archived} into {}{left_out}",
+            "Imported {total} card{}{archived}{comments} into {}{left_out}",
             if total == 1 { "" } else { "s" },
             names.join(", ")
         )

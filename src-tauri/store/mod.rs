@@ -38,7 +38,7 @@ use tokio::sync::Mutex;
 
 pub use board::search::{Search, DEFAULT_LIMIT as SEARCH_LIMIT};
 pub use board::task::{NewTask, Step, TaskEdit};
-pub use board::{ColumnEdit, Descriptions};
+pub use board::{CardTexts, ColumnEdit};
 pub use people::{color_for, os_login, PersonEdit};
 pub use sql::Dialect;
 pub use whole::backup::{backup_name, DAILY_KEPT};

@@ -42,10 +42,10 @@ async fn a_csv_imported_through_the_window_shows_its_mapping_first_and_lands_in_
     let good = dir.join("sheet.csv");
     std::fs::write(
         &good,
-        "Title,Notes,Column,Labels\n\
-         Call the printer,\"ask for the proof, then pay\",To do,Errand\n\
-         Book the hall,,Doing,Errand;Venue\n\
-         Send invitations,,To do,\n",
+        "Title,Notes,Column,Labels,Comments\n\
+         Call the printer,\"ask for the proof, then pay\",To do,Errand,Before noon\n\
+         Book the hall,,Doing,Errand;Venue,\n\
+         Send invitations,,To do,,\n",
     )
     .unwrap();
     let untitled = dir.join("untitled.csv");
@@ -82,7 +82,7 @@ async fn a_csv_imported_through_the_window_shows_its_mapping_first_and_lands_in_
         app.wait_for_text(
             IMPORT,
             &[
-                "A CSV spreadsheet: 3 cards",
+                "A CSV spreadsheet: 3 cards, with 1 comment",
                 "Inbox: 3 cards",
                 "Import 3 cards",
             ],
@@ -90,7 +90,9 @@ async fn a_csv_imported_through_the_window_shows_its_mapping_first_and_lands_in_
         .await;
         app.wait_for_text(
             &format!(r#"{IMPORT} table[aria-label="How the header maps"]"#),
-            &["Title", "title", "Notes", "ignored", "Labels", "labels"],
+            &[
+                "Title", "title", "Notes", "ignored", "Labels", "labels", "Comments", "comments",
+            ],
         )
         .await;
         assert_eq!(titles(&sandbox).await, before, "a preview writes nothing");

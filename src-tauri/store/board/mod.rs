@@ -21,7 +21,7 @@ use crate::store::sql::{query, Conn, Dialect};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Board, BoardTask, Column, ColumnId, CommentCount, EntityKind, Label, Origin, Project,
+    Board, BoardTask, Column, ColumnId, Comment, CommentCount, EntityKind, Label, Origin, Project,
     ProjectId, Role, Subtask, TaskAssignee, TaskId, TaskLabel,
 };
 use crate::store::{at_version, last_seq, now_ms, Store, Versioned};
@@ -55,8 +55,13 @@ async fn role_in(conn: &mut Conn<'_>, project: &ProjectId) -> Result<Option<Role
     })
 }
 
-/// Cards' descriptions by task, those not empty: what a board leaves out.
-pub type Descriptions = HashMap<TaskId, String>;
+/// What a board leaves out and a whole export needs: cards' descriptions (those not empty) and
+/// conversations (oldest first), by task.
+#[derive(Debug, Default)]
+pub struct CardTexts {
+    pub descriptions: HashMap<TaskId, String>,
+    pub comments: HashMap<TaskId, Vec<Comment>>,
+}
 
 /// The project and columns a new database starts with.
 const INBOX: &str = "Inbox";
@@ -168,13 +173,13 @@ impl Store {
 
     /// `project`'s board with its archived cards, and every card's description (those not
     /// empty), read in one snapshot: everything there is to export.
-    pub async fn whole_board(&self, project: &ProjectId) -> Result<(Board, Descriptions)> {
+    pub async fn whole_board(&self, project: &ProjectId) -> Result<(Board, CardTexts)> {
         self.read_board(project, true).await
     }
 
     /// `project`'s board: only the cards on it, or (`whole`) the archived ones too, with every
     /// description.
-    async fn read_board(&self, project: &ProjectId, whole: bool) -> Result<(Board, Descriptions)> {
+    async fn read_board(&self, project: &ProjectId, whole: bool) -> Result<(Board, CardTexts)> {
         let mut tx = self.readers.snapshot().await?;
         let mut conn = tx.conn();
         let seq = last_seq(&mut conn).await?;
@@ -238,14 +243,30 @@ impl Store {
         .fetch_all(&mut conn)
         .await?;
 
-        let notes: Vec<(TaskId, String)> = if whole {
-            query("SELECT id, description FROM tasks WHERE project_id = $1 AND description <> ''")
-                .bind(&project.id)
-                .fetch_all(&mut conn)
-                .await?
-        } else {
-            Vec::new()
-        };
+        let mut texts = CardTexts::default();
+        if whole {
+            let notes: Vec<(TaskId, String)> = query(
+                "SELECT id, description FROM tasks WHERE project_id = $1 AND description <> ''",
+            )
+            .bind(&project.id)
+            .fetch_all(&mut conn)
+            .await?;
+            texts.descriptions = notes.into_iter().collect();
+            let thread: Vec<Comment> = query(
+                "SELECT c.* FROM comments c JOIN tasks t ON t.id = c.task_id
+                 WHERE t.project_id = $1 ORDER BY c.task_id, c.created_at, c.id",
+            )
+            .bind(&project.id)
+            .fetch_all(&mut conn)
+            .await?;
+            for comment in thread {
+                texts
+                    .comments
+                    .entry(comment.task_id.clone())
+                    .or_default()
+                    .push(comment);
+            }
+        }
 
         let role = role_in(&mut conn, &project.id).await?;
         tx.rollback().await?;
@@ -261,7 +282,7 @@ impl Store {
             seq,
             role,
         };
-        Ok((board, notes.into_iter().collect()))
+        Ok((board, texts))
     }
 }
 

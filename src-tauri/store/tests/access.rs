@@ -410,7 +410,7 @@ async fn an_editor_assigns_members_only_and_a_viewer_assigns_no_one_even_through
 }
 
 #[tokio::test]
-async fn an_import_to_a_server_puts_on_cards_only_members_and_counts_the_rest() {
+async fn an_import_to_a_server_puts_on_cards_only_members_and_signs_others_comments() {
     use crate::model::plain;
     let (_owner, name) = team(&["alice", "bob"]).await;
     let alice = open_as("alice", &name).await.unwrap();
@@ -429,6 +429,20 @@ async fn an_import_to_a_server_puts_on_cards_only_members_and_counts_the_rest() 
                 assignees: vec!["alice".into(), "bob".into()],
                 checklist: Vec::new(),
                 archived: false,
+                comments: vec![
+                    plain::Comment {
+                        author: "alice".into(),
+                        body: "Mine".into(),
+                        at: time::macros::datetime!(2026-01-02 09:00 UTC),
+                        edited: None,
+                    },
+                    plain::Comment {
+                        author: "bob".into(),
+                        body: "His".into(),
+                        at: time::macros::datetime!(2026-01-02 10:00 UTC),
+                        edited: None,
+                    },
+                ],
             }],
         }],
     };
@@ -438,6 +452,8 @@ async fn an_import_to_a_server_puts_on_cards_only_members_and_counts_the_rest() 
         .unwrap();
     // The new project is alice's alone: bob is on the team but not in it.
     assert_eq!((imported.cards, imported.assignees_left_out), (1, 1));
+    // The server lets alice write only as alice: bob's comment is hers, saying it is his.
+    assert_eq!((imported.comments, imported.comments_signed), (2, 1));
     let board = alice
         .board(&alice.find_project("Imported").await.unwrap().id)
         .await
@@ -448,6 +464,22 @@ async fn an_import_to_a_server_puts_on_cards_only_members_and_counts_the_rest() 
         .map(|a| a.login.as_str())
         .collect();
     assert_eq!(on, ["alice"]);
+    let thread = alice.comments(&board.tasks[0].id).await.unwrap();
+    let said: Vec<(&str, &str, i64)> = thread
+        .iter()
+        .map(|c| (c.author.as_str(), c.body.as_str(), c.created_at))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("alice", "Mine", 1_767_344_400_000),
+            (
+                "alice",
+                "*bob wrote, 2026-01-02 10:00 UTC:*\n\nHis",
+                1_767_348_000_000
+            ),
+        ]
+    );
 }
 
 #[tokio::test]

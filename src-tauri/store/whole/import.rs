@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::model::{plain, ColumnId, LabelId, Origin, ProjectId, SubtaskId, TaskId};
+use crate::model::{plain, ColumnId, CommentId, LabelId, Origin, ProjectId, SubtaskId, TaskId};
 use crate::store::board::assignee;
 use crate::store::board::position::POSITION_GAP;
 use crate::store::sql::{query, Conn, Dialect};
 use crate::store::{now_ms, Store};
+use crate::validate;
 
 /// What an import brought in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +22,10 @@ pub struct Imported {
     pub cards: usize,
     /// People named on cards who are not members of the project on a server: left off.
     pub assignees_left_out: usize,
+    pub comments: usize,
+    /// Comments by someone else that a server let in only as the importer's own: signed by
+    /// the importer, their text led by who wrote them and when.
+    pub comments_signed: usize,
 }
 
 /// `items` by name, lower-cased: names are matched without regard to case, as everywhere.
@@ -51,6 +56,7 @@ impl Store {
                 let now = now_ms();
                 let mut written = 0;
                 let mut assignees_left_out = 0;
+                let (mut comments, mut comments_signed) = (0, 0);
                 let mut new_projects = 0;
                 let mut project_at: i64 = query("SELECT coalesce(max(position), 0) FROM projects")
                     .scalar(&mut *conn)
@@ -227,6 +233,11 @@ impl Store {
                                 .execute(&mut *conn)
                                 .await?;
                             }
+                            for comment in &card.comments {
+                                let signed = self.import_comment(conn, &task, comment).await?;
+                                comments += 1;
+                                comments_signed += usize::from(signed);
+                            }
                             written += 1;
                             if written % PROGRESS_EVERY == 0 {
                                 progress(written, total);
@@ -240,10 +251,59 @@ impl Store {
                     new_projects,
                     cards: written,
                     assignees_left_out,
+                    comments,
+                    comments_signed,
                 })
             })
             .await?;
         Ok(imported)
+    }
+}
+
+impl Store {
+    /// Writes `comment` on `task` as its author wrote it. A file takes any author (who becomes
+    /// someone the board knows; none means the importer). A server lets only the importer
+    /// write as themselves, so another's comment is signed by the importer, its text led by
+    /// who wrote it and when; answers whether it was.
+    async fn import_comment(
+        &self,
+        conn: &mut Conn<'_>,
+        task: &TaskId,
+        comment: &plain::Comment,
+    ) -> Result<bool> {
+        let author = match comment.author.as_str() {
+            "" => self.login.as_str(),
+            author => author,
+        };
+        let signed = conn.dialect() == Dialect::Postgres && author != self.login;
+        let body = if signed {
+            let at = comment.at.to_offset(time::UtcOffset::UTC);
+            let when = at.format(crate::export::COMMENT_TIME).unwrap_or_default();
+            validate::comment(&format!(
+                "*{author} wrote, {when} UTC:*\n\n{}",
+                comment.body
+            ))?
+        } else {
+            comment.body.clone()
+        };
+        if conn.dialect() == Dialect::Sqlite {
+            assignee::known(conn, author).await?;
+        }
+        let at = comment.at_ms();
+        query(
+            "INSERT INTO comments (id, task_id, author, body, created_at, updated_at, edited_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(CommentId::new())
+        .bind(task)
+        .bind(if signed { self.login.as_str() } else { author })
+        .bind(&body)
+        .bind(at)
+        .bind(comment.edited_ms().unwrap_or(at))
+        .bind(comment.edited_ms())
+        .execute(&mut *conn)
+        .await?;
+        Ok(signed)
     }
 }
 
@@ -287,6 +347,7 @@ mod tests {
                 },
             ],
             archived: false,
+            comments: Vec::new(),
         };
         let projects = [plain::Project {
             name: "Inbox".into(),

@@ -14,4 +14,8 @@ header: Array<HeaderField>, projects: Array<ProjectPreview>, cards: number,
 /**
  * Of the cards, those that go straight to the archive.
  */
-archived: number, };
+archived: number, 
+/**
+ * The comments the cards carry.
+ */
+comments: number, };
