@@ -46,6 +46,8 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         TaskAssignee,
         Comment,
         CommentCount,
+        News,
+        NewsKind,
         Entity,
         EntityKind,
         Board,

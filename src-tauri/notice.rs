@@ -89,6 +89,13 @@ impl Gatherer {
         let Some(project) = &change.project_id else {
             return;
         };
+        // A person's watching and news are theirs, not news of the board.
+        if matches!(
+            change.entity,
+            EntityKind::Watch | EntityKind::ProjectWatch | EntityKind::News
+        ) {
+            return;
+        }
         if let Some(origin) = &change.origin {
             let in_focus = origin.window.as_ref().is_some_and(|window| {
                 focused
@@ -139,7 +146,12 @@ impl Gatherer {
                 }
             }
             EntityKind::Project => pending.name = field("name").or(pending.name.take()),
-            EntityKind::Column | EntityKind::Label | EntityKind::Member => {}
+            EntityKind::Column
+            | EntityKind::Label
+            | EntityKind::Member
+            | EntityKind::Watch
+            | EntityKind::ProjectWatch
+            | EntityKind::News => {}
         }
     }
 

@@ -124,6 +124,47 @@ pub struct Member {
     pub updated_at: i64,
 }
 
+/// What an item of news tells of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum NewsKind {
+    /// Someone put the person on a card.
+    Assigned,
+    /// Someone mentioned them (`@login`) in a comment or a description.
+    Mentioned,
+    /// Someone commented on a card they watch.
+    Commented,
+    /// A card they watch went to another column.
+    Moved,
+    /// A card they watch was archived.
+    Archived,
+    /// A card they watch is due by tomorrow.
+    Due,
+}
+
+/// An item of a person's news, kept on the server; only they can read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct News {
+    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub kind: NewsKind,
+    pub project_id: ProjectId,
+    pub task_id: TaskId,
+    /// The login of who did it; none for a card falling due.
+    pub actor: Option<String>,
+    /// The card's title when it happened.
+    pub title: String,
+    /// The column a card went to.
+    pub column: Option<String>,
+    /// The start of the comment or description that mentions them, or of the comment.
+    pub excerpt: Option<String>,
+    /// The due date of a card falling due.
+    pub due: Option<String>,
+    pub created_at: i64,
+    /// When they read it; none while unread.
+    pub read_at: Option<i64>,
+}
+
 /// A project's members as its Members panel shows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct MembersView {
@@ -331,6 +372,12 @@ pub enum EntityKind {
     Comment,
     /// A person's membership of a project, with their role (team boards only).
     Member,
+    /// A person's choice to watch a card, or not (team boards only; theirs alone to see).
+    Watch,
+    /// A person watching a whole project (team boards only; theirs alone to see).
+    ProjectWatch,
+    /// An item of a person's news (team boards only; theirs alone to see).
+    News,
 }
 
 impl fmt::Display for EntityKind {
@@ -345,6 +392,9 @@ impl fmt::Display for EntityKind {
             EntityKind::TaskAssignee => "task assignee",
             EntityKind::Comment => "comment",
             EntityKind::Member => "member",
+            EntityKind::Watch => "watch",
+            EntityKind::ProjectWatch => "project watch",
+            EntityKind::News => "news",
         })
     }
 }
@@ -873,7 +923,18 @@ stored_as_names! {
         TaskAssignee => "task_assignee",
         Comment => "comment",
         Member => "member",
+        Watch => "watch",
+        ProjectWatch => "project_watch",
+        News => "news",
     }
     Op { Insert => "insert", Update => "update", Delete => "delete" }
     Role { Viewer => "viewer", Commenter => "commenter", Editor => "editor", Owner => "owner" }
+    NewsKind {
+        Assigned => "assigned",
+        Mentioned => "mentioned",
+        Commented => "commented",
+        Moved => "moved",
+        Archived => "archived",
+        Due => "due",
+    }
 }

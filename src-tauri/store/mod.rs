@@ -23,6 +23,7 @@
 mod board;
 mod log;
 mod members;
+mod news;
 mod people;
 mod sql;
 #[cfg(test)]

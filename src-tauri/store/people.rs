@@ -166,6 +166,10 @@ impl Store {
                 format!(
                     "GRANT UPDATE (body, version, updated_at, edited_at) ON comments TO {group}"
                 ),
+                // Watching is one's own; news is written by the server, only read and
+                // marked (or deleted) by its person.
+                format!("GRANT INSERT, UPDATE, DELETE ON watching, project_watching TO {group}"),
+                format!("GRANT UPDATE (read_at), DELETE ON news TO {group}"),
                 // A write takes the log's lock (`SELECT ... FOR UPDATE`), which needs the right
                 // to update some column: only the constant one, so the seq stays the trigger's.
                 format!("GRANT UPDATE (one) ON log_head TO {group}"),

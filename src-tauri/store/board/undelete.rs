@@ -52,6 +52,9 @@ fn shape(kind: EntityKind) -> Shape {
         EntityKind::TaskAssignee => ("task_assignees", None, None),
         EntityKind::Comment => ("comments", None, Some(("task_id", EntityKind::Task))),
         EntityKind::Member => ("members", None, None),
+        EntityKind::Watch => ("watching", None, None),
+        EntityKind::ProjectWatch => ("project_watching", None, None),
+        EntityKind::News => ("news", None, None),
     };
     Shape {
         table,
@@ -184,6 +187,7 @@ async fn insert(
             let r: Comment = logged(json)?;
             return comment::put_back(conn, &r, at).await;
         }
+        EntityKind::Watch | EntityKind::ProjectWatch | EntityKind::News => return Ok(()),
         EntityKind::Member => {
             let r: Member = logged(json)?;
             query(
@@ -386,6 +390,13 @@ async fn taken_along(
         let Ok(entity) = EntityKind::try_from(entity) else {
             continue;
         };
+        // A person's watching and news are theirs: they do not come back with a card.
+        if matches!(
+            entity,
+            EntityKind::Watch | EntityKind::ProjectWatch | EntityKind::News
+        ) {
+            continue;
+        }
         let Ok(fields) = serde_json::from_str::<serde_json::Value>(&previous) else {
             continue;
         };
@@ -417,7 +428,10 @@ async fn taken_along(
         | EntityKind::TaskLabel
         | EntityKind::TaskAssignee
         | EntityKind::Comment
-        | EntityKind::Member => 3,
+        | EntityKind::Member
+        | EntityKind::Watch
+        | EntityKind::ProjectWatch
+        | EntityKind::News => 3,
     });
     Ok(along)
 }
@@ -433,12 +447,15 @@ async fn fetch(conn: &mut Conn<'_>, kind: EntityKind, id: &str) -> Result<Entity
         EntityKind::Subtask => row::<Subtask>(conn, id).await,
         EntityKind::Label => row::<Label>(conn, id).await,
         EntityKind::Comment => row::<Comment>(conn, id).await,
-        EntityKind::TaskLabel | EntityKind::TaskAssignee | EntityKind::Member => {
-            Err(Error::invalid(
-                "entity",
-                "a task's label, its assignee or a membership has no row of its own",
-            ))
-        }
+        EntityKind::TaskLabel
+        | EntityKind::TaskAssignee
+        | EntityKind::Member
+        | EntityKind::Watch
+        | EntityKind::ProjectWatch
+        | EntityKind::News => Err(Error::invalid(
+            "entity",
+            "only cards, columns, labels, checklist items, comments and projects come back",
+        )),
     }
 }
 

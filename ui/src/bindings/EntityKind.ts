@@ -3,4 +3,4 @@
 /**
  * The kinds of row the change log records.
  */
-export type EntityKind = "project" | "column" | "task" | "subtask" | "label" | "task_label" | "task_assignee" | "comment" | "member";
+export type EntityKind = "project" | "column" | "task" | "subtask" | "label" | "task_label" | "task_assignee" | "comment" | "member" | "watch" | "project_watch" | "news";
