@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{EntityKind, News, Origin, ProjectId, TaskId};
+use crate::store::board::task_exists;
 use crate::store::sql::{query, Conn, Dialect};
 use crate::store::{now_ms, Store};
 
@@ -33,7 +34,7 @@ impl Store {
         self.on_a_server("watch")?;
         let mut conn = self.readers.acquire().await?;
         let mut conn = conn.conn();
-        seen(&mut conn, task).await?;
+        task_exists(&mut conn, task).await?;
         query("SELECT tandem_watching($1)")
             .bind(task)
             .scalar(&mut conn)
@@ -44,7 +45,7 @@ impl Store {
     pub async fn watch(&self, origin: &Origin, task: &TaskId, on: bool) -> Result<()> {
         self.on_a_server("watch")?;
         self.write(origin, async |conn: &mut Conn<'_>| {
-            seen(conn, task).await?;
+            task_exists(conn, task).await?;
             query(
                 "INSERT INTO watching (task_id, login, watch) VALUES ($1, session_user, $2)
                  ON CONFLICT (task_id, login) DO UPDATE SET watch = EXCLUDED.watch
@@ -164,18 +165,5 @@ impl Store {
             })
             .await?;
         Ok(told)
-    }
-}
-
-/// Fails with "not found" unless the person can see task `task`.
-async fn seen(conn: &mut Conn<'_>, task: &TaskId) -> Result<()> {
-    let seen: bool = query("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = $1)")
-        .bind(task)
-        .scalar(&mut *conn)
-        .await?;
-    if seen {
-        Ok(())
-    } else {
-        Err(Error::not_found(EntityKind::Task, task))
     }
 }

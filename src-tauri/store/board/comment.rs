@@ -22,7 +22,7 @@ impl Store {
     pub async fn comments(&self, task: &TaskId) -> Result<Vec<Comment>> {
         let mut conn = self.readers.acquire().await?;
         let mut conn = conn.conn();
-        exists(&mut conn, task).await?;
+        super::task_exists(&mut conn, task).await?;
         query("SELECT * FROM comments WHERE task_id = $1 ORDER BY created_at, id")
             .bind(task)
             .fetch_all(&mut conn)
@@ -54,7 +54,7 @@ impl Store {
         let body = validate::comment(body)?;
         let (comment, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
-                exists(conn, task).await?;
+                super::task_exists(conn, task).await?;
                 let now = now_ms();
                 query(
                     "INSERT INTO comments (id, task_id, author, body, created_at, updated_at)
@@ -186,19 +186,6 @@ pub(in crate::store) async fn put_back(
         }
     }
     Ok(())
-}
-
-/// Refuses a task that is not there (or that one may not see).
-async fn exists(conn: &mut Conn<'_>, task: &TaskId) -> Result<()> {
-    let exists: bool = query("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = $1)")
-        .bind(task)
-        .scalar(&mut *conn)
-        .await?;
-    if exists {
-        Ok(())
-    } else {
-        Err(Error::not_found(EntityKind::Task, task))
-    }
 }
 
 #[cfg(test)]

@@ -286,6 +286,19 @@ impl Store {
     }
 }
 
+/// Refuses a task that is not there, or that the person may not see.
+pub(in crate::store) async fn task_exists(conn: &mut Conn<'_>, task: &TaskId) -> Result<()> {
+    let exists: bool = query("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = $1)")
+        .bind(task)
+        .scalar(&mut *conn)
+        .await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::not_found(EntityKind::Task, task))
+    }
+}
+
 /// The columns of `tasks` that make a [`BoardTask`]: all but the description, which only says
 /// whether there is one.
 pub(in crate::store) const BOARD_TASK: &str =

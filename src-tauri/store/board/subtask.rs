@@ -35,13 +35,7 @@ impl Store {
         let title = validate::title("title", title)?;
         let (subtask, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
-                let exists: bool = query("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = $1)")
-                    .bind(task)
-                    .scalar(&mut *conn)
-                    .await?;
-                if !exists {
-                    return Err(Error::not_found(EntityKind::Task, task));
-                }
+                super::task_exists(conn, task).await?;
                 let id = SubtaskId::new();
                 let position =
                     position::slot(conn, List::Subtasks, Some(&task.0), &id.0, None, usize::MAX)

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::people::{open_as, team};
+use super::people::{launch, open_as, team};
 use crate::error::Error;
 use crate::model::{Actor, EntityKind, Origin, Role, Task};
 use crate::store::{NewTask, Store};
@@ -44,10 +44,7 @@ async fn a_project_is_its_members_alone_and_each_role_does_what_it_may() {
     let (owner, name) = team(&["alice", "bob", "carol"]).await;
     let alice = open_as("alice", &name).await.unwrap();
     let bob = open_as("bob", &name).await.unwrap();
-    let launch = alice
-        .create_project(&origin("alice"), "Launch")
-        .await
-        .unwrap();
+    let launch = launch(&alice, "alice", &[]).await;
     let card = add_task(&alice, "alice", &launch.id).await.unwrap();
 
     // Not a member: bob sees nothing of it, by any door, and is told "not found".
@@ -221,10 +218,7 @@ async fn a_persons_machine_hears_of_being_let_in_and_taken_off_and_notifications
     let (_owner, name) = team(&["alice", "bob"]).await;
     let alice = open_as("alice", &name).await.unwrap();
     let bob = std::sync::Arc::new(open_as("bob", &name).await.unwrap());
-    let launch = alice
-        .create_project(&origin("alice"), "Launch")
-        .await
-        .unwrap();
+    let launch = launch(&alice, "alice", &[]).await;
 
     // Bob's own LISTEN hears every commit, as a number and nothing else.
     let url = TestServer::shared().url_as("bob", &name);
@@ -298,16 +292,12 @@ async fn an_editor_assigns_members_only_and_a_viewer_assigns_no_one_even_through
     let alice = open_as("alice", &name).await.unwrap();
     let bob = open_as("bob", &name).await.unwrap();
     let carol = open_as("carol", &name).await.unwrap();
-    let launch = alice
-        .create_project(&origin("alice"), "Launch")
-        .await
-        .unwrap();
-    for (login, role) in [("bob", Role::Editor), ("carol", Role::Viewer)] {
-        alice
-            .set_member(&origin("alice"), &launch.id, login, role)
-            .await
-            .unwrap();
-    }
+    let launch = launch(
+        &alice,
+        "alice",
+        &[("bob", Role::Editor), ("carol", Role::Viewer)],
+    )
+    .await;
     let card = add_task(&alice, "alice", &launch.id).await.unwrap();
 
     // Bob (editor) puts alice and carol on the card; dave is on the team but not the project.
@@ -489,20 +479,16 @@ async fn comments_are_by_who_the_database_says_and_each_role_does_what_it_may_ev
     let bob = open_as("bob", &name).await.unwrap();
     let carol = open_as("carol", &name).await.unwrap();
     let dave = open_as("dave", &name).await.unwrap();
-    let launch = alice
-        .create_project(&origin("alice"), "Launch")
-        .await
-        .unwrap();
-    for (login, role) in [
-        ("bob", Role::Editor),
-        ("carol", Role::Viewer),
-        ("dave", Role::Commenter),
-    ] {
-        alice
-            .set_member(&origin("alice"), &launch.id, login, role)
-            .await
-            .unwrap();
-    }
+    let launch = launch(
+        &alice,
+        "alice",
+        &[
+            ("bob", Role::Editor),
+            ("carol", Role::Viewer),
+            ("dave", Role::Commenter),
+        ],
+    )
+    .await;
     let card = add_task(&alice, "alice", &launch.id).await.unwrap();
 
     // A commenter comments and edits their own; the log says who, in the database's words.

@@ -1,7 +1,7 @@
 //! Watching and news on a real server, with real logins: who is told what, once, by the
 //! database alone; each person's news theirs only, even through their own `psql`.
 
-use super::people::{open_as, team};
+use super::people::{launch, open_as, team};
 use crate::error::Error;
 use crate::model::{Actor, NewsKind, Origin, Role};
 use crate::store::{NewTask, Store, TaskEdit};
@@ -18,6 +18,21 @@ async fn told(store: &Store) -> Vec<(NewsKind, Option<String>, Option<String>)> 
     news.into_iter()
         .map(|n| (n.kind, n.actor, n.column.or(n.excerpt)))
         .collect()
+}
+
+/// A card titled `title` that `login` makes in `project`.
+async fn card(
+    store: &Store,
+    login: &str,
+    project: &crate::model::Project,
+    title: &str,
+) -> crate::model::Task {
+    let new = NewTask {
+        project_id: project.id.clone(),
+        column_id: None,
+        title: title.into(),
+    };
+    store.create_task(&origin(login), new).await.unwrap()
 }
 
 fn item(
@@ -37,32 +52,18 @@ async fn each_person_is_told_once_of_what_concerns_them_and_never_of_their_own_d
         open_as("carol", &name).await.unwrap(),
         open_as("dave", &name).await.unwrap(),
     ];
-    let launch = alice
-        .create_project(&origin("alice"), "Launch")
-        .await
-        .unwrap();
-    for (login, role) in [
-        ("bob", Role::Editor),
-        ("carol", Role::Viewer),
-        ("dave", Role::Commenter),
-    ] {
-        alice
-            .set_member(&origin("alice"), &launch.id, login, role)
-            .await
-            .unwrap();
-    }
+    let launch = launch(
+        &alice,
+        "alice",
+        &[
+            ("bob", Role::Editor),
+            ("carol", Role::Viewer),
+            ("dave", Role::Commenter),
+        ],
+    )
+    .await;
     // Alice makes the card (and so watches it); bob puts dave on it.
-    let card = alice
-        .create_task(
-            &origin("alice"),
-            NewTask {
-                project_id: launch.id.clone(),
-                column_id: None,
-                title: "Ship".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let card = card(&alice, "alice", &launch, "Ship").await;
     bob.assign(&origin("bob"), &card.id, &["dave".into(), "bob".into()])
         .await
         .unwrap();
@@ -157,25 +158,8 @@ async fn news_is_its_persons_alone_and_nobody_writes_it_even_through_psql() {
     let (_owner, name) = team(&["alice", "bob"]).await;
     let alice = open_as("alice", &name).await.unwrap();
     let bob = open_as("bob", &name).await.unwrap();
-    let launch = alice
-        .create_project(&origin("alice"), "Launch")
-        .await
-        .unwrap();
-    alice
-        .set_member(&origin("alice"), &launch.id, "bob", Role::Editor)
-        .await
-        .unwrap();
-    let card = bob
-        .create_task(
-            &origin("bob"),
-            NewTask {
-                project_id: launch.id.clone(),
-                column_id: None,
-                title: "Ship".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let launch = launch(&alice, "alice", &[("bob", Role::Editor)]).await;
+    let card = card(&bob, "bob", &launch, "Ship").await;
     alice
         .assign(&origin("alice"), &card.id, &["bob".into()])
         .await
@@ -239,30 +223,13 @@ async fn watchers_of_a_project_and_of_cards_due_tomorrow_are_told_once() {
     let (_owner, name) = team(&["alice", "bob"]).await;
     let alice = open_as("alice", &name).await.unwrap();
     let bob = open_as("bob", &name).await.unwrap();
-    let launch = alice
-        .create_project(&origin("alice"), "Launch")
-        .await
-        .unwrap();
-    alice
-        .set_member(&origin("alice"), &launch.id, "bob", Role::Editor)
-        .await
-        .unwrap();
+    let launch = launch(&alice, "alice", &[("bob", Role::Editor)]).await;
     assert!(!bob.watching_project(&launch.id).await.unwrap());
     bob.watch_project(&origin("bob"), &launch.id, true)
         .await
         .unwrap();
     assert!(bob.watching_project(&launch.id).await.unwrap());
-    let card = alice
-        .create_task(
-            &origin("alice"),
-            NewTask {
-                project_id: launch.id.clone(),
-                column_id: None,
-                title: "Renew".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let card = card(&alice, "alice", &launch, "Renew").await;
     assert!(bob.watching(&card.id).await.unwrap(), "by the project");
     alice
         .add_comment(&origin("alice"), &card.id, "Due soon")

@@ -27,6 +27,24 @@ pub(super) async fn team(logins: &[&str]) -> (Store, String) {
     (owner, database.name)
 }
 
+/// `owner`'s new project "Launch" (made from `owner_login`'s machine), with `members` in
+/// their roles.
+pub(super) async fn launch(
+    owner: &Store,
+    owner_login: &str,
+    members: &[(&str, crate::model::Role)],
+) -> crate::model::Project {
+    let by = Origin::new(&format!("{owner_login}-machine"), Actor::Gui);
+    let launch = owner.create_project(&by, "Launch").await.unwrap();
+    for (login, role) in members {
+        owner
+            .set_member(&by, &launch.id, login, *role)
+            .await
+            .unwrap();
+    }
+    launch
+}
+
 /// The store of `login` on database `name`, opened with their password.
 pub(super) async fn open_as(login: &str, name: &str) -> Result<Store, Error> {
     let url = TestServer::shared().url_as(login, name);
