@@ -33,6 +33,7 @@ pub mod error;
 pub mod export;
 pub mod history;
 pub mod import;
+pub mod inbox;
 pub mod latency;
 pub mod logs;
 pub mod model;

@@ -1459,3 +1459,17 @@ fn a_conversation_is_added_from_arguments_and_standard_input_listed_edited_found
         "{thread}"
     );
 }
+
+#[tokio::test]
+async fn watching_and_the_inbox_are_for_a_team_server_and_a_file_says_so() {
+    let sandbox = Sandbox::new();
+    let task = add(&sandbox, &["Mine"]);
+    for args in [
+        &["inbox"][..],
+        &["inbox", "read"],
+        &["task", "watch", &task.0],
+        &["project", "watch", "Inbox"],
+    ] {
+        assert_user_error(&sandbox.tandem(args), "team's server");
+    }
+}

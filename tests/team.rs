@@ -1075,3 +1075,64 @@ fn an_idle_machine_holds_one_connection_its_hubs_listener() {
         connections() == 1
     });
 }
+
+#[test]
+fn the_inbox_tells_each_person_their_news_from_the_command_line_and_marks_it_read() {
+    let (_owner, database) = team_of(&["alice", "bob"]);
+    let server = TestServer::shared();
+    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
+    let bob = Sandbox::on_server(&server.url_as("bob", &database.name));
+    let run = |who: &Sandbox, args: &[&str]| {
+        let output = who.tandem(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    run(&alice, &["project", "add", "Launch"]);
+    run(
+        &alice,
+        &["member", "add", "Launch", "bob", "--role", "editor"],
+    );
+    let task = run(&alice, &["task", "add", "Ship", "--project", "Launch"]);
+    assert_eq!(run(&bob, &["inbox"]), "No unread news");
+    run(&alice, &["task", "assign", &task, "bob"]);
+    run(
+        &alice,
+        &["comment", "add", &task, "Over to you, @bob. Details:\nnone"],
+    );
+    let news = run(&bob, &["inbox"]);
+    let lines: Vec<&str> = news.lines().collect();
+    assert_eq!(lines.len(), 2, "{news}");
+    assert!(
+        lines[0].starts_with('●')
+            && lines[0].contains("alice mentioned you on “Ship”: Over to you, @bob. Details:")
+            && lines[0].contains("in Launch"),
+        "{news}"
+    );
+    assert!(
+        lines[1].contains("alice put you on “Ship” in Launch"),
+        "{news}"
+    );
+    // Alice, who did it all, is told nothing; bob stops watching and hears no more.
+    assert_eq!(run(&alice, &["inbox", "--all"]), "No news");
+    assert_eq!(
+        run(&bob, &["task", "unwatch", &task]),
+        "Not watching “Ship”"
+    );
+    run(&alice, &["comment", "add", &task, "Anyone?"]);
+    assert_eq!(run(&bob, &["inbox"]).lines().count(), 2);
+    assert_eq!(run(&bob, &["task", "watch", &task]), "Watching “Ship”");
+    run(&alice, &["comment", "add", &task, "Bob?"]);
+    let json: serde_json::Value = serde_json::from_str(&run(&bob, &["inbox", "--json"])).unwrap();
+    assert_eq!(json[0]["kind"], "commented");
+    assert_eq!(json[0]["excerpt"], "Bob?");
+    // Read: one by id, then the rest; read stays on --all.
+    let first = json[0]["id"].as_str().unwrap();
+    assert_eq!(run(&bob, &["inbox", "read", first]), "Marked 1 read");
+    assert_eq!(run(&bob, &["inbox", "read"]), "Marked 2 read");
+    assert_eq!(run(&bob, &["inbox"]), "No unread news");
+    assert_eq!(run(&bob, &["inbox", "--all"]).lines().count(), 3);
+    assert_eq!(
+        run(&bob, &["project", "watch", "Launch"]),
+        "Watching every card of Launch"
+    );
+}

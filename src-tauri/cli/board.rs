@@ -148,6 +148,17 @@ pub enum TaskCommand {
         #[arg(required = true)]
         logins: Vec<String>,
     },
+    /// Watch a task on a team's server: news of its comments, moves and archiving comes to
+    /// your inbox (`tandem inbox`).
+    Watch {
+        /// The task's id.
+        id: String,
+    },
+    /// Stop watching a task, whatever made you watch it.
+    Unwatch {
+        /// The task's id.
+        id: String,
+    },
     /// A task's timeline: what changed, who changed it (window, copy of Tandem, command line or
     /// another program) and when.
     History {
@@ -178,6 +189,15 @@ pub enum SubtaskCommand {
     },
     /// Remove an item.
     Rm { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// Mark news read, on every machine: these items (by id), or every unread one.
+    Read {
+        /// The items' ids [default: every unread one].
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +246,16 @@ pub enum ProjectCommand {
         project: String,
         #[arg(long, allow_negative_numbers = true)]
         index: i64,
+    },
+    /// Watch every card of a project on a team's server (a card you unwatch stays unwatched).
+    Watch {
+        /// The project's name or id.
+        project: String,
+    },
+    /// Stop watching a project as a whole.
+    Unwatch {
+        /// The project's name or id.
+        project: String,
     },
     /// Delete a project with all its columns, tasks and labels.
     Rm {
@@ -559,6 +589,8 @@ pub(super) async fn task(
             let on = store.unassign(origin, &TaskId(id), &logins).await?;
             out.print(&on, || on_task(&on))
         }
+        TaskCommand::Watch { id } => watch(store, origin, out, &TaskId(id), true).await,
+        TaskCommand::Unwatch { id } => watch(store, origin, out, &TaskId(id), false).await,
         TaskCommand::History { id } => {
             let timeline = history::timeline(store, &TaskId(id)).await?;
             out.print(&timeline, || {
@@ -570,6 +602,39 @@ pub(super) async fn task(
             })
         }
     }
+}
+
+/// Watches task `id` (`on`) or stops, and says which it now is.
+async fn watch(store: &Store, origin: &Origin, out: &Output, id: &TaskId, on: bool) -> Result<()> {
+    store.watch(origin, id, on).await?;
+    let task = store.task(id).await?;
+    let watching = store.watching(id).await?;
+    out.print(&serde_json::json!({ "watching": watching }), || {
+        if watching {
+            format!("Watching “{}”", task.title)
+        } else {
+            format!("Not watching “{}”", task.title)
+        }
+    })
+}
+
+/// Watches project `project` as a whole (`on`) or stops, and says which it now is.
+async fn watch_project(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    project: &str,
+    on: bool,
+) -> Result<()> {
+    let p = store.find_project(project).await?;
+    store.watch_project(origin, &p.id, on).await?;
+    out.print(&serde_json::json!({ "watching": on }), || {
+        if on {
+            format!("Watching every card of {}", p.name)
+        } else {
+            format!("Not watching {} as a whole", p.name)
+        }
+    })
 }
 
 /// Who is on a task, as the command line says it.
@@ -724,6 +789,69 @@ pub(super) async fn comment(
     }
 }
 
+/// `tandem inbox`: the person's news, or (`read`) marks it read.
+pub(super) async fn inbox(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    all: bool,
+    command: Option<InboxCommand>,
+) -> Result<()> {
+    if store.dialect() == crate::store::Dialect::Sqlite {
+        return Err(Error::invalid(
+            "inbox",
+            "news is for a team's server: on a file every change is your own",
+        ));
+    }
+    if let Some(InboxCommand::Read { ids }) = command {
+        let marked = store.read_news(origin, &ids).await?;
+        return out.print(&serde_json::json!({ "read": marked }), || {
+            format!("Marked {marked} read")
+        });
+    }
+    // Cards falling due are news once asked for: the server tells each watcher once.
+    store.due_news(origin).await?;
+    let news = store.news(all).await?;
+    let people: std::collections::HashMap<String, String> = store
+        .people()
+        .await?
+        .into_iter()
+        .map(|p| (p.login, p.name))
+        .collect();
+    let projects: std::collections::HashMap<_, _> = store
+        .projects()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    out.print(&news, || {
+        if news.is_empty() {
+            return if all { "No news" } else { "No unread news" }.to_owned();
+        }
+        let name = |login: &str| {
+            people
+                .get(login)
+                .cloned()
+                .unwrap_or_else(|| login.to_owned())
+        };
+        news.iter()
+            .map(|n| {
+                let mark = if n.read_at.is_none() { '●' } else { ' ' };
+                let project = projects
+                    .get(&n.project_id)
+                    .map_or(String::new(), |p| format!(" in {p}"));
+                format!(
+                    "{mark} {}  {}{project}  [{}]",
+                    when(n.created_at),
+                    crate::inbox::sentence(n, name),
+                    n.id
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 /// `text`, or all of standard input when it is `-`.
 fn given(text: String) -> Result<String> {
     if text != "-" {
@@ -773,6 +901,12 @@ pub(super) async fn project(
         ProjectCommand::Move { project, index } => {
             let p = store.find_project(&project).await?;
             store.move_project(origin, &p.id, p.version, index).await?
+        }
+        ProjectCommand::Watch { project } => {
+            return watch_project(store, origin, out, &project, true).await
+        }
+        ProjectCommand::Unwatch { project } => {
+            return watch_project(store, origin, out, &project, false).await
         }
         ProjectCommand::Rm { project, yes } => {
             let p = store.find_project(&project).await?;

@@ -22,7 +22,8 @@ use crate::settings;
 use crate::store::{PersonEdit, Search, Store};
 
 pub use board::{
-    ColumnCommand, CommentCommand, LabelCommand, ProjectCommand, SubtaskCommand, TaskCommand,
+    ColumnCommand, CommentCommand, InboxCommand, LabelCommand, ProjectCommand, SubtaskCommand,
+    TaskCommand,
 };
 
 /// Exit code for input the user can fix: bad arguments, unknown ids, invalid values, conflicts.
@@ -58,6 +59,16 @@ pub enum Command {
     /// A task's conversation: add, list, edit and delete comments.
     #[command(subcommand)]
     Comment(CommentCommand),
+    /// Your news on a team's server, the latest first: being put on a card or mentioned, and
+    /// comments, moves, archiving and due dates of the cards you watch. Unread only, unless
+    /// --all; `tandem inbox read` marks it read (on every machine).
+    Inbox {
+        /// Read items too.
+        #[arg(long)]
+        all: bool,
+        #[command(subcommand)]
+        command: Option<InboxCommand>,
+    },
     /// Add, rename, reorder and delete projects.
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -384,6 +395,7 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
         Command::Task(command) => board::task(store, origin, out, command).await,
         Command::Subtask(command) => board::subtask(store, origin, out, command).await,
         Command::Comment(command) => board::comment(store, origin, out, command).await,
+        Command::Inbox { all, command } => board::inbox(store, origin, out, all, command).await,
         Command::Project(command) => board::project(store, origin, out, command).await,
         Command::Column(command) => board::column(store, origin, out, command).await,
         Command::Label(command) => board::label(store, origin, out, command).await,
