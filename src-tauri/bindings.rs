@@ -48,6 +48,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         CommentCount,
         News,
         NewsKind,
+        Told,
         Entity,
         EntityKind,
         Board,

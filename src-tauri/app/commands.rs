@@ -1,5 +1,6 @@
 //! The commands a window may invoke. Each one is a store call with the window's origin.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use tauri::ipc::Channel;
@@ -14,7 +15,7 @@ use crate::latency::Latencies;
 use crate::model::{
     ArchiveTasks, Batch, Board, BoardTask, ChooseFile, Comment, CommentCount, CreateTask,
     DeleteTask, Entity, Member, MembersView, MoveTask, Mutation, Person, Project, ProjectId,
-    RenameTask, Role, SearchHit, SearchRequest, Status, Task, TaskId,
+    RenameTask, Role, SearchHit, SearchRequest, Status, Task, TaskId, Told,
 };
 use crate::settings::{self, Settings, SettingsView};
 use crate::store::{self, ColumnEdit, Found, NewTask, Search, Store, TaskEdit};
@@ -696,6 +697,74 @@ pub async fn task_history(app: State<'_, AppState>, id: TaskId) -> Result<Vec<Hi
 #[tauri::command(rename_all = "snake_case")]
 pub async fn comments(app: State<'_, AppState>, task_id: TaskId) -> Result<Vec<Comment>> {
     app.store.comments(&task_id).await
+}
+
+/// The person's news on a team's server, the latest first, each told in words: unread, or
+/// (`all`) read too. A file has none.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn inbox(app: State<'_, AppState>, all: bool) -> Result<Vec<Told>> {
+    let news = app.store.news(all).await?;
+    if news.is_empty() {
+        return Ok(Vec::new());
+    }
+    let people: HashMap<String, String> = app
+        .store
+        .people()
+        .await?
+        .into_iter()
+        .map(|p| (p.login, p.name))
+        .collect();
+    let projects: HashMap<ProjectId, String> = app
+        .store
+        .projects()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let name = |login: &str| {
+        people
+            .get(login)
+            .cloned()
+            .unwrap_or_else(|| login.to_owned())
+    };
+    Ok(news
+        .into_iter()
+        .map(|news| Told {
+            said: crate::inbox::sentence(&news, name),
+            project: projects.get(&news.project_id).cloned(),
+            news,
+        })
+        .collect())
+}
+
+/// Marks news read on every machine: `ids`, or every unread item when empty; answers how many.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn inbox_read<R: Runtime>(
+    window: tauri::Window<R>,
+    app: State<'_, AppState>,
+    ids: Vec<String>,
+) -> Result<u64> {
+    let origin = app.origin(window.label(), None);
+    app.store.read_news(&origin, &ids).await
+}
+
+/// Whether the person watches a card (a team's server only).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn watching(app: State<'_, AppState>, task_id: TaskId) -> Result<bool> {
+    app.store.watching(&task_id).await
+}
+
+/// Watches a card, or stops; answers whether the person now watches it.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn watch<R: Runtime>(
+    window: tauri::Window<R>,
+    app: State<'_, AppState>,
+    task_id: TaskId,
+    on: bool,
+) -> Result<bool> {
+    let origin = app.origin(window.label(), None);
+    app.store.watch(&origin, &task_id, on).await?;
+    app.store.watching(&task_id).await
 }
 
 /// How many comments each of `task_ids` has (those with none are left out): a window counts

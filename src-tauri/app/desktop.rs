@@ -138,6 +138,7 @@ pub fn start_tray<R: Runtime>(app: &AppHandle<R>) {
         }
     }
     keep_tray_current(app);
+    follow_news(app);
 }
 
 /// Logs, once, when no tray host (a StatusNotifierWatcher) runs on the session bus: the icon
@@ -312,6 +313,52 @@ fn keep_tray_current<R: Runtime>(app: &AppHandle<R>) {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
             };
+        }
+    });
+}
+
+/// The event that wakes every window to read the person's news again (a team's server only).
+const INBOX_EVENT: &str = "inbox";
+/// How often a hub asks the server for news of cards falling due.
+const DUE_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// On a team's server: wakes the windows whenever the person's news changes (an item arrives,
+/// or is read on another machine), and asks now and then for news of cards falling due.
+fn follow_news<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    if state.store.dialect() != crate::store::Dialect::Postgres {
+        return;
+    }
+    let store = state.store.clone();
+    let origin = crate::model::Origin::new(&state.instance, crate::model::Actor::Hub);
+    let mut bus = store.bus().subscribe();
+    let stopping = state.stopping();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::pin!(stopping);
+        let mut due = tokio::time::interval(DUE_EVERY);
+        loop {
+            let news = tokio::select! {
+                () = &mut stopping => return,
+                _ = due.tick() => {
+                    if let Err(e) = store.due_news(&origin).await {
+                        tracing::warn!(error = %e, "cannot ask for news of cards falling due");
+                    }
+                    false
+                }
+                received = bus.recv() => match received {
+                    Ok(committed) => committed
+                        .iter()
+                        .any(|c| c.entity == crate::model::EntityKind::News),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+            };
+            if news {
+                if let Err(e) = app.emit(INBOX_EVENT, ()) {
+                    tracing::warn!(error = %e, "cannot tell the windows about the news");
+                }
+            }
         }
     });
 }

@@ -382,6 +382,10 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::task_history,
             commands::comments,
             commands::comment_counts,
+            commands::inbox,
+            commands::inbox_read,
+            commands::watching,
+            commands::watch,
             commands::search,
             commands::task,
         ])

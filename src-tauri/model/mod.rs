@@ -165,6 +165,15 @@ pub struct News {
     pub read_at: Option<i64>,
 }
 
+/// An item of news as a window shows it: in words, with its project's name (none for a
+/// project the person no longer sees).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Told {
+    pub news: News,
+    pub said: String,
+    pub project: Option<String>,
+}
+
 /// A project's members as its Members panel shows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct MembersView {

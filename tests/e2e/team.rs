@@ -179,3 +179,82 @@ async fn a_window_on_a_full_server_says_so_refuses_an_edit_whole_and_comes_back_
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn news_arrives_live_in_the_inbox_opens_its_card_and_reads_on_every_machine() {
+    let server = TestServer::shared();
+    let database = server.database();
+    let owner = Sandbox::on_server(&database.url);
+    ok(&owner, &["team", "init"]);
+    for login in ["alice", "bob"] {
+        server.login(login).expect("a login");
+        ok(&owner, &["team", "add", login]);
+    }
+    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
+    let bob = Sandbox::on_server(&server.url_as("bob", &database.name));
+    ok(&alice, &["project", "add", "Launch"]);
+    ok(
+        &alice,
+        &["member", "add", "Launch", "bob", "--role", "editor"],
+    );
+    let plan = ok(&alice, &["task", "add", "Plan", "--project", "Launch"]);
+    let notes = ok(&alice, &["task", "add", "Notes", "--project", "Launch"]);
+
+    on_desktop(&bob, async |desktop| {
+        let app = desktop.launch().await;
+        let inbox = "button.inbox";
+        app.wait_for_content(
+            &format!(r#"{inbox}[aria-label="Inbox, nothing unread"]"#),
+            &[],
+        )
+        .await;
+        // Alice puts bob on a card and mentions him on another: his window counts both.
+        ok(&alice, &["task", "assign", &plan, "bob"]);
+        ok(
+            &alice,
+            &["comment", "add", &notes, "@bob can you write these?"],
+        );
+        app.find(&format!(r#"{inbox}[aria-label="Inbox, 2 unread"]"#))
+            .await;
+        app.click(inbox).await;
+        let panel = r#"[role="dialog"][aria-label="Inbox"]"#;
+        app.wait_for_text(
+            panel,
+            &[
+                "alice mentioned you on “Notes”: @bob can you write these?",
+                "alice put you on “Plan”",
+                "Launch",
+            ],
+        )
+        .await;
+        // Opening the mention goes to its card's conversation and marks it read, on the
+        // server: the command line (another machine, as far as the server knows) agrees.
+        app.click(&format!(r#"{panel} button.item"#)).await;
+        app.find(r#"[role="dialog"][aria-label="Card details"]"#)
+            .await;
+        app.wait_for_text(
+            r#"section[aria-label="Comments"]"#,
+            &["can you write these?"],
+        )
+        .await;
+        app.find(&format!(r#"{inbox}[aria-label="Inbox, 1 unread"]"#))
+            .await;
+        let unread = ok(&bob, &["inbox"]);
+        assert!(
+            unread.contains("put you on “Plan”") && !unread.contains("mentioned"),
+            "{unread}"
+        );
+        // Mentioned, he watches the card; he stops, and alice's next comment tells him nothing.
+        app.click(r#"button.watch[aria-pressed="true"]"#).await;
+        app.find(r#"button.watch[aria-pressed="false"]"#).await;
+        ok(&alice, &["comment", "add", &notes, "Never mind"]);
+        ok(&alice, &["comment", "add", &plan, "Thanks for taking it"]);
+        app.find(&format!(r#"{inbox}[aria-label="Inbox, 2 unread"]"#))
+            .await;
+        // Read on another machine, read here.
+        ok(&bob, &["inbox", "read"]);
+        app.find(&format!(r#"{inbox}[aria-label="Inbox, nothing unread"]"#))
+            .await;
+    })
+    .await;
+}

@@ -36,6 +36,7 @@ import type { Member } from "../bindings/Member";
 import type { MembersView } from "../bindings/MembersView";
 import type { Role } from "../bindings/Role";
 import type { Task } from "../bindings/Task";
+import type { Told } from "../bindings/Told";
 import type { TaskId } from "../bindings/TaskId";
 
 export const api = {
@@ -110,6 +111,16 @@ export const api = {
   comments: (task_id: TaskId) => invoke<Comment[]>("comments", { task_id }),
   /** How many comments each of `task_ids` has; those with none are left out. */
   commentCounts: (task_ids: TaskId[]) => invoke<CommentCount[]>("comment_counts", { task_ids }),
+  /** The person's news (a team's server), the latest first, in words: unread, or all. */
+  inbox: (all: boolean) => invoke<Told[]>("inbox", { all }),
+  /** Marks news read on every machine: `ids`, or every unread item when empty. */
+  readInbox: (ids: string[]) => invoke<number>("inbox_read", { ids }),
+  /** Calls `handler` whenever the person's news changes (here or on another machine). */
+  onInbox: (handler: () => void) => listen<null>("inbox", () => handler()),
+  /** Whether the person watches a card (a team's server). */
+  watching: (task_id: TaskId) => invoke<boolean>("watching", { task_id }),
+  /** Watches a card, or stops; answers whether the person now watches it. */
+  watch: (task_id: TaskId, on: boolean) => invoke<boolean>("watch", { task_id, on }),
   /** What importing a file would do, checked whole and written nowhere. */
   importPreview: (request: ImportRequest) => invoke<ImportPreview>("import_preview", { request }),
   /** Imports a file in one write, telling `onProgress` how far it has come; answers the cards. */

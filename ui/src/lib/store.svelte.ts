@@ -19,6 +19,7 @@ import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
 import type { BoardTask } from "../bindings/BoardTask";
 import type { Task } from "../bindings/Task";
+import type { Told } from "../bindings/Told";
 import type { TaskId } from "../bindings/TaskId";
 import { api, describe, isCommandError, mutationId } from "./api";
 import { compare, type Clash } from "./conflict";
@@ -128,6 +129,10 @@ class BoardStore {
   instance: string | null = null;
   /** Who the user is on this database. */
   me: Person | null = $state(null);
+  /** The person's unread news on a team's server, the latest first. */
+  news = $state.raw<Told[]>([]);
+  /** Bumped by every read of the news, so only the latest answer is kept. */
+  #newsReads = 0;
   /** Bumped whenever a membership of the shown project changes, so its panel reads again. */
   membersChanged = $state(0);
   /** People's names by login, for announcements and initials; read anew when people change. */
@@ -302,6 +307,8 @@ class BoardStore {
         // Back online: read the board again, in case its stream gave up while away.
         if (back) void this.load();
       });
+      await api.onInbox(() => void this.loadNews());
+      void this.loadNews();
       const now = await api.status();
       this.instance = now.instance;
       void this.loadPeople();
@@ -322,6 +329,35 @@ class BoardStore {
   get canOwn(): boolean {
     const role = this.board?.role;
     return !role || role === "owner";
+  }
+
+  /** Whether the board is a team's (on a server, where the person has a role): it has
+   * watching and news. */
+  get team(): boolean {
+    return !!this.board?.role;
+  }
+
+  /** Reads the person's unread news again. */
+  async loadNews(): Promise<void> {
+    const turn = ++this.#newsReads;
+    try {
+      const news = await api.inbox(false);
+      if (turn === this.#newsReads) this.news = news;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Marks news read (`ids`, or all of it), here and on every other machine. */
+  async readNews(ids: string[] = []): Promise<void> {
+    const read = new Set(ids);
+    this.news = ids.length ? this.news.filter((t) => !read.has(t.news.id)) : [];
+    try {
+      await api.readInbox(ids);
+    } catch (error) {
+      this.fail(error);
+    }
+    await this.loadNews();
   }
 
   /** Whether the person may add to cards' conversations (anyone but a viewer). */
