@@ -18,18 +18,22 @@ fn ok(sandbox: &Sandbox, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_viewers_window_receives_the_project_live_cannot_change_it_and_lets_it_go() {
+/// A new team board on the shared server with `logins` in its team: each one's sandbox.
+fn team_of<const N: usize>(logins: [&str; N]) -> [Sandbox; N] {
     let server = TestServer::shared();
     let database = server.database();
     let owner = Sandbox::on_server(&database.url);
     ok(&owner, &["team", "init"]);
-    for login in ["alice", "bob"] {
+    logins.map(|login| {
         server.login(login).expect("a login");
         ok(&owner, &["team", "add", login]);
-    }
-    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
-    let bob = Sandbox::on_server(&server.url_as("bob", &database.name));
+        Sandbox::on_server(&server.url_as(login, &database.name))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_viewers_window_receives_the_project_live_cannot_change_it_and_lets_it_go() {
+    let [alice, bob] = team_of(["alice", "bob"]);
     ok(&alice, &["project", "add", "Launch"]);
     ok(
         &alice,
@@ -182,16 +186,7 @@ async fn a_window_on_a_full_server_says_so_refuses_an_edit_whole_and_comes_back_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn news_arrives_live_in_the_inbox_opens_its_card_and_reads_on_every_machine() {
-    let server = TestServer::shared();
-    let database = server.database();
-    let owner = Sandbox::on_server(&database.url);
-    ok(&owner, &["team", "init"]);
-    for login in ["alice", "bob"] {
-        server.login(login).expect("a login");
-        ok(&owner, &["team", "add", login]);
-    }
-    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
-    let bob = Sandbox::on_server(&server.url_as("bob", &database.name));
+    let [alice, bob] = team_of(["alice", "bob"]);
     ok(&alice, &["project", "add", "Launch"]);
     ok(
         &alice,
