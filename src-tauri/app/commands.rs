@@ -14,7 +14,7 @@ use crate::import::{self, ImportPreview, ImportProgress, ImportRequest, Source};
 use crate::latency::Latencies;
 use crate::model::{
     ArchiveTasks, Batch, Board, BoardTask, ChooseFile, Comment, CommentCount, CreateTask,
-    DeleteTask, Entity, Member, MembersView, MoveTask, Mutation, Person, Project, ProjectId,
+    DeleteTask, Entity, Look, Member, MembersView, MoveTask, Mutation, Person, Project, ProjectId,
     RenameTask, Role, SearchHit, SearchRequest, Status, Task, TaskId, Told,
 };
 use crate::settings::{self, Settings, SettingsView};
@@ -765,6 +765,30 @@ pub async fn watch<R: Runtime>(
     let origin = app.origin(window.label(), None);
     app.store.watch(&origin, &task_id, on).await?;
     app.store.watching(&task_id).await
+}
+
+/// What a window shows, for who is here on a team's server: its project, the card open in it
+/// and what is being written there.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn presence_look<R: Runtime>(
+    window: tauri::Window<R>,
+    app: State<'_, AppState>,
+    look: Look,
+) -> Result<()> {
+    let changed =
+        crate::sync::lock(&app.looks).insert(window.label().to_owned(), look.clone()) != Some(look);
+    if changed {
+        app.looks_changed.notify_one();
+    }
+    Ok(())
+}
+
+/// The person did something in a window: this copy of Tandem is where they are.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn presence_active(app: State<'_, AppState>) -> Result<()> {
+    app.active_at
+        .store(store::now_ms(), std::sync::atomic::Ordering::Relaxed);
+    Ok(())
 }
 
 /// How many comments each of `task_ids` has (those with none are left out): a window counts

@@ -6,6 +6,7 @@
 
 mod commands;
 mod desktop;
+mod presence;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -106,6 +107,12 @@ pub struct AppState {
     last_focused: Mutex<Option<String>>,
     /// The project each window shows, by label.
     projects_shown: Mutex<HashMap<String, ProjectId>>,
+    /// What each window shows, by label, as the server is told for presence.
+    looks: Mutex<HashMap<String, crate::model::Look>>,
+    /// Rung when a window's look changes, so the server hears it.
+    looks_changed: Arc<Notify>,
+    /// When the person last did something in any window (milliseconds since 1970).
+    active_at: std::sync::atomic::AtomicI64,
     /// The projects in the tray's Open project menu, in order.
     tray_projects: Mutex<Vec<(ProjectId, String)>>,
     /// The tray menu's entries as shown, for `status` (the tray cannot be read back).
@@ -167,6 +174,9 @@ impl AppState {
             notices_shown: AtomicU64::new(0),
             last_focused: Mutex::default(),
             projects_shown: Mutex::default(),
+            looks: Mutex::default(),
+            looks_changed: Arc::new(Notify::new()),
+            active_at: std::sync::atomic::AtomicI64::new(crate::store::now_ms()),
             tray_projects: Mutex::default(),
             tray_entries: Mutex::default(),
             debounce,
@@ -386,6 +396,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::inbox_read,
             commands::watching,
             commands::watch,
+            commands::presence_look,
+            commands::presence_active,
             commands::search,
             commands::task,
         ])
@@ -395,6 +407,9 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
                 WindowEvent::Destroyed => {
                     state.subscriptions_lock().remove(window.label());
                     lock(&state.projects_shown).remove(window.label());
+                    if lock(&state.looks).remove(window.label()).is_some() {
+                        state.looks_changed.notify_one();
+                    }
                     desktop::focus_changed(window.app_handle(), window.label(), false);
                     save_window_state(window.app_handle());
                 }
@@ -434,6 +449,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             start_link(app.handle());
             desktop::start_tray(app.handle());
             desktop::follow_settings_file(app.handle());
+            presence::keep(app.handle());
             save_window_state_when_settled(app.handle());
             open_board_window(app.handle(), None)?;
             Ok(())

@@ -852,6 +852,67 @@ pub(super) async fn inbox(
     })
 }
 
+/// `tandem who`: the windows open on the person's projects right now, by person.
+pub(super) async fn who(store: &Store, out: &Output, project: Option<&str>) -> Result<()> {
+    if store.dialect() == crate::store::Dialect::Sqlite {
+        return Err(Error::invalid(
+            "who",
+            "presence is for a team's server: a file has one person",
+        ));
+    }
+    let only = match project {
+        Some(p) => Some(store.find_project(p).await?.id),
+        None => None,
+    };
+    let here: Vec<crate::model::Presence> = store
+        .presence()
+        .await?
+        .into_iter()
+        .filter(|p| p.project_id.is_some())
+        .filter(|p| only.is_none() || p.project_id == only)
+        .collect();
+    let projects: std::collections::HashMap<_, _> = store
+        .projects()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let mut titles = std::collections::HashMap::new();
+    for task in here.iter().filter_map(|p| p.task_id.as_ref()) {
+        if !titles.contains_key(task) {
+            if let Ok(t) = store.task(task).await {
+                titles.insert(task.clone(), t.title);
+            }
+        }
+    }
+    out.print(&here, || {
+        if here.is_empty() {
+            return "Nobody here".to_owned();
+        }
+        here.iter()
+            .map(|p| {
+                let project = p
+                    .project_id
+                    .as_ref()
+                    .and_then(|id| projects.get(id))
+                    .map_or("?", String::as_str);
+                let doing = match (&p.task_id, p.editing.as_deref()) {
+                    (Some(task), editing) => {
+                        let title = titles.get(task).map_or("a card", String::as_str);
+                        match editing {
+                            Some(field) => format!("editing the {field} of “{title}”"),
+                            None => format!("viewing “{title}”"),
+                        }
+                    }
+                    (None, _) => "on the board".to_owned(),
+                };
+                format!("{:<16} {project}: {doing}", p.login)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 /// `text`, or all of standard input when it is `-`.
 fn given(text: String) -> Result<String> {
     if text != "-" {

@@ -69,6 +69,13 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<InboxCommand>,
     },
+    /// Who is here right now on a team's server: the people with a window open on your
+    /// projects, on any machine, and the card each has open.
+    Who {
+        /// Only this project (name or id).
+        #[arg(long)]
+        project: Option<String>,
+    },
     /// Add, rename, reorder and delete projects.
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -396,6 +403,7 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
         Command::Subtask(command) => board::subtask(store, origin, out, command).await,
         Command::Comment(command) => board::comment(store, origin, out, command).await,
         Command::Inbox { all, command } => board::inbox(store, origin, out, all, command).await,
+        Command::Who { project } => board::who(store, out, project.as_deref()).await,
         Command::Project(command) => board::project(store, origin, out, command).await,
         Command::Column(command) => board::column(store, origin, out, command).await,
         Command::Label(command) => board::label(store, origin, out, command).await,

@@ -174,6 +174,42 @@ pub struct Told {
     pub project: Option<String>,
 }
 
+/// What someone is writing in a card they have open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Editing {
+    Title,
+    Description,
+    Comment,
+}
+
+/// What one window shows, as its copy of Tandem tells a team's server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Look {
+    pub project_id: Option<ProjectId>,
+    /// The card open in it.
+    pub task_id: Option<TaskId>,
+    /// What is being written in that card.
+    pub editing: Option<Editing>,
+}
+
+/// A window someone has open right now, somewhere, as the server says (visible only to the
+/// members of its project).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, TS)]
+pub struct Presence {
+    pub login: String,
+    /// The copy of Tandem it is in.
+    pub instance: String,
+    pub window_label: String,
+    pub project_id: Option<ProjectId>,
+    pub task_id: Option<TaskId>,
+    /// `title`, `description` or `comment`: what is being written in the card.
+    pub editing: Option<String>,
+    /// When its person last did something in that copy of Tandem (its own row, `window_label`
+    /// empty); the server's milliseconds.
+    pub active_at: i64,
+}
+
 /// A project's members as its Members panel shows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct MembersView {
@@ -938,6 +974,7 @@ stored_as_names! {
     }
     Op { Insert => "insert", Update => "update", Delete => "delete" }
     Role { Viewer => "viewer", Commenter => "commenter", Editor => "editor", Owner => "owner" }
+    Editing { Title => "title", Description => "description", Comment => "comment" }
     NewsKind {
         Assigned => "assigned",
         Mentioned => "mentioned",

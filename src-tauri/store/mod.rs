@@ -25,6 +25,7 @@ mod log;
 mod members;
 mod news;
 mod people;
+mod presence;
 mod sql;
 #[cfg(test)]
 mod tests;
@@ -98,6 +99,9 @@ pub struct Store {
     /// The person this store writes as: the server's `session_user`, or the OS login on a
     /// file. On a file the store stamps it on its changes; on a server the trigger writes it.
     login: String,
+    /// Counts the server's wake-ups about presence (someone's look changed), for whoever
+    /// shows who is here.
+    presence_woken: tokio::sync::watch::Sender<u64>,
 }
 
 impl Store {
@@ -131,6 +135,7 @@ impl Store {
             },
             location,
             full: AtomicBool::new(false),
+            presence_woken: tokio::sync::watch::Sender::new(0),
         };
         if let Location::Server(_) = &store.location {
             // An idle machine holds no connection of its own but its hub's listener.
@@ -289,7 +294,7 @@ pub(super) async fn at_version<T: Versioned>(
 }
 
 /// Milliseconds since the Unix epoch.
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

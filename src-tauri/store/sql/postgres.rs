@@ -35,6 +35,8 @@ pub const READER: &str = "tandem reader";
 
 /// The channel the log's trigger notifies on every commit.
 const CHANNEL: &str = "tandem";
+/// The channel on which the server wakes listeners when what someone looks at changes.
+const PRESENCE_CHANNEL: &str = "tandem_presence";
 
 /// The advisory lock held while a database is checked and migrated (any number, fixed for all
 /// of Tandem's versions: it spells "tandem").
@@ -416,13 +418,18 @@ async fn listen(url: &ServerUrl) -> Result<Listening> {
     // A lost connection ends the watch, which connects again with backoff: the listener's own
     // reconnecting would hide the loss from the writer sharing it.
     listener.eager_reconnect(false);
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, PRESENCE_CHANNEL]).await?;
     Ok(Listening { listener, pool })
 }
 
 /// Whether a notification tells of a commit past `published_to`: its payload is the first
-/// seq the commit logged (one that cannot be read counts as news).
-fn news(notification: &sqlx::postgres::PgNotification, published_to: i64) -> bool {
+/// seq the commit logged (one that cannot be read counts as news). One about presence is
+/// passed on, and is no commit.
+fn news(store: &Store, notification: &sqlx::postgres::PgNotification, published_to: i64) -> bool {
+    if notification.channel() == PRESENCE_CHANNEL {
+        store.presence_woke();
+        return false;
+    }
     notification
         .payload()
         .parse::<i64>()
@@ -478,7 +485,7 @@ pub(in crate::store) async fn watch(
             continue;
         };
         while let Some(notification) = listening.listener().next_buffered() {
-            due |= news(&notification, published_to);
+            due |= news(store, &notification, published_to);
         }
         if due {
             let read = store.catch_up_locked(&mut writer).await;
@@ -502,7 +509,9 @@ pub(in crate::store) async fn watch(
         match waited {
             Waited::Asked => {}
             Waited::Tick => due = true,
-            Waited::Received(Ok(Some(notification))) => due = news(&notification, published_to),
+            Waited::Received(Ok(Some(notification))) => {
+                due = news(store, &notification, published_to)
+            }
             // The connection is gone: the next use connects again.
             Waited::Received(Ok(None)) => {
                 writer.conn = None;

@@ -6,6 +6,8 @@ mod access;
 mod news;
 #[cfg(unix)]
 mod people;
+#[cfg(unix)]
+mod presence;
 mod replay;
 #[cfg(unix)]
 mod server;
