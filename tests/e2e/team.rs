@@ -253,3 +253,77 @@ async fn news_arrives_live_in_the_inbox_opens_its_card_and_reads_on_every_machin
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn who_is_here_shows_in_the_other_persons_window_and_leaves_after_a_kill() {
+    let [alice, bob] = team_of(["alice", "bob"]);
+    ok(&alice, &["project", "add", "Launch"]);
+    ok(
+        &alice,
+        &["member", "add", "Launch", "bob", "--role", "editor"],
+    );
+    let card = ok(&alice, &["task", "add", "Ship", "--project", "Launch"]);
+    // Her own Inbox (made when she first came) goes: her window opens on Launch.
+    ok(&alice, &["project", "rm", "Inbox", "--yes"]);
+
+    on_desktop(&bob, async |desktop| {
+        let app = desktop.launch().await;
+        app.find("label.project select")
+            .await
+            .select_by_label("Launch")
+            .await
+            .unwrap();
+        app.card("To do", "Ship").await;
+        assert_eq!(ok(&bob, &["who"]).lines().count(), 1, "bob himself");
+
+        // Alice opens Tandem on her machine: bob's window shows her at the top at once.
+        let mut hers = desktop.instance(&alice);
+        app.find(r#".here[aria-label="Also here: alice"]"#).await;
+        app.wait_for_text(".here", &["AL", "2 here"]).await;
+        let listed = ok(&bob, &["who", "--project", "Launch"]);
+        assert!(
+            listed.contains("alice") && listed.contains("Launch: on the board"),
+            "{listed}"
+        );
+
+        // Another copy of hers (the test, as a third machine) edits the card bob has open.
+        let store = tandem::store::Store::open(
+            &tandem::config::Location::parse(alice.database().to_str().unwrap()).unwrap(),
+            &tandem::model::Origin::new("alice-desk", tandem::model::Actor::Gui),
+        )
+        .await
+        .unwrap();
+        app.card("To do", "Ship")
+            .await
+            .send_keys(" ")
+            .await
+            .unwrap();
+        let project = store.find_project("Launch").await.unwrap().id;
+        let look = tandem::model::Look {
+            project_id: Some(project),
+            task_id: Some(tandem::model::TaskId(card.clone())),
+            editing: Some(tandem::model::Editing::Description),
+        };
+        store
+            .present("alice-desk", &[("board-1".into(), look)], 1)
+            .await
+            .unwrap();
+        app.wait_for_text(".others", &["alice is editing the description"])
+            .await;
+        store.leave("alice-desk").await.unwrap();
+        app.gone(".others").await;
+
+        // Her machine vanishes (kill -9): within 30 s she is gone from bob's window.
+        hers.kill().unwrap();
+        hers.wait().unwrap();
+        eventually("alice to leave bob's window", STALE_DEADLINE, async || {
+            let here = app.client.find(fantoccini::Locator::Css(".here")).await;
+            here.is_err().then_some(())
+        })
+        .await;
+    })
+    .await;
+}
+
+/// Presence is gone 30 s after a machine vanishes, and windows read it every second.
+const STALE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(40);

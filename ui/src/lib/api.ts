@@ -37,6 +37,8 @@ import type { MembersView } from "../bindings/MembersView";
 import type { Role } from "../bindings/Role";
 import type { Task } from "../bindings/Task";
 import type { Told } from "../bindings/Told";
+import type { Look } from "../bindings/Look";
+import type { Presence } from "../bindings/Presence";
 import type { TaskId } from "../bindings/TaskId";
 
 export const api = {
@@ -117,6 +119,13 @@ export const api = {
   readInbox: (ids: string[]) => invoke<number>("inbox_read", { ids }),
   /** Calls `handler` whenever the person's news changes (here or on another machine). */
   onInbox: (handler: () => void) => listen<null>("inbox", () => handler()),
+  /** Tells the server what this window shows, for who is here (a team's server). */
+  presenceLook: (look: Look) => invoke<null>("presence_look", { look }),
+  /** Says the person did something in this window: this copy of Tandem is where they are. */
+  presenceActive: () => invoke<null>("presence_active"),
+  /** Calls `handler` with every window open on the person's projects, whenever it changes. */
+  onPresence: (handler: (here: Presence[]) => void) =>
+    listen<Presence[]>("presence", (event) => handler(event.payload)),
   /** Whether the person watches a card (a team's server). */
   watching: (task_id: TaskId) => invoke<boolean>("watching", { task_id }),
   /** Watches a card, or stops; answers whether the person now watches it. */

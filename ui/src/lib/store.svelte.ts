@@ -20,6 +20,8 @@ import type { ProjectId } from "../bindings/ProjectId";
 import type { BoardTask } from "../bindings/BoardTask";
 import type { Task } from "../bindings/Task";
 import type { Told } from "../bindings/Told";
+import type { Editing } from "../bindings/Editing";
+import type { Presence } from "../bindings/Presence";
 import type { TaskId } from "../bindings/TaskId";
 import { api, describe, isCommandError, mutationId } from "./api";
 import { compare, type Clash } from "./conflict";
@@ -129,6 +131,10 @@ class BoardStore {
   instance: string | null = null;
   /** Who the user is on this database. */
   me: Person | null = $state(null);
+  /** Every window open on the person's projects right now, anywhere (a team's server). */
+  here = $state.raw<Presence[]>([]);
+  /** What the user is writing in the open card, for the others to see. */
+  editing = $state<Editing | null>(null);
   /** The person's unread news on a team's server, the latest first. */
   news = $state.raw<Told[]>([]);
   /** Bumped by every read of the news, so only the latest answer is kept. */
@@ -201,6 +207,15 @@ class BoardStore {
           void this.#readDetails(id);
           void this.#readThread(id);
         }
+      });
+    });
+    // The server hears what this window shows, for who is here.
+    $effect.root(() => {
+      $effect(() => {
+        if (!this.team) return;
+        const project_id = this.board?.project.id ?? null;
+        const task_id = this.openTask;
+        void api.presenceLook({ project_id, task_id, editing: task_id ? this.editing : null });
       });
     });
     // The filter's words are looked up again whenever they or the board change, so the cards
@@ -308,6 +323,7 @@ class BoardStore {
         if (back) void this.load();
       });
       await api.onInbox(() => void this.loadNews());
+      await api.onPresence((here) => (this.here = here));
       void this.loadNews();
       const now = await api.status();
       this.instance = now.instance;
@@ -335,6 +351,32 @@ class BoardStore {
    * watching and news. */
   get team(): boolean {
     return !!this.board?.role;
+  }
+
+  /** The other people looking at this board's project right now, each once, by name. */
+  get others(): string[] {
+    const project = this.board?.project.id;
+    const me = this.me?.login;
+    const logins = this.here
+      .filter((p) => p.project_id === project && p.login !== me)
+      .map((p) => p.login);
+    return [...new Set(logins)].sort((a, b) => this.nameOf(a).localeCompare(this.nameOf(b)));
+  }
+
+  /** What the others are doing in card `task`: "Alice is viewing", "Bob is editing the
+   * description". */
+  onCard(task: TaskId): string[] {
+    const me = this.me?.login;
+    const doing = new Map<string, string | null>();
+    for (const p of this.here) {
+      if (p.task_id !== task || p.login === me) continue;
+      if (!doing.get(p.login)) doing.set(p.login, p.editing);
+    }
+    return [...doing].map(([login, editing]) => {
+      const name = this.nameOf(login);
+      if (editing === "comment") return `${name} is writing a comment`;
+      return editing ? `${name} is editing the ${editing}` : `${name} is viewing`;
+    });
   }
 
   /** Reads the person's unread news again. */
