@@ -2,7 +2,64 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{News, NewsKind};
+use crate::model::{News, NewsKind, Presence, ProjectId, TaskId};
+
+/// Every kind of news, in the order the settings list them.
+pub const KINDS: [NewsKind; 6] = [
+    NewsKind::Assigned,
+    NewsKind::Mentioned,
+    NewsKind::Commented,
+    NewsKind::Moved,
+    NewsKind::Archived,
+    NewsKind::Due,
+];
+
+/// An item of news as the change log carries it (the row of `news`): for whom, and what.
+pub fn logged(row: &serde_json::Value) -> Option<(String, News)> {
+    let text = |field: &str| row.get(field).and_then(|v| v.as_str()).map(str::to_owned);
+    let detail = row.get("detail");
+    let said = |field: &str| {
+        detail
+            .and_then(|d| d.get(field))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let news = News {
+        id: text("id")?,
+        kind: NewsKind::try_from(text("kind")?).ok()?,
+        project_id: ProjectId(text("project_id")?),
+        task_id: TaskId(text("task_id")?),
+        actor: text("actor"),
+        title: said("title").unwrap_or_default(),
+        column: said("column"),
+        excerpt: said("excerpt"),
+        due: said("due"),
+        created_at: row.get("created_at")?.as_i64()?,
+        read_at: row.get("read_at").and_then(serde_json::Value::as_i64),
+    };
+    Some((text("login")?, news))
+}
+
+/// Whether copy `instance` of `me`'s Tandem is where they are, of all their copies `here`
+/// (fresh rows only): the one they last did something in (ties: the least instance id). A
+/// person with no copy here at all is told everywhere.
+pub fn tells_here(here: &[Presence], me: &str, instance: &str) -> bool {
+    here.iter()
+        .filter(|p| p.login == me && p.window_label.is_empty())
+        .max_by(|a, b| {
+            a.active_at
+                .cmp(&b.active_at)
+                .then_with(|| b.instance.cmp(&a.instance))
+        })
+        .is_none_or(|active| active.instance == instance)
+}
+
+/// What `me` is looking at right now, anywhere: news of these cards needs no notification.
+pub fn looking_at<'h>(here: &'h [Presence], me: &'h str) -> impl Iterator<Item = &'h TaskId> {
+    here.iter()
+        .filter(move |p| p.login == me)
+        .filter_map(|p| p.task_id.as_ref())
+}
 
 /// `news` as a sentence about "you", naming who did it by `name` (their login's name).
 pub fn sentence(news: &News, name: impl Fn(&str) -> String) -> String {
@@ -165,5 +222,63 @@ mod tests {
             "Bob Li commented on “Card 1”: Looks good to me, ship it"
         );
         assert!(burst(&[], name, project).is_none());
+    }
+}
+
+#[cfg(test)]
+mod where_to_tell {
+    use super::*;
+
+    fn copy(
+        login: &str,
+        instance: &str,
+        window: &str,
+        active_at: i64,
+        task: Option<&str>,
+    ) -> Presence {
+        Presence {
+            login: login.into(),
+            instance: instance.into(),
+            window_label: window.into(),
+            project_id: None,
+            task_id: task.map(|t| TaskId(t.into())),
+            editing: None,
+            active_at,
+        }
+    }
+
+    #[test]
+    fn news_is_told_on_the_one_machine_where_its_person_last_was() {
+        let here = [
+            copy("alice", "laptop", "", 100, None),
+            copy("alice", "desktop", "", 200, None),
+            copy("alice", "desktop", "board-1", 200, Some("ship")),
+            copy("bob", "bobs", "", 900, None),
+        ];
+        assert!(tells_here(&here, "alice", "desktop"));
+        assert!(!tells_here(&here, "alice", "laptop"));
+        // A tie goes to one of them, the same for both.
+        let tied = [
+            copy("alice", "b", "", 5, None),
+            copy("alice", "a", "", 5, None),
+        ];
+        assert!(tells_here(&tied, "alice", "a") && !tells_here(&tied, "alice", "b"));
+        // Nowhere to be seen: every copy tells.
+        assert!(tells_here(&here, "carol", "anywhere"));
+        let looking: Vec<&TaskId> = looking_at(&here, "alice").collect();
+        assert_eq!(looking, [&TaskId("ship".into())]);
+    }
+
+    #[test]
+    fn news_reads_from_its_logged_row() {
+        let row = serde_json::json!({"id": "n1", "login": "alice", "kind": "moved",
+            "project_id": "p", "task_id": "t", "actor": "bob",
+            "detail": {"title": "Ship", "column": "Done"}, "created_at": 5, "read_at": null});
+        let (login, news) = logged(&row).unwrap();
+        assert_eq!(
+            (login.as_str(), news.kind, news.column.as_deref()),
+            ("alice", NewsKind::Moved, Some("Done"))
+        );
+        assert!(logged(&serde_json::json!({"id": "n1"})).is_none());
     }
 }

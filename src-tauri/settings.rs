@@ -28,8 +28,11 @@ pub const MAX_ZOOM: u16 = 200;
 pub struct Settings {
     /// The debounce window of every window's stream, in ms (0 to 1000; 0: no batching).
     pub debounce_ms: Option<u64>,
-    /// Whether to show desktop notifications of changes made elsewhere.
+    /// Whether to show desktop notifications: of changes made elsewhere on a file, of one's
+    /// news on a team's server.
     pub notifications: bool,
+    /// Which kinds of news notify on a team's server (all are in the inbox anyway).
+    pub news: Vec<crate::model::NewsKind>,
     /// Whether the app backs the database up once a day into the data folder's `backups`,
     /// keeping the last seven.
     pub backups: bool,
@@ -47,6 +50,7 @@ impl Default for Settings {
         Self {
             debounce_ms: None,
             notifications: true,
+            news: crate::inbox::KINDS.to_vec(),
             backups: true,
             theme: Theme::System,
             zoom: 100,
@@ -258,6 +262,7 @@ mod tests {
         let settings = Settings {
             debounce_ms: Some(250),
             notifications: false,
+            news: vec![crate::model::NewsKind::Mentioned],
             backups: false,
             theme: Theme::Dark,
             zoom: 130,

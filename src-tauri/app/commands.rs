@@ -788,6 +788,8 @@ pub async fn presence_look<R: Runtime>(
 pub async fn presence_active(app: State<'_, AppState>) -> Result<()> {
     app.active_at
         .store(store::now_ms(), std::sync::atomic::Ordering::Relaxed);
+    // The server hears it now: news goes to the copy the person last used.
+    app.looks_changed.notify_one();
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Tandem on the desktop: the tray icon and its menu, the notifications the hub asks this
 //! instance to show, where the user's attention is, and settings changed by another instance.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
@@ -53,6 +54,17 @@ pub fn show_notice<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
         // The hub learns of the switch within moments; until then, say nothing.
         return;
     }
+    // On a team's server every teammate's change would be told: a flood. There a person is
+    // told their news instead (`follow_news`).
+    if state.store.dialect() == crate::store::Dialect::Postgres {
+        return;
+    }
+    show(app, notice);
+}
+
+/// Shows a desktop notification; clicking it opens or brings up a window on its project.
+fn show<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
+    let state = app.state::<AppState>();
     state.notices_shown.fetch_add(1, Ordering::Relaxed);
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -321,9 +333,15 @@ fn keep_tray_current<R: Runtime>(app: &AppHandle<R>) {
 const INBOX_EVENT: &str = "inbox";
 /// How often a hub asks the server for news of cards falling due.
 const DUE_EVERY: Duration = Duration::from_secs(10 * 60);
+/// News that arrives within this of the last is told with it, as one notification...
+const BURST_QUIET: Duration = Duration::from_millis(1500);
+/// ...but a burst is told at the latest this long after it began.
+const BURST_MOST: Duration = Duration::from_secs(10);
 
 /// On a team's server: wakes the windows whenever the person's news changes (an item arrives,
-/// or is read on another machine), and asks now and then for news of cards falling due.
+/// or is read on another machine), tells new news as a desktop notification (a burst as one)
+/// when this copy is where the person is and they are not looking at its card, and asks now
+/// and then for news of cards falling due.
 fn follow_news<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     if state.store.dialect() != crate::store::Dialect::Postgres {
@@ -337,6 +355,9 @@ fn follow_news<R: Runtime>(app: &AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         tokio::pin!(stopping);
         let mut due = tokio::time::interval(DUE_EVERY);
+        let mut burst: Vec<crate::model::News> = Vec::new();
+        let mut began = tokio::time::Instant::now();
+        let mut tell_at = tokio::time::Instant::now();
         loop {
             let news = tokio::select! {
                 () = &mut stopping => return,
@@ -346,10 +367,40 @@ fn follow_news<R: Runtime>(app: &AppHandle<R>) {
                     }
                     false
                 }
+                () = tokio::time::sleep_until(tell_at), if !burst.is_empty() => {
+                    tell_news(&app, std::mem::take(&mut burst)).await;
+                    false
+                }
                 received = bus.recv() => match received {
-                    Ok(committed) => committed
-                        .iter()
-                        .any(|c| c.entity == crate::model::EntityKind::News),
+                    Ok(committed) => {
+                        let mut any = false;
+                        for change in committed.iter() {
+                            if change.entity != crate::model::EntityKind::News {
+                                continue;
+                            }
+                            any = true;
+                            if change.op != crate::model::Op::Insert {
+                                continue;
+                            }
+                            let row = change
+                                .data
+                                .as_ref()
+                                .and_then(|raw| serde_json::from_str(raw.get()).ok());
+                            let Some((login, news)) = row.as_ref().and_then(crate::inbox::logged)
+                            else {
+                                continue;
+                            };
+                            if login == store.login() {
+                                let now = tokio::time::Instant::now();
+                                if burst.is_empty() {
+                                    began = now;
+                                }
+                                burst.push(news);
+                                tell_at = (now + BURST_QUIET).min(began + BURST_MOST);
+                            }
+                        }
+                        any
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
@@ -361,6 +412,72 @@ fn follow_news<R: Runtime>(app: &AppHandle<R>) {
             }
         }
     });
+}
+
+/// Tells `burst`, the person's new news, as one desktop notification: if notifications are on,
+/// of the kinds the settings choose, on the one copy of Tandem where the person is, and not of
+/// a card they are looking at (anywhere).
+async fn tell_news<R: Runtime>(app: &AppHandle<R>, mut burst: Vec<crate::model::News>) {
+    let state = app.state::<AppState>();
+    let (on, kinds) = {
+        let settings = &lock(&state.settings).0;
+        (settings.notifications, settings.news.clone())
+    };
+    burst.retain(|n| kinds.contains(&n.kind));
+    if !on || burst.is_empty() {
+        return;
+    }
+    let store = state.store.clone();
+    let me = store.login().to_owned();
+    let here = match store.presence().await {
+        Ok(here) => here,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read where the person is; telling here");
+            Vec::new()
+        }
+    };
+    if !crate::inbox::tells_here(&here, &me, &state.instance) {
+        return;
+    }
+    let looking: std::collections::HashSet<_> = crate::inbox::looking_at(&here, &me).collect();
+    burst.retain(|n| !looking.contains(&n.task_id));
+    let Some(first) = burst.first() else {
+        return;
+    };
+    let people: HashMap<String, String> = store
+        .people()
+        .await
+        .map(|people| people.into_iter().map(|p| (p.login, p.name)).collect())
+        .unwrap_or_default();
+    let projects: HashMap<ProjectId, String> = lock(&state.tray_projects).iter().cloned().collect();
+    let name = |login: &str| {
+        people
+            .get(login)
+            .cloned()
+            .unwrap_or_else(|| login.to_owned())
+    };
+    let project_of = |n: &crate::model::News| {
+        projects
+            .get(&n.project_id)
+            .cloned()
+            .unwrap_or_else(|| "a project".to_owned())
+    };
+    let Some(title) = crate::inbox::burst(&burst, name, project_of) else {
+        return;
+    };
+    let body = if burst.len() == 1 {
+        project_of(first)
+    } else {
+        format!("{} items in your inbox", burst.len())
+    };
+    show(
+        app,
+        Notice {
+            project: first.project_id.clone(),
+            title,
+            body,
+        },
+    );
 }
 
 /// Takes in settings another instance saved: the switch in one is the switch in all.

@@ -327,3 +327,73 @@ async fn who_is_here_shows_in_the_other_persons_window_and_leaves_after_a_kill()
 
 /// Presence is gone 30 s after a machine vanishes, and windows read it every second.
 const STALE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(40);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn news_notifies_once_on_the_machine_in_use_and_a_burst_as_one() {
+    let [alice, bob] = team_of(["alice", "bob"]);
+    ok(&alice, &["project", "add", "Launch"]);
+    ok(&alice, &["project", "rm", "Inbox", "--yes"]);
+    ok(
+        &alice,
+        &["member", "add", "Launch", "bob", "--role", "editor"],
+    );
+    let card = ok(&bob, &["task", "add", "Ship", "--project", "Launch"]);
+    // Alice's second machine: the same login, its own copy of Tandem and folders.
+    let laptop = Sandbox::on_server(&alice.database().to_string_lossy());
+
+    on_desktop(&alice, async |desktop| {
+        let app = desktop.launch().await;
+        app.card("To do", "Ship").await;
+        let _other = desktop.instance(&laptop);
+        eventually(
+            "both of alice's copies to be here",
+            UI_TIMEOUT,
+            async || {
+                let json = ok(&alice, &["who", "--json"]);
+                (json.matches("\"login\": \"alice\"").count() == 2).then_some(())
+            },
+        )
+        .await;
+        // Alice uses this machine: a click on the board.
+        app.click(r#"section[aria-label="To do"]"#).await;
+        let told = async |count: usize, last: &str| {
+            eventually("the notification", UI_TIMEOUT, async || {
+                let shown = desktop.notifications();
+                (shown.len() >= count).then_some(shown)
+            })
+            .await;
+            let shown = desktop.notifications();
+            assert_eq!(shown.len(), count, "{shown:?}");
+            assert!(shown[count - 1].contains(last), "{shown:?}");
+        };
+
+        ok(&bob, &["task", "assign", &card, "alice"]);
+        told(1, "bob put you on “Ship”").await;
+        // A hundred comments from bob's command line: one notification.
+        let mut writers = Vec::new();
+        for part in 0..4 {
+            let bob = Sandbox::on_server(&bob.database().to_string_lossy());
+            let card = card.clone();
+            writers.push(std::thread::spawn(move || {
+                for i in 0..25 {
+                    ok(
+                        &bob,
+                        &["comment", "add", &card, &format!("Note {part}-{i}")],
+                    );
+                }
+            }));
+        }
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        told(2, "bob commented on “Ship” in Launch").await;
+        // A last change, so nothing from before can still come: three in all.
+        ok(&bob, &["task", "move", &card, "--next"]);
+        told(3, "bob moved “Ship” to Doing").await;
+        // Her inbox has it all, on both machines.
+        app.find(r#"button.inbox[aria-label="Inbox, 102 unread"]"#)
+            .await;
+        assert_eq!(ok(&laptop, &["inbox"]).lines().count(), 102);
+    })
+    .await;
+}

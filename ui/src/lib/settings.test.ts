@@ -24,6 +24,7 @@ describe("debounceNote", () => {
     settings: {
       debounce_ms: null,
       notifications: true,
+      news: [],
       backups: true,
       theme: "system",
       zoom: 100,
