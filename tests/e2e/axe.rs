@@ -36,7 +36,7 @@ async fn violations(app: &App) -> Vec<String> {
 }
 
 /// Asserts axe finds nothing in `view`.
-async fn clean(app: &App, view: &str) {
+pub(super) async fn clean(app: &App, view: &str) {
     let found = violations(app).await;
     assert!(found.is_empty(), "{view}:\n{}", found.join("\n"));
 }

@@ -5,6 +5,9 @@
 use tandem::testing::TestServer;
 
 use super::{on_desktop, ENTER, UI_TIMEOUT};
+
+/// WebDriver's Control key down, Enter, then every modifier up.
+const CTRL_ENTER: &str = "\u{E009}\u{E007}\u{E000}";
 use crate::common::{eventually, Sandbox};
 
 /// Runs `tandem args` in `sandbox`, which must succeed.
@@ -209,7 +212,7 @@ async fn news_arrives_live_in_the_inbox_opens_its_card_and_reads_on_every_machin
             &alice,
             &["comment", "add", &notes, "@bob can you write these?"],
         );
-        app.find(&format!(r#"{inbox}[aria-label="Inbox, 2 unread"]"#))
+        app.find(&format!(r#"{inbox}[aria-label="Inbox 2 unread"]"#))
             .await;
         app.click(inbox).await;
         let panel = r#"[role="dialog"][aria-label="Inbox"]"#;
@@ -222,6 +225,7 @@ async fn news_arrives_live_in_the_inbox_opens_its_card_and_reads_on_every_machin
             ],
         )
         .await;
+        super::axe::clean(&app, "the inbox").await;
         // Opening the mention goes to its card's conversation and marks it read, on the
         // server: the command line (another machine, as far as the server knows) agrees.
         app.click(&format!(r#"{panel} button.item"#)).await;
@@ -232,7 +236,7 @@ async fn news_arrives_live_in_the_inbox_opens_its_card_and_reads_on_every_machin
             &["can you write these?"],
         )
         .await;
-        app.find(&format!(r#"{inbox}[aria-label="Inbox, 1 unread"]"#))
+        app.find(&format!(r#"{inbox}[aria-label="Inbox 1 unread"]"#))
             .await;
         let unread = ok(&bob, &["inbox"]);
         assert!(
@@ -244,8 +248,39 @@ async fn news_arrives_live_in_the_inbox_opens_its_card_and_reads_on_every_machin
         app.find(r#"button.watch[aria-pressed="false"]"#).await;
         ok(&alice, &["comment", "add", &notes, "Never mind"]);
         ok(&alice, &["comment", "add", &plan, "Thanks for taking it"]);
-        app.find(&format!(r#"{inbox}[aria-label="Inbox, 2 unread"]"#))
+        app.find(&format!(r#"{inbox}[aria-label="Inbox 2 unread"]"#))
             .await;
+        // Bob answers with a mention typed from the list `@` offers: alice is told.
+        let reply = app.find(r#"textarea[aria-label="Write a comment"]"#).await;
+        reply.send_keys("Sure @al").await.unwrap();
+        app.wait_for_text(
+            r#"[aria-label="People to mention"]:not([hidden])"#,
+            &["@alice"],
+        )
+        .await;
+        super::axe::clean(&app, "a card's details offering people to mention").await;
+        reply.send_keys(&format!("{ENTER}will do")).await.unwrap();
+        app.wait_for_value(
+            r#"textarea[aria-label="Write a comment"]"#,
+            "Sure @alice will do",
+        )
+        .await;
+        reply.send_keys(CTRL_ENTER).await.unwrap();
+        app.wait_for_text(
+            r#"section[aria-label="Comments"] .mention[data-login="alice"]"#,
+            &["@alice"],
+        )
+        .await;
+        eventually(
+            "alice to be told of bob's mention",
+            UI_TIMEOUT,
+            async || {
+                let news = ok(&alice, &["inbox"]);
+                news.contains("bob mentioned you on “Notes”: Sure @alice will do")
+                    .then_some(())
+            },
+        )
+        .await;
         // Read on another machine, read here.
         ok(&bob, &["inbox", "read"]);
         app.find(&format!(r#"{inbox}[aria-label="Inbox, nothing unread"]"#))
@@ -391,7 +426,7 @@ async fn news_notifies_once_on_the_machine_in_use_and_a_burst_as_one() {
         ok(&bob, &["task", "move", &card, "--next"]);
         told(3, "bob moved “Ship” to Doing").await;
         // Her inbox has it all, on both machines.
-        app.find(r#"button.inbox[aria-label="Inbox, 102 unread"]"#)
+        app.find(r#"button.inbox[aria-label="Inbox 102 unread"]"#)
             .await;
         assert_eq!(ok(&laptop, &["inbox"]).lines().count(), 102);
     })
