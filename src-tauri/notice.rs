@@ -96,6 +96,15 @@ impl Gatherer {
         ) {
             return;
         }
+        // Someone else's change: telling every teammate's would be a flood. What of it
+        // concerns the person reaches them as their news, once.
+        if change
+            .author
+            .as_ref()
+            .is_some_and(|author| self.me.is_some() && Some(author) != self.me.as_ref())
+        {
+            return;
+        }
         if let Some(origin) = &change.origin {
             let in_focus = origin.window.as_ref().is_some_and(|window| {
                 focused
@@ -308,7 +317,7 @@ mod tests {
     }
 
     #[test]
-    fn another_persons_changes_are_told_by_their_name_and_ones_own_by_where() {
+    fn ones_own_changes_elsewhere_are_told_and_another_persons_are_left_to_their_news() {
         let mut gatherer = Gatherer::for_person("alice");
         let now = Instant::now();
         let cli = Some(Origin::new("cli", Actor::Cli));
@@ -318,13 +327,13 @@ mod tests {
         mine.author = Some("alice".into());
         gatherer.push(now, &bobs, &[]);
         gatherer.push(now, &mine, &[]);
-        let names = |login: &str| (login == "bob").then(|| "Bob Dylan".to_owned());
-        let told = gatherer.due(now + QUIET, inbox, names);
+        let told = gatherer.due(now + QUIET, inbox, nobody);
         assert_eq!(told.len(), 1);
-        assert_eq!(
-            told[0].body,
-            "“Ship”, “Plan”, changed by Bob Dylan and the command line."
-        );
+        assert_eq!(told[0].body, "“Plan”, changed by the command line.");
+        // Bob's alone tells nothing.
+        let mut gatherer = Gatherer::for_person("alice");
+        gatherer.push(now, &bobs, &[]);
+        assert!(gatherer.due(now + QUIET, inbox, nobody).is_empty());
     }
 
     #[test]

@@ -54,11 +54,6 @@ pub fn show_notice<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
         // The hub learns of the switch within moments; until then, say nothing.
         return;
     }
-    // On a team's server every teammate's change would be told: a flood. There a person is
-    // told their news instead (`follow_news`).
-    if state.store.dialect() == crate::store::Dialect::Postgres {
-        return;
-    }
     show(app, notice);
 }
 
