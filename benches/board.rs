@@ -49,7 +49,7 @@ pub async fn rows() -> Vec<Row> {
     let baseline = "every card drawn";
     vec![
         Row {
-            what: "open a project of 10,000 cards (300 in one column)",
+            what: "open a project of 10,000 cards (300 in one column), 3 people and 5 comments on each",
             target: "≤ 1 s",
             tandem: ms(windowed.open),
             baseline: format!("{} ({baseline})", ms(drawn_all.open)),
@@ -122,6 +122,27 @@ async fn seed(sandbox: &Sandbox) {
     .execute(&mut conn)
     .await
     .expect("the cards");
+    // Each card with three people on it and a conversation of five comments, as a team's
+    // board has.
+    sqlx::raw_sql(
+        "INSERT INTO people (login, name, color, created_at, updated_at)
+         SELECT 'person' || n, 'Person ' || n, '#1d4ed8', 0, 0
+         FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
+               UNION ALL SELECT 5 UNION ALL SELECT 6) ON CONFLICT DO NOTHING;
+         INSERT INTO task_assignees (task_id, login)
+         SELECT t.id, 'person' || ((CAST(substr(t.id, 7) AS INTEGER) + k) % 6 + 1)
+         FROM tasks t, (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2)
+         WHERE t.id LIKE 'bench-%';
+         INSERT INTO comments (id, task_id, author, body, created_at, updated_at)
+         SELECT t.id || '-c' || k, t.id, 'person' || (k + 1),
+                'Comment ' || k || ' on ' || t.title, k, k
+         FROM tasks t, (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
+                        UNION ALL SELECT 5)
+         WHERE t.id LIKE 'bench-%';",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("the people and the conversations");
     conn.close().await.expect("the database closes");
 }
 

@@ -9,6 +9,7 @@ mod board;
 mod crowd;
 mod peers;
 mod team;
+mod together;
 // The end-to-end tests' desktop, for the board's figures measured in the real window.
 #[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]

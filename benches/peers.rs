@@ -203,7 +203,7 @@ pub fn poll_log(store: &Arc<Store>, every: Duration) -> Polled {
 
 /// A baseline window that polls the log, until dropped.
 pub struct Polled {
-    arrivals: Arrivals,
+    pub arrivals: Arrivals,
     every: Duration,
     task: tokio::task::JoinHandle<()>,
 }
@@ -385,7 +385,7 @@ pub async fn hub_failover(dir: &Path) -> Row {
 }
 
 /// CPU seconds a process has used, from /proc.
-fn cpu_seconds(pid: u32) -> f64 {
+pub fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let fields: Vec<&str> = stat

@@ -68,6 +68,7 @@ pub async fn rows() -> Vec<Row> {
     ]
     .into_iter()
     .chain(super::access::rows(&server).await)
+    .chain(super::together::rows(&server).await)
     .collect()
 }
 
@@ -251,7 +252,7 @@ async fn run_load(server: &TestServer, listen: bool) -> (usize, f64) {
 }
 
 /// This process's CPU time so far, user and system.
-fn cpu_time() -> Duration {
+pub fn cpu_time() -> Duration {
     // SAFETY: getrusage fills the struct it is given and has no other effect.
     let usage = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();

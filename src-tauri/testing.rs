@@ -430,6 +430,13 @@ impl TestServer {
         command
     }
 
+    /// The server's main process (its postmaster), whose children serve the connections: for
+    /// measuring what the server spends.
+    pub fn postmaster(&self) -> Option<u32> {
+        let pid = std::fs::read_to_string(self.data().join("postmaster.pid")).ok()?;
+        pid.lines().next()?.trim().parse().ok()
+    }
+
     fn data(&self) -> PathBuf {
         self.dir.join("data")
     }
