@@ -125,10 +125,10 @@ async fn seed(sandbox: &Sandbox) {
     // Each card with three people on it and a conversation of five comments, as a team's
     // board has.
     sqlx::raw_sql(
-        "INSERT INTO people (login, name, color, created_at, updated_at)
+        "INSERT OR IGNORE INTO people (login, name, color, created_at, updated_at)
          SELECT 'person' || n, 'Person ' || n, '#1d4ed8', 0, 0
          FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
-               UNION ALL SELECT 5 UNION ALL SELECT 6) ON CONFLICT DO NOTHING;
+               UNION ALL SELECT 5 UNION ALL SELECT 6);
          INSERT INTO task_assignees (task_id, login)
          SELECT t.id, 'person' || ((CAST(substr(t.id, 7) AS INTEGER) + k) % 6 + 1)
          FROM tasks t, (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2)

@@ -1,7 +1,7 @@
 //! Who is here, for this copy of Tandem on a team's server: tells the server what each window
 //! shows (at once when it changes, and again every few seconds so it stays fresh), and tells
-//! every window who is here, as soon as the server says it changed and every second anyway
-//! (a copy linked to its machine's hub hears no wake-ups of its own). Leaves when the app
+//! every window who is here, as soon as the server says it changed and every few seconds
+//! anyway (a copy linked to its machine's hub hears no wake-ups of its own). Leaves when the app
 //! closes; a copy that vanishes is gone for the others once its rows go stale.
 
 use std::sync::atomic::Ordering;
@@ -18,8 +18,10 @@ use crate::sync::lock;
 const PRESENCE_EVENT: &str = "presence";
 /// How often this copy's rows are refreshed: well within the 30 s that keeps them fresh.
 const REFRESH: Duration = Duration::from_secs(10);
-/// How often who is here is read without a wake-up.
-const REREAD: Duration = Duration::from_secs(1);
+/// How often who is here is read without a wake-up: for rows gone stale (a machine that
+/// vanished wakes no one), and for a copy linked to its machine's hub, which hears no
+/// wake-ups of its own.
+const REREAD: Duration = Duration::from_secs(5);
 /// How long a change of look waits for others to come with it.
 const SETTLE: Duration = Duration::from_millis(30);
 

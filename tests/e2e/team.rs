@@ -360,7 +360,7 @@ async fn who_is_here_shows_in_the_other_persons_window_and_leaves_after_a_kill()
     .await;
 }
 
-/// Presence is gone 30 s after a machine vanishes, and windows read it every second.
+/// Presence is gone 30 s after a machine vanishes, and windows read it every 5 s.
 const STALE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(40);
 
 #[tokio::test(flavor = "multi_thread")]

@@ -64,4 +64,25 @@ describe("indexBoard", () => {
     expect(ids(third.columns.get("todo" as ColumnId))).toEqual(["a", "b", "c", "x"]);
     expect(third.columns.get("todo" as ColumnId)?.[0]?.title).toBe("A!");
   });
+
+  it("takes over whole what a change left alone, without going through it again", () => {
+    const before = { ...board(), task_assignees: [{ task_id: "a" as TaskId, login: "ann" }] };
+    const first = indexBoard(before);
+    const moved = withTask(before, { ...at("x", "todo", 40), version: 4 });
+    const second = indexBoard(moved, first);
+    expect(second.assignees).toBe(first.assignees);
+    expect(second.labels).toBe(first.labels);
+    expect(second.checklists).toBe(first.checklists);
+    expect(second.comments).toBe(first.comments);
+    expect(second.columns).not.toBe(first.columns);
+    // A new list of people is gone through again, keeping each card's unchanged list.
+    const more = {
+      ...moved,
+      task_assignees: [...moved.task_assignees, { task_id: "b" as TaskId, login: "bo" }],
+    };
+    const third = indexBoard(more, second);
+    expect(third.assignees).not.toBe(second.assignees);
+    expect(third.assignees.get("a" as TaskId)).toBe(second.assignees.get("a" as TaskId));
+    expect(third.assignees.get("b" as TaskId)).toEqual(["bo"]);
+  });
 });

@@ -21,16 +21,55 @@ export interface BoardIndex {
   assignees: Map<TaskId, readonly string[]>;
   /** How many comments each card that has any has. */
   comments: Map<TaskId, number>;
+  /** The board's lists it was built from: the next build takes over whole what is built from
+   * lists that did not change (a change hands the board new lists only where it changed). */
+  from: Sources;
 }
+
+type Sources = Pick<
+  Board,
+  "tasks" | "labels" | "task_labels" | "subtasks" | "task_assignees" | "comments"
+>;
 
 /** What a column or card without entries gets: always the same list. */
 export const NONE: readonly never[] = Object.freeze([]);
 
 /** `board` indexed, sharing with `previous` every list that holds the same entries. */
 export function indexBoard(board: Board, previous: BoardIndex | null = null): BoardIndex {
-  const columns = group(board.tasks, (t) => t.column_id);
-  for (const list of columns.values()) list.sort(byPosition);
+  const from: Sources = {
+    tasks: board.tasks,
+    labels: board.labels,
+    task_labels: board.task_labels,
+    subtasks: board.subtasks,
+    task_assignees: board.task_assignees,
+    comments: board.comments,
+  };
+  const same = (...lists: (keyof Sources)[]) =>
+    previous !== null && lists.every((list) => previous.from[list] === board[list]);
+  return {
+    columns: same("tasks") ? previous!.columns : byColumn(board, previous),
+    labels: same("labels", "task_labels") ? previous!.labels : byLabel(board, previous),
+    checklists: same("subtasks")
+      ? previous!.checklists
+      : reuse(sorted(group(board.subtasks, (s) => s.task_id)), previous?.checklists),
+    assignees: same("task_assignees") ? previous!.assignees : byPerson(board, previous),
+    comments: same("comments")
+      ? previous!.comments
+      : new Map(board.comments.map((c) => [c.task_id, c.count])),
+    from,
+  };
+}
 
+function byColumn(board: Board, previous: BoardIndex | null): BoardIndex["columns"] {
+  return reuse(sorted(group(board.tasks, (t) => t.column_id)), previous?.columns);
+}
+
+function sorted<K, T extends { position: number; id: string }>(lists: Map<K, T[]>): Map<K, T[]> {
+  for (const list of lists.values()) list.sort(byPosition);
+  return lists;
+}
+
+function byLabel(board: Board, previous: BoardIndex | null): BoardIndex["labels"] {
   const labelById = new Map(board.labels.map((l) => [l.id, l]));
   const labels = new Map<TaskId, Label[]>();
   for (const link of board.task_labels) {
@@ -41,10 +80,10 @@ export function indexBoard(board: Board, previous: BoardIndex | null = null): Bo
     else labels.set(link.task_id, [label]);
   }
   for (const list of labels.values()) list.sort((a, b) => a.name.localeCompare(b.name));
+  return reuse(labels, previous?.labels);
+}
 
-  const checklists = group(board.subtasks, (s) => s.task_id);
-  for (const list of checklists.values()) list.sort(byPosition);
-
+function byPerson(board: Board, previous: BoardIndex | null): BoardIndex["assignees"] {
   const assignees = new Map<TaskId, string[]>();
   for (const on of board.task_assignees) {
     const list = assignees.get(on.task_id);
@@ -52,14 +91,7 @@ export function indexBoard(board: Board, previous: BoardIndex | null = null): Bo
     else assignees.set(on.task_id, [on.login]);
   }
   for (const list of assignees.values()) list.sort();
-
-  return {
-    columns: reuse(columns, previous?.columns),
-    labels: reuse(labels, previous?.labels),
-    checklists: reuse(checklists, previous?.checklists),
-    assignees: reuse(assignees, previous?.assignees),
-    comments: new Map(board.comments.map((c) => [c.task_id, c.count])),
-  };
+  return reuse(assignees, previous?.assignees);
 }
 
 function byPosition(a: { position: number; id: string }, b: { position: number; id: string }) {
