@@ -748,6 +748,25 @@ pub async fn inbox_read<R: Runtime>(
     app.store.read_news(&origin, &ids).await
 }
 
+/// Whether the person watches every card of a project (a team's server only).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn watching_project(app: State<'_, AppState>, project_id: ProjectId) -> Result<bool> {
+    app.store.watching_project(&project_id).await
+}
+
+/// Watches every card of a project, or stops; answers whether the person now does.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn watch_project<R: Runtime>(
+    window: tauri::Window<R>,
+    app: State<'_, AppState>,
+    project_id: ProjectId,
+    on: bool,
+) -> Result<bool> {
+    let origin = app.origin(window.label(), None);
+    app.store.watch_project(&origin, &project_id, on).await?;
+    app.store.watching_project(&project_id).await
+}
+
 /// Whether the person watches a card (a team's server only).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn watching(app: State<'_, AppState>, task_id: TaskId) -> Result<bool> {

@@ -396,6 +396,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::inbox_read,
             commands::watching,
             commands::watch,
+            commands::watching_project,
+            commands::watch_project,
             commands::presence_look,
             commands::presence_active,
             commands::search,

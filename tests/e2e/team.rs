@@ -281,6 +281,23 @@ async fn news_arrives_live_in_the_inbox_opens_its_card_and_reads_on_every_machin
             },
         )
         .await;
+        // Watching the whole project, he hears of a card he has nothing to do with.
+        app.find(r#"[role="dialog"][aria-label="Card details"]"#)
+            .await
+            .send_keys("\u{E00C}")
+            .await
+            .unwrap();
+        app.click(inbox).await;
+        app.click(&format!(
+            r#"{panel} label[title^="News of every card"] input"#
+        ))
+        .await;
+        eventually("the project watched", UI_TIMEOUT, async || {
+            let later = ok(&alice, &["task", "add", "Later", "--project", "Launch"]);
+            ok(&alice, &["comment", "add", &later, "Someday"]);
+            ok(&bob, &["inbox"]).contains("“Later”").then_some(())
+        })
+        .await;
         // Read on another machine, read here.
         ok(&bob, &["inbox", "read"]);
         app.find(&format!(r#"{inbox}[aria-label="Inbox, nothing unread"]"#))

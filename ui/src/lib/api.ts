@@ -126,6 +126,11 @@ export const api = {
   /** Calls `handler` with every window open on the person's projects, whenever it changes. */
   onPresence: (handler: (here: Presence[]) => void) =>
     listen<Presence[]>("presence", (event) => handler(event.payload)),
+  /** Whether the person watches every card of a project (a team's server). */
+  watchingProject: (project_id: ProjectId) => invoke<boolean>("watching_project", { project_id }),
+  /** Watches every card of a project, or stops; answers whether the person now does. */
+  watchProject: (project_id: ProjectId, on: boolean) =>
+    invoke<boolean>("watch_project", { project_id, on }),
   /** Whether the person watches a card (a team's server). */
   watching: (task_id: TaskId) => invoke<boolean>("watching", { task_id }),
   /** Watches a card, or stops; answers whether the person now watches it. */
