@@ -3,6 +3,8 @@
 #[cfg(unix)]
 mod access;
 #[cfg(unix)]
+mod mirror;
+#[cfg(unix)]
 mod news;
 #[cfg(unix)]
 mod people;

@@ -6,4 +6,5 @@ pub(super) mod backup;
 pub(super) mod check;
 pub(super) mod copy;
 pub(super) mod import;
+pub(super) mod mirror;
 pub(super) mod restore;
