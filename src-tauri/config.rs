@@ -246,6 +246,12 @@ pub fn location(
         })
 }
 
+/// Where this machine keeps its copies of server boards: `servers` in the user's cache folder
+/// (`$XDG_CACHE_HOME/dev.tandem.board/servers` on Linux); `None` without a cache folder.
+pub fn copy_of(url: &ServerUrl) -> Option<PathBuf> {
+    dirs::cache_dir().map(|dir| crate::store::copy_path(&dir.join(APP_ID), url))
+}
+
 /// Where backups go unless told otherwise: `backups` in the user's data folder
 /// (`$XDG_DATA_HOME/dev.tandem.board/backups` on Linux).
 pub fn backup_dir() -> Result<PathBuf> {

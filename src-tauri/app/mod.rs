@@ -452,6 +452,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             desktop::start_tray(app.handle());
             desktop::follow_settings_file(app.handle());
             presence::keep(app.handle());
+            keep_the_copy(app.handle());
             save_window_state_when_settled(app.handle());
             open_board_window(app.handle(), None)?;
             Ok(())
@@ -551,6 +552,11 @@ fn follow_the_database<R: Runtime>(app: &AppHandle<R>) {
                 () = &mut stopping => return,
                 _ = ticks.tick() => {}
             }
+            // Showing this machine's copy: once the server answers, Tandem opens it again.
+            if store.copy_of().is_some() && store.server_is_back().await {
+                tracing::info!("the server is back: opening it again");
+                app.restart();
+            }
             let now = store.ping().await;
             if status.send_if_modified(|was| std::mem::replace(was, now.clone()) != now) {
                 tracing::info!(database = ?now, "the database's state changed");
@@ -558,6 +564,57 @@ fn follow_the_database<R: Runtime>(app: &AppHandle<R>) {
                     tracing::warn!(error = %e, "cannot tell the windows about the database");
                 }
             }
+        }
+    });
+}
+
+/// How long the copy of a server board waits after a change for more before it is brought up.
+const COPY_SETTLE: Duration = Duration::from_secs(2);
+
+/// On a team's server: keeps this machine's copy of the board current (at start, then after
+/// changes settle), so the board opens while the server is away.
+fn keep_the_copy<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let Location::Server(url) = &state.database else {
+        return;
+    };
+    if state.store.copy_of().is_some() {
+        return;
+    }
+    let Some(file) = crate::config::copy_of(url) else {
+        return;
+    };
+    let store = state.store.clone();
+    let mut bus = store.bus().subscribe();
+    let stopping = state.stopping();
+    tauri::async_runtime::spawn(async move {
+        tokio::pin!(stopping);
+        let runtime = tokio::runtime::Handle::current();
+        loop {
+            // The copy is written through SQLite on the calling thread: a thread of its own.
+            let mirrored = tokio::task::spawn_blocking({
+                let (store, file, runtime) = (store.clone(), file.clone(), runtime.clone());
+                move || runtime.block_on(store.mirror_to(&file))
+            })
+            .await;
+            match mirrored {
+                Ok(Ok(done)) => {
+                    tracing::debug!(?done, "the board's copy on this machine is current")
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, "cannot bring this machine's copy up"),
+                Err(e) => tracing::warn!(error = %e, "bringing this machine's copy up failed"),
+            }
+            tokio::select! {
+                () = &mut stopping => return,
+                received = bus.recv() => {
+                    if matches!(received, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                        return;
+                    }
+                }
+            }
+            tokio::time::sleep(COPY_SETTLE).await;
+            // What came meanwhile goes with this round.
+            while bus.try_recv().is_ok() {}
         }
     });
 }

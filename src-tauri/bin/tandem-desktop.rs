@@ -57,7 +57,21 @@ fn gui(db: Option<String>, env_window: Option<std::time::Duration>) -> anyhow::R
         config::location(db.as_deref(), settings::chosen_database().as_deref())?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Gui);
-    let store = tauri::async_runtime::block_on(Store::open(&location, &origin))?;
+    let opened = tauri::async_runtime::block_on(Store::open(&location, &origin));
+    let store = match (opened, &location) {
+        // The server is away: this machine's copy of its board, if it has one, shows it.
+        (Err(tandem::error::Error::Offline { host }), config::Location::Server(url)) => {
+            let copy = config::copy_of(url);
+            match copy.filter(|c| c.is_file()) {
+                Some(copy) => {
+                    tracing::info!(%host, "the server is away: showing this machine's copy");
+                    tauri::async_runtime::block_on(Store::open_copy(url, &copy, &origin))?
+                }
+                None => return Err(tandem::error::Error::Offline { host }.into()),
+            }
+        }
+        (opened, _) => opened?,
+    };
     tracing::info!(db = %location, "opened the database");
     let start = Startup {
         instance,

@@ -103,6 +103,9 @@ pub struct Store {
     /// Counts the server's wake-ups about presence (someone's look changed), for whoever
     /// shows who is here.
     presence_woken: tokio::sync::watch::Sender<u64>,
+    /// For a store on this machine's copy of a server board, opened while the server is away:
+    /// the server. Such a store reads; its writes are refused as offline.
+    copy_of: Option<crate::config::ServerUrl>,
 }
 
 impl Store {
@@ -137,6 +140,7 @@ impl Store {
             location,
             full: AtomicBool::new(false),
             presence_woken: tokio::sync::watch::Sender::new(0),
+            copy_of: None,
         };
         if let Location::Server(_) = &store.location {
             // An idle machine holds no connection of its own but its hub's listener.
@@ -209,6 +213,9 @@ impl Store {
     /// socket within [`PING_LIMIT`], and is full once it refused one for lack of slots, until
     /// one succeeds again.
     pub async fn ping(&self) -> DatabaseStatus {
+        if let Some(url) = &self.copy_of {
+            return DatabaseStatus::Offline { host: url.host() };
+        }
         let Location::Server(url) = &self.location else {
             return DatabaseStatus::Online;
         };

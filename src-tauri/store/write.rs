@@ -160,6 +160,9 @@ impl Store {
         origin: &Origin,
         apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
     ) -> Result<(T, Committed)> {
+        if let Some(url) = &self.copy_of {
+            return Err(Error::Offline { host: url.host() });
+        }
         let origin = serde_json::to_string(origin).map_err(|e| {
             tracing::error!(error = %e, "cannot encode an origin");
             Error::Storage(sqlx::Error::Encode(Box::new(e)))

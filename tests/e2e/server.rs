@@ -196,3 +196,61 @@ async fn an_edit_racing_another_machines_meets_the_conflict_dialog_and_keeps_eit
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tandem_opened_while_the_server_is_away_shows_this_machines_copy_and_refuses_edits() {
+    let server = Arc::new(TestServer::start().expect("a server of its own"));
+    let database = server.database();
+    let machine = Sandbox::on_server(&database.url);
+    let added = machine.tandem(&["task", "add", "Plan the launch"]);
+    assert!(added.status.success(), "{added:?}");
+    let copies = machine.dir.path().join("cache/dev.tandem.board/servers");
+    on_desktop(&machine, async |desktop| {
+        // Online, Tandem keeps a copy of the board on this machine.
+        let app = desktop.launch().await;
+        app.card("To do", "Plan the launch").await;
+        let added = machine.tandem(&["task", "add", "Book the venue"]);
+        assert!(added.status.success(), "{added:?}");
+        app.card("To do", "Book the venue").await;
+        eventually("the copy to hold the latest card", UI_TIMEOUT, async || {
+            let copy = std::fs::read_dir(&copies).ok()?.flatten().next()?.path();
+            let held = std::process::Command::new("sqlite3")
+                .arg(&copy)
+                .arg("SELECT count(*) FROM tasks WHERE title = 'Book the venue'")
+                .output()
+                .ok()?;
+            (String::from_utf8_lossy(&held.stdout).trim() == "1").then_some(())
+        })
+        .await;
+        app.quit().await;
+
+        let stopping = server.clone();
+        tokio::task::spawn_blocking(move || stopping.crash())
+            .await
+            .unwrap()
+            .expect("the server stops");
+        // Opened while the server is away: the board as last seen, said to be offline.
+        let app = desktop.launch().await;
+        app.wait_for_titles("To do", &["Plan the launch", "Book the venue"])
+            .await;
+        app.wait_for_text("button.badge", &["Offline · localhost"])
+            .await;
+        app.find(r#"input[aria-label="Add a card to To do"]"#)
+            .await
+            .send_keys(&format!("While away{ENTER}"))
+            .await
+            .unwrap();
+        app.wait_for_text(".notice.error", &["cannot be reached"])
+            .await;
+        app.wait_for_titles("To do", &["Plan the launch", "Book the venue"])
+            .await;
+        // Find works on the copy.
+        app.find(r#"input[aria-label^="Filter cards"]"#)
+            .await
+            .send_keys("venue")
+            .await
+            .unwrap();
+        app.wait_for_titles("To do", &["Book the venue"]).await;
+    })
+    .await;
+}

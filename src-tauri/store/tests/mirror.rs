@@ -31,7 +31,10 @@ async fn same_boards(server: &Store, copy: &Store) {
         assert_eq!(mine.task_assignees, theirs.task_assignees);
         assert_eq!(mine.comments, theirs.comments);
         // The server's head may be a change alice cannot see (another project's).
-        assert!(mine.seq <= theirs.seq && mine.seq > 0, "the log, up to what she saw");
+        assert!(
+            mine.seq <= theirs.seq && mine.seq > 0,
+            "the log, up to what she saw"
+        );
         assert_eq!(my_texts.descriptions, their_texts.descriptions);
         assert_eq!(my_texts.comments, their_texts.comments);
     }
@@ -152,4 +155,61 @@ async fn a_copy_of_a_server_board_is_what_its_person_sees_kept_current_change_by
     // Nothing new: nothing applied.
     let again = alice.mirror_to(&file).await.unwrap();
     assert_eq!((again.whole, again.changes), (false, 0));
+}
+
+#[tokio::test]
+async fn a_copy_opened_while_its_server_is_away_reads_and_refuses_every_write_as_offline() {
+    let (_owner, name) = team(&["alice"]).await;
+    let alice = open_as("alice", &name).await.unwrap();
+    let launch = launch(&alice, "alice", &[]).await;
+    let new = NewTask {
+        project_id: launch.id.clone(),
+        column_id: None,
+        title: "Ship".into(),
+    };
+    let ship = alice.create_task(&origin(), new.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.db");
+    alice.mirror_to(&file).await.unwrap();
+    let Location::Server(url) =
+        Location::parse(&crate::testing::TestServer::shared().url_as("alice", &name)).unwrap()
+    else {
+        unreachable!("a server's URL")
+    };
+
+    let copy = Store::open_copy(&url, &file, &origin()).await.unwrap();
+    assert_eq!(copy.copy_of(), Some(&url));
+    assert_eq!(copy.task(&ship.id).await.unwrap().title, "Ship");
+    assert!(matches!(
+        copy.ping().await,
+        crate::model::DatabaseStatus::Offline { .. }
+    ));
+    for refused in [
+        copy.create_task(&origin(), new)
+            .await
+            .map(drop)
+            .unwrap_err(),
+        copy.rename_task(&origin(), &ship.id, ship.version, "Mine")
+            .await
+            .map(drop)
+            .unwrap_err(),
+    ] {
+        assert!(
+            matches!(refused, crate::error::Error::Offline { .. }),
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        copy.task(&ship.id).await.unwrap().title,
+        "Ship",
+        "nothing written"
+    );
+    // The test's server answers: the app would open it again.
+    assert!(copy.server_is_back().await);
+    // No copy yet: as offline as the server.
+    let missing = Store::open_copy(&url, &dir.path().join("none.db"), &origin())
+        .await
+        .map(drop)
+        .unwrap_err();
+    assert!(matches!(missing, crate::error::Error::Offline { .. }));
 }

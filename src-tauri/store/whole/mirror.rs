@@ -73,6 +73,36 @@ fn table_of(entity: EntityKind) -> Option<(&'static str, &'static [&'static str]
 }
 
 impl Store {
+    /// Opens this machine's copy `file` of the board at `url`, whose server is away: it reads
+    /// as the board did when last seen, and refuses every write as offline.
+    pub async fn open_copy(
+        url: &ServerUrl,
+        file: &Path,
+        origin: &crate::model::Origin,
+    ) -> Result<Store> {
+        if !file.is_file() {
+            return Err(Error::Offline { host: url.host() });
+        }
+        let mut store = Store::open(Location::File(file.to_path_buf()), origin).await?;
+        store.copy_of = Some(url.clone());
+        Ok(store)
+    }
+
+    /// The server whose board this is a copy of, when it is one.
+    pub fn copy_of(&self) -> Option<&ServerUrl> {
+        self.copy_of.as_ref()
+    }
+
+    /// For a copy: whether its server answers again.
+    pub async fn server_is_back(&self) -> bool {
+        match &self.copy_of {
+            Some(url) => {
+                crate::store::sql::postgres::reachable(url, std::time::Duration::from_secs(1)).await
+            }
+            None => false,
+        }
+    }
+
     /// Brings the copy of this server board at `file` up to date: the whole board the first
     /// time, then the changes logged since. A file store has no copy to keep.
     pub async fn mirror_to(&self, file: &Path) -> Result<Mirrored> {
@@ -182,11 +212,7 @@ async fn apply(
             .await?;
         columns.insert(table, names);
     }
-    let known = &columns[table];
-    let json = |text: &Option<String>| -> Result<serde_json::Map<String, serde_json::Value>> {
-        let text = text.as_deref().unwrap_or("{}");
-        serde_json::from_str(text).map_err(|e| Error::Storage(sqlx::Error::Decode(Box::new(e))))
-    };
+    let known = columns[table].clone();
     match change.op {
         Op::Delete => {
             let row = json(&change.previous)?;
@@ -234,6 +260,12 @@ async fn apply(
         }
     }
     Ok(())
+}
+
+/// A logged row's fields.
+fn json(text: &Option<String>) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let text = text.as_deref().unwrap_or("{}");
+    serde_json::from_str(text).map_err(|e| Error::Storage(sqlx::Error::Decode(Box::new(e))))
 }
 
 /// A JSON value from the log as the value a column takes.
