@@ -52,6 +52,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         Look,
         Presence,
         Editing,
+        Queued,
         Entity,
         EntityKind,
         Board,

@@ -64,6 +64,11 @@ pub enum Error {
     #[error("{name}: {reason}")]
     Config { name: &'static str, reason: String },
 
+    /// A change a machine queued was applied already (its number is at most the last the
+    /// server recorded for that machine): sent again after a lost answer. Nothing was written.
+    #[error("change {number} of this machine was applied already")]
+    Applied { number: i64 },
+
     /// The link to the other instances failed (the hub's socket, or what came over it). The
     /// bridge says why in its own terms; the ground knows nothing of the wire.
     #[error("the link to the other instances failed: {0}")]
@@ -176,6 +181,7 @@ impl Error {
             Error::Window | Error::Open { .. } => ErrorCode::Window,
             Error::Link(_) => ErrorCode::Link,
             Error::Forbidden { .. } => ErrorCode::Forbidden,
+            Error::Applied { .. } => ErrorCode::Applied,
         }
     }
 }
@@ -275,6 +281,7 @@ pub enum ErrorCode {
     Window,
     Link,
     Forbidden,
+    Applied,
 }
 
 /// What a command error looks like to the UI: `{code, message, ...details}`.
@@ -320,7 +327,8 @@ impl Serialize for Error {
             | Error::Window
             | Error::Open { .. }
             | Error::Link(_)
-            | Error::Forbidden { .. } => {}
+            | Error::Forbidden { .. }
+            | Error::Applied { .. } => {}
         }
         map.end()
     }

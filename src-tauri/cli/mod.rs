@@ -351,7 +351,8 @@ pub fn exit_code(error: &Error) -> u8 {
         | Error::Forbidden { .. }
         | Error::Conflict { .. }
         | Error::Invalid { .. }
-        | Error::Config { .. } => EXIT_USAGE,
+        | Error::Config { .. }
+        | Error::Applied { .. } => EXIT_USAGE,
     }
 }
 

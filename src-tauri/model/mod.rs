@@ -518,6 +518,17 @@ pub struct Origin {
     pub window: Option<String>,
     /// The caller's id for the mutation, so a window recognises its own echo.
     pub mutation_id: Option<String>,
+    /// For a change a machine queued while offline: which machine, and its number there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub queued: Option<Queued>,
+}
+
+/// A queued change's place in its machine's outbox: numbered from 1, without gaps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Queued {
+    pub machine: String,
+    pub number: i64,
 }
 
 impl Origin {
@@ -527,6 +538,7 @@ impl Origin {
             actor,
             window: None,
             mutation_id: None,
+            queued: None,
         }
     }
 }

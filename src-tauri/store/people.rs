@@ -172,6 +172,8 @@ impl Store {
                 format!("GRANT UPDATE (read_at), DELETE ON news TO {group}"),
                 // Who is here: one's own rows only (row-level security).
                 format!("GRANT INSERT, UPDATE, DELETE ON presence TO {group}"),
+                // Each machine's count of queued changes applied (exactly once).
+                format!("GRANT INSERT, UPDATE (last) ON replays TO {group}"),
                 // A write takes the log's lock (`SELECT ... FOR UPDATE`), which needs the right
                 // to update some column: only the constant one, so the seq stays the trigger's.
                 format!("GRANT UPDATE (one) ON log_head TO {group}"),

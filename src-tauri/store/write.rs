@@ -4,13 +4,13 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use tokio::sync::oneshot;
 
-use super::sql::{self, Conn, Control};
+use super::sql::{self, query, Conn, Control};
 use super::sql::{postgres, sqlite};
 use super::{changes_between, ChangeRow, Store};
 use crate::bus::Committed;
 use crate::config::Location;
 use crate::error::{Error, Result};
-use crate::model::{Change, Origin};
+use crate::model::{Change, Origin, Queued};
 
 /// [`Store::unfinished`]: no write abandoned; undo the whole transaction; undo to the
 /// abandoned write's savepoint.
@@ -163,6 +163,7 @@ impl Store {
         if let Some(url) = &self.copy_of {
             return Err(Error::Offline { host: url.host() });
         }
+        let queued = origin.queued.clone();
         let origin = serde_json::to_string(origin).map_err(|e| {
             tracing::error!(error = %e, "cannot encode an origin");
             Error::Storage(sqlx::Error::Encode(Box::new(e)))
@@ -173,7 +174,9 @@ impl Store {
             self.writer.lock().await
         };
         let writing = Writing::on(&self.turn.writing);
-        let result = self.write_locked(&mut writer, &origin, apply).await;
+        let result = self
+            .write_locked(&mut writer, &origin, queued.as_ref(), apply)
+            .await;
         let result = self.settle(&mut writer, result);
         let outcome = match &result {
             // Alone: committed as it finished.
@@ -215,6 +218,7 @@ impl Store {
         &self,
         writer: &mut Writer,
         origin: &str,
+        queued: Option<&Queued>,
         apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
     ) -> Result<(T, Committed, bool)> {
         self.undo_abandoned(writer).await;
@@ -237,6 +241,9 @@ impl Store {
             } else {
                 Vec::new()
             };
+            if let Some(queued) = queued {
+                claim(&mut conn.conn(), queued).await?;
+            }
             let value = apply(&mut conn.conn()).await?;
             alone = !joining && self.queued.load(Ordering::SeqCst) == 0;
             let rows = conn
@@ -549,6 +556,68 @@ fn reconnect(
             Location::Server(url) => postgres::reconnect(url).await,
         }
     })
+}
+
+impl Store {
+    /// Marks a queued change the server refused (`origin.queued`) as processed without
+    /// applying it, so the changes after it go on; [`Error::Applied`] when it was already.
+    pub async fn pass_queued(&self, origin: &Origin) -> Result<()> {
+        if origin.queued.is_none() {
+            return Err(Error::invalid(
+                "queued",
+                "only a queued change can be passed over",
+            ));
+        }
+        self.write(origin, async |_: &mut Conn<'_>| Ok(())).await?;
+        Ok(())
+    }
+}
+
+/// Takes number `queued.number` of its machine's queued changes as applied, in the transaction
+/// that applies it: refused as [`Error::Applied`] when the server recorded it already (its
+/// answer was lost and it came again), and as a gap when one before it is missing.
+async fn claim(conn: &mut Conn<'_>, queued: &Queued) -> Result<()> {
+    if conn.dialect() != crate::store::Dialect::Postgres {
+        return Err(Error::invalid(
+            "queued",
+            "a file has no outbox: its changes are written as they are made",
+        ));
+    }
+    query("INSERT INTO replays (machine) VALUES ($1) ON CONFLICT (machine) DO NOTHING")
+        .bind(&queued.machine)
+        .execute(&mut *conn)
+        .await?;
+    // The row is locked to the end of the transaction: two replays of one machine take turns.
+    let last: Option<i64> = query("SELECT last FROM replays WHERE machine = $1 FOR UPDATE")
+        .bind(&queued.machine)
+        .scalar_optional(&mut *conn)
+        .await?;
+    let Some(last) = last else {
+        return Err(Error::Forbidden {
+            reason: "that machine's queue is someone else's; nothing was changed".into(),
+        });
+    };
+    if queued.number <= last {
+        return Err(Error::Applied {
+            number: queued.number,
+        });
+    }
+    if queued.number != last + 1 {
+        return Err(Error::invalid(
+            "queued",
+            format!(
+                "change {} of this machine comes after {last}: the ones between are missing; \
+                 nothing was changed",
+                queued.number
+            ),
+        ));
+    }
+    query("UPDATE replays SET last = $2 WHERE machine = $1")
+        .bind(&queued.machine)
+        .bind(queued.number)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,4 +12,6 @@ mod people;
 mod presence;
 mod replay;
 #[cfg(unix)]
+mod replays;
+#[cfg(unix)]
 mod server;
