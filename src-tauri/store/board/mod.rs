@@ -8,6 +8,7 @@ pub(super) mod assignee;
 pub(super) mod comment;
 pub(super) mod edit;
 pub(super) mod label;
+pub(super) mod mutation;
 pub(super) mod position;
 pub(super) mod search;
 pub(super) mod subtask;
