@@ -1136,3 +1136,57 @@ fn the_inbox_tells_each_person_their_news_from_the_command_line_and_marks_it_rea
         "Watching every card of Launch"
     );
 }
+
+#[tokio::test]
+async fn the_command_line_reads_this_machines_copy_while_the_server_is_away_and_refuses_changes() {
+    let server = TestServer::start().expect("a server of its own");
+    let database = server.database();
+    let machine = Sandbox::on_server(&database.url);
+    let added = machine.tandem(&["task", "add", "Plan the launch"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    // The copy the app keeps while online.
+    let tandem::config::Location::Server(url) =
+        tandem::config::Location::parse(&database.url).unwrap()
+    else {
+        unreachable!("a server's URL")
+    };
+    let store = tandem::store::Store::open(
+        &tandem::config::Location::Server(url.clone()),
+        &tandem::model::Origin::new("app", tandem::model::Actor::Gui),
+    )
+    .await
+    .unwrap();
+    let cache = machine
+        .dir
+        .path()
+        .join("cache")
+        .join(tandem::config::APP_ID);
+    store
+        .mirror_to(&tandem::store::copy_path(&cache, &url))
+        .await
+        .unwrap();
+    store.close().await;
+    server.crash().expect("the server stops");
+
+    let listed = machine.tandem(&["task", "ls"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(stdout(&listed).contains("Plan the launch"));
+    assert!(
+        stderr(&listed).contains("this machine's copy"),
+        "{}",
+        stderr(&listed)
+    );
+    let exported = machine.tandem(&["export", "markdown"]);
+    assert!(stdout(&exported).contains("Plan the launch"));
+    let refused = machine.tandem(&["task", "add", "While away"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("cannot be reached"),
+        "{}",
+        stderr(&refused)
+    );
+    // Without a copy, as before: offline, nothing shown.
+    std::fs::remove_dir_all(&cache).unwrap();
+    let nothing = machine.tandem(&["task", "ls"]);
+    assert_eq!(nothing.status.code(), Some(1));
+}

@@ -364,7 +364,23 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
     let (location, _) = config::location(db.as_deref(), settings::chosen_database().as_deref())?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Cli);
-    let store = Store::open(&location, &origin).await?;
+    let store = match (Store::open(&location, &origin).await, &location) {
+        // The server is away: this machine's copy of its board answers what it can (a read),
+        // and says so; a change is refused as offline.
+        (Err(Error::Offline { host }), config::Location::Server(url)) => {
+            match config::copy_of(url).filter(|copy| copy.is_file()) {
+                Some(copy) => {
+                    eprintln!(
+                        "tandem: the server {host} cannot be reached; this is this machine's \
+                         copy of the board as last seen"
+                    );
+                    Store::open_copy(url, &copy, &origin).await?
+                }
+                None => return Err(Error::Offline { host }),
+            }
+        }
+        (opened, _) => opened?,
+    };
     let endpoint = Endpoint::for_location(&location);
     // What an editing command commits, to tell the open windows through the hub.
     let mut committed = store.bus().subscribe();
