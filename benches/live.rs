@@ -7,6 +7,7 @@
 mod access;
 mod board;
 mod crowd;
+mod offline;
 mod peers;
 mod team;
 mod together;
@@ -88,6 +89,11 @@ async fn main() {
     }
     if wanted("team") {
         rows.extend(team::rows().await);
+    }
+    if wanted("offline") {
+        let server = tandem::testing::TestServer::start()
+            .expect("a PostgreSQL server (make test installs it)");
+        rows.extend(offline::rows(&server).await);
     }
     if wanted("crowd") {
         rows.push(crowd::row().await);
