@@ -529,6 +529,10 @@ pub struct Origin {
 pub struct Queued {
     pub machine: String,
     pub number: i64,
+    /// While it is being queued on this machine: the change itself, as JSON, for the outbox.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub mutation: Option<String>,
 }
 
 impl Origin {

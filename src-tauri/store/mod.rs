@@ -48,6 +48,7 @@ pub use whole::check::{check, health, Connections, Found, Health};
 pub use whole::copy::{copy, Copied};
 pub use whole::import::Imported;
 pub use whole::mirror::{copy_path, Mirrored};
+pub use whole::outbox::{Replayed, OUTBOX_LIMIT};
 pub use whole::restore::Restored;
 
 use log::{change_select, changes_between, last_seq, ChangeRow};

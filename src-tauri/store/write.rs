@@ -160,10 +160,13 @@ impl Store {
         origin: &Origin,
         apply: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>,
     ) -> Result<(T, Committed)> {
-        if let Some(url) = &self.copy_of {
-            return Err(Error::Offline { host: url.host() });
-        }
         let queued = origin.queued.clone();
+        // A copy of a server's board takes only changes being queued for the server.
+        if let Some(url) = &self.copy_of {
+            if queued.as_ref().is_none_or(|q| q.mutation.is_none()) {
+                return Err(Error::Offline { host: url.host() });
+            }
+        }
         let origin = serde_json::to_string(origin).map_err(|e| {
             tracing::error!(error = %e, "cannot encode an origin");
             Error::Storage(sqlx::Error::Encode(Box::new(e)))
@@ -241,8 +244,13 @@ impl Store {
             } else {
                 Vec::new()
             };
-            if let Some(queued) = queued {
-                claim(&mut conn.conn(), queued).await?;
+            match queued {
+                Some(Queued {
+                    mutation: Some(mutation),
+                    ..
+                }) => enqueue(&mut conn.conn(), mutation).await?,
+                Some(queued) => claim(&mut conn.conn(), queued).await?,
+                None => {}
             }
             let value = apply(&mut conn.conn()).await?;
             alone = !joining && self.queued.load(Ordering::SeqCst) == 0;
@@ -571,6 +579,47 @@ impl Store {
         self.write(origin, async |_: &mut Conn<'_>| Ok(())).await?;
         Ok(())
     }
+}
+
+/// Puts `mutation` at the end of this machine's outbox, in the transaction that applies it to
+/// the copy: the next number, never one used before.
+async fn enqueue(conn: &mut Conn<'_>, mutation: &str) -> Result<()> {
+    let next: Option<i64> = query("SELECT next FROM outbox_machine")
+        .scalar_optional(&mut *conn)
+        .await?;
+    let number = match next {
+        Some(next) => next,
+        None => {
+            query("INSERT INTO outbox_machine (id, next) VALUES ($1, 1)")
+                .bind(uuid::Uuid::now_v7().to_string())
+                .execute(&mut *conn)
+                .await?;
+            1
+        }
+    };
+    let waiting: i64 = query("SELECT count(*) FROM outbox WHERE state = 'waiting'")
+        .scalar(&mut *conn)
+        .await?;
+    if waiting >= crate::store::OUTBOX_LIMIT {
+        return Err(Error::invalid(
+            "outbox",
+            format!(
+                "{waiting} changes are waiting for the server already, the most this machine \
+                 keeps: nothing was changed"
+            ),
+        ));
+    }
+    query("INSERT INTO outbox (number, mutation, made_at) VALUES ($1, $2, $3)")
+        .bind(number)
+        .bind(mutation)
+        .bind(crate::store::now_ms())
+        .execute(&mut *conn)
+        .await?;
+    query("UPDATE outbox_machine SET next = $1")
+        .bind(number + 1)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Takes number `queued.number` of its machine's queued changes as applied, in the transaction

@@ -12,7 +12,7 @@ fn origin() -> Origin {
 }
 
 /// Asserts the copy holds the server's boards as alice sees them, row by row.
-async fn same_boards(server: &Store, copy: &Store) {
+pub(super) async fn same_boards(server: &Store, copy: &Store) {
     let projects = server.projects().await.unwrap();
     let copied = copy.projects().await.unwrap();
     assert_eq!(

@@ -7,6 +7,8 @@ mod mirror;
 #[cfg(unix)]
 mod news;
 #[cfg(unix)]
+mod outbox;
+#[cfg(unix)]
 mod people;
 #[cfg(unix)]
 mod presence;

@@ -14,6 +14,7 @@ fn queued(machine: &str, number: i64) -> Origin {
         queued: Some(Queued {
             machine: machine.into(),
             number,
+            mutation: None,
         }),
         ..Origin::new(machine, Actor::Hub)
     }

@@ -115,6 +115,14 @@ impl Store {
         if let Some(parent) = file.parent() {
             make_private_folder(parent)?;
         }
+        // Changes made here wait to be sent: the copy shows them until they are.
+        if file.is_file() && Store::waiting(file).await? > 0 {
+            return Ok(Mirrored {
+                whole: false,
+                changes: 0,
+                seq: 0,
+            });
+        }
         let held = match file.is_file() {
             true => self.apply_since(file).await,
             false => Err(Error::invalid("copy", "no copy yet")),

@@ -7,4 +7,5 @@ pub(super) mod check;
 pub(super) mod copy;
 pub(super) mod import;
 pub(super) mod mirror;
+pub(super) mod outbox;
 pub(super) mod restore;

@@ -1,0 +1,143 @@
+//! Changes made while a team's server is away: applied to this machine's copy of its board and
+//! queued in the copy's outbox in one transaction; sent when the server is back, in order, each
+//! exactly once (the server records each machine's last number with the change); those it
+//! refuses kept for the person, so the rest go on. Then the copy is made anew from the server.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::model::{Actor, Entity, Mutation, Origin, Queued};
+use crate::store::sql::{query, sqlite};
+use crate::store::Store;
+
+/// The most changes a machine keeps waiting; past it, edits are refused rather than dropped.
+pub const OUTBOX_LIMIT: i64 = 10_000;
+
+/// What sending the outbox did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Replayed {
+    /// Applied on the server now.
+    pub applied: usize,
+    /// Found applied already (sent before, the answer lost).
+    pub already: usize,
+    /// Refused by the server, and kept in the Couldn't apply list.
+    pub refused: usize,
+}
+
+impl Store {
+    /// Queues `mutation` on this copy of a server board (its server is away): applied to the
+    /// copy at once, and kept in its outbox until the server takes it. A change whose meaning
+    /// depends on the server's state now (bringing back what was deleted) is refused.
+    pub async fn queue(&self, origin: &Origin, mutation: Mutation) -> Result<Option<Entity>> {
+        let Some(url) = self.copy_of() else {
+            return Err(Error::invalid(
+                "outbox",
+                "only a copy of a server's board queues changes",
+            ));
+        };
+        if matches!(mutation, Mutation::Restore { .. }) {
+            return Err(Error::invalid(
+                "outbox",
+                format!(
+                    "bringing back what was deleted needs the server {}, which cannot be \
+                     reached: try again once it is back",
+                    url.host()
+                ),
+            ));
+        }
+        let json = serde_json::to_string(&mutation)
+            .map_err(|e| Error::Storage(sqlx::Error::Encode(Box::new(e))))?;
+        let queued = Origin {
+            queued: Some(Queued {
+                machine: String::new(),
+                number: 0,
+                mutation: Some(json),
+            }),
+            ..origin.clone()
+        };
+        self.apply_mutation(&queued, mutation).await
+    }
+
+    /// How many changes wait in the outbox of the copy at `file`.
+    pub async fn waiting(file: &Path) -> Result<i64> {
+        let (mut copy, _) = sqlite::open(file).await?;
+        query("SELECT count(*) FROM outbox WHERE state = 'waiting'")
+            .scalar(&mut copy.conn())
+            .await
+    }
+
+    /// Sends the outbox of this server board's copy at `file`, in order, each change once; a
+    /// change the server refuses is passed over there and kept here, with why. Stops at the
+    /// first change the server could not answer (gone again): what is left waits. Once all is
+    /// sent, the copy is made anew from the server.
+    pub async fn replay(&self, file: &Path, origin: &Origin) -> Result<Replayed> {
+        let mut done = Replayed::default();
+        let (mut copy, _) = sqlite::open(file).await?;
+        let machine: Option<String> = query("SELECT id FROM outbox_machine")
+            .scalar_optional(&mut copy.conn())
+            .await?;
+        let waiting: Vec<(i64, String)> =
+            query("SELECT number, mutation FROM outbox WHERE state = 'waiting' ORDER BY number")
+                .fetch_all(&mut copy.conn())
+                .await?;
+        if let Some(machine) = machine {
+            for (number, json) in waiting {
+                let mutation: Mutation = serde_json::from_str(&json)
+                    .map_err(|e| Error::Storage(sqlx::Error::Decode(Box::new(e))))?;
+                let sent = Origin {
+                    queued: Some(Queued {
+                        machine: machine.clone(),
+                        number,
+                        mutation: None,
+                    }),
+                    ..Origin::new(&origin.instance, Actor::Hub)
+                };
+                let outcome = self.apply_mutation(&sent, mutation).await;
+                let refusal = match outcome {
+                    Ok(_) => {
+                        done.applied += 1;
+                        None
+                    }
+                    Err(Error::Applied { .. }) => {
+                        done.already += 1;
+                        None
+                    }
+                    Err(
+                        e @ (Error::Offline { .. } | Error::ServerFull { .. } | Error::Storage(_)),
+                    ) => return Err(e),
+                    Err(refused) => Some(refused.to_string()),
+                };
+                match refusal {
+                    None => {
+                        query("DELETE FROM outbox WHERE number = $1")
+                            .bind(number)
+                            .execute(&mut copy.conn())
+                            .await?;
+                    }
+                    Some(reason) => {
+                        match self.pass_queued(&sent).await {
+                            Ok(()) | Err(Error::Applied { .. }) => {}
+                            Err(e) => return Err(e),
+                        }
+                        done.refused += 1;
+                        query("UPDATE outbox SET state = 'refused', reason = $2 WHERE number = $1")
+                            .bind(number)
+                            .bind(reason)
+                            .execute(&mut copy.conn())
+                            .await?;
+                    }
+                }
+            }
+        }
+        copy.close().await?;
+        // What the copy showed of its own changes gives way to the server's board.
+        crate::store::copy(
+            &self.location,
+            &crate::config::Location::File(file.to_path_buf()),
+            true,
+            |_, _| {},
+        )
+        .await?;
+        Ok(done)
+    }
+}
