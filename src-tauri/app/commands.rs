@@ -475,6 +475,10 @@ pub async fn apply<R: Runtime>(
     mutation_id: Option<String>,
 ) -> Result<Option<Entity>> {
     let origin = app.origin(window.label(), mutation_id);
+    // Showing this machine's copy while the server is away: the change waits for it.
+    if app.store.copy_of().is_some() {
+        return app.store.queue(&origin, mutation).await;
+    }
     app.store.apply_mutation(&origin, mutation).await
 }
 

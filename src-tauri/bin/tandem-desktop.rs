@@ -72,6 +72,19 @@ fn gui(db: Option<String>, env_window: Option<std::time::Duration>) -> anyhow::R
         }
         (opened, _) => opened?,
     };
+    // Back on the server: what was queued on this machine's copy meanwhile goes first, in
+    // order, each change once.
+    if let (config::Location::Server(url), None) = (&location, store.copy_of()) {
+        if let Some(copy) = config::copy_of(url).filter(|c| c.is_file()) {
+            let waiting = tauri::async_runtime::block_on(Store::waiting(&copy)).unwrap_or(0);
+            if waiting > 0 {
+                match tauri::async_runtime::block_on(store.replay(&copy, &origin)) {
+                    Ok(done) => tracing::info!(?done, "sent the changes made while offline"),
+                    Err(e) => tracing::warn!(error = %e, "the changes made while offline wait"),
+                }
+            }
+        }
+    }
     tracing::info!(db = %location, "opened the database");
     let start = Startup {
         instance,

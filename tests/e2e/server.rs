@@ -198,7 +198,7 @@ async fn an_edit_racing_another_machines_meets_the_conflict_dialog_and_keeps_eit
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn tandem_opened_while_the_server_is_away_shows_this_machines_copy_and_refuses_edits() {
+async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_edits_once_back() {
     let server = Arc::new(TestServer::start().expect("a server of its own"));
     let database = server.database();
     let machine = Sandbox::on_server(&database.url);
@@ -251,6 +251,29 @@ async fn tandem_opened_while_the_server_is_away_shows_this_machines_copy_and_ref
             .await
             .unwrap();
         app.wait_for_titles("To do", &["Book the venue"]).await;
+
+        // A checklist item added in the card's details waits for the server, shown meanwhile.
+        open_card(&app, "To do", "Book the venue").await;
+        app.find(r#"input[aria-label="Add an item"]"#)
+            .await
+            .send_keys(&format!("Call them{ENTER}"))
+            .await
+            .unwrap();
+        app.wait_for_text(r#"section[aria-label="Checklist"]"#, &["Call them", "0/1"])
+            .await;
+        // The server back, Tandem opens it again and sends what waited: the server has it.
+        let starting = server.clone();
+        tokio::task::spawn_blocking(move || starting.start_again())
+            .await
+            .unwrap()
+            .expect("the server starts again");
+        eventually("the queued item on the server", UI_TIMEOUT, async || {
+            let found = machine.tandem(&["search", "Call"]);
+            String::from_utf8_lossy(&found.stdout)
+                .contains("Book the venue")
+                .then_some(())
+        })
+        .await;
     })
     .await;
 }
