@@ -879,6 +879,9 @@ pub enum DatabaseStatus {
     Offline {
         /// The server's host, as the badge names it.
         host: String,
+        /// Changes made on this machine's copy of the board, waiting for the server.
+        #[serde(default)]
+        waiting: i64,
     },
     /// The server answers but takes no more connections (`max_connections` reached).
     Full {

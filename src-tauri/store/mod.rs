@@ -215,7 +215,14 @@ impl Store {
     /// one succeeds again.
     pub async fn ping(&self) -> DatabaseStatus {
         if let Some(url) = &self.copy_of {
-            return DatabaseStatus::Offline { host: url.host() };
+            let waiting: i64 = query("SELECT count(*) FROM outbox WHERE state = 'waiting'")
+                .scalar(&self.readers)
+                .await
+                .unwrap_or(0);
+            return DatabaseStatus::Offline {
+                host: url.host(),
+                waiting,
+            };
         }
         let Location::Server(url) = &self.location else {
             return DatabaseStatus::Online;
@@ -226,7 +233,10 @@ impl Store {
             return if sql::postgres::reachable(url, PING_LIMIT).await {
                 DatabaseStatus::Online
             } else {
-                DatabaseStatus::Offline { host: url.host() }
+                DatabaseStatus::Offline {
+                    host: url.host(),
+                    waiting: 0,
+                }
             };
         }
         // Full when last asked: only logging in tells whether a slot has freed up (the pool
@@ -240,7 +250,10 @@ impl Store {
                 DatabaseStatus::Online
             }
             Ok(Err(Error::ServerFull { .. })) => DatabaseStatus::Full { host: url.host() },
-            Ok(Err(_)) | Err(_) => DatabaseStatus::Offline { host: url.host() },
+            Ok(Err(_)) | Err(_) => DatabaseStatus::Offline {
+                host: url.host(),
+                waiting: 0,
+            },
         }
     }
 }

@@ -261,6 +261,8 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
             .unwrap();
         app.wait_for_text(r#"section[aria-label="Checklist"]"#, &["Call them", "0/1"])
             .await;
+        app.wait_for_text("button.badge", &["Offline · 1 change waiting"])
+            .await;
         // The server back, Tandem opens it again and sends what waited: the server has it.
         let starting = server.clone();
         tokio::task::spawn_blocking(move || starting.start_again())

@@ -537,7 +537,8 @@ async fn a_server_crash_mid_burst_loses_no_committed_change_and_every_machine_ca
             assert_eq!(
                 watcher.ping().await,
                 DatabaseStatus::Offline {
-                    host: "localhost".into()
+                    host: "localhost".into(),
+                    waiting: 0,
                 }
             );
         }

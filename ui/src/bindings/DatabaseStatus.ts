@@ -8,7 +8,11 @@ export type DatabaseStatus = { "state": "online" } | { "state": "offline",
 /**
  * The server's host, as the badge names it.
  */
-host: string, } | { "state": "full", 
+host: string, 
+/**
+ * Changes made on this machine's copy of the board, waiting for the server.
+ */
+waiting: number, } | { "state": "full", 
 /**
  * The server's host, as the badge names it.
  */

@@ -25,12 +25,15 @@ describe("badge", () => {
 
   it("says offline and names the server, over whatever the link says", () => {
     const live = { state: "live", hub: "h", serving: false, instances: 2 } as const;
-    const offline = badge(true, live, { state: "offline", host: "db.example.com" });
+    const offline = badge(true, live, { state: "offline", host: "db.example.com", waiting: 0 });
     expect(offline).toMatchObject({ text: "Offline · db.example.com", tone: "offline" });
     const full = badge(true, live, { state: "full", host: "db.example.com" });
     expect(full).toMatchObject({ text: "Server full · db.example.com", tone: "offline" });
     expect(full.detail).toContain("max_connections");
     expect(offline.detail).toContain("edits are refused");
+    const waiting = badge(true, live, { state: "offline", host: "db.example.com", waiting: 3 });
+    expect(waiting).toMatchObject({ text: "Offline · 3 changes waiting", tone: "offline" });
+    expect(waiting.detail).toContain("each once");
     expect(badge(true, live, { state: "online" }).text).toBe("Live · 2 instances");
   });
 

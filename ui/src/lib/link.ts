@@ -20,6 +20,15 @@ export function badge(
   database: DatabaseStatus = { state: "online" },
 ): Badge {
   if (database.state === "offline") {
+    const n = database.waiting;
+    if (n > 0) {
+      const changes = `${n.toLocaleString()} ${n === 1 ? "change" : "changes"} waiting`;
+      return {
+        text: `Offline · ${changes}`,
+        tone: "offline",
+        detail: `The database server ${database.host} cannot be reached. This machine's copy of the board is shown, with ${changes} to be sent, each once, as soon as the server is back.`,
+      };
+    }
     return {
       text: `Offline · ${database.host}`,
       tone: "offline",
