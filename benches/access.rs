@@ -84,7 +84,10 @@ async fn writes(member: &Machine, owner: &Machine, project: &ProjectId) -> Row {
 }
 
 /// p50 and p99 of the edits `sent` as they arrived at a window, once the last has arrived.
-async fn arrivals(sent: &[(i64, Instant)], arrived: &peers::Arrivals) -> (Duration, Duration) {
+pub(super) async fn arrivals(
+    sent: &[(i64, Instant)],
+    arrived: &peers::Arrivals,
+) -> (Duration, Duration) {
     let last = sent.last().map_or(0, |(seq, _)| *seq);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !arrived.lock().unwrap().keys().any(|seq| *seq >= last) && Instant::now() < deadline {

@@ -10,8 +10,9 @@ use tandem::model::{Look, ProjectId, Role};
 use tandem::store::{NewTask, Store};
 use tandem::testing::TestServer;
 
+use super::access::arrivals;
 use super::team::Machine;
-use super::{ms, peers, percentile, Row};
+use super::{ms, peers, Row};
 
 /// Comments for the machine-to-machine row.
 const COMMENTS: usize = 200;
@@ -131,25 +132,6 @@ async fn window_on(
         .await
         .unwrap();
     (arrivals, subscription)
-}
-
-/// p50 and p99 of the changes `sent` as they arrived, once the last has.
-async fn arrivals(sent: &[(i64, Instant)], arrived: &peers::Arrivals) -> (Duration, Duration) {
-    let last = sent.last().map_or(0, |(seq, _)| *seq);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !arrived.lock().unwrap().keys().any(|seq| *seq >= last) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let arrived = arrived.lock().unwrap();
-    let mut latencies: Vec<Duration> = sent
-        .iter()
-        .filter_map(|(seq, t)| arrived.get(seq).map(|a| a.saturating_duration_since(*t)))
-        .collect();
-    assert_eq!(latencies.len(), sent.len(), "every comment arrived");
-    (
-        percentile(&mut latencies, 0.5),
-        percentile(&mut latencies, 0.99),
-    )
 }
 
 /// 30 machines on one project, each keeping its presence as the app does (its looks told, then
