@@ -1,6 +1,5 @@
 //! The commands a window may invoke. Each one is a store call with the window's origin.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use tauri::ipc::Channel;
@@ -521,20 +520,8 @@ pub async fn inbox(app: State<'_, AppState>, all: bool) -> Result<Vec<Told>> {
     if news.is_empty() {
         return Ok(Vec::new());
     }
-    let people: HashMap<String, String> = app
-        .store
-        .people()
-        .await?
-        .into_iter()
-        .map(|p| (p.login, p.name))
-        .collect();
-    let projects: HashMap<ProjectId, String> = app
-        .store
-        .projects()
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let people = app.store.names().await?;
+    let projects = app.store.project_names().await?;
     let name = |login: &str| {
         people
             .get(login)

@@ -439,11 +439,7 @@ async fn tell_news<R: Runtime>(app: &AppHandle<R>, mut burst: Vec<crate::model::
     let Some(first) = burst.first() else {
         return;
     };
-    let people: HashMap<String, String> = store
-        .people()
-        .await
-        .map(|people| people.into_iter().map(|p| (p.login, p.name)).collect())
-        .unwrap_or_default();
+    let people = store.names().await.unwrap_or_default();
     let projects: HashMap<ProjectId, String> = lock(&state.tray_projects).iter().cloned().collect();
     let name = |login: &str| {
         people

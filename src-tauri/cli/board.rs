@@ -812,18 +812,8 @@ pub(super) async fn inbox(
     // Cards falling due are news once asked for: the server tells each watcher once.
     store.due_news(origin).await?;
     let news = store.news(all).await?;
-    let people: std::collections::HashMap<String, String> = store
-        .people()
-        .await?
-        .into_iter()
-        .map(|p| (p.login, p.name))
-        .collect();
-    let projects: std::collections::HashMap<_, _> = store
-        .projects()
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let people = store.names().await?;
+    let projects = store.project_names().await?;
     out.print(&news, || {
         if news.is_empty() {
             return if all { "No news" } else { "No unread news" }.to_owned();
@@ -871,12 +861,7 @@ pub(super) async fn who(store: &Store, out: &Output, project: Option<&str>) -> R
         .filter(|p| p.project_id.is_some())
         .filter(|p| only.is_none() || p.project_id == only)
         .collect();
-    let projects: std::collections::HashMap<_, _> = store
-        .projects()
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let projects = store.project_names().await?;
     let mut titles = std::collections::HashMap::new();
     for task in here.iter().filter_map(|p| p.task_id.as_ref()) {
         if !titles.contains_key(task) {

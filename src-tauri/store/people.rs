@@ -48,6 +48,28 @@ impl Store {
         }))
     }
 
+    /// Each person's name, by login: for saying who did something.
+    pub async fn names(&self) -> Result<std::collections::HashMap<String, String>> {
+        Ok(self
+            .people()
+            .await?
+            .into_iter()
+            .map(|p| (p.login, p.name))
+            .collect())
+    }
+
+    /// Each project's name the person may see, by id: for saying where something happened.
+    pub async fn project_names(
+        &self,
+    ) -> Result<std::collections::HashMap<crate::model::ProjectId, String>> {
+        Ok(self
+            .projects()
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect())
+    }
+
     /// Everyone the board knows, by login.
     pub async fn people(&self) -> Result<Vec<Person>> {
         query("SELECT * FROM people ORDER BY login")
