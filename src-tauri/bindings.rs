@@ -90,6 +90,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         MoveTask,
         DeleteTask,
         Mutation,
+        Step,
         HistoryEntry,
         ErrorCode,
         CommandError,

@@ -1138,7 +1138,8 @@ fn the_inbox_tells_each_person_their_news_from_the_command_line_and_marks_it_rea
 }
 
 #[tokio::test]
-async fn the_command_line_reads_this_machines_copy_while_the_server_is_away_and_refuses_changes() {
+async fn the_command_line_works_on_this_machines_copy_while_the_server_is_away_and_sends_its_changes_once_back(
+) {
     let server = TestServer::start().expect("a server of its own");
     let database = server.database();
     let machine = Sandbox::on_server(&database.url);
@@ -1178,14 +1179,64 @@ async fn the_command_line_reads_this_machines_copy_while_the_server_is_away_and_
     );
     let exported = machine.tandem(&["export", "markdown"]);
     assert!(stdout(&exported).contains("Plan the launch"));
-    let refused = machine.tandem(&["task", "add", "While away"]);
-    assert_eq!(refused.status.code(), Some(1));
+
+    // Changes are queued, say so, and exit 0; what was made offline can be named at once.
+    let queued = machine.tandem(&["task", "add", "While away"]);
+    assert!(queued.status.success(), "{}", stderr(&queued));
     assert!(
-        stderr(&refused).contains("cannot be reached"),
+        stderr(&queued).contains("queued: sent to") && stderr(&queued).contains("1 change waiting"),
         "{}",
-        stderr(&refused)
+        stderr(&queued)
     );
+    let made = stdout(&queued).trim().to_owned();
+    for args in [
+        vec!["task", "done", &made],
+        vec!["comment", "add", &made, "Written on the train"],
+        vec!["subtask", "add", &made, "Seats"],
+    ] {
+        let out = machine.tandem(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let shown = machine.tandem(&["task", "ls"]);
+    assert!(stdout(&shown).contains("While away"), "{}", stdout(&shown));
+    // What needs the server now is refused, with why, and nothing is queued for it.
+    let member = machine.tandem(&["member", "add", "Inbox", "bob", "--role", "editor"]);
+    assert_eq!(member.status.code(), Some(1), "{}", stderr(&member));
+    assert!(
+        stderr(&member).contains("cannot be reached"),
+        "{}",
+        stderr(&member)
+    );
+
+    // The server is back: the next command sends what waited first, once and in order.
+    server.start_again().expect("the server starts again");
+    let back = machine.tandem(&["task", "ls"]);
+    assert!(back.status.success(), "{}", stderr(&back));
+    assert!(
+        stderr(&back).contains("sent 4 changes made while offline"),
+        "{}",
+        stderr(&back)
+    );
+    let on_server = |sql: &str| server.psql(&database.name, sql).unwrap().trim().to_owned();
+    assert_eq!(
+        on_server(&format!(
+            "SELECT c.name FROM tasks t JOIN columns c ON c.id = t.column_id WHERE t.id = '{made}'"
+        )),
+        "Done"
+    );
+    assert_eq!(
+        on_server("SELECT count(*) FROM comments WHERE body = 'Written on the train'"),
+        "1"
+    );
+    let again = machine.tandem(&["task", "ls"]);
+    assert!(!stderr(&again).contains("sent"), "{}", stderr(&again));
+    assert_eq!(
+        on_server("SELECT count(*) FROM tasks WHERE title = 'While away'"),
+        "1"
+    );
+
     // Without a copy, as before: offline, nothing shown.
+    server.crash().expect("the server stops");
     std::fs::remove_dir_all(&cache).unwrap();
     let nothing = machine.tandem(&["task", "ls"]);
     assert_eq!(nothing.status.code(), Some(1));

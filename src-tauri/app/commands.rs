@@ -17,7 +17,7 @@ use crate::model::{
     RenameTask, Role, SearchHit, SearchRequest, Status, Task, TaskId, Told,
 };
 use crate::settings::{self, Settings, SettingsView};
-use crate::store::{self, Found, NewTask, Search, Store};
+use crate::store::{self, Found, Search, Store};
 use crate::subscription;
 
 #[tauri::command]
@@ -233,12 +233,13 @@ pub async fn task_create<R: Runtime>(
     request: CreateTask,
 ) -> Result<Task> {
     let origin = app.origin(window.label(), request.mutation_id);
-    let new = NewTask {
+    let create = Mutation::TaskCreate {
         project_id: request.project_id,
         column_id: request.column_id,
         title: request.title,
+        id: None,
     };
-    app.store.create_task(&origin, new).await
+    app.store.change_as(&origin, create).await
 }
 
 #[tauri::command]
@@ -248,14 +249,15 @@ pub async fn task_rename<R: Runtime>(
     request: RenameTask,
 ) -> Result<Task> {
     let origin = app.origin(window.label(), request.mutation_id);
-    app.store
-        .rename_task(
-            &origin,
-            &request.id,
-            request.expected_version,
-            &request.title,
-        )
-        .await
+    let rename = Mutation::TaskEdit {
+        id: request.id,
+        expected_version: request.expected_version,
+        title: Some(request.title),
+        description: None,
+        priority: None,
+        due_date: None,
+    };
+    app.store.change_as(&origin, rename).await
 }
 
 #[tauri::command]
@@ -265,15 +267,13 @@ pub async fn task_move<R: Runtime>(
     request: MoveTask,
 ) -> Result<Task> {
     let origin = app.origin(window.label(), request.mutation_id);
-    app.store
-        .move_task(
-            &origin,
-            &request.id,
-            request.expected_version,
-            &request.to_column,
-            request.to_index,
-        )
-        .await
+    let step = Mutation::TaskMove {
+        id: request.id,
+        expected_version: request.expected_version,
+        to_column: request.to_column,
+        to_index: request.to_index,
+    };
+    app.store.change_as(&origin, step).await
 }
 
 /// Moves a task to a column of another project, with its checklist and labels.
@@ -284,15 +284,13 @@ pub async fn task_transfer<R: Runtime>(
     request: MoveTask,
 ) -> Result<Task> {
     let origin = app.origin(window.label(), request.mutation_id);
-    app.store
-        .transfer_task(
-            &origin,
-            &request.id,
-            request.expected_version,
-            &request.to_column,
-            request.to_index,
-        )
-        .await
+    let transfer = Mutation::TaskTransfer {
+        id: request.id,
+        expected_version: request.expected_version,
+        to_column: request.to_column,
+        to_index: request.to_index,
+    };
+    app.store.change_as(&origin, transfer).await
 }
 
 #[tauri::command]
@@ -302,9 +300,11 @@ pub async fn task_delete<R: Runtime>(
     request: DeleteTask,
 ) -> Result<()> {
     let origin = app.origin(window.label(), request.mutation_id);
-    app.store
-        .delete_task(&origin, &request.id, request.expected_version)
-        .await
+    let delete = Mutation::TaskDelete {
+        id: request.id,
+        expected_version: request.expected_version,
+    };
+    app.store.change(&origin, delete).await.map(drop)
 }
 
 /// Archives tasks or brings them back, all in one write; answers with them as they now are.
@@ -315,14 +315,17 @@ pub async fn tasks_archive<R: Runtime>(
     request: ArchiveTasks,
 ) -> Result<Vec<Task>> {
     let origin = app.origin(window.label(), request.mutation_id);
-    let seen: Vec<(TaskId, i64)> = request
-        .tasks
-        .into_iter()
-        .map(|t| (t.id, t.expected_version))
-        .collect();
-    app.store
-        .set_archived(&origin, &seen, request.archived)
-        .await
+    let ids: Vec<TaskId> = request.tasks.iter().map(|t| t.id.clone()).collect();
+    let archive = Mutation::TasksArchive {
+        tasks: request.tasks,
+        archived: request.archived,
+    };
+    app.store.change(&origin, archive).await?;
+    let mut tasks = Vec::with_capacity(ids.len());
+    for id in &ids {
+        tasks.push(app.store.task(id).await?);
+    }
+    Ok(tasks)
 }
 
 /// What importing the file would do: read and checked whole, written nowhere. A file that
@@ -474,11 +477,7 @@ pub async fn apply<R: Runtime>(
     mutation_id: Option<String>,
 ) -> Result<Option<Entity>> {
     let origin = app.origin(window.label(), mutation_id);
-    // Showing this machine's copy while the server is away: the change waits for it.
-    if app.store.copy_of().is_some() {
-        return app.store.queue(&origin, mutation).await;
-    }
-    app.store.apply_mutation(&origin, mutation).await
+    app.store.change(&origin, mutation).await
 }
 
 /// A task whole, with its description, which the board's cards leave out.

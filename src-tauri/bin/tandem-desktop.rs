@@ -57,34 +57,15 @@ fn gui(db: Option<String>, env_window: Option<std::time::Duration>) -> anyhow::R
         config::location(db.as_deref(), settings::chosen_database().as_deref())?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Gui);
-    let opened = tauri::async_runtime::block_on(Store::open(&location, &origin));
-    let store = match (opened, &location) {
-        // The server is away: this machine's copy of its board, if it has one, shows it.
-        (Err(tandem::error::Error::Offline { host }), config::Location::Server(url)) => {
-            let copy = config::copy_of(url);
-            match copy.filter(|c| c.is_file()) {
-                Some(copy) => {
-                    tracing::info!(%host, "the server is away: showing this machine's copy");
-                    tauri::async_runtime::block_on(Store::open_copy(url, &copy, &origin))?
-                }
-                None => return Err(tandem::error::Error::Offline { host }.into()),
-            }
-        }
-        (opened, _) => opened?,
-    };
-    // Back on the server: what was queued on this machine's copy meanwhile goes first, in
-    // order, each change once.
-    if let (config::Location::Server(url), None) = (&location, store.copy_of()) {
-        if let Some(copy) = config::copy_of(url).filter(|c| c.is_file()) {
-            let waiting = tauri::async_runtime::block_on(Store::waiting(&copy)).unwrap_or(0);
-            if waiting > 0 {
-                match tauri::async_runtime::block_on(store.replay(&copy, &origin)) {
-                    Ok(done) => tracing::info!(?done, "sent the changes made while offline"),
-                    Err(e) => tracing::warn!(error = %e, "the changes made while offline wait"),
-                }
-            }
-        }
+    // A server board whose server is away opens from this machine's copy; once it is back,
+    // what was queued on the copy meanwhile goes first, in order, each change once.
+    let opened = tauri::async_runtime::block_on(Store::open_board(&location, &origin))?;
+    match opened.sent {
+        Some(Ok(done)) => tracing::info!(?done, "sent the changes made while offline"),
+        Some(Err(e)) => tracing::warn!(error = %e, "the changes made while offline wait"),
+        None => {}
     }
+    let store = opened.store;
     tracing::info!(db = %location, "opened the database");
     let start = Startup {
         instance,

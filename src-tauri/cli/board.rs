@@ -11,9 +11,10 @@ use super::Output;
 use crate::error::{Error, Result};
 use crate::history;
 use crate::model::{
-    Column, CommentId, Origin, Priority, Project, Subtask, SubtaskId, Task, TaskId,
+    Column, Comment, CommentId, Label, Mutation, Origin, Priority, Project, SeenTask, Subtask,
+    SubtaskId, Task, TaskId,
 };
-use crate::store::{ColumnEdit, NewTask, Step, Store, TaskEdit};
+use crate::store::{Step, Store};
 use crate::validate;
 
 #[derive(Debug, Subcommand)]
@@ -409,12 +410,13 @@ pub(super) async fn task(
                 Some(name) => Some(store.find_column(&project.id, &name).await?.id),
                 None => None,
             };
-            let new = NewTask {
+            let create = Mutation::TaskCreate {
                 project_id: project.id,
                 column_id,
                 title,
+                id: None,
             };
-            let task = store.create_task(origin, new).await?;
+            let task: Task = store.change_as(origin, create).await?;
             out.print(&task, || task.id.to_string())
         }
         TaskCommand::Edit {
@@ -426,21 +428,22 @@ pub(super) async fn task(
             no_due,
         } => {
             let task = store.task(&TaskId(id)).await?;
-            let edit = TaskEdit {
-                title,
-                description,
-                priority,
-                due_date: if no_due { Some(None) } else { due.map(Some) },
-            };
-            if edit == TaskEdit::default() {
+            let due_date = if no_due { Some(None) } else { due.map(Some) };
+            if (&title, &description, &priority, &due_date) == (&None, &None, &None, &None) {
                 return Err(Error::invalid(
                     "edit",
                     "say what to change: --title, --description, --priority, --due or --no-due",
                 ));
             }
-            let edited = store
-                .edit_task(origin, &task.id, task.version, edit)
-                .await?;
+            let edit = Mutation::TaskEdit {
+                id: task.id,
+                expected_version: task.version,
+                title,
+                description,
+                priority,
+                due_date,
+            };
+            let edited: Task = store.change_as(origin, edit).await?;
             out.print(&edited, String::new)
         }
         TaskCommand::Show { id } => {
@@ -533,28 +536,37 @@ pub(super) async fn task(
             ]
             .into_iter()
             .find_map(|(given, step)| given.then_some(step));
-            let moved = match (column, step) {
+            let moved: Task = match (column, step) {
                 (Some(column), _) if to_project.is_some() => {
                     let project = store
                         .find_project(to_project.as_deref().unwrap_or_default())
                         .await?;
                     let column = store.find_column(&project.id, &column).await?;
-                    let index = index.unwrap_or(i64::MAX);
-                    store
-                        .transfer_task(origin, &task.id, task.version, &column.id, index)
-                        .await?
+                    let transfer = Mutation::TaskTransfer {
+                        id: task.id,
+                        expected_version: task.version,
+                        to_column: column.id,
+                        to_index: index.unwrap_or(i64::MAX),
+                    };
+                    store.change_as(origin, transfer).await?
                 }
                 (Some(column), _) => {
                     let column = store.find_column(&task.project_id, &column).await?;
-                    let index = index.unwrap_or(i64::MAX);
-                    store
-                        .move_task(origin, &task.id, task.version, &column.id, index)
-                        .await?
+                    let to = Mutation::TaskMove {
+                        id: task.id,
+                        expected_version: task.version,
+                        to_column: column.id,
+                        to_index: index.unwrap_or(i64::MAX),
+                    };
+                    store.change_as(origin, to).await?
                 }
                 (None, Some(step)) => {
-                    store
-                        .step_task(origin, &task.id, task.version, step)
-                        .await?
+                    let step = Mutation::TaskStep {
+                        id: task.id,
+                        expected_version: task.version,
+                        step,
+                    };
+                    store.change_as(origin, step).await?
                 }
                 (None, None) => return Err(Error::invalid("move", "say where the task goes")),
             };
@@ -567,14 +579,22 @@ pub(super) async fn task(
                 .columns
                 .last()
                 .ok_or_else(|| Error::invalid("column_id", "the task's project has no columns"))?;
-            let moved = store
-                .move_task(origin, &task.id, task.version, &last.id, i64::MAX)
-                .await?;
+            let done = Mutation::TaskMove {
+                id: task.id,
+                expected_version: task.version,
+                to_column: last.id.clone(),
+                to_index: i64::MAX,
+            };
+            let moved: Task = store.change_as(origin, done).await?;
             out.print(&moved, String::new)
         }
         TaskCommand::Rm { id } => {
             let task = store.task(&TaskId(id)).await?;
-            store.delete_task(origin, &task.id, task.version).await?;
+            let delete = Mutation::TaskDelete {
+                id: task.id.clone(),
+                expected_version: task.version,
+            };
+            store.change(origin, delete).await?;
             out.print(&task, String::new)
         }
         TaskCommand::Label { id, labels } => relabel(store, origin, out, &id, &labels, true).await,
@@ -582,11 +602,11 @@ pub(super) async fn task(
             relabel(store, origin, out, &id, &labels, false).await
         }
         TaskCommand::Assign { id, logins } => {
-            let on = store.assign(origin, &TaskId(id), &logins).await?;
+            let on = assign(store, origin, &TaskId(id), &logins, true).await?;
             out.print(&on, || on_task(&on))
         }
         TaskCommand::Unassign { id, logins } => {
-            let on = store.unassign(origin, &TaskId(id), &logins).await?;
+            let on = assign(store, origin, &TaskId(id), &logins, false).await?;
             out.print(&on, || on_task(&on))
         }
         TaskCommand::Watch { id } => watch(store, origin, out, &TaskId(id), true).await,
@@ -637,6 +657,42 @@ async fn watch_project(
     })
 }
 
+/// Puts `logins` on task `id` (`on`) or takes them off, and answers with who is on it now. On
+/// a server board's copy, while the server is away, each person is a change of their own.
+async fn assign(
+    store: &Store,
+    origin: &Origin,
+    id: &TaskId,
+    logins: &[String],
+    on: bool,
+) -> Result<Vec<String>> {
+    if store.copy_of().is_none() {
+        return if on {
+            store.assign(origin, id, logins).await
+        } else {
+            store.unassign(origin, id, logins).await
+        };
+    }
+    for login in logins {
+        let assign = Mutation::TaskAssign {
+            id: id.clone(),
+            login: validate::login(login)?,
+            on,
+        };
+        store.change(origin, assign).await?;
+    }
+    store.task_assignees(id).await
+}
+
+/// A checklist item ticked (`done`) or not, as it was seen.
+fn check(item: Subtask, done: bool) -> Mutation {
+    Mutation::SubtaskCheck {
+        id: item.id,
+        expected_version: item.version,
+        done,
+    }
+}
+
 /// Who is on a task, as the command line says it.
 fn on_task(logins: &[String]) -> String {
     if logins.is_empty() {
@@ -657,9 +713,21 @@ async fn archive(
     let mut seen = Vec::with_capacity(ids.len());
     for id in ids {
         let task = store.task(&TaskId(id.clone())).await?;
-        seen.push((task.id, task.version));
+        seen.push(SeenTask {
+            id: task.id,
+            expected_version: task.version,
+        });
     }
-    let tasks = store.set_archived(origin, &seen, archived).await?;
+    let ids: Vec<TaskId> = seen.iter().map(|t| t.id.clone()).collect();
+    let archive = Mutation::TasksArchive {
+        tasks: seen,
+        archived,
+    };
+    store.change(origin, archive).await?;
+    let mut tasks = Vec::with_capacity(ids.len());
+    for id in &ids {
+        tasks.push(store.task(id).await?);
+    }
     out.print(&tasks, String::new)
 }
 
@@ -687,9 +755,12 @@ async fn relabel(
     if on {
         wanted.extend(named);
     }
-    store
-        .set_task_labels(origin, &task.id, task.version, &wanted)
-        .await?;
+    let labels = Mutation::TaskLabels {
+        id: task.id.clone(),
+        expected_version: task.version,
+        label_ids: wanted,
+    };
+    store.change(origin, labels).await?;
     let now = store.task_labels(&task.id).await?;
     out.print(&now, || {
         let names: Vec<&str> = now.iter().map(|l| l.name.as_str()).collect();
@@ -706,30 +777,47 @@ pub(super) async fn subtask(
     let item = async |id: String| store.subtask(&SubtaskId(id)).await;
     let done: Subtask = match command {
         SubtaskCommand::Add { task, title } => {
-            let added = store.add_subtask(origin, &TaskId(task), &title).await?;
+            let add = Mutation::SubtaskAdd {
+                task_id: TaskId(task),
+                title,
+                id: None,
+            };
+            let added: Subtask = store.change_as(origin, add).await?;
             return out.print(&added, || added.id.to_string());
         }
         SubtaskCommand::Rename { id, title } => {
             let s = item(id).await?;
-            store
-                .rename_subtask(origin, &s.id, s.version, &title)
-                .await?
+            let rename = Mutation::SubtaskRename {
+                id: s.id,
+                expected_version: s.version,
+                title,
+            };
+            store.change_as(origin, rename).await?
         }
         SubtaskCommand::Check { id } => {
             let s = item(id).await?;
-            store.check_subtask(origin, &s.id, s.version, true).await?
+            store.change_as(origin, check(s, true)).await?
         }
         SubtaskCommand::Uncheck { id } => {
             let s = item(id).await?;
-            store.check_subtask(origin, &s.id, s.version, false).await?
+            store.change_as(origin, check(s, false)).await?
         }
         SubtaskCommand::Move { id, index } => {
             let s = item(id).await?;
-            store.move_subtask(origin, &s.id, s.version, index).await?
+            let to = Mutation::SubtaskMove {
+                id: s.id,
+                expected_version: s.version,
+                to_index: index,
+            };
+            store.change_as(origin, to).await?
         }
         SubtaskCommand::Rm { id } => {
             let s = item(id).await?;
-            store.delete_subtask(origin, &s.id, s.version).await?;
+            let delete = Mutation::SubtaskDelete {
+                id: s.id.clone(),
+                expected_version: s.version,
+            };
+            store.change(origin, delete).await?;
             s
         }
     };
@@ -744,9 +832,12 @@ pub(super) async fn comment(
 ) -> Result<()> {
     match command {
         CommentCommand::Add { task, text } => {
-            let added = store
-                .add_comment(origin, &TaskId(task), &given(text)?)
-                .await?;
+            let add = Mutation::CommentAdd {
+                task_id: TaskId(task),
+                body: given(text)?,
+                id: None,
+            };
+            let added: Comment = store.change_as(origin, add).await?;
             out.print(&added, || added.id.to_string())
         }
         CommentCommand::Ls { task } => {
@@ -774,16 +865,21 @@ pub(super) async fn comment(
         }
         CommentCommand::Edit { id, text } => {
             let comment = store.comment(&CommentId(id)).await?;
-            let edited = store
-                .edit_comment(origin, &comment.id, comment.version, &given(text)?)
-                .await?;
+            let edit = Mutation::CommentEdit {
+                id: comment.id,
+                expected_version: comment.version,
+                body: given(text)?,
+            };
+            let edited: Comment = store.change_as(origin, edit).await?;
             out.print(&edited, String::new)
         }
         CommentCommand::Rm { id } => {
             let comment = store.comment(&CommentId(id)).await?;
-            store
-                .delete_comment(origin, &comment.id, comment.version)
-                .await?;
+            let delete = Mutation::CommentDelete {
+                id: comment.id.clone(),
+                expected_version: comment.version,
+            };
+            store.change(origin, delete).await?;
             out.print(&comment, String::new)
         }
     }
@@ -935,18 +1031,27 @@ pub(super) async fn project(
             });
         }
         ProjectCommand::Add { name } => {
-            let added = store.create_project(origin, &name).await?;
+            let add = Mutation::ProjectCreate { name, id: None };
+            let added: Project = store.change_as(origin, add).await?;
             return out.print(&added, || added.id.to_string());
         }
         ProjectCommand::Rename { project, name } => {
             let p = store.find_project(&project).await?;
-            store
-                .rename_project(origin, &p.id, p.version, &name)
-                .await?
+            let rename = Mutation::ProjectRename {
+                id: p.id,
+                expected_version: p.version,
+                name,
+            };
+            store.change_as(origin, rename).await?
         }
         ProjectCommand::Move { project, index } => {
             let p = store.find_project(&project).await?;
-            store.move_project(origin, &p.id, p.version, index).await?
+            let to = Mutation::ProjectMove {
+                id: p.id,
+                expected_version: p.version,
+                to_index: index,
+            };
+            store.change_as(origin, to).await?
         }
         ProjectCommand::Watch { project } => {
             return watch_project(store, origin, out, &project, true).await
@@ -966,7 +1071,11 @@ pub(super) async fn project(
                     ),
                 ));
             }
-            store.delete_project(origin, &p.id, p.version).await?;
+            let delete = Mutation::ProjectDelete {
+                id: p.id.clone(),
+                expected_version: p.version,
+            };
+            store.change(origin, delete).await?;
             p
         }
     };
@@ -1006,9 +1115,13 @@ pub(super) async fn column(
             index,
         } => {
             let project = project.resolve(store).await?;
-            let added = store
-                .create_column(origin, &project.id, &name, index)
-                .await?;
+            let add = Mutation::ColumnCreate {
+                project_id: project.id,
+                name,
+                index,
+                id: None,
+            };
+            let added: Column = store.change_as(origin, add).await?;
             return out.print(&added, || added.id.to_string());
         }
         ColumnCommand::Rename {
@@ -1017,11 +1130,13 @@ pub(super) async fn column(
             project,
         } => {
             let c = find(&project, &column).await?;
-            let edit = ColumnEdit {
+            let edit = Mutation::ColumnEdit {
+                id: c.id,
+                expected_version: c.version,
                 name: Some(name),
-                ..ColumnEdit::default()
+                wip_limit: None,
             };
-            store.edit_column(origin, &c.id, c.version, edit).await?
+            store.change_as(origin, edit).await?
         }
         ColumnCommand::Limit {
             column,
@@ -1029,11 +1144,13 @@ pub(super) async fn column(
             project,
         } => {
             let c = find(&project, &column).await?;
-            let edit = ColumnEdit {
+            let edit = Mutation::ColumnEdit {
+                id: c.id,
+                expected_version: c.version,
+                name: None,
                 wip_limit: Some(limit),
-                ..ColumnEdit::default()
             };
-            store.edit_column(origin, &c.id, c.version, edit).await?
+            store.change_as(origin, edit).await?
         }
         ColumnCommand::Move {
             column,
@@ -1041,7 +1158,12 @@ pub(super) async fn column(
             project,
         } => {
             let c = find(&project, &column).await?;
-            store.move_column(origin, &c.id, c.version, index).await?
+            let to = Mutation::ColumnMove {
+                id: c.id,
+                expected_version: c.version,
+                to_index: index,
+            };
+            store.change_as(origin, to).await?
         }
         ColumnCommand::Rm {
             column,
@@ -1053,9 +1175,12 @@ pub(super) async fn column(
                 Some(name) => Some(store.find_column(&c.project_id, &name).await?.id),
                 None => None,
             };
-            store
-                .delete_column(origin, &c.id, c.version, to.as_ref())
-                .await?;
+            let delete = Mutation::ColumnDelete {
+                id: c.id.clone(),
+                expected_version: c.version,
+                tasks_to: to,
+            };
+            store.change(origin, delete).await?;
             c
         }
     };
@@ -1086,9 +1211,13 @@ pub(super) async fn label(
             project,
         } => {
             let project = project.resolve(store).await?;
-            let added = store
-                .create_label(origin, &project.id, &name, &color)
-                .await?;
+            let add = Mutation::LabelCreate {
+                project_id: project.id,
+                name,
+                color,
+                id: None,
+            };
+            let added: Label = store.change_as(origin, add).await?;
             return out.print(&added, || added.id.to_string());
         }
         LabelCommand::Edit {
@@ -1099,14 +1228,22 @@ pub(super) async fn label(
         } => {
             let project = project.resolve(store).await?;
             let l = store.find_label(&project.id, &label).await?;
-            store
-                .edit_label(origin, &l.id, l.version, name.as_deref(), color.as_deref())
-                .await?
+            let edit = Mutation::LabelEdit {
+                id: l.id,
+                expected_version: l.version,
+                name,
+                color,
+            };
+            store.change_as(origin, edit).await?
         }
         LabelCommand::Rm { label, project } => {
             let project = project.resolve(store).await?;
             let l = store.find_label(&project.id, &label).await?;
-            store.delete_label(origin, &l.id, l.version).await?;
+            let delete = Mutation::LabelDelete {
+                id: l.id.clone(),
+                expected_version: l.version,
+            };
+            store.change(origin, delete).await?;
             l
         }
     };

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::import::Source;
 use crate::model::{Actor, Change, Origin};
 use crate::settings;
-use crate::store::{PersonEdit, Search, Store};
+use crate::store::{Opened, PersonEdit, Search, Store};
 
 pub use board::{
     ColumnCommand, CommentCommand, InboxCommand, LabelCommand, ProjectCommand, SubtaskCommand,
@@ -364,23 +364,21 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
     let (location, _) = config::location(db.as_deref(), settings::chosen_database().as_deref())?;
     let instance = uuid::Uuid::now_v7().to_string();
     let origin = Origin::new(&instance, Actor::Cli);
-    let store = match (Store::open(&location, &origin).await, &location) {
-        // The server is away: this machine's copy of its board answers what it can (a read),
-        // and says so; a change is refused as offline.
-        (Err(Error::Offline { host }), config::Location::Server(url)) => {
-            match config::copy_of(url).filter(|copy| copy.is_file()) {
-                Some(copy) => {
-                    eprintln!(
-                        "tandem: the server {host} cannot be reached; this is this machine's \
-                         copy of the board as last seen"
-                    );
-                    Store::open_copy(url, &copy, &origin).await?
-                }
-                None => return Err(Error::Offline { host }),
-            }
-        }
-        (opened, _) => opened?,
-    };
+    // A server board whose server is away opens from this machine's copy, and says so; once
+    // it is back, what was queued meanwhile is sent before this command's change.
+    let Opened { store, sent } = Store::open_board(&location, &origin).await?;
+    if let Some(url) = store.copy_of() {
+        eprintln!(
+            "tandem: the server {} cannot be reached; this is this machine's copy of the board \
+             as last seen",
+            url.host()
+        );
+    }
+    match sent {
+        Some(Ok(sent)) => eprintln!("tandem: {}", sent.sentence()),
+        Some(Err(e)) => eprintln!("tandem: the changes made while offline still wait: {e}"),
+        None => {}
+    }
     let endpoint = Endpoint::for_location(&location);
     // What an editing command commits, to tell the open windows through the hub.
     let mut committed = store.bus().subscribe();
@@ -396,21 +394,35 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
         Command::Hub => return live::hub(Arc::new(store), endpoint, instance).await,
         command => {
             let done = edit(&store, &origin, &out, command).await;
+            let waiting = store.outbox_waiting().await;
             store.close().await;
             done?;
-        }
-    }
-    let mine: Vec<Change> = std::iter::from_fn(|| committed.try_recv().ok())
-        .flat_map(|changes| changes.to_vec())
-        .filter(|c| c.origin.as_ref().is_some_and(|o| o.instance == instance))
-        .collect();
-    if let (Ok(endpoint), false) = (endpoint, mine.is_empty()) {
-        // The change is committed; windows that miss this news read it from the file.
-        if let Err(e) = bridge::announce(&endpoint, &instance, &mine).await {
-            tracing::info!(error = %e, "could not tell the hub about the change");
+            let mine: Vec<Change> = std::iter::from_fn(|| committed.try_recv().ok())
+                .flat_map(|changes| changes.to_vec())
+                .filter(|c| c.origin.as_ref().is_some_and(|o| o.instance == instance))
+                .collect();
+            if let (Some(url), false) = (store.copy_of(), mine.is_empty()) {
+                let waiting = waiting?;
+                let changes = if waiting == 1 { "change" } else { "changes" };
+                eprintln!(
+                    "tandem: queued: sent to {} once it is back ({waiting} {changes} waiting)",
+                    url.host()
+                );
+            }
+            tell_hub(endpoint, &instance, &mine).await;
         }
     }
     Ok(())
+}
+
+/// Tells the open windows, through the hub, of the changes this command committed.
+async fn tell_hub(endpoint: std::io::Result<Endpoint>, instance: &str, mine: &[Change]) {
+    if let (Ok(endpoint), false) = (endpoint, mine.is_empty()) {
+        // The change is committed; windows that miss this news read it from the file.
+        if let Err(e) = bridge::announce(&endpoint, instance, mine).await {
+            tracing::info!(error = %e, "could not tell the hub about the change");
+        }
+    }
 }
 
 /// A command that reads or edits the board.

@@ -24,6 +24,17 @@ macro_rules! id_type {
             pub fn new() -> Self {
                 Self(uuid::Uuid::now_v7().to_string())
             }
+
+            /// The id of what a write by `origin` makes: the one it brings, which must be a
+            /// UUID, or a fresh one.
+            pub fn made_by(origin: &Origin) -> crate::error::Result<Self> {
+                match &origin.made {
+                    None => Ok(Self::new()),
+                    Some(id) => uuid::Uuid::parse_str(id)
+                        .map(|id| Self(id.hyphenated().to_string()))
+                        .map_err(|_| crate::error::Error::invalid("id", "must be a UUID")),
+                }
+            }
         }
 
         impl Default for $name {
@@ -401,6 +412,48 @@ impl Entity {
     }
 }
 
+/// A step of a task to a neighbouring place on the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// To the bottom of the next column.
+    NextColumn,
+    /// To the bottom of the previous column.
+    PreviousColumn,
+    /// One place up in its column.
+    Up,
+    /// One place down in its column.
+    Down,
+}
+
+/// One kind of entity, taken out of what a change answered with.
+pub trait OfKind: Sized {
+    /// `entity` as this kind; an error when a change answered with another or nothing.
+    fn of(entity: Option<Entity>) -> crate::error::Result<Self>;
+}
+
+macro_rules! of_kind {
+    ($($kind:ident),*) => {$(
+        impl OfKind for $kind {
+            fn of(entity: Option<Entity>) -> crate::error::Result<Self> {
+                match entity {
+                    Some(Entity::$kind(it)) => Ok(it),
+                    other => Err(crate::error::Error::invalid(
+                        "change",
+                        format!(
+                            "answered with {:?} where a {} was expected",
+                            other.map(|e| e.kind()),
+                            stringify!($kind).to_lowercase(),
+                        ),
+                    )),
+                }
+            }
+        }
+    )*};
+}
+
+of_kind!(Project, Column, Task, Subtask, Label, Comment);
+
 /// The kinds of row the change log records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -522,6 +575,12 @@ pub struct Origin {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub queued: Option<Queued>,
+    /// For a change that makes something: the id it is to have, given by whoever asked (a
+    /// machine that made it offline, so that what it queued next can name it). A fresh id when
+    /// not given. Carried by the change itself, so never written to the log.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub made: Option<String>,
 }
 
 /// A queued change's place in its machine's outbox: numbered from 1, without gaps.
@@ -543,6 +602,15 @@ impl Origin {
             window: None,
             mutation_id: None,
             queued: None,
+            made: None,
+        }
+    }
+
+    /// This origin, making something with the id `made` (when given).
+    pub fn making(&self, made: Option<&str>) -> Self {
+        Self {
+            made: made.map(str::to_owned),
+            ..self.clone()
         }
     }
 }
@@ -682,6 +750,47 @@ pub enum Mutation {
         #[ts(optional, type = "string | null")]
         due_date: Option<Option<String>>,
     },
+    /// Adds a task at the end of a column (the project's first when left out).
+    TaskCreate {
+        project_id: ProjectId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        column_id: Option<ColumnId>,
+        title: String,
+        /// The id it is to have (a UUID); a fresh one when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        id: Option<TaskId>,
+    },
+    /// Moves a task to `to_index` among the tasks of `to_column`, in its project.
+    TaskMove {
+        id: TaskId,
+        expected_version: i64,
+        to_column: ColumnId,
+        to_index: i64,
+    },
+    /// Moves a task to a column of another project, with its checklist and labels.
+    TaskTransfer {
+        id: TaskId,
+        expected_version: i64,
+        to_column: ColumnId,
+        to_index: i64,
+    },
+    /// Moves a task one step: to the next or previous column, or up or down in its own.
+    TaskStep {
+        id: TaskId,
+        expected_version: i64,
+        step: Step,
+    },
+    TaskDelete {
+        id: TaskId,
+        expected_version: i64,
+    },
+    /// Archives tasks, or brings them back to their columns: all in one write, or none.
+    TasksArchive {
+        tasks: Vec<SeenTask>,
+        archived: bool,
+    },
     /// Brings back a deleted project, column, task, checklist item or label, with what its
     /// deletion took along (the undo of a delete).
     Restore {
@@ -707,6 +816,10 @@ pub enum Mutation {
     CommentAdd {
         task_id: TaskId,
         body: String,
+        /// The id it is to have (a UUID); a fresh one when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        id: Option<CommentId>,
     },
     /// Changes the body of one's own comment.
     CommentEdit {
@@ -728,6 +841,10 @@ pub enum Mutation {
     SubtaskAdd {
         task_id: TaskId,
         title: String,
+        /// The id it is to have (a UUID); a fresh one when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        id: Option<SubtaskId>,
     },
     SubtaskRename {
         id: SubtaskId,
@@ -752,6 +869,10 @@ pub enum Mutation {
         project_id: ProjectId,
         name: String,
         color: String,
+        /// The id it is to have (a UUID); a fresh one when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        id: Option<LabelId>,
     },
     LabelEdit {
         id: LabelId,
@@ -769,6 +890,10 @@ pub enum Mutation {
     },
     ProjectCreate {
         name: String,
+        /// The id it is to have (a UUID); a fresh one when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        id: Option<ProjectId>,
     },
     ProjectRename {
         id: ProjectId,
@@ -791,6 +916,10 @@ pub enum Mutation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         index: Option<i64>,
+        /// The id it is to have (a UUID); a fresh one when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        id: Option<ColumnId>,
     },
     ColumnEdit {
         id: ColumnId,
@@ -820,6 +949,46 @@ pub enum Mutation {
         #[ts(optional)]
         tasks_to: Option<ColumnId>,
     },
+}
+
+impl Mutation {
+    /// The id of what this change makes, when it makes something and says which.
+    pub fn made(&self) -> Option<&str> {
+        match self {
+            Self::TaskCreate { id, .. } => id.as_ref().map(|id| id.0.as_str()),
+            Self::CommentAdd { id, .. } => id.as_ref().map(|id| id.0.as_str()),
+            Self::SubtaskAdd { id, .. } => id.as_ref().map(|id| id.0.as_str()),
+            Self::LabelCreate { id, .. } => id.as_ref().map(|id| id.0.as_str()),
+            Self::ProjectCreate { id, .. } => id.as_ref().map(|id| id.0.as_str()),
+            Self::ColumnCreate { id, .. } => id.as_ref().map(|id| id.0.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Gives what this change makes an id of its own now, when it has none, so that the same
+    /// change made again later (sent from an outbox) makes the same thing.
+    pub fn name_what_it_makes(&mut self) {
+        match self {
+            Self::TaskCreate { id, .. } => _ = id.get_or_insert_with(TaskId::new),
+            Self::CommentAdd { id, .. } => _ = id.get_or_insert_with(CommentId::new),
+            Self::SubtaskAdd { id, .. } => _ = id.get_or_insert_with(SubtaskId::new),
+            Self::LabelCreate { id, .. } => _ = id.get_or_insert_with(LabelId::new),
+            Self::ProjectCreate { id, .. } => _ = id.get_or_insert_with(ProjectId::new),
+            Self::ColumnCreate { id, .. } => _ = id.get_or_insert_with(ColumnId::new),
+            _ => {}
+        }
+    }
+}
+
+impl ColumnId {
+    /// The id of column `number` of those a project is created with: made from the project's
+    /// own, so that a project made offline and sent later has the same columns as on the copy.
+    pub fn of_new_project(project: &ProjectId, number: i64) -> Self {
+        match uuid::Uuid::parse_str(&project.0) {
+            Ok(project) => Self(uuid::Uuid::new_v5(&project, &number.to_be_bytes()).to_string()),
+            Err(_) => Self::new(),
+        }
+    }
 }
 
 /// A field that may be left out (`None`), given as `null` (`Some(None)`) or given a value.

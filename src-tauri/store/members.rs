@@ -131,6 +131,10 @@ impl Store {
     }
 
     fn no_members_on_a_file(&self) -> Result<()> {
+        // Who may see a project is the server's to say, now: never queued.
+        if let Some(url) = self.copy_of() {
+            return Err(Error::Offline { host: url.host() });
+        }
         match self.dialect() {
             Dialect::Postgres => Ok(()),
             Dialect::Sqlite => Err(Error::Config {

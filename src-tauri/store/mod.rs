@@ -48,7 +48,7 @@ pub use whole::check::{check, health, Connections, Found, Health};
 pub use whole::copy::{copy, Copied};
 pub use whole::import::Imported;
 pub use whole::mirror::{copy_path, Mirrored};
-pub use whole::outbox::{Replayed, OUTBOX_LIMIT};
+pub use whole::outbox::{Opened, Replayed, OUTBOX_LIMIT};
 pub use whole::restore::Restored;
 
 use log::{change_select, changes_between, last_seq, ChangeRow};
@@ -215,13 +215,9 @@ impl Store {
     /// one succeeds again.
     pub async fn ping(&self) -> DatabaseStatus {
         if let Some(url) = &self.copy_of {
-            let waiting: i64 = query("SELECT count(*) FROM outbox WHERE state = 'waiting'")
-                .scalar(&self.readers)
-                .await
-                .unwrap_or(0);
             return DatabaseStatus::Offline {
                 host: url.host(),
-                waiting,
+                waiting: self.outbox_waiting().await.unwrap_or(0),
             };
         }
         let Location::Server(url) = &self.location else {

@@ -19,6 +19,9 @@ const NEWS: &str = "SELECT id, kind, project_id, task_id, actor, detail ->> 'tit
 impl Store {
     /// Refuses what only a team's server does.
     fn on_a_server(&self, what: &'static str) -> Result<()> {
+        if let Some(url) = self.copy_of() {
+            return Err(Error::Offline { host: url.host() });
+        }
         match self.dialect() {
             Dialect::Postgres => Ok(()),
             Dialect::Sqlite => Err(Error::invalid(

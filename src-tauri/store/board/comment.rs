@@ -53,6 +53,7 @@ impl Store {
     /// Adds `body` to task `task`'s conversation, by the person this store speaks for.
     pub async fn add_comment(&self, origin: &Origin, task: &TaskId, body: &str) -> Result<Comment> {
         let body = validate::comment(body)?;
+        let id = CommentId::made_by(origin)?;
         let (comment, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
                 super::task_exists(conn, task).await?;
@@ -61,7 +62,7 @@ impl Store {
                     "INSERT INTO comments (id, task_id, author, body, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
                 )
-                .bind(CommentId::new())
+                .bind(&id)
                 .bind(task)
                 .bind(&self.login)
                 .bind(&body)

@@ -42,6 +42,7 @@ impl Store {
     ) -> Result<Label> {
         let name = validate::name("name", name)?;
         let color = validate::color("color", color)?;
+        let id = LabelId::made_by(origin)?;
         let (label, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
                 let exists: bool = query("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)")
@@ -57,7 +58,7 @@ impl Store {
                     "INSERT INTO labels (id, project_id, name, color, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
                 )
-                .bind(LabelId::new())
+                .bind(&id)
                 .bind(project)
                 .bind(&name)
                 .bind(&color)

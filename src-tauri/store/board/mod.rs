@@ -318,10 +318,10 @@ impl Store {
     /// Creates a project, after the others, with the usual three columns.
     pub async fn create_project(&self, origin: &Origin, name: &str) -> Result<Project> {
         let name = validate::name("name", name)?;
+        let id = ProjectId::made_by(origin)?;
         let (project, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
                 name_is_free(conn, Names::Projects, None, &name, None).await?;
-                let id = ProjectId::new();
                 let position =
                     position::slot(conn, List::Projects, None, &id.0, None, usize::MAX).await?;
                 let now = now_ms();
@@ -429,11 +429,11 @@ impl Store {
     ) -> Result<Column> {
         let name = validate::name("name", name)?;
         let index = index.map(|i| validate::index("index", i)).transpose()?;
+        let id = ColumnId::made_by(origin)?;
         let (column, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
                 at_version_any::<Project>(conn, &project.0).await?;
                 name_is_free(conn, Names::Columns, Some(project), &name, None).await?;
-                let id = ColumnId::new();
                 let position = position::slot(
                     conn,
                     List::Columns,
@@ -628,7 +628,7 @@ async fn add_columns(
             "INSERT INTO columns (id, project_id, name, position, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $5)",
         )
-        .bind(ColumnId::new())
+        .bind(ColumnId::of_new_project(project, i))
         .bind(project)
         .bind(name)
         .bind(i * POSITION_GAP)

@@ -2,10 +2,26 @@
 //! for the windows and for replaying what a machine queued.
 
 use crate::error::Result;
-use crate::model::{Entity, Mutation, Origin};
-use crate::store::{ColumnEdit, Store, TaskEdit};
+use crate::model::{Entity, Mutation, OfKind, Origin, TaskId};
+use crate::store::{ColumnEdit, NewTask, Store, TaskEdit};
 
 impl Store {
+    /// Makes `mutation` on behalf of `origin`: on the board, or, on this machine's copy of a
+    /// server board whose server is away, on the copy and in its outbox until the server is
+    /// back ([`Store::queue`]).
+    pub async fn change(&self, origin: &Origin, mutation: Mutation) -> Result<Option<Entity>> {
+        if self.copy_of().is_some() {
+            self.queue(origin, mutation).await
+        } else {
+            self.apply_mutation(origin, mutation).await
+        }
+    }
+
+    /// [`Store::change`], answering with what it made or changed, of the kind expected.
+    pub async fn change_as<T: OfKind>(&self, origin: &Origin, mutation: Mutation) -> Result<T> {
+        T::of(self.change(origin, mutation).await?)
+    }
+
     /// Applies `mutation` on behalf of `origin`. Answers with the entity as it now is, or
     /// `None` when it is gone.
     pub async fn apply_mutation(
@@ -14,8 +30,64 @@ impl Store {
         mutation: Mutation,
     ) -> Result<Option<Entity>> {
         let store = self;
-        let o = origin;
+        let made = origin.making(mutation.made());
+        let o = &made;
         Ok(match mutation {
+            Mutation::TaskCreate {
+                project_id,
+                column_id,
+                title,
+                id: _,
+            } => {
+                let new = NewTask {
+                    project_id,
+                    column_id,
+                    title,
+                };
+                Some(Entity::Task(store.create_task(o, new).await?))
+            }
+            Mutation::TaskMove {
+                id,
+                expected_version,
+                to_column,
+                to_index,
+            } => Some(Entity::Task(
+                store
+                    .move_task(o, &id, expected_version, &to_column, to_index)
+                    .await?,
+            )),
+            Mutation::TaskTransfer {
+                id,
+                expected_version,
+                to_column,
+                to_index,
+            } => Some(Entity::Task(
+                store
+                    .transfer_task(o, &id, expected_version, &to_column, to_index)
+                    .await?,
+            )),
+            Mutation::TaskStep {
+                id,
+                expected_version,
+                step,
+            } => Some(Entity::Task(
+                store.step_task(o, &id, expected_version, step).await?,
+            )),
+            Mutation::TaskDelete {
+                id,
+                expected_version,
+            } => {
+                store.delete_task(o, &id, expected_version).await?;
+                None
+            }
+            Mutation::TasksArchive { tasks, archived } => {
+                let seen: Vec<(TaskId, i64)> = tasks
+                    .into_iter()
+                    .map(|t| (t.id, t.expected_version))
+                    .collect();
+                store.set_archived(o, &seen, archived).await?;
+                None
+            }
             Mutation::TaskEdit {
                 id,
                 expected_version,
@@ -52,7 +124,11 @@ impl Store {
                 }
                 Some(Entity::Task(store.task(&id).await?))
             }
-            Mutation::CommentAdd { task_id, body } => Some(Entity::Comment(
+            Mutation::CommentAdd {
+                task_id,
+                body,
+                id: _,
+            } => Some(Entity::Comment(
                 store.add_comment(o, &task_id, &body).await?,
             )),
             Mutation::CommentEdit {
@@ -79,7 +155,11 @@ impl Store {
                     .await?;
                 Some(Entity::Task(store.task(&id).await?))
             }
-            Mutation::SubtaskAdd { task_id, title } => Some(Entity::Subtask(
+            Mutation::SubtaskAdd {
+                task_id,
+                title,
+                id: _,
+            } => Some(Entity::Subtask(
                 store.add_subtask(o, &task_id, &title).await?,
             )),
             Mutation::SubtaskRename {
@@ -118,6 +198,7 @@ impl Store {
                 project_id,
                 name,
                 color,
+                id: _,
             } => Some(Entity::Label(
                 store.create_label(o, &project_id, &name, &color).await?,
             )),
@@ -138,7 +219,7 @@ impl Store {
                 store.delete_label(o, &id, expected_version).await?;
                 None
             }
-            Mutation::ProjectCreate { name } => {
+            Mutation::ProjectCreate { name, id: _ } => {
                 Some(Entity::Project(store.create_project(o, &name).await?))
             }
             Mutation::ProjectRename {
@@ -170,6 +251,7 @@ impl Store {
                 project_id,
                 name,
                 index,
+                id: _,
             } => Some(Entity::Column(
                 store.create_column(o, &project_id, &name, index).await?,
             )),

@@ -33,10 +33,10 @@ impl Store {
         title: &str,
     ) -> Result<Subtask> {
         let title = validate::title("title", title)?;
+        let id = SubtaskId::made_by(origin)?;
         let (subtask, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
                 super::task_exists(conn, task).await?;
-                let id = SubtaskId::new();
                 let position =
                     position::slot(conn, List::Subtasks, Some(&task.0), &id.0, None, usize::MAX)
                         .await?;

@@ -49,18 +49,7 @@ impl TaskEdit {
     }
 }
 
-/// A step of a task to a neighbouring place on the board.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// To the bottom of the next column.
-    NextColumn,
-    /// To the bottom of the previous column.
-    PreviousColumn,
-    /// One place up in its column.
-    Up,
-    /// One place down in its column.
-    Down,
-}
+pub use crate::model::Step;
 
 impl Store {
     pub async fn task(&self, id: &TaskId) -> Result<Task> {
@@ -83,6 +72,7 @@ impl Store {
     /// Adds a task at the bottom of its column.
     pub async fn create_task(&self, origin: &Origin, new: NewTask) -> Result<Task> {
         let title = validate::title("title", &new.title)?;
+        let id = TaskId::made_by(origin)?;
         let (task, _) = self
             .write(origin, async |conn: &mut Conn<'_>| {
                 let column = match &new.column_id {
@@ -95,7 +85,6 @@ impl Store {
                         "the column belongs to another project",
                     ));
                 }
-                let id = TaskId::new();
                 let position =
                     position::slot(conn, List::Tasks, Some(&column.id.0), &id.0, None, usize::MAX)
                         .await?;

@@ -4,9 +4,14 @@
 
 use super::mirror::same_boards;
 use super::people::{launch, open_as, team};
-use crate::config::Location;
+use std::path::PathBuf;
+
+use crate::config::{Location, ServerUrl};
 use crate::error::Error;
-use crate::model::{Actor, Mutation, Origin, Queued, Role};
+use crate::model::{
+    Actor, CommentId, Entity, LabelId, Mutation, Origin, ProjectId, Queued, Role, SeenTask,
+    SubtaskId, TaskId,
+};
 use crate::store::{NewTask, Store};
 use crate::testing::TestServer;
 
@@ -26,6 +31,20 @@ fn rename(task: &crate::model::Task, version: i64, title: &str) -> Mutation {
     }
 }
 
+/// A copy of alice's board on database `name`, as the app keeps it: its folder, file and the
+/// server's URL.
+async fn copied(alice: &Store, name: &str) -> (tempfile::TempDir, PathBuf, ServerUrl) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.db");
+    alice.mirror_to(&file).await.unwrap();
+    let Location::Server(url) =
+        Location::parse(&TestServer::shared().url_as("alice", name)).unwrap()
+    else {
+        unreachable!("a server's URL")
+    };
+    (dir, file, url)
+}
+
 #[tokio::test]
 async fn changes_queued_offline_are_applied_once_in_order_and_a_refused_one_is_kept() {
     let (_owner, name) = team(&["alice", "bob"]).await;
@@ -37,14 +56,7 @@ async fn changes_queued_offline_are_applied_once_in_order_and_a_refused_one_is_k
         title: "Ship".into(),
     };
     let ship = alice.create_task(&laptop(), new).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("copy.db");
-    alice.mirror_to(&file).await.unwrap();
-    let Location::Server(url) =
-        Location::parse(&TestServer::shared().url_as("alice", &name)).unwrap()
-    else {
-        unreachable!("a server's URL")
-    };
+    let (_dir, file, url) = copied(&alice, &name).await;
 
     // Offline: three changes queued on the copy, shown there at once; a plain write refused.
     let copy = Store::open_copy(&url, &file, &laptop()).await.unwrap();
@@ -53,10 +65,12 @@ async fn changes_queued_offline_are_applied_once_in_order_and_a_refused_one_is_k
         Mutation::SubtaskAdd {
             task_id: ship.id.clone(),
             title: "Draft".into(),
+            id: None,
         },
         Mutation::CommentAdd {
             task_id: ship.id.clone(),
             body: "Written on the train".into(),
+            id: None,
         },
     ] {
         copy.queue(&laptop(), mutation).await.unwrap();
@@ -119,6 +133,7 @@ async fn changes_queued_offline_are_applied_once_in_order_and_a_refused_one_is_k
         Mutation::CommentAdd {
             task_id: ship.id.clone(),
             body: "Still here".into(),
+            id: None,
         },
     )
     .await
@@ -147,4 +162,194 @@ async fn changes_queued_offline_are_applied_once_in_order_and_a_refused_one_is_k
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].0, "refused");
     assert!(kept[0].1.contains("changed elsewhere"), "{kept:?}");
+}
+
+/// The entity a queued change answered with.
+fn made(entity: Option<Entity>) -> String {
+    match entity {
+        Some(Entity::Task(t)) => t.id.0,
+        Some(Entity::Project(p)) => p.id.0,
+        Some(Entity::Subtask(s)) => s.id.0,
+        Some(Entity::Label(l)) => l.id.0,
+        Some(Entity::Column(c)) => c.id.0,
+        Some(Entity::Comment(c)) => c.id.0,
+        other => panic!("made nothing: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn what_is_made_offline_keeps_its_id_so_what_was_queued_after_it_finds_it() {
+    let (_owner, name) = team(&["alice"]).await;
+    let alice = open_as("alice", &name).await.unwrap();
+    let (_dir, file, url) = copied(&alice, &name).await;
+
+    // Offline: a project, a card in its first column moved to its second, a checklist item on
+    // the card ticked, a label made and put on it, a column added, a comment edited, and a card
+    // made and then archived and another deleted.
+    let copy = Store::open_copy(&url, &file, &laptop()).await.unwrap();
+    let q = async |mutation| copy.queue(&laptop(), mutation).await.unwrap();
+    let trip = ProjectId(made(
+        q(Mutation::ProjectCreate {
+            name: "Trip".into(),
+            id: None,
+        })
+        .await,
+    ));
+    let columns = copy.board(&trip).await.unwrap().columns;
+    let card = TaskId(made(
+        q(Mutation::TaskCreate {
+            project_id: trip.clone(),
+            column_id: None,
+            title: "Book the train".into(),
+            id: None,
+        })
+        .await,
+    ));
+    q(Mutation::TaskMove {
+        id: card.clone(),
+        expected_version: 1,
+        to_column: columns[1].id.clone(),
+        to_index: 0,
+    })
+    .await;
+    let item = SubtaskId(made(
+        q(Mutation::SubtaskAdd {
+            task_id: card.clone(),
+            title: "Seats".into(),
+            id: None,
+        })
+        .await,
+    ));
+    q(Mutation::SubtaskCheck {
+        id: item,
+        expected_version: 1,
+        done: true,
+    })
+    .await;
+    let label = LabelId(made(
+        q(Mutation::LabelCreate {
+            project_id: trip.clone(),
+            name: "Travel".into(),
+            color: "#3b82f6".into(),
+            id: None,
+        })
+        .await,
+    ));
+    q(Mutation::TaskLabel {
+        id: card.clone(),
+        label_id: label,
+        on: true,
+    })
+    .await;
+    q(Mutation::ColumnCreate {
+        project_id: trip.clone(),
+        name: "Booked".into(),
+        index: None,
+        id: None,
+    })
+    .await;
+    let comment = CommentId(made(
+        q(Mutation::CommentAdd {
+            task_id: card.clone(),
+            body: "Frist class?".into(),
+            id: None,
+        })
+        .await,
+    ));
+    q(Mutation::CommentEdit {
+        id: comment,
+        expected_version: 1,
+        body: "First class?".into(),
+    })
+    .await;
+    for (title, archive) in [("Pack", true), ("Mistake", false)] {
+        let other = TaskId(made(
+            q(Mutation::TaskCreate {
+                project_id: trip.clone(),
+                column_id: Some(columns[0].id.clone()),
+                title: title.into(),
+                id: None,
+            })
+            .await,
+        ));
+        q(if archive {
+            Mutation::TasksArchive {
+                tasks: vec![SeenTask {
+                    id: other,
+                    expected_version: 1,
+                }],
+                archived: true,
+            }
+        } else {
+            Mutation::TaskDelete {
+                id: other,
+                expected_version: 1,
+            }
+        })
+        .await;
+    }
+    assert_eq!(Store::waiting(&file).await.unwrap(), 14);
+    copy.close().await;
+
+    // Back: everything applied, nothing refused, and the server's board is the copy's.
+    let (mut before, _) = crate::store::sql::sqlite::open(&file).await.unwrap();
+    let copied: Vec<(String, String)> =
+        crate::store::sql::query("SELECT id, title FROM tasks ORDER BY id")
+            .fetch_all(&mut before.conn())
+            .await
+            .unwrap();
+    before.close().await.unwrap();
+    let replayed = alice.replay(&file, &laptop()).await.unwrap();
+    assert_eq!(
+        (replayed.applied, replayed.refused),
+        (14, 0),
+        "{replayed:?}"
+    );
+    let task = alice.task(&card).await.unwrap();
+    assert_eq!(task.column_id, columns[1].id);
+    let subtasks = alice.subtasks(&card).await.unwrap();
+    assert!(subtasks[0].done);
+    assert_eq!(alice.comments(&card).await.unwrap()[0].body, "First class?");
+    let copy = Store::open(&Location::File(file.clone()), &laptop())
+        .await
+        .unwrap();
+    same_boards(&alice, &copy).await;
+    let (mut after, _) = crate::store::sql::sqlite::open(&file).await.unwrap();
+    let sent: Vec<(String, String)> =
+        crate::store::sql::query("SELECT id, title FROM tasks ORDER BY id")
+            .fetch_all(&mut after.conn())
+            .await
+            .unwrap();
+    after.close().await.unwrap();
+    assert_eq!(copied, sent, "the cards kept the ids they were made with");
+    copy.close().await;
+}
+
+#[tokio::test]
+async fn an_id_given_to_what_a_change_makes_must_be_a_uuid() {
+    let test = crate::store::testing::store().await;
+    let store = &test.store;
+    let project = store.projects().await.unwrap().remove(0);
+    let bad = Mutation::TaskCreate {
+        project_id: project.id.clone(),
+        column_id: None,
+        title: "x".into(),
+        id: Some(TaskId("../../etc".into())),
+    };
+    let refused = store.change(&laptop(), bad).await;
+    assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
+    let good = "0192b1a0-0000-7000-8000-000000000001";
+    let made = store
+        .change(
+            &laptop(),
+            Mutation::TaskCreate {
+                project_id: project.id,
+                column_id: None,
+                title: "x".into(),
+                id: Some(TaskId(good.to_uppercase())),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(made, Some(Entity::Task(t)) if t.id.0 == good));
 }

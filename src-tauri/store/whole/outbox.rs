@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::config::Location;
 use crate::error::{Error, Result};
 use crate::model::{Actor, Entity, Mutation, Origin, Queued};
 use crate::store::sql::{query, sqlite};
@@ -24,11 +25,69 @@ pub struct Replayed {
     pub refused: usize,
 }
 
+/// A board opened as its person has it ([`Store::open_board`]).
+pub struct Opened {
+    pub store: Store,
+    /// What was sent of the changes this machine made while the server was away, when any
+    /// waited; or why they still wait.
+    pub sent: Option<Result<Replayed>>,
+}
+
+impl Replayed {
+    /// What was sent, as said to the person: "sent 3 changes made while offline; 1 could not be
+    /// applied (see tandem outbox)".
+    pub fn sentence(&self) -> String {
+        let sent = self.applied + self.already;
+        let changes = if sent == 1 { "change" } else { "changes" };
+        let mut said = format!("sent {sent} {changes} made while offline");
+        if self.refused > 0 {
+            said.push_str(&format!(
+                "; {} could not be applied (see tandem outbox)",
+                self.refused
+            ));
+        }
+        said
+    }
+}
+
 impl Store {
+    /// Opens the board at `location` as its person has it on this machine: a server board
+    /// whose server is away opens from this machine's copy of it (if there is one); and once the
+    /// server is back, what was queued on the copy meanwhile is sent first, in order, each
+    /// change once, before anything else is written.
+    pub async fn open_board(location: &Location, origin: &Origin) -> Result<Opened> {
+        let url = match location {
+            Location::Server(url) => url,
+            Location::File(_) => {
+                let store = Store::open(location, origin).await?;
+                return Ok(Opened { store, sent: None });
+            }
+        };
+        let copy = crate::config::copy_of(url).filter(|copy| copy.is_file());
+        let store = match (Store::open(location, origin).await, &copy) {
+            (Err(Error::Offline { .. }), Some(copy)) => {
+                tracing::info!(host = %url.host(), "the server is away: opening this machine's copy");
+                let store = Store::open_copy(url, copy, origin).await?;
+                return Ok(Opened { store, sent: None });
+            }
+            (opened, _) => opened?,
+        };
+        // A copy that cannot be read does not keep the server's board from opening.
+        let sent = match &copy {
+            Some(copy) => match Store::waiting(copy).await {
+                Ok(0) => None,
+                Ok(_) => Some(store.replay(copy, origin).await),
+                Err(e) => Some(Err(e)),
+            },
+            None => None,
+        };
+        Ok(Opened { store, sent })
+    }
+
     /// Queues `mutation` on this copy of a server board (its server is away): applied to the
     /// copy at once, and kept in its outbox until the server takes it. A change whose meaning
     /// depends on the server's state now (bringing back what was deleted) is refused.
-    pub async fn queue(&self, origin: &Origin, mutation: Mutation) -> Result<Option<Entity>> {
+    pub async fn queue(&self, origin: &Origin, mut mutation: Mutation) -> Result<Option<Entity>> {
         let Some(url) = self.copy_of() else {
             return Err(Error::invalid(
                 "outbox",
@@ -45,6 +104,9 @@ impl Store {
                 ),
             ));
         }
+        // What it makes is named now, so that the same change sent later makes the same thing,
+        // and what was queued after it can name it.
+        mutation.name_what_it_makes();
         let json = serde_json::to_string(&mutation)
             .map_err(|e| Error::Storage(sqlx::Error::Encode(Box::new(e))))?;
         let queued = Origin {
@@ -56,6 +118,16 @@ impl Store {
             ..origin.clone()
         };
         self.apply_mutation(&queued, mutation).await
+    }
+
+    /// How many changes wait in this copy's outbox (none on a board that is not a copy).
+    pub async fn outbox_waiting(&self) -> Result<i64> {
+        if self.copy_of().is_none() {
+            return Ok(0);
+        }
+        query("SELECT count(*) FROM outbox WHERE state = 'waiting'")
+            .scalar(&self.readers)
+            .await
     }
 
     /// How many changes wait in the outbox of the copy at `file`.
@@ -71,6 +143,9 @@ impl Store {
     /// first change the server could not answer (gone again): what is left waits. Once all is
     /// sent, the copy is made anew from the server.
     pub async fn replay(&self, file: &Path, origin: &Origin) -> Result<Replayed> {
+        // One sender at a time on this machine (the app, a second copy of it, the command
+        // line): the others wait, then find what it sent gone from the outbox.
+        let _sending = sending(file).await?;
         let mut done = Replayed::default();
         let (mut copy, _) = sqlite::open(file).await?;
         let machine: Option<String> = query("SELECT id FROM outbox_machine")
@@ -140,4 +215,26 @@ impl Store {
         .await?;
         Ok(done)
     }
+}
+
+/// Holds the lock that makes one process at a time on this machine send the outbox of the copy
+/// at `file`, until dropped (or the process ends).
+async fn sending(file: &Path) -> Result<std::fs::File> {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".sending");
+    let path = std::path::PathBuf::from(name);
+    let refused = |e: &dyn std::fmt::Display| Error::Open {
+        what: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| refused(&e))?;
+    tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
+        .await
+        .map_err(|e| refused(&e))?
+        .map_err(|e| refused(&e))
 }

@@ -5,6 +5,8 @@ import type { EntityKind } from "./EntityKind";
 import type { LabelId } from "./LabelId";
 import type { Priority } from "./Priority";
 import type { ProjectId } from "./ProjectId";
+import type { SeenTask } from "./SeenTask";
+import type { Step } from "./Step";
 import type { SubtaskId } from "./SubtaskId";
 import type { TaskId } from "./TaskId";
 
@@ -16,11 +18,35 @@ export type Mutation = { "op": "task_edit", id: TaskId, expected_version: number
 /**
  * `null` clears the due date.
  */
-due_date?: string | null, } | { "op": "restore", entity: EntityKind, id: string, } | { "op": "task_label", id: TaskId, label_id: LabelId, on: boolean, } | { "op": "task_assign", id: TaskId, login: string, on: boolean, } | { "op": "comment_add", task_id: TaskId, body: string, } | { "op": "comment_edit", id: CommentId, expected_version: number, body: string, } | { "op": "comment_delete", id: CommentId, expected_version: number, } | { "op": "task_labels", id: TaskId, expected_version: number, label_ids: Array<LabelId>, } | { "op": "subtask_add", task_id: TaskId, title: string, } | { "op": "subtask_rename", id: SubtaskId, expected_version: number, title: string, } | { "op": "subtask_check", id: SubtaskId, expected_version: number, done: boolean, } | { "op": "subtask_move", id: SubtaskId, expected_version: number, to_index: number, } | { "op": "subtask_delete", id: SubtaskId, expected_version: number, } | { "op": "label_create", project_id: ProjectId, name: string, color: string, } | { "op": "label_edit", id: LabelId, expected_version: number, name?: string, color?: string, } | { "op": "label_delete", id: LabelId, expected_version: number, } | { "op": "project_create", name: string, } | { "op": "project_rename", id: ProjectId, expected_version: number, name: string, } | { "op": "project_move", id: ProjectId, expected_version: number, to_index: number, } | { "op": "project_delete", id: ProjectId, expected_version: number, } | { "op": "column_create", project_id: ProjectId, name: string, 
+due_date?: string | null, } | { "op": "task_create", project_id: ProjectId, column_id?: ColumnId, title: string, 
+/**
+ * The id it is to have (a UUID); a fresh one when left out.
+ */
+id?: TaskId, } | { "op": "task_move", id: TaskId, expected_version: number, to_column: ColumnId, to_index: number, } | { "op": "task_transfer", id: TaskId, expected_version: number, to_column: ColumnId, to_index: number, } | { "op": "task_step", id: TaskId, expected_version: number, step: Step, } | { "op": "task_delete", id: TaskId, expected_version: number, } | { "op": "tasks_archive", tasks: Array<SeenTask>, archived: boolean, } | { "op": "restore", entity: EntityKind, id: string, } | { "op": "task_label", id: TaskId, label_id: LabelId, on: boolean, } | { "op": "task_assign", id: TaskId, login: string, on: boolean, } | { "op": "comment_add", task_id: TaskId, body: string, 
+/**
+ * The id it is to have (a UUID); a fresh one when left out.
+ */
+id?: CommentId, } | { "op": "comment_edit", id: CommentId, expected_version: number, body: string, } | { "op": "comment_delete", id: CommentId, expected_version: number, } | { "op": "task_labels", id: TaskId, expected_version: number, label_ids: Array<LabelId>, } | { "op": "subtask_add", task_id: TaskId, title: string, 
+/**
+ * The id it is to have (a UUID); a fresh one when left out.
+ */
+id?: SubtaskId, } | { "op": "subtask_rename", id: SubtaskId, expected_version: number, title: string, } | { "op": "subtask_check", id: SubtaskId, expected_version: number, done: boolean, } | { "op": "subtask_move", id: SubtaskId, expected_version: number, to_index: number, } | { "op": "subtask_delete", id: SubtaskId, expected_version: number, } | { "op": "label_create", project_id: ProjectId, name: string, color: string, 
+/**
+ * The id it is to have (a UUID); a fresh one when left out.
+ */
+id?: LabelId, } | { "op": "label_edit", id: LabelId, expected_version: number, name?: string, color?: string, } | { "op": "label_delete", id: LabelId, expected_version: number, } | { "op": "project_create", name: string, 
+/**
+ * The id it is to have (a UUID); a fresh one when left out.
+ */
+id?: ProjectId, } | { "op": "project_rename", id: ProjectId, expected_version: number, name: string, } | { "op": "project_move", id: ProjectId, expected_version: number, to_index: number, } | { "op": "project_delete", id: ProjectId, expected_version: number, } | { "op": "column_create", project_id: ProjectId, name: string, 
 /**
  * Where among the columns; last when left out.
  */
-index?: number, } | { "op": "column_edit", id: ColumnId, expected_version: number, name?: string, 
+index?: number, 
+/**
+ * The id it is to have (a UUID); a fresh one when left out.
+ */
+id?: ColumnId, } | { "op": "column_edit", id: ColumnId, expected_version: number, name?: string, 
 /**
  * `null` removes the limit.
  */
