@@ -91,6 +91,8 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         DeleteTask,
         Mutation,
         Step,
+        Queueing,
+        QueueState,
         HistoryEntry,
         ErrorCode,
         CommandError,

@@ -1199,6 +1199,14 @@ async fn the_command_line_works_on_this_machines_copy_while_the_server_is_away_a
     }
     let shown = machine.tandem(&["task", "ls"]);
     assert!(stdout(&shown).contains("While away"), "{}", stdout(&shown));
+    let outbox = stdout(&machine.tandem(&["outbox"]));
+    assert!(
+        outbox.contains("waiting  add the card “While away”")
+            && outbox.contains("waiting  comment “Written on the train”"),
+        "{outbox}"
+    );
+    let dropped = machine.tandem(&["outbox", "drop", "99"]);
+    assert_eq!(dropped.status.code(), Some(2), "{}", stderr(&dropped));
     // What needs the server now is refused, with why, and nothing is queued for it.
     let member = machine.tandem(&["member", "add", "Inbox", "bob", "--role", "editor"]);
     assert_eq!(member.status.code(), Some(1), "{}", stderr(&member));
@@ -1230,6 +1238,7 @@ async fn the_command_line_works_on_this_machines_copy_while_the_server_is_away_a
     );
     let again = machine.tandem(&["task", "ls"]);
     assert!(!stderr(&again).contains("sent"), "{}", stderr(&again));
+    assert!(stdout(&machine.tandem(&["outbox"])).contains("Nothing waits"));
     assert_eq!(
         on_server("SELECT count(*) FROM tasks WHERE title = 'While away'"),
         "1"

@@ -14,7 +14,7 @@ use crate::latency::Latencies;
 use crate::model::{
     ArchiveTasks, Batch, Board, BoardTask, ChooseFile, Comment, CommentCount, CreateTask,
     DeleteTask, Entity, Look, Member, MembersView, MoveTask, Mutation, Person, Project, ProjectId,
-    RenameTask, Role, SearchHit, SearchRequest, Status, Task, TaskId, Told,
+    Queueing, RenameTask, Role, SearchHit, SearchRequest, Status, Task, TaskId, Told,
 };
 use crate::settings::{self, Settings, SettingsView};
 use crate::store::{self, Found, Search, Store};
@@ -478,6 +478,48 @@ pub async fn apply<R: Runtime>(
 ) -> Result<Option<Entity>> {
     let origin = app.origin(window.label(), mutation_id);
     app.store.change(&origin, mutation).await
+}
+
+/// What waits in this machine's outbox for the board's server, in the order made, and what
+/// the server refused (none for a board in a file).
+#[tauri::command]
+pub async fn outbox(app: State<'_, AppState>) -> Result<Vec<Queueing>> {
+    let Some(file) = app.store.outbox_file() else {
+        return Ok(Vec::new());
+    };
+    // The copy is read through SQLite on the calling thread: a thread of its own.
+    let runtime = tokio::runtime::Handle::current();
+    blocking(move || runtime.block_on(Store::outbox(&file))).await
+}
+
+/// Makes refused change `number` anew over what is there now ("keep mine").
+#[tauri::command]
+pub async fn outbox_keep_mine<R: Runtime>(
+    app: State<'_, AppState>,
+    window: WebviewWindow<R>,
+    number: i64,
+) -> Result<Option<Entity>> {
+    let file = outbox_file(&app.store)?;
+    let origin = app.origin(window.label(), None);
+    let (store, runtime) = (app.store.clone(), tokio::runtime::Handle::current());
+    blocking(move || runtime.block_on(store.keep_mine(&file, number, &origin))).await
+}
+
+/// Forgets change `number` of the outbox: a refused one ("keep theirs"), or one still waiting.
+#[tauri::command]
+pub async fn outbox_drop(app: State<'_, AppState>, number: i64) -> Result<()> {
+    let file = outbox_file(&app.store)?;
+    let runtime = tokio::runtime::Handle::current();
+    blocking(move || runtime.block_on(Store::drop_queued(&file, number))).await
+}
+
+fn outbox_file(store: &Store) -> Result<PathBuf> {
+    store.outbox_file().ok_or_else(|| {
+        Error::invalid(
+            "outbox",
+            "a board in a file has no outbox: its changes are written as they are made",
+        )
+    })
 }
 
 /// A task whole, with its description, which the board's cards leave out.

@@ -11,8 +11,8 @@ use super::Output;
 use crate::error::{Error, Result};
 use crate::history;
 use crate::model::{
-    Column, Comment, CommentId, Label, Mutation, Origin, Priority, Project, SeenTask, Subtask,
-    SubtaskId, Task, TaskId,
+    Column, Comment, CommentId, Label, Mutation, Origin, Priority, Project, QueueState, SeenTask,
+    Subtask, SubtaskId, Task, TaskId,
 };
 use crate::store::{Step, Store};
 use crate::validate;
@@ -199,6 +199,15 @@ pub enum InboxCommand {
         /// The items' ids [default: every unread one].
         ids: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Make refused changes anew over what is there now ("keep mine"): these (by number), or
+    /// every refused one.
+    Retry { numbers: Vec<i64> },
+    /// Forget change N: a refused one, or one still waiting (then it is never sent).
+    Drop { number: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -1288,4 +1297,63 @@ fn when(at: i64) -> String {
             .ok()
         })
         .unwrap_or_else(|| at.to_string())
+}
+
+/// What waits in this machine's outbox for the board's server, and what the server refused.
+pub(super) async fn outbox(
+    store: &Store,
+    origin: &Origin,
+    out: &Output,
+    command: Option<OutboxCommand>,
+) -> Result<()> {
+    let file = store.outbox_file().ok_or_else(|| {
+        Error::invalid(
+            "outbox",
+            "a board in a file has no outbox: its changes are written as they are made",
+        )
+    })?;
+    match command {
+        None => {}
+        Some(OutboxCommand::Drop { number }) => Store::drop_queued(&file, number).await?,
+        Some(OutboxCommand::Retry { numbers }) => {
+            let refused: Vec<i64> = Store::outbox(&file)
+                .await?
+                .into_iter()
+                .filter(|q| q.state == QueueState::Refused)
+                .map(|q| q.number)
+                .filter(|n| numbers.is_empty() || numbers.contains(n))
+                .collect();
+            if let Some(missing) = numbers.iter().find(|n| !refused.contains(n)) {
+                return Err(Error::invalid(
+                    "number",
+                    format!("no change {missing} was refused (tandem outbox lists them)"),
+                ));
+            }
+            for number in refused {
+                store.keep_mine(&file, number, origin).await?;
+            }
+        }
+    }
+    let entries = Store::outbox(&file).await?;
+    out.print(&entries, || {
+        if entries.is_empty() {
+            return "Nothing waits: every change made here is on the server".to_owned();
+        }
+        let lines: Vec<String> = entries
+            .iter()
+            .map(|q| match q.state {
+                QueueState::Waiting => {
+                    format!("{:>4}  {}  waiting  {}", q.number, when(q.made_at), q.what)
+                }
+                QueueState::Refused => format!(
+                    "{:>4}  {}  refused  {}\n      why: {}",
+                    q.number,
+                    when(q.made_at),
+                    q.what,
+                    q.reason.as_deref().unwrap_or("not said")
+                ),
+            })
+            .collect();
+        lines.join("\n")
+    })
 }

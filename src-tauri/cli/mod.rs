@@ -69,6 +69,13 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<InboxCommand>,
     },
+    /// The changes this machine made to a server's board while the server was away: those
+    /// waiting to be sent, and those the server refused, with why. `retry` makes refused ones
+    /// anew over what is there now; `drop N` forgets one.
+    Outbox {
+        #[command(subcommand)]
+        command: Option<board::OutboxCommand>,
+    },
     /// Who is here right now on a team's server: the people with a window open on your
     /// projects, on any machine, and the card each has open.
     Who {
@@ -433,6 +440,7 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
         Command::Comment(command) => board::comment(store, origin, out, command).await,
         Command::Inbox { all, command } => board::inbox(store, origin, out, all, command).await,
         Command::Who { project } => board::who(store, out, project.as_deref()).await,
+        Command::Outbox { command } => board::outbox(store, origin, out, command).await,
         Command::Project(command) => board::project(store, origin, out, command).await,
         Command::Column(command) => board::column(store, origin, out, command).await,
         Command::Label(command) => board::label(store, origin, out, command).await,

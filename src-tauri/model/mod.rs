@@ -400,6 +400,17 @@ pub enum Entity {
 }
 
 impl Entity {
+    pub fn version(&self) -> i64 {
+        match self {
+            Entity::Project(it) => it.version,
+            Entity::Column(it) => it.version,
+            Entity::Task(it) => it.version,
+            Entity::Subtask(it) => it.version,
+            Entity::Label(it) => it.version,
+            Entity::Comment(it) => it.version,
+        }
+    }
+
     pub fn kind(&self) -> EntityKind {
         match self {
             Entity::Project(_) => EntityKind::Project,
@@ -965,6 +976,196 @@ impl Mutation {
         }
     }
 
+    /// The entity this change edits at a version the person saw, with that version: what a
+    /// conflict is about, and what "keep mine" sends again at the version now.
+    pub fn seen(&mut self) -> Option<(EntityKind, &str, &mut i64)> {
+        use EntityKind as K;
+        match self {
+            Self::TaskEdit {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::TaskMove {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::TaskTransfer {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::TaskStep {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::TaskDelete {
+                id,
+                expected_version,
+            }
+            | Self::TaskLabels {
+                id,
+                expected_version,
+                ..
+            } => Some((K::Task, &id.0, expected_version)),
+            Self::CommentEdit {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::CommentDelete {
+                id,
+                expected_version,
+            } => Some((K::Comment, &id.0, expected_version)),
+            Self::SubtaskRename {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::SubtaskCheck {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::SubtaskMove {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::SubtaskDelete {
+                id,
+                expected_version,
+            } => Some((K::Subtask, &id.0, expected_version)),
+            Self::LabelEdit {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::LabelDelete {
+                id,
+                expected_version,
+            } => Some((K::Label, &id.0, expected_version)),
+            Self::ProjectRename {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::ProjectMove {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::ProjectDelete {
+                id,
+                expected_version,
+            } => Some((K::Project, &id.0, expected_version)),
+            Self::ColumnEdit {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::ColumnMove {
+                id,
+                expected_version,
+                ..
+            }
+            | Self::ColumnDelete {
+                id,
+                expected_version,
+                ..
+            } => Some((K::Column, &id.0, expected_version)),
+            Self::TaskCreate { .. }
+            | Self::TasksArchive { .. }
+            | Self::Restore { .. }
+            | Self::TaskLabel { .. }
+            | Self::TaskAssign { .. }
+            | Self::CommentAdd { .. }
+            | Self::SubtaskAdd { .. }
+            | Self::LabelCreate { .. }
+            | Self::ProjectCreate { .. }
+            | Self::ColumnCreate { .. } => None,
+        }
+    }
+
+    /// What this change does, for a list of what waits: "rename a card to “Ship”".
+    pub fn describe(&self) -> String {
+        let quoted = |text: &str| {
+            let line = text.lines().next().unwrap_or_default();
+            let short: String = line.chars().take(60).collect();
+            if short.len() < line.len() {
+                format!("“{short}…”")
+            } else {
+                format!("“{short}”")
+            }
+        };
+        match self {
+            Self::TaskCreate { title, .. } => format!("add the card {}", quoted(title)),
+            Self::TaskEdit {
+                title,
+                description,
+                priority,
+                due_date,
+                ..
+            } => {
+                let mut what = Vec::new();
+                if let Some(title) = title {
+                    what.push(format!("title to {}", quoted(title)));
+                }
+                if description.is_some() {
+                    what.push("description".to_owned());
+                }
+                if priority.is_some() {
+                    what.push("priority".to_owned());
+                }
+                if due_date.is_some() {
+                    what.push("due date".to_owned());
+                }
+                format!("change a card's {}", what.join(", "))
+            }
+            Self::TaskMove { .. } | Self::TaskStep { .. } => "move a card".to_owned(),
+            Self::TaskTransfer { .. } => "move a card to another project".to_owned(),
+            Self::TaskDelete { .. } => "delete a card".to_owned(),
+            Self::TasksArchive { tasks, archived } => {
+                let cards = if tasks.len() == 1 { "a card" } else { "cards" };
+                let how = if *archived { "archive" } else { "bring back" };
+                format!("{how} {cards}")
+            }
+            Self::Restore { entity, .. } => format!("bring back a deleted {entity:?}"),
+            Self::TaskLabel { on: true, .. } => "put a label on a card".to_owned(),
+            Self::TaskLabel { on: false, .. } => "take a label off a card".to_owned(),
+            Self::TaskLabels { .. } => "change a card's labels".to_owned(),
+            Self::TaskAssign { login, on, .. } => {
+                let how = if *on { "put" } else { "take" };
+                let onto = if *on { "on" } else { "off" };
+                format!("{how} {login} {onto} a card")
+            }
+            Self::CommentAdd { body, .. } => format!("comment {}", quoted(body)),
+            Self::CommentEdit { body, .. } => format!("edit a comment to {}", quoted(body)),
+            Self::CommentDelete { .. } => "delete a comment".to_owned(),
+            Self::SubtaskAdd { title, .. } => format!("add the checklist item {}", quoted(title)),
+            Self::SubtaskRename { title, .. } => {
+                format!("rename a checklist item to {}", quoted(title))
+            }
+            Self::SubtaskCheck { done: true, .. } => "tick a checklist item".to_owned(),
+            Self::SubtaskCheck { done: false, .. } => "untick a checklist item".to_owned(),
+            Self::SubtaskMove { .. } => "move a checklist item".to_owned(),
+            Self::SubtaskDelete { .. } => "delete a checklist item".to_owned(),
+            Self::LabelCreate { name, .. } => format!("add the label {}", quoted(name)),
+            Self::LabelEdit { .. } => "change a label".to_owned(),
+            Self::LabelDelete { .. } => "delete a label".to_owned(),
+            Self::ProjectCreate { name, .. } => format!("add the project {}", quoted(name)),
+            Self::ProjectRename { name, .. } => format!("rename a project to {}", quoted(name)),
+            Self::ProjectMove { .. } => "move a project".to_owned(),
+            Self::ProjectDelete { .. } => "delete a project".to_owned(),
+            Self::ColumnCreate { name, .. } => format!("add the column {}", quoted(name)),
+            Self::ColumnEdit { .. } => "change a column".to_owned(),
+            Self::ColumnMove { .. } => "move a column".to_owned(),
+            Self::ColumnDelete { .. } => "delete a column".to_owned(),
+        }
+    }
+
     /// Gives what this change makes an id of its own now, when it has none, so that the same
     /// change made again later (sent from an outbox) makes the same thing.
     pub fn name_what_it_makes(&mut self) {
@@ -989,6 +1190,34 @@ impl ColumnId {
             Err(_) => Self::new(),
         }
     }
+}
+
+/// A change made while the server was away, as this machine's outbox keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Queueing {
+    /// Its place in the machine's outbox: the order it was made in.
+    pub number: i64,
+    pub made_at: i64,
+    pub state: QueueState,
+    pub mutation: Mutation,
+    /// What it does, in words: "rename a card to “Ship”".
+    pub what: String,
+    /// The card it is about, when it is about one: marked on the board while it waits.
+    pub task_id: Option<TaskId>,
+    /// Why the server refused it.
+    pub reason: Option<String>,
+    /// For a change refused as a conflict: the entity as the server had it.
+    pub theirs: Option<Entity>,
+}
+
+/// Where a change of the outbox is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueState {
+    /// To be sent when the server is back.
+    Waiting,
+    /// Sent and refused: kept until the person keeps it anew or drops it.
+    Refused,
 }
 
 /// A field that may be left out (`None`), given as `null` (`Some(None)`) or given a value.

@@ -286,6 +286,29 @@ versioned!(
     Comment => "comments",
 );
 
+impl Store {
+    /// Entity `id` of `kind` as it is now, or `NotFound`.
+    pub async fn current(&self, kind: EntityKind, id: &str) -> Result<Entity> {
+        let mut conn = self.readers.acquire().await?;
+        let mut conn = conn.conn();
+        let conn = &mut conn;
+        Ok(match kind {
+            EntityKind::Project => row::<Project>(conn, id).await?.into_entity(),
+            EntityKind::Column => row::<Column>(conn, id).await?.into_entity(),
+            EntityKind::Task => row::<Task>(conn, id).await?.into_entity(),
+            EntityKind::Subtask => row::<Subtask>(conn, id).await?.into_entity(),
+            EntityKind::Label => row::<Label>(conn, id).await?.into_entity(),
+            EntityKind::Comment => row::<Comment>(conn, id).await?.into_entity(),
+            other => {
+                return Err(Error::invalid(
+                    "entity",
+                    format!("a {other:?} has no version of its own"),
+                ))
+            }
+        })
+    }
+}
+
 /// The row `id` of `T`'s table at whatever version, or `NotFound`.
 pub(super) async fn row<T: Versioned>(conn: &mut Conn<'_>, id: &str) -> Result<T> {
     query(format!("SELECT * FROM {} WHERE id = $1", T::TABLE))

@@ -235,14 +235,18 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
             .await;
         app.wait_for_text("button.badge", &["Offline · localhost"])
             .await;
+        // A card added waits for the server, shown meanwhile.
         app.find(r#"input[aria-label="Add a card to To do"]"#)
             .await
             .send_keys(&format!("While away{ENTER}"))
             .await
             .unwrap();
-        app.wait_for_text(".notice.error", &["cannot be reached"])
-            .await;
-        app.wait_for_titles("To do", &["Plan the launch", "Book the venue"])
+        app.wait_for_titles(
+            "To do",
+            &["Plan the launch", "Book the venue", "While away"],
+        )
+        .await;
+        app.wait_for_text("button.badge", &["Offline · 1 change waiting"])
             .await;
         // Find works on the copy.
         app.find(r#"input[aria-label^="Filter cards"]"#)
@@ -261,7 +265,7 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
             .unwrap();
         app.wait_for_text(r#"section[aria-label="Checklist"]"#, &["Call them", "0/1"])
             .await;
-        app.wait_for_text("button.badge", &["Offline · 1 change waiting"])
+        app.wait_for_text("button.badge", &["Offline · 2 changes waiting"])
             .await;
         // The server back, Tandem opens it again and sends what waited: the server has it.
         let starting = server.clone();
@@ -269,11 +273,16 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
             .await
             .unwrap()
             .expect("the server starts again");
-        eventually("the queued item on the server", UI_TIMEOUT, async || {
-            let found = machine.tandem(&["search", "Call"]);
-            String::from_utf8_lossy(&found.stdout)
-                .contains("Book the venue")
-                .then_some(())
+        // Asked of the server itself: the command line would send what waits too.
+        eventually("the queued changes on the server", UI_TIMEOUT, async || {
+            let found = server
+                .psql(
+                    &database.name,
+                    "SELECT count(*) FROM subtasks WHERE title = 'Call them'
+                     UNION ALL SELECT count(*) FROM tasks WHERE title = 'While away'",
+                )
+                .ok()?;
+            (found.split_whitespace().collect::<Vec<_>>() == ["1", "1"]).then_some(())
         })
         .await;
     })

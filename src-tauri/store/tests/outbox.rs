@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use crate::config::{Location, ServerUrl};
 use crate::error::Error;
 use crate::model::{
-    Actor, CommentId, Entity, LabelId, Mutation, Origin, ProjectId, Queued, Role, SeenTask,
-    SubtaskId, TaskId,
+    Actor, CommentId, Entity, LabelId, Mutation, Origin, ProjectId, QueueState, Queued, Role,
+    SeenTask, SubtaskId, TaskId,
 };
 use crate::store::{NewTask, Store};
 use crate::testing::TestServer;
@@ -162,6 +162,53 @@ async fn changes_queued_offline_are_applied_once_in_order_and_a_refused_one_is_k
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].0, "refused");
     assert!(kept[0].1.contains("changed elsewhere"), "{kept:?}");
+
+    // The Couldn't apply list: what was tried, on which card, why, and theirs whole.
+    let listed = Store::outbox(&file).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let refused = &listed[0];
+    assert_eq!(refused.state, QueueState::Refused);
+    assert_eq!(refused.task_id.as_ref(), Some(&ship.id));
+    assert_eq!(refused.what, "change a card's title to “Mine”");
+    assert!(
+        matches!(&refused.theirs, Some(Entity::Task(t)) if t.title == "Bob's"),
+        "{refused:?}"
+    );
+    // Keep mine: made anew over bob's, as a new write.
+    alice
+        .keep_mine(&file, refused.number, &laptop())
+        .await
+        .unwrap();
+    assert_eq!(alice.task(&ship.id).await.unwrap().title, "Mine");
+    assert!(Store::outbox(&file).await.unwrap().is_empty());
+    let again = alice.keep_mine(&file, refused.number, &laptop()).await;
+    assert!(matches!(again, Err(Error::Invalid { .. })), "{again:?}");
+
+    // Keep theirs, and a waiting change dropped: neither applied, and what follows goes on.
+    alice.mirror_to(&file).await.unwrap();
+    let copy = Store::open_copy(&url, &file, &laptop()).await.unwrap();
+    let seen = copy.task(&ship.id).await.unwrap();
+    copy.queue(&laptop(), rename(&ship, seen.version, "Dropped"))
+        .await
+        .unwrap();
+    copy.queue(&laptop(), rename(&ship, seen.version + 1, "Kept"))
+        .await
+        .unwrap();
+    copy.close().await;
+    let waiting = Store::outbox(&file).await.unwrap();
+    assert_eq!(waiting.len(), 2);
+    assert_eq!(waiting[0].state, QueueState::Waiting);
+    Store::drop_queued(&file, waiting[0].number).await.unwrap();
+    let replayed = alice.replay(&file, &laptop()).await.unwrap();
+    // The second rename was made over the first, which never reached the server: refused.
+    assert_eq!((replayed.applied, replayed.refused), (0, 1));
+    assert_eq!(alice.task(&ship.id).await.unwrap().title, "Mine");
+    let number = Store::outbox(&file).await.unwrap()[0].number;
+    Store::drop_queued(&file, number).await.unwrap();
+    assert!(Store::outbox(&file).await.unwrap().is_empty());
+    let missing = Store::drop_queued(&file, number).await;
+    assert!(matches!(missing, Err(Error::Invalid { .. })), "{missing:?}");
+    assert_eq!(Store::waiting(&file).await.unwrap(), 0);
 }
 
 /// The entity a queued change answered with.

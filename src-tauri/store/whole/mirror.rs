@@ -88,6 +88,16 @@ impl Store {
         Ok(store)
     }
 
+    /// Where this machine keeps its copy of this server board (the file open now, when the
+    /// store is the copy); none for a board in a file.
+    pub fn outbox_file(&self) -> Option<std::path::PathBuf> {
+        match (&self.copy_of, &self.location) {
+            (Some(_), Location::File(file)) => Some(file.clone()),
+            (None, Location::Server(url)) => crate::config::copy_of(url),
+            _ => None,
+        }
+    }
+
     /// The server whose board this is a copy of, when it is one.
     pub fn copy_of(&self) -> Option<&ServerUrl> {
         self.copy_of.as_ref()

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use crate::config::Location;
 use crate::error::{Error, Result};
-use crate::model::{Actor, Entity, Mutation, Origin, Queued};
-use crate::store::sql::{query, sqlite};
+use crate::model::{Actor, Entity, Mutation, Origin, QueueState, Queued, Queueing, TaskId};
+use crate::store::sql::{query, sqlite, Conn};
 use crate::store::Store;
 
 /// The most changes a machine keeps waiting; past it, edits are refused rather than dropped.
@@ -24,6 +24,9 @@ pub struct Replayed {
     /// Refused by the server, and kept in the Couldn't apply list.
     pub refused: usize,
 }
+
+/// A row of the outbox: number, made at, state, the change, why refused, theirs.
+type OutboxRow = (i64, i64, String, String, Option<String>, Option<String>);
 
 /// A board opened as its person has it ([`Store::open_board`]).
 pub struct Opened {
@@ -130,12 +133,108 @@ impl Store {
             .await
     }
 
-    /// How many changes wait in the outbox of the copy at `file`.
+    /// How many changes of the outbox of the copy at `file` are still to be sent (those
+    /// dropped too: the server passes over their numbers).
     pub async fn waiting(file: &Path) -> Result<i64> {
         let (mut copy, _) = sqlite::open(file).await?;
-        query("SELECT count(*) FROM outbox WHERE state = 'waiting'")
+        query("SELECT count(*) FROM outbox WHERE state IN ('waiting', 'dropped')")
             .scalar(&mut copy.conn())
             .await
+    }
+
+    /// What the outbox of the copy at `file` holds: the changes waiting, in the order made,
+    /// and those the server refused.
+    pub async fn outbox(file: &Path) -> Result<Vec<Queueing>> {
+        if !file.is_file() {
+            return Ok(Vec::new());
+        }
+        let (mut copy, _) = sqlite::open(file).await?;
+        let mut conn = copy.conn();
+        let rows: Vec<OutboxRow> = query(
+            "SELECT number, made_at, state, mutation, reason, theirs FROM outbox
+             WHERE state IN ('waiting', 'refused') ORDER BY number",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for (number, made_at, state, json, reason, theirs) in rows {
+            let mutation: Mutation = serde_json::from_str(&json)
+                .map_err(|e| Error::Storage(sqlx::Error::Decode(Box::new(e))))?;
+            let task_id = about(&mut conn, &mutation).await?;
+            entries.push(Queueing {
+                number,
+                made_at,
+                state: if state == "refused" {
+                    QueueState::Refused
+                } else {
+                    QueueState::Waiting
+                },
+                what: mutation.describe(),
+                mutation,
+                task_id,
+                reason,
+                theirs: theirs.and_then(|json| serde_json::from_str(&json).ok()),
+            });
+        }
+        copy.close().await?;
+        Ok(entries)
+    }
+
+    /// Drops change `number` of the outbox of the copy at `file`: one the server refused is
+    /// forgotten (theirs stays); one still waiting is never sent (the server passes over its
+    /// number). The copy shows it until it is made anew from the server.
+    pub async fn drop_queued(file: &Path, number: i64) -> Result<()> {
+        let (mut copy, _) = sqlite::open(file).await?;
+        let state: Option<String> = query("SELECT state FROM outbox WHERE number = $1")
+            .bind(number)
+            .scalar_optional(&mut copy.conn())
+            .await?;
+        let done = match state.as_deref() {
+            Some("refused") => "DELETE FROM outbox WHERE number = $1",
+            Some("waiting") => "UPDATE outbox SET state = 'dropped' WHERE number = $1",
+            _ => {
+                return Err(Error::invalid(
+                    "number",
+                    format!("the outbox has no change {number} (tandem outbox lists them)"),
+                ))
+            }
+        };
+        query(done).bind(number).execute(&mut copy.conn()).await?;
+        copy.close().await?;
+        Ok(())
+    }
+
+    /// Makes refused change `number` of the outbox of the copy at `file` anew, over what is
+    /// there now ("keep mine"): on this board (the server, or queued again at the end of the
+    /// copy's outbox while it is away), at the version it now has. Answers with what it made.
+    pub async fn keep_mine(
+        &self,
+        file: &Path,
+        number: i64,
+        origin: &Origin,
+    ) -> Result<Option<Entity>> {
+        let refused = Store::outbox(file)
+            .await?
+            .into_iter()
+            .find(|q| q.number == number && q.state == QueueState::Refused)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "number",
+                    format!("no change {number} was refused (tandem outbox lists them)"),
+                )
+            })?;
+        let mut mutation = refused.mutation;
+        if let Some((kind, id, version)) = mutation.seen() {
+            *version = self.current(kind, id).await?.version();
+        }
+        let made = self.change(origin, mutation).await?;
+        let (mut copy, _) = sqlite::open(file).await?;
+        query("DELETE FROM outbox WHERE number = $1 AND state = 'refused'")
+            .bind(number)
+            .execute(&mut copy.conn())
+            .await?;
+        copy.close().await?;
+        Ok(made)
     }
 
     /// Sends the outbox of this server board's copy at `file`, in order, each change once; a
@@ -151,14 +250,14 @@ impl Store {
         let machine: Option<String> = query("SELECT id FROM outbox_machine")
             .scalar_optional(&mut copy.conn())
             .await?;
-        let waiting: Vec<(i64, String)> =
-            query("SELECT number, mutation FROM outbox WHERE state = 'waiting' ORDER BY number")
-                .fetch_all(&mut copy.conn())
-                .await?;
+        let waiting: Vec<(i64, String, String)> = query(
+            "SELECT number, mutation, state FROM outbox WHERE state IN ('waiting', 'dropped')
+             ORDER BY number",
+        )
+        .fetch_all(&mut copy.conn())
+        .await?;
         if let Some(machine) = machine {
-            for (number, json) in waiting {
-                let mutation: Mutation = serde_json::from_str(&json)
-                    .map_err(|e| Error::Storage(sqlx::Error::Decode(Box::new(e))))?;
+            for (number, json, state) in waiting {
                 let sent = Origin {
                     queued: Some(Queued {
                         machine: machine.clone(),
@@ -167,8 +266,16 @@ impl Store {
                     }),
                     ..Origin::new(&origin.instance, Actor::Hub)
                 };
-                let outcome = self.apply_mutation(&sent, mutation).await;
+                let outcome = if state == "dropped" {
+                    // Dropped by the person: its number is passed over, nothing applied.
+                    self.pass_queued(&sent).await.map(|()| None)
+                } else {
+                    let mutation: Mutation = serde_json::from_str(&json)
+                        .map_err(|e| Error::Storage(sqlx::Error::Decode(Box::new(e))))?;
+                    self.apply_mutation(&sent, mutation).await
+                };
                 let refusal = match outcome {
+                    Ok(_) if state == "dropped" => None,
                     Ok(_) => {
                         done.applied += 1;
                         None
@@ -180,7 +287,7 @@ impl Store {
                     Err(
                         e @ (Error::Offline { .. } | Error::ServerFull { .. } | Error::Storage(_)),
                     ) => return Err(e),
-                    Err(refused) => Some(refused.to_string()),
+                    Err(refused) => Some(refused),
                 };
                 match refusal {
                     None => {
@@ -189,17 +296,29 @@ impl Store {
                             .execute(&mut copy.conn())
                             .await?;
                     }
-                    Some(reason) => {
+                    Some(refused) => {
                         match self.pass_queued(&sent).await {
                             Ok(()) | Err(Error::Applied { .. }) => {}
                             Err(e) => return Err(e),
                         }
                         done.refused += 1;
-                        query("UPDATE outbox SET state = 'refused', reason = $2 WHERE number = $1")
-                            .bind(number)
-                            .bind(reason)
-                            .execute(&mut copy.conn())
-                            .await?;
+                        let theirs = match &refused {
+                            Error::Conflict { current } => {
+                                Some(serde_json::to_string(current).map_err(|e| {
+                                    Error::Storage(sqlx::Error::Encode(Box::new(e)))
+                                })?)
+                            }
+                            _ => None,
+                        };
+                        query(
+                            "UPDATE outbox SET state = 'refused', reason = $2, theirs = $3
+                             WHERE number = $1",
+                        )
+                        .bind(number)
+                        .bind(refused.to_string())
+                        .bind(theirs)
+                        .execute(&mut copy.conn())
+                        .await?;
                     }
                 }
             }
@@ -237,4 +356,38 @@ async fn sending(file: &Path) -> Result<std::fs::File> {
         .await
         .map_err(|e| refused(&e))?
         .map_err(|e| refused(&e))
+}
+
+/// The card change `mutation` is about, when it is about one: named by it, or found on the copy
+/// from the checklist item or comment it names.
+async fn about(conn: &mut Conn<'_>, mutation: &Mutation) -> Result<Option<TaskId>> {
+    let (table, id) = match mutation {
+        Mutation::TaskCreate { id, .. } => return Ok(id.clone()),
+        Mutation::TaskEdit { id, .. }
+        | Mutation::TaskMove { id, .. }
+        | Mutation::TaskTransfer { id, .. }
+        | Mutation::TaskStep { id, .. }
+        | Mutation::TaskDelete { id, .. }
+        | Mutation::TaskLabel { id, .. }
+        | Mutation::TaskLabels { id, .. }
+        | Mutation::TaskAssign { id, .. } => return Ok(Some(id.clone())),
+        Mutation::TasksArchive { tasks, .. } if tasks.len() == 1 => {
+            return Ok(Some(tasks[0].id.clone()))
+        }
+        Mutation::SubtaskAdd { task_id, .. } | Mutation::CommentAdd { task_id, .. } => {
+            return Ok(Some(task_id.clone()))
+        }
+        Mutation::SubtaskRename { id, .. }
+        | Mutation::SubtaskCheck { id, .. }
+        | Mutation::SubtaskMove { id, .. }
+        | Mutation::SubtaskDelete { id, .. } => ("subtasks", &id.0),
+        Mutation::CommentEdit { id, .. } | Mutation::CommentDelete { id, .. } => {
+            ("comments", &id.0)
+        }
+        _ => return Ok(None),
+    };
+    query(format!("SELECT task_id FROM {table} WHERE id = $1"))
+        .bind(id)
+        .scalar_optional(conn)
+        .await
 }
