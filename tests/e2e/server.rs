@@ -248,6 +248,7 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
         .await;
         app.wait_for_text("button.badge", &["Offline · 1 change waiting"])
             .await;
+        app.wait_for_text(".meta .waiting", &["Waiting"]).await;
         // Find works on the copy.
         app.find(r#"input[aria-label^="Filter cards"]"#)
             .await
@@ -267,6 +268,7 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
             .await;
         app.wait_for_text("button.badge", &["Offline · 2 changes waiting"])
             .await;
+        app.wait_for_text("button.outbox", &["2 waiting"]).await;
         // The server back, Tandem opens it again and sends what waited: the server has it.
         let starting = server.clone();
         tokio::task::spawn_blocking(move || starting.start_again())

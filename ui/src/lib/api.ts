@@ -3,6 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Comment } from "../bindings/Comment";
+import type { Queueing } from "../bindings/Queueing";
 import type { CommentCount } from "../bindings/CommentCount";
 import type { ArchiveTasks } from "../bindings/ArchiveTasks";
 import type { Batch } from "../bindings/Batch";
@@ -105,6 +106,12 @@ export const api = {
   /** Any other edit; answers with the entity as it now is, or `null` when it is gone. */
   apply: (mutation: Mutation, mutation_id: string) =>
     invoke<Entity | null>("apply", { mutation, mutation_id }),
+  /** What waits in this machine's outbox for the board's server, and what it refused. */
+  outbox: () => invoke<Queueing[]>("outbox"),
+  /** Makes refused change `number` anew over what is there now ("keep mine"). */
+  outboxKeepMine: (number: number) => invoke<Entity | null>("outbox_keep_mine", { number }),
+  /** Forgets change `number`: a refused one ("keep theirs"), or one still waiting. */
+  outboxDrop: (number: number) => invoke<null>("outbox_drop", { number }),
   /** The cards that hold every word of `request.text`, best first. */
   search: (request: SearchRequest) => invoke<SearchHit[]>("search", { request }),
   /** A task whole, with its description (a board's cards leave it out). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Column } from "../bindings/Column";
 import type { Task } from "../bindings/Task";
 import { SHIP } from "./fixtures";
-import { compare } from "./conflict";
+import { compare, sides } from "./conflict";
 
 const base: Task = SHIP;
 
@@ -40,5 +40,26 @@ describe("conflict", () => {
       clean: {},
       clashes: [{ field: "wip_limit", name: "WIP limit", mine: "—", theirs: "5" }],
     });
+  });
+});
+
+describe("a refused change beside the server's version", () => {
+  it("shows each field the change set, both ways, and nothing of the ids", () => {
+    const mine = {
+      op: "task_edit",
+      id: SHIP.id,
+      expected_version: 1,
+      title: "Mine",
+      priority: "high",
+    };
+    const theirs = { entity: "task", ...SHIP, title: "Bob's", priority: "none" };
+    expect(sides(mine, theirs)).toEqual([
+      { field: "title", name: "Title", mine: "Mine", theirs: "Bob's" },
+      { field: "priority", name: "Priority", mine: "High", theirs: "No priority" },
+    ]);
+  });
+
+  it("shows nothing when the server's side is not known (a refusal that is not a conflict)", () => {
+    expect(sides({ op: "task_delete", id: SHIP.id, expected_version: 1 }, null)).toEqual([]);
   });
 });

@@ -62,3 +62,23 @@ export function compare<T extends object>(base: T, mine: Partial<T>, theirs: T):
   }
   return { clean, clashes };
 }
+
+/** What a change says about each field, beside the op and the ids that only say where. */
+const NOT_FIELDS = new Set(["op", "id", "expected_version", "task_id", "project_id"]);
+
+/**
+ * A refused change (`mine`) beside the entity as the server had it (`theirs`), field by field:
+ * each field the change set that the entity has, as the Couldn't apply list shows both.
+ */
+export function sides(mine: object, theirs: object | null): Clash[] {
+  if (!theirs) return [];
+  const now = theirs as Record<string, unknown>;
+  return Object.entries(mine)
+    .filter(([field, value]) => !NOT_FIELDS.has(field) && value !== undefined && field in now)
+    .map(([field, value]) => ({
+      field,
+      name: NAMES[field] ?? field,
+      mine: shown(field, value),
+      theirs: shown(field, now[field]),
+    }));
+}

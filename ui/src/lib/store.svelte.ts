@@ -19,6 +19,7 @@ import type { Project } from "../bindings/Project";
 import type { ProjectId } from "../bindings/ProjectId";
 import type { BoardTask } from "../bindings/BoardTask";
 import type { Task } from "../bindings/Task";
+import type { Queueing } from "../bindings/Queueing";
 import type { Told } from "../bindings/Told";
 import type { Editing } from "../bindings/Editing";
 import type { Presence } from "../bindings/Presence";
@@ -137,6 +138,14 @@ class BoardStore {
   editing = $state<Editing | null>(null);
   /** The person's unread news on a team's server, the latest first. */
   news = $state.raw<Told[]>([]);
+  /** This machine's changes to a server board made while it was away: waiting or refused. */
+  outbox = $state.raw<Queueing[]>([]);
+  /** The cards with a change waiting to be sent. */
+  waitingCards = $derived(
+    new Set(this.outbox.filter((q) => q.state === "waiting").map((q) => q.task_id)),
+  );
+  /** The changes the server refused, kept for the person to keep or drop. */
+  refused = $derived(this.outbox.filter((q) => q.state === "refused"));
   /** Bumped by every read of the news, so only the latest answer is kept. */
   #newsReads = 0;
   /** Bumped whenever a membership of the shown project changes, so its panel reads again. */
@@ -319,6 +328,7 @@ class BoardStore {
         heardDatabase = true;
         const back = this.database.state !== "online" && database.state === "online";
         this.database = database;
+        void this.loadOutbox();
         // Back online: read the board again, in case its stream gave up while away.
         if (back) void this.load();
       });
@@ -330,6 +340,7 @@ class BoardStore {
       void this.loadPeople();
       if (!heardLink) this.link = now.link;
       if (!heardDatabase) this.database = now.database;
+      void this.loadOutbox();
     } catch (error) {
       this.fail(error);
     }
@@ -380,6 +391,15 @@ class BoardStore {
   }
 
   /** Reads the person's unread news again. */
+  /** Reads this machine's outbox again. */
+  async loadOutbox(): Promise<void> {
+    try {
+      this.outbox = await api.outbox();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   async loadNews(): Promise<void> {
     const turn = ++this.#newsReads;
     try {
