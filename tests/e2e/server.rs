@@ -287,6 +287,56 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
             (found.split_whitespace().collect::<Vec<_>>() == ["1", "1"]).then_some(())
         })
         .await;
+
+        // Away again: the command line renames a card on the copy while someone renames it on
+        // the server. Sent when Tandem opens, it is refused, kept, and shown both ways.
+        let id = server
+            .psql(
+                &database.name,
+                "SELECT id FROM tasks WHERE title = 'Plan the launch'",
+            )
+            .unwrap()
+            .trim()
+            .to_owned();
+        app.quit().await;
+        let stopping = server.clone();
+        tokio::task::spawn_blocking(move || stopping.crash())
+            .await
+            .unwrap()
+            .expect("the server stops");
+        let queued = machine.tandem(&["task", "edit", &id, "--title", "Mine"]);
+        assert!(queued.status.success(), "{queued:?}");
+        let starting = server.clone();
+        tokio::task::spawn_blocking(move || starting.start_again())
+            .await
+            .unwrap()
+            .expect("the server starts again");
+        server
+            .psql(
+                &database.name,
+                &format!(
+                    "UPDATE tasks SET title = 'Theirs', version = version + 1 WHERE id = '{id}'"
+                ),
+            )
+            .unwrap();
+        let app = desktop.launch().await;
+        app.wait_for_text("button.outbox", &["1 couldn't apply"])
+            .await;
+        app.click("button.outbox").await;
+        app.wait_for_text(
+            r#"[role="dialog"][aria-label="Couldn't apply"]"#,
+            &[
+                "change a card's title to “Mine”",
+                "changed elsewhere",
+                "Mine",
+                "Theirs",
+            ],
+        )
+        .await;
+        app.click(r#"[role="dialog"][aria-label="Couldn't apply"] button.primary"#)
+            .await;
+        app.wait_for_titles("To do", &["Mine", "Book the venue", "While away"])
+            .await;
     })
     .await;
 }
