@@ -22,12 +22,12 @@ use crate::subscription;
 
 #[tauri::command]
 pub async fn projects(app: State<'_, AppState>) -> Result<Vec<Project>> {
-    app.store.projects().await
+    app.store().projects().await
 }
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn board(app: State<'_, AppState>, project_id: ProjectId) -> Result<Board> {
-    app.store.board(&project_id).await
+    app.store().board(&project_id).await
 }
 
 /// Shows `project_id` in the calling window: returns its board and from then on sends every
@@ -40,7 +40,7 @@ pub async fn subscribe<R: Runtime>(
     channel: Channel<Batch>,
 ) -> Result<Board> {
     let (board, subscription) = subscription::subscribe(
-        app.store.clone(),
+        app.store(),
         project_id,
         app.debounce.subscribe(),
         move |batch| channel.send(batch).is_ok(),
@@ -59,7 +59,7 @@ pub async fn changes_since<R: Runtime>(
     project_id: ProjectId,
 ) -> Result<Batch> {
     app.gap_filled(window.label());
-    app.store.changes_since(since, Some(&project_id)).await
+    app.store().changes_since(since, Some(&project_id)).await
 }
 
 /// How this instance and its windows' streams are doing.
@@ -67,7 +67,7 @@ pub async fn changes_since<R: Runtime>(
 pub async fn status(app: State<'_, AppState>) -> Result<Status> {
     Ok(Status {
         instance: app.instance.clone(),
-        seq: app.store.seq().await?,
+        seq: app.store().seq().await?,
         link: app.link_status.borrow().clone(),
         database: app.database_status.borrow().clone(),
         windows: app.window_statuses(),
@@ -77,19 +77,19 @@ pub async fn status(app: State<'_, AppState>) -> Result<Status> {
 /// Who the user is on this database, with the name and colour others see.
 #[tauri::command]
 pub async fn me(app: State<'_, AppState>) -> Result<Person> {
-    app.store.me().await
+    app.store().me().await
 }
 
 /// Everyone the board knows: their names, for history and announcements.
 #[tauri::command]
 pub async fn people(app: State<'_, AppState>) -> Result<Vec<Person>> {
-    app.store.people().await
+    app.store().people().await
 }
 
 /// A project's members, for its Members panel.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn members(app: State<'_, AppState>, project_id: ProjectId) -> Result<MembersView> {
-    app.store.members_view(&project_id).await
+    app.store().members_view(&project_id).await
 }
 
 /// Makes someone a member of a project with a role, or changes their role (owners only).
@@ -102,7 +102,7 @@ pub async fn member_set<R: Runtime>(
     role: Role,
 ) -> Result<Member> {
     let origin = app.origin(window.label(), None);
-    app.store
+    app.store()
         .set_member(&origin, &project_id, &login, role)
         .await
 }
@@ -116,7 +116,9 @@ pub async fn member_remove<R: Runtime>(
     login: String,
 ) -> Result<()> {
     let origin = app.origin(window.label(), None);
-    app.store.remove_member(&origin, &project_id, &login).await
+    app.store()
+        .remove_member(&origin, &project_id, &login)
+        .await
 }
 
 /// Takes the commit→apply latencies, in milliseconds, that the calling window measured since
@@ -239,7 +241,7 @@ pub async fn task_create<R: Runtime>(
         title: request.title,
         id: None,
     };
-    app.store.change_as(&origin, create).await
+    app.store().change_as(&origin, create).await
 }
 
 #[tauri::command]
@@ -257,7 +259,7 @@ pub async fn task_rename<R: Runtime>(
         priority: None,
         due_date: None,
     };
-    app.store.change_as(&origin, rename).await
+    app.store().change_as(&origin, rename).await
 }
 
 #[tauri::command]
@@ -273,7 +275,7 @@ pub async fn task_move<R: Runtime>(
         to_column: request.to_column,
         to_index: request.to_index,
     };
-    app.store.change_as(&origin, step).await
+    app.store().change_as(&origin, step).await
 }
 
 /// Moves a task to a column of another project, with its checklist and labels.
@@ -290,7 +292,7 @@ pub async fn task_transfer<R: Runtime>(
         to_column: request.to_column,
         to_index: request.to_index,
     };
-    app.store.change_as(&origin, transfer).await
+    app.store().change_as(&origin, transfer).await
 }
 
 #[tauri::command]
@@ -304,7 +306,7 @@ pub async fn task_delete<R: Runtime>(
         id: request.id,
         expected_version: request.expected_version,
     };
-    app.store.change(&origin, delete).await.map(drop)
+    app.store().change(&origin, delete).await.map(drop)
 }
 
 /// Archives tasks or brings them back, all in one write; answers with them as they now are.
@@ -320,10 +322,10 @@ pub async fn tasks_archive<R: Runtime>(
         tasks: request.tasks,
         archived: request.archived,
     };
-    app.store.change(&origin, archive).await?;
+    app.store().change(&origin, archive).await?;
     let mut tasks = Vec::with_capacity(ids.len());
     for id in &ids {
-        tasks.push(app.store.task(id).await?);
+        tasks.push(app.store().task(id).await?);
     }
     Ok(tasks)
 }
@@ -335,8 +337,8 @@ pub async fn import_preview(
     app: State<'_, AppState>,
     request: ImportRequest,
 ) -> Result<ImportPreview> {
-    let projects = app.store.projects().await?;
-    let (source, plan) = plan(&app.store, &request).await?;
+    let projects = app.store().projects().await?;
+    let (source, plan) = plan(&app.store(), &request).await?;
     let header = match source {
         Source::Csv => {
             let path = whole_path(&request.path)?;
@@ -358,9 +360,9 @@ pub async fn import_run<R: Runtime>(
     progress: Channel<ImportProgress>,
 ) -> Result<usize> {
     let origin = app.origin(window.label(), None);
-    let (_, plan) = plan(&app.store, &request).await?;
+    let (_, plan) = plan(&app.store(), &request).await?;
     let imported = app
-        .store
+        .store()
         .import(&origin, &plan.projects, |done, total| {
             // A window closed meanwhile misses the progress, not the import.
             let _ = progress.send(ImportProgress { done, total });
@@ -414,7 +416,7 @@ async fn blocking<T: Send + 'static>(
 /// how many cards it wrote. The file is replaced only once the whole export is written.
 #[tauri::command]
 pub async fn export_run(app: State<'_, AppState>, request: ExportRequest) -> Result<usize> {
-    let export = Export::read(&app.store, request.project_id.as_ref()).await?;
+    let export = Export::read(&app.store(), request.project_id.as_ref()).await?;
     let cards = export.cards();
     let text = export.render(request.format)?;
     let path = whole_path(&request.path)?;
@@ -464,7 +466,7 @@ pub async fn archived_tasks(
     app: State<'_, AppState>,
     project_id: ProjectId,
 ) -> Result<Vec<BoardTask>> {
-    app.store.archived_tasks(Some(&project_id)).await
+    app.store().archived_tasks(Some(&project_id)).await
 }
 
 /// Applies any other edit (see [`Mutation`]) for the calling window. Answers with the entity as
@@ -477,14 +479,14 @@ pub async fn apply<R: Runtime>(
     mutation_id: Option<String>,
 ) -> Result<Option<Entity>> {
     let origin = app.origin(window.label(), mutation_id);
-    app.store.change(&origin, mutation).await
+    app.store().change(&origin, mutation).await
 }
 
 /// What waits in this machine's outbox for the board's server, in the order made, and what
 /// the server refused (none for a board in a file).
 #[tauri::command]
 pub async fn outbox(app: State<'_, AppState>) -> Result<Vec<Queueing>> {
-    let Some(file) = app.store.outbox_file() else {
+    let Some(file) = app.store().outbox_file() else {
         return Ok(Vec::new());
     };
     // The copy is read through SQLite on the calling thread: a thread of its own.
@@ -499,16 +501,16 @@ pub async fn outbox_keep_mine<R: Runtime>(
     window: WebviewWindow<R>,
     number: i64,
 ) -> Result<Option<Entity>> {
-    let file = outbox_file(&app.store)?;
+    let file = outbox_file(&app.store())?;
     let origin = app.origin(window.label(), None);
-    let (store, runtime) = (app.store.clone(), tokio::runtime::Handle::current());
+    let (store, runtime) = (app.store(), tokio::runtime::Handle::current());
     blocking(move || runtime.block_on(store.keep_mine(&file, number, &origin))).await
 }
 
 /// Forgets change `number` of the outbox: a refused one ("keep theirs"), or one still waiting.
 #[tauri::command]
 pub async fn outbox_drop(app: State<'_, AppState>, number: i64) -> Result<()> {
-    let file = outbox_file(&app.store)?;
+    let file = outbox_file(&app.store())?;
     let runtime = tokio::runtime::Handle::current();
     blocking(move || runtime.block_on(Store::drop_queued(&file, number))).await
 }
@@ -525,7 +527,7 @@ fn outbox_file(store: &Store) -> Result<PathBuf> {
 /// A task whole, with its description, which the board's cards leave out.
 #[tauri::command]
 pub async fn task(app: State<'_, AppState>, id: TaskId) -> Result<Task> {
-    app.store.task(&id).await
+    app.store().task(&id).await
 }
 
 /// The cards that hold every word of the request's text, best first.
@@ -538,31 +540,31 @@ pub async fn search(app: State<'_, AppState>, request: SearchRequest) -> Result<
         archived: request.archived.unwrap_or(false),
         limit: request.limit.unwrap_or(store::SEARCH_LIMIT),
     };
-    app.store.search(search).await
+    app.store().search(search).await
 }
 
 /// A task's timeline from the change log, in words, oldest first.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn task_history(app: State<'_, AppState>, id: TaskId) -> Result<Vec<HistoryEntry>> {
-    history::timeline(&app.store, &id).await
+    history::timeline(&app.store(), &id).await
 }
 
 /// A task's conversation, oldest first.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn comments(app: State<'_, AppState>, task_id: TaskId) -> Result<Vec<Comment>> {
-    app.store.comments(&task_id).await
+    app.store().comments(&task_id).await
 }
 
 /// The person's news on a team's server, the latest first, each told in words: unread, or
 /// (`all`) read too. A file has none.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn inbox(app: State<'_, AppState>, all: bool) -> Result<Vec<Told>> {
-    let news = app.store.news(all).await?;
+    let news = app.store().news(all).await?;
     if news.is_empty() {
         return Ok(Vec::new());
     }
-    let people = app.store.names().await?;
-    let projects = app.store.project_names().await?;
+    let people = app.store().names().await?;
+    let projects = app.store().project_names().await?;
     let name = |login: &str| {
         people
             .get(login)
@@ -587,13 +589,13 @@ pub async fn inbox_read<R: Runtime>(
     ids: Vec<String>,
 ) -> Result<u64> {
     let origin = app.origin(window.label(), None);
-    app.store.read_news(&origin, &ids).await
+    app.store().read_news(&origin, &ids).await
 }
 
 /// Whether the person watches every card of a project (a team's server only).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn watching_project(app: State<'_, AppState>, project_id: ProjectId) -> Result<bool> {
-    app.store.watching_project(&project_id).await
+    app.store().watching_project(&project_id).await
 }
 
 /// Watches every card of a project, or stops; answers whether the person now does.
@@ -605,14 +607,14 @@ pub async fn watch_project<R: Runtime>(
     on: bool,
 ) -> Result<bool> {
     let origin = app.origin(window.label(), None);
-    app.store.watch_project(&origin, &project_id, on).await?;
-    app.store.watching_project(&project_id).await
+    app.store().watch_project(&origin, &project_id, on).await?;
+    app.store().watching_project(&project_id).await
 }
 
 /// Whether the person watches a card (a team's server only).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn watching(app: State<'_, AppState>, task_id: TaskId) -> Result<bool> {
-    app.store.watching(&task_id).await
+    app.store().watching(&task_id).await
 }
 
 /// Watches a card, or stops; answers whether the person now watches it.
@@ -624,8 +626,8 @@ pub async fn watch<R: Runtime>(
     on: bool,
 ) -> Result<bool> {
     let origin = app.origin(window.label(), None);
-    app.store.watch(&origin, &task_id, on).await?;
-    app.store.watching(&task_id).await
+    app.store().watch(&origin, &task_id, on).await?;
+    app.store().watching(&task_id).await
 }
 
 /// What a window shows, for who is here on a team's server: its project, the card open in it
@@ -661,5 +663,5 @@ pub async fn comment_counts(
     app: State<'_, AppState>,
     task_ids: Vec<TaskId>,
 ) -> Result<Vec<CommentCount>> {
-    app.store.comment_counts(&task_ids).await
+    app.store().comment_counts(&task_ids).await
 }

@@ -274,7 +274,7 @@ pub fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
 /// tells every window the projects as they change.
 fn keep_tray_current<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
-    let store = state.store.clone();
+    let store = state.opened.clone();
     let mut bus = store.bus().subscribe();
     let mut link = state.link_status.clone();
     let stopping = state.stopping();
@@ -339,10 +339,10 @@ const BURST_MOST: Duration = Duration::from_secs(10);
 /// and then for news of cards falling due.
 fn follow_news<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
-    if state.store.dialect() != crate::store::Dialect::Postgres {
+    if state.opened.dialect() != crate::store::Dialect::Postgres {
         return;
     }
-    let store = state.store.clone();
+    let store = state.opened.clone();
     let origin = crate::model::Origin::new(&state.instance, crate::model::Actor::Hub);
     let mut bus = store.bus().subscribe();
     let stopping = state.stopping();
@@ -422,7 +422,7 @@ async fn tell_news<R: Runtime>(app: &AppHandle<R>, mut burst: Vec<crate::model::
     if !on || burst.is_empty() {
         return;
     }
-    let store = state.store.clone();
+    let store = state.opened.clone();
     let me = store.login().to_owned();
     let here = match store.presence().await {
         Ok(here) => here,

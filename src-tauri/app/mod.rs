@@ -27,7 +27,7 @@ use crate::config::{DatabaseSource, Location};
 use crate::model::{Actor, DatabaseStatus, LinkStatus, Origin, ProjectId, WindowStatus};
 use crate::notice::Attention;
 use crate::settings::{self, Settings, SettingsFile, SettingsView};
-use crate::store::Store;
+use crate::store::{Replayed, Store};
 use crate::subscription::Subscription;
 use crate::sync::lock;
 
@@ -71,7 +71,14 @@ pub struct Startup {
 
 /// What every command can reach.
 pub struct AppState {
-    pub store: Arc<Store>,
+    /// The database as opened: a file, a team's server, or (opened while the server was away)
+    /// this machine's copy of its board.
+    pub opened: Arc<Store>,
+    /// While a server opened here cannot be reached: this machine's copy of its board, which
+    /// the windows show and edit (their changes queued for the server) until it is back.
+    copy: Mutex<Option<Arc<Store>>>,
+    /// Rung when the windows leave the copy, to stop following it.
+    copy_put_away: Arc<Notify>,
     /// This process's id in change origins.
     pub instance: String,
     /// The debounce window of every window's stream and of the link; the settings change it.
@@ -168,7 +175,9 @@ impl AppState {
             notify: settings.notifications,
         });
         Self {
-            store,
+            opened: store,
+            copy: Mutex::new(None),
+            copy_put_away: Arc::new(Notify::new()),
             instance,
             attention,
             notices_shown: AtomicU64::new(0),
@@ -265,6 +274,14 @@ impl AppState {
         }
         desktop::refresh_tray(app);
         view
+    }
+
+    /// The board the windows show and edit: the database as opened, or this machine's copy of
+    /// it while its server is away.
+    pub fn store(&self) -> Arc<Store> {
+        lock(&self.copy)
+            .clone()
+            .unwrap_or_else(|| self.opened.clone())
     }
 
     /// The origin of a change made in `window`.
@@ -491,7 +508,7 @@ fn watch_other_writers<R: Runtime>(app: &AppHandle<R>) {
     if lock(&state.link).is_some() {
         return;
     }
-    let store = state.store.clone();
+    let store = state.opened.clone();
     let stopping = state.stopping();
     tauri::async_runtime::spawn(async move {
         if let Err(e) = store
@@ -507,7 +524,7 @@ fn watch_other_writers<R: Runtime>(app: &AppHandle<R>) {
 /// checks whether today's backup is made (`Store::daily_backup`).
 fn make_daily_backups<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
-    let store = state.store.clone();
+    let store = state.opened.clone();
     let stopping = state.stopping();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -537,12 +554,17 @@ fn make_daily_backups<R: Runtime>(app: &AppHandle<R>) {
 
 /// Asks a server database every [`PING_EVERY`] whether it answers, and tells every window when
 /// that changes. A file always answers: nothing to do.
+///
+/// When the server has not answered for [`AWAY_AFTER`], the windows go over to this machine's
+/// copy of the board (if there is one): they show it, and their edits are queued in its
+/// outbox. When it answers again, what waited is sent in the background, the windows still on
+/// the copy and the badge counting down, and then they come back to the server.
 fn follow_the_database<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     if state.database.file().is_some() {
         return;
     }
-    let store = state.store.clone();
+    let opened = state.opened.clone();
     let status = state.database_status.clone();
     let stopping = state.stopping();
     let app = app.clone();
@@ -550,17 +572,76 @@ fn follow_the_database<R: Runtime>(app: &AppHandle<R>) {
         tokio::pin!(stopping);
         let mut ticks = tokio::time::interval(PING_EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut away_since: Option<tokio::time::Instant> = None;
+        let mut sending: Option<tokio::task::JoinHandle<crate::error::Result<Replayed>>> = None;
         loop {
             tokio::select! {
                 () = &mut stopping => return,
                 _ = ticks.tick() => {}
             }
-            // Showing this machine's copy: once the server answers, Tandem opens it again.
-            if store.copy_of().is_some() && store.server_is_back().await {
+            // Opened on the copy (the server was away at start): once the server answers,
+            // Tandem opens it again, and sends what waited before any window.
+            if opened.copy_of().is_some() && opened.server_is_back().await {
                 tracing::info!("the server is back: opening it again");
                 app.restart();
             }
-            let now = store.ping().await;
+            let copy = lock(&app.state::<AppState>().copy).clone();
+            let now = match copy {
+                None => {
+                    let now = opened.ping().await;
+                    let away = matches!(now, DatabaseStatus::Offline { .. });
+                    let since = *away_since.get_or_insert_with(tokio::time::Instant::now);
+                    if !away {
+                        away_since = None;
+                        now
+                    } else if since.elapsed() >= AWAY_AFTER && opened.copy_of().is_none() {
+                        match go_to_the_copy(&app).await {
+                            Some(copy) => copy.ping().await,
+                            None => now,
+                        }
+                    } else {
+                        now
+                    }
+                }
+                Some(copy) => {
+                    match sending.take() {
+                        None => {
+                            if opened.ping().await == DatabaseStatus::Online {
+                                sending = Some(send_what_waited(&app, &opened));
+                            }
+                        }
+                        Some(sent) if sent.is_finished() => match sent.await {
+                            Ok(Ok(done)) => {
+                                tracing::info!(?done, "sent the changes made while offline");
+                                back_to_the_server(&app, &opened);
+                            }
+                            Ok(Err(e)) => {
+                                tracing::info!(error = %e, "the changes made offline still wait");
+                            }
+                            Err(e) => tracing::warn!(error = %e, "sending the outbox failed"),
+                        },
+                        Some(sent) => sending = Some(sent),
+                    }
+                    if lock(&app.state::<AppState>().copy).is_none() {
+                        opened.ping().await
+                    } else {
+                        match copy.ping().await {
+                            DatabaseStatus::Offline {
+                                host,
+                                waiting,
+                                copy,
+                                ..
+                            } => DatabaseStatus::Offline {
+                                host,
+                                waiting,
+                                copy,
+                                sending: sending.is_some(),
+                            },
+                            other => other,
+                        }
+                    }
+                }
+            };
             if status.send_if_modified(|was| std::mem::replace(was, now.clone()) != now) {
                 tracing::info!(database = ?now, "the database's state changed");
                 if let Err(e) = app.emit(DATABASE_EVENT, now) {
@@ -568,6 +649,101 @@ fn follow_the_database<R: Runtime>(app: &AppHandle<R>) {
                 }
             }
         }
+    });
+}
+
+/// How long a server must not answer before the windows go over to this machine's copy: a
+/// restart of the server or a blip of the network is not worth it.
+const AWAY_AFTER: Duration = Duration::from_secs(3);
+
+/// Opens this machine's copy of the server board for the windows, while its server is away;
+/// `None` when there is none (the board never opened here) or it cannot be opened.
+async fn go_to_the_copy<R: Runtime>(app: &AppHandle<R>) -> Option<Arc<Store>> {
+    let state = app.state::<AppState>();
+    let Location::Server(url) = &state.database else {
+        return None;
+    };
+    let file = crate::config::copy_of(url).filter(|file| file.is_file())?;
+    let origin = Origin::new(&state.instance, Actor::Gui);
+    let url = url.clone();
+    let runtime = tokio::runtime::Handle::current();
+    // Opening a SQLite file holds its connection across awaits: a thread of its own.
+    let opened = tokio::task::spawn_blocking(move || {
+        runtime.block_on(Store::open_copy(&url, &file, &origin))
+    })
+    .await;
+    let copy = match opened {
+        Ok(Ok(copy)) => Arc::new(copy),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot open this machine's copy of the board");
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "opening this machine's copy failed");
+            return None;
+        }
+    };
+    tracing::info!("the server is away: the windows show this machine's copy");
+    // Another copy of Tandem on this machine, or the command line, queues on the same file.
+    let watching = copy.clone();
+    let put_away = state.copy_put_away.clone();
+    let stopping = state.stopping();
+    tauri::async_runtime::spawn(async move {
+        let stop = async move {
+            tokio::select! {
+                () = stopping => {}
+                () = put_away.notified() => {}
+            }
+        };
+        if let Err(e) = watching
+            .watch_other_writers(Timing::default().watch_every, stop)
+            .await
+        {
+            tracing::warn!(error = %e, "stopped watching the copy for other programs' changes");
+        }
+    });
+    *lock(&state.copy) = Some(copy.clone());
+    Some(copy)
+}
+
+/// Sends what waits in the copy's outbox to the server that answers again, on a thread of its
+/// own (the copy is SQLite): the windows stay on the copy meanwhile.
+fn send_what_waited<R: Runtime>(
+    app: &AppHandle<R>,
+    server: &Arc<Store>,
+) -> tokio::task::JoinHandle<crate::error::Result<Replayed>> {
+    let state = app.state::<AppState>();
+    let file = lock(&state.copy)
+        .as_ref()
+        .and_then(|copy| copy.outbox_file());
+    let origin = Origin::new(&state.instance, Actor::Gui);
+    let (server, runtime) = (server.clone(), tokio::runtime::Handle::current());
+    tokio::task::spawn_blocking(move || match file {
+        Some(file) => runtime.block_on(server.send_outbox(&file, &origin)),
+        None => Ok(Replayed::default()),
+    })
+}
+
+/// Takes the windows back to the server once what waited is sent: what was queued in the last
+/// moment is sent too, and the copy is made anew from the server.
+fn back_to_the_server<R: Runtime>(app: &AppHandle<R>, server: &Arc<Store>) {
+    let state = app.state::<AppState>();
+    let Some(copy) = lock(&state.copy).take() else {
+        return;
+    };
+    state.copy_put_away.notify_one();
+    tracing::info!("the server is back: the windows show it again");
+    let Some(file) = copy.outbox_file() else {
+        return;
+    };
+    drop(copy);
+    let origin = Origin::new(&state.instance, Actor::Gui);
+    let (server, runtime) = (server.clone(), tokio::runtime::Handle::current());
+    tokio::task::spawn_blocking(move || {
+        runtime.block_on(async {
+            server.send_outbox(&file, &origin).await?;
+            server.copy_anew(&file).await
+        })
     });
 }
 
@@ -581,13 +757,13 @@ fn keep_the_copy<R: Runtime>(app: &AppHandle<R>) {
     let Location::Server(url) = &state.database else {
         return;
     };
-    if state.store.copy_of().is_some() {
+    if state.opened.copy_of().is_some() {
         return;
     }
     let Some(file) = crate::config::copy_of(url) else {
         return;
     };
-    let store = state.store.clone();
+    let store = state.opened.clone();
     let mut bus = store.bus().subscribe();
     let stopping = state.stopping();
     tauri::async_runtime::spawn(async move {

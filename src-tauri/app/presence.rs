@@ -28,10 +28,10 @@ const SETTLE: Duration = Duration::from_millis(30);
 /// Starts keeping presence, on a team's server.
 pub fn keep<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
-    if state.store.dialect() != Dialect::Postgres {
+    if state.opened.dialect() != Dialect::Postgres {
         return;
     }
-    let store = state.store.clone();
+    let store = state.opened.clone();
     let instance = state.instance.clone();
     let changed = state.looks_changed.clone();
     let mut woken = store.presence_changes();

@@ -1280,6 +1280,13 @@ pub enum DatabaseStatus {
         /// Changes made on this machine's copy of the board, waiting for the server.
         #[serde(default)]
         waiting: i64,
+        /// The windows show this machine's copy of the board, and their edits wait in its
+        /// outbox; else they show what they last showed, and edits are refused.
+        #[serde(default)]
+        copy: bool,
+        /// The server is back and what waited is being sent (the count goes down).
+        #[serde(default)]
+        sending: bool,
     },
     /// The server answers but takes no more connections (`max_connections` reached).
     Full {

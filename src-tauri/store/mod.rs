@@ -218,6 +218,8 @@ impl Store {
             return DatabaseStatus::Offline {
                 host: url.host(),
                 waiting: self.outbox_waiting().await.unwrap_or(0),
+                copy: true,
+                sending: false,
             };
         }
         let Location::Server(url) = &self.location else {
@@ -232,6 +234,8 @@ impl Store {
                 DatabaseStatus::Offline {
                     host: url.host(),
                     waiting: 0,
+                    copy: false,
+                    sending: false,
                 }
             };
         }
@@ -249,6 +253,8 @@ impl Store {
             Ok(Err(_)) | Err(_) => DatabaseStatus::Offline {
                 host: url.host(),
                 waiting: 0,
+                copy: false,
+                sending: false,
             },
         }
     }

@@ -1,6 +1,6 @@
 //! A real window on a team board: machine B's window follows machine A's command line and a
-//! `psql` session through the server, says Offline when the server stops, refuses an edit
-//! meanwhile, and catches up once the server is back.
+//! `psql` session through the server, says Offline when the server stops, goes on on this
+//! machine's copy (edits queued), sends them once the server is back, and catches up.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use super::{on_desktop, Side, CONFLICT, ENTER, UI_TIMEOUT};
 use crate::common::{eventually, Sandbox};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_window_follows_another_machine_goes_offline_with_the_server_and_catches_up() {
+async fn a_window_follows_another_machine_works_on_through_an_outage_and_catches_up() {
     let server = Arc::new(TestServer::start().expect("a server of its own"));
     let database = server.database();
     let (a, b) = (
@@ -33,6 +33,18 @@ async fn a_window_follows_another_machine_goes_offline_with_the_server_and_catch
             )
             .expect("psql updates");
         app.card("To do", "Renamed in psql").await;
+        // Machine B keeps a copy of the board, a moment behind.
+        let copies = b.dir.path().join("cache/dev.tandem.board/servers");
+        eventually("the copy to hold the rename", UI_TIMEOUT, async || {
+            let copy = std::fs::read_dir(&copies).ok()?.flatten().next()?.path();
+            let held = std::process::Command::new("sqlite3")
+                .arg(&copy)
+                .arg("SELECT count(*) FROM tasks WHERE title = 'Renamed in psql'")
+                .output()
+                .ok()?;
+            (String::from_utf8_lossy(&held.stdout).trim() == "1").then_some(())
+        })
+        .await;
 
         let stopping = server.clone();
         tokio::task::spawn_blocking(move || stopping.crash())
@@ -42,22 +54,49 @@ async fn a_window_follows_another_machine_goes_offline_with_the_server_and_catch
         app.wait_for_text("button.badge", &["Offline · localhost"])
             .await;
 
-        // An edit made meanwhile is refused, said so, and rolled back on screen.
+        // Soon the window goes on on the copy, without closing: its edits and the command
+        // line's are queued, shown at once, counted and marked.
+        app.find(r#"button.badge[aria-label*="copy of the board is shown"]"#)
+            .await;
         app.find(r#"input[aria-label="Add a card to To do"]"#)
             .await
             .send_keys(&format!("While offline{ENTER}"))
             .await
             .unwrap();
-        app.wait_for_text(".notice.error", &["cannot be reached"])
+        app.wait_for_titles("To do", &["Renamed in psql", "While offline"])
             .await;
-        app.wait_for_titles("To do", &["Renamed in psql"]).await;
+        app.wait_for_text("button.badge", &["Offline · 1 change waiting"])
+            .await;
+        app.wait_for_text(".meta .waiting", &["Waiting"]).await;
+        let queued = b.tandem(&["task", "add", "From the shell"]);
+        assert!(queued.status.success(), "{queued:?}");
+        app.wait_for_titles(
+            "To do",
+            &["Renamed in psql", "While offline", "From the shell"],
+        )
+        .await;
+        app.wait_for_text("button.badge", &["Offline · 2 changes waiting"])
+            .await;
 
+        // The server back: both sent, each once, and the same window is on the server again.
         let starting = server.clone();
         tokio::task::spawn_blocking(move || starting.start_again())
             .await
             .unwrap()
             .expect("the server starts again");
         app.wait_for_text("button.badge", &["Live"]).await;
+        let on_server = server
+            .psql(
+                &database.name,
+                "SELECT count(*) FROM tasks WHERE title IN ('While offline', 'From the shell')",
+            )
+            .unwrap();
+        assert_eq!(on_server.trim(), "2");
+        app.wait_for_titles(
+            "To do",
+            &["Renamed in psql", "While offline", "From the shell"],
+        )
+        .await;
         let later = eventually("machine A to write again", UI_TIMEOUT, async || {
             let output = a.tandem(&["task", "add", "After the outage"]);
             output.status.success().then_some(output)

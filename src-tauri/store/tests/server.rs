@@ -539,6 +539,8 @@ async fn a_server_crash_mid_burst_loses_no_committed_change_and_every_machine_ca
                 DatabaseStatus::Offline {
                     host: "localhost".into(),
                     waiting: 0,
+                    copy: false,
+                    sending: false,
                 }
             );
         }

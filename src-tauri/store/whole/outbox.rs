@@ -242,6 +242,27 @@ impl Store {
     /// first change the server could not answer (gone again): what is left waits. Once all is
     /// sent, the copy is made anew from the server.
     pub async fn replay(&self, file: &Path, origin: &Origin) -> Result<Replayed> {
+        let done = self.send_outbox(file, origin).await?;
+        self.copy_anew(file).await?;
+        Ok(done)
+    }
+
+    /// Makes the copy at `file` anew from this server board: what the copy showed of its own
+    /// changes gives way to the server's board. Its outbox (what was refused) stays.
+    pub async fn copy_anew(&self, file: &Path) -> Result<()> {
+        crate::store::copy(
+            &self.location,
+            &crate::config::Location::File(file.to_path_buf()),
+            true,
+            |_, _| {},
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sends what waits in the outbox of the copy at `file` ([`Store::replay`]), leaving the
+    /// copy as it is: a copy open meanwhile (the windows') goes on showing it.
+    pub async fn send_outbox(&self, file: &Path, origin: &Origin) -> Result<Replayed> {
         // One sender at a time on this machine (the app, a second copy of it, the command
         // line): the others wait, then find what it sent gone from the outbox.
         let _sending = sending(file).await?;
@@ -324,14 +345,6 @@ impl Store {
             }
         }
         copy.close().await?;
-        // What the copy showed of its own changes gives way to the server's board.
-        crate::store::copy(
-            &self.location,
-            &crate::config::Location::File(file.to_path_buf()),
-            true,
-            |_, _| {},
-        )
-        .await?;
         Ok(done)
     }
 }

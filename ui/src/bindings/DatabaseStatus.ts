@@ -12,7 +12,16 @@ host: string,
 /**
  * Changes made on this machine's copy of the board, waiting for the server.
  */
-waiting: number, } | { "state": "full", 
+waiting: number, 
+/**
+ * The windows show this machine's copy of the board, and their edits wait in its
+ * outbox; else they show what they last showed, and edits are refused.
+ */
+copy: boolean, 
+/**
+ * The server is back and what waited is being sent (the count goes down).
+ */
+sending: boolean, } | { "state": "full", 
 /**
  * The server's host, as the badge names it.
  */

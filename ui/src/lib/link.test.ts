@@ -25,15 +25,27 @@ describe("badge", () => {
 
   it("says offline and names the server, over whatever the link says", () => {
     const live = { state: "live", hub: "h", serving: false, instances: 2 } as const;
-    const offline = badge(true, live, { state: "offline", host: "db.example.com", waiting: 0 });
+    const offline = badge(true, live, {
+      state: "offline",
+      host: "db.example.com",
+      waiting: 0,
+      copy: false,
+      sending: false,
+    });
     expect(offline).toMatchObject({ text: "Offline · db.example.com", tone: "offline" });
     const full = badge(true, live, { state: "full", host: "db.example.com" });
     expect(full).toMatchObject({ text: "Server full · db.example.com", tone: "offline" });
     expect(full.detail).toContain("max_connections");
     expect(offline.detail).toContain("edits are refused");
-    const waiting = badge(true, live, { state: "offline", host: "db.example.com", waiting: 3 });
+    const away = { state: "offline", host: "db.example.com", copy: true, sending: false } as const;
+    const onCopy = badge(true, live, { ...away, waiting: 0 });
+    expect(onCopy).toMatchObject({ text: "Offline · db.example.com", tone: "offline" });
+    expect(onCopy.detail).toContain("edits are kept");
+    const waiting = badge(true, live, { ...away, waiting: 3 });
     expect(waiting).toMatchObject({ text: "Offline · 3 changes waiting", tone: "offline" });
     expect(waiting.detail).toContain("each once");
+    const sending = badge(true, live, { ...away, waiting: 2, sending: true });
+    expect(sending).toMatchObject({ text: "Sending · 2 changes", tone: "waiting" });
     expect(badge(true, live, { state: "online" }).text).toBe("Live · 2 instances");
   });
 

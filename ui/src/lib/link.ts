@@ -21,12 +21,27 @@ export function badge(
 ): Badge {
   if (database.state === "offline") {
     const n = database.waiting;
+    if (database.sending) {
+      const changes = `${n.toLocaleString()} ${n === 1 ? "change" : "changes"}`;
+      return {
+        text: `Sending · ${changes}`,
+        tone: "waiting",
+        detail: `The database server ${database.host} is back. The changes made while it was away are being sent, each once: ${changes} to go.`,
+      };
+    }
     if (n > 0) {
       const changes = `${n.toLocaleString()} ${n === 1 ? "change" : "changes"} waiting`;
       return {
         text: `Offline · ${changes}`,
         tone: "offline",
         detail: `The database server ${database.host} cannot be reached. This machine's copy of the board is shown, with ${changes} to be sent, each once, as soon as the server is back.`,
+      };
+    }
+    if (database.copy) {
+      return {
+        text: `Offline · ${database.host}`,
+        tone: "offline",
+        detail: `The database server ${database.host} cannot be reached. This machine's copy of the board is shown; edits are kept and sent, each once, as soon as the server is back.`,
       };
     }
     return {

@@ -327,10 +327,13 @@ class BoardStore {
       await api.onDatabase((database) => {
         heardDatabase = true;
         const back = this.database.state !== "online" && database.state === "online";
+        // The windows went over to this machine's copy of the board (the server is away).
+        const onCopy = (status: DatabaseStatus) => status.state === "offline" && status.copy;
+        const toCopy = onCopy(database) && !onCopy(this.database);
         this.database = database;
         void this.loadOutbox();
-        // Back online: read the board again, in case its stream gave up while away.
-        if (back) void this.load();
+        // Back online, or over to the copy: read the board again, from where it now comes.
+        if (back || toCopy) void this.load();
       });
       await api.onInbox(() => void this.loadNews());
       await api.onPresence((here) => (this.here = here));
