@@ -1250,3 +1250,83 @@ async fn the_command_line_works_on_this_machines_copy_while_the_server_is_away_a
     let nothing = machine.tandem(&["task", "ls"]);
     assert_eq!(nothing.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn a_command_killed_while_sending_what_waited_leaves_nothing_applied_twice_or_lost() {
+    const QUEUED: usize = 1_000;
+    let server = TestServer::start().expect("a server of its own");
+    let database = server.database();
+    let machine = Sandbox::on_server(&database.url);
+    let added = machine.tandem(&["task", "add", "Log"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let card = tandem::model::TaskId(stdout(&added));
+    let tandem::config::Location::Server(url) =
+        tandem::config::Location::parse(&database.url).unwrap()
+    else {
+        unreachable!("a server's URL")
+    };
+    let origin = tandem::model::Origin::new("laptop", tandem::model::Actor::Gui);
+    let online =
+        tandem::store::Store::open(&tandem::config::Location::Server(url.clone()), &origin)
+            .await
+            .unwrap();
+    let file = tandem::store::copy_path(
+        &machine
+            .dir
+            .path()
+            .join("cache")
+            .join(tandem::config::APP_ID),
+        &url,
+    );
+    online.mirror_to(&file).await.unwrap();
+    online.close().await;
+    // A thousand changes made while the server was away.
+    server.crash().expect("the server stops");
+    let copy = tandem::store::Store::open_copy(&url, &file, &origin)
+        .await
+        .unwrap();
+    for i in 0..QUEUED {
+        let add = tandem::model::Mutation::CommentAdd {
+            task_id: card.clone(),
+            body: format!("entry {i}"),
+            id: None,
+        };
+        copy.queue(&origin, add).await.unwrap();
+    }
+    copy.close().await;
+    server.start_again().expect("the server starts again");
+
+    // The first command to open the server sends them: killed partway through.
+    let count = "SELECT count(*) FROM comments";
+    let on_server = || {
+        server
+            .psql(&database.name, count)
+            .unwrap()
+            .trim()
+            .parse::<usize>()
+    };
+    let mut sending = machine.command(&["task", "ls"]).spawn().unwrap();
+    let mut partway = 0;
+    eventually("some changes sent", || {
+        partway = on_server().unwrap_or(0);
+        partway >= 20
+    });
+    sending.kill().unwrap();
+    sending.wait().unwrap();
+    assert!(partway < QUEUED, "killed partway: {partway} sent");
+
+    // The next sends the rest: each change once.
+    let next = machine.tandem(&["task", "ls"]);
+    assert!(next.status.success(), "{}", stderr(&next));
+    assert!(
+        stderr(&next).contains("made while offline"),
+        "{}",
+        stderr(&next)
+    );
+    assert_eq!(on_server().unwrap(), QUEUED);
+    let distinct = server
+        .psql(&database.name, "SELECT count(DISTINCT body) FROM comments")
+        .unwrap();
+    assert_eq!(distinct.trim(), QUEUED.to_string());
+    assert!(stdout(&machine.tandem(&["outbox"])).contains("Nothing waits"));
+}

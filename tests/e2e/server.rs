@@ -34,17 +34,7 @@ async fn a_window_follows_another_machine_works_on_through_an_outage_and_catches
             .expect("psql updates");
         app.card("To do", "Renamed in psql").await;
         // Machine B keeps a copy of the board, a moment behind.
-        let copies = b.dir.path().join("cache/dev.tandem.board/servers");
-        eventually("the copy to hold the rename", UI_TIMEOUT, async || {
-            let copy = std::fs::read_dir(&copies).ok()?.flatten().next()?.path();
-            let held = std::process::Command::new("sqlite3")
-                .arg(&copy)
-                .arg("SELECT count(*) FROM tasks WHERE title = 'Renamed in psql'")
-                .output()
-                .ok()?;
-            (String::from_utf8_lossy(&held.stdout).trim() == "1").then_some(())
-        })
-        .await;
+        copy_holds(&b, "Renamed in psql").await;
 
         let stopping = server.clone();
         tokio::task::spawn_blocking(move || stopping.crash())
@@ -243,7 +233,6 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
     let machine = Sandbox::on_server(&database.url);
     let added = machine.tandem(&["task", "add", "Plan the launch"]);
     assert!(added.status.success(), "{added:?}");
-    let copies = machine.dir.path().join("cache/dev.tandem.board/servers");
     on_desktop(&machine, async |desktop| {
         // Online, Tandem keeps a copy of the board on this machine.
         let app = desktop.launch().await;
@@ -251,16 +240,7 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
         let added = machine.tandem(&["task", "add", "Book the venue"]);
         assert!(added.status.success(), "{added:?}");
         app.card("To do", "Book the venue").await;
-        eventually("the copy to hold the latest card", UI_TIMEOUT, async || {
-            let copy = std::fs::read_dir(&copies).ok()?.flatten().next()?.path();
-            let held = std::process::Command::new("sqlite3")
-                .arg(&copy)
-                .arg("SELECT count(*) FROM tasks WHERE title = 'Book the venue'")
-                .output()
-                .ok()?;
-            (String::from_utf8_lossy(&held.stdout).trim() == "1").then_some(())
-        })
-        .await;
+        copy_holds(&machine, "Book the venue").await;
         app.quit().await;
 
         let stopping = server.clone();
@@ -376,6 +356,22 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
             .await;
         app.wait_for_titles("To do", &["Mine", "Book the venue", "While away"])
             .await;
+    })
+    .await;
+}
+
+/// Waits until `machine`'s copy of its server board holds a card titled `title`.
+async fn copy_holds(machine: &Sandbox, title: &str) {
+    let copies = machine.dir.path().join("cache/dev.tandem.board/servers");
+    let sql = format!("SELECT count(*) FROM tasks WHERE title = '{title}'");
+    eventually("the copy to hold the card", UI_TIMEOUT, async || {
+        let copy = std::fs::read_dir(&copies).ok()?.flatten().next()?.path();
+        let held = std::process::Command::new("sqlite3")
+            .arg(&copy)
+            .arg(&sql)
+            .output()
+            .ok()?;
+        (String::from_utf8_lossy(&held.stdout).trim() == "1").then_some(())
     })
     .await;
 }

@@ -400,3 +400,75 @@ async fn an_id_given_to_what_a_change_makes_must_be_a_uuid() {
         .unwrap();
     assert!(matches!(made, Some(Entity::Task(t)) if t.id.0 == good));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replay_cut_off_by_the_server_stopping_sends_each_change_once_when_it_is_back() {
+    const QUEUED: usize = 1_000;
+    let server = std::sync::Arc::new(TestServer::start().expect("a server of its own"));
+    let location = Location::parse(&server.database().url).unwrap();
+    let Location::Server(url) = location.clone() else {
+        unreachable!("a server's URL")
+    };
+    let online = std::sync::Arc::new(Store::open(&location, &laptop()).await.unwrap());
+    let project = online.projects().await.unwrap().remove(0);
+    let new = NewTask {
+        project_id: project.id,
+        column_id: None,
+        title: "Log".into(),
+    };
+    let card = online.create_task(&laptop(), new).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.db");
+    online.mirror_to(&file).await.unwrap();
+    let copy = Store::open_copy(&url, &file, &laptop()).await.unwrap();
+    for i in 0..QUEUED {
+        let add = Mutation::CommentAdd {
+            task_id: card.id.clone(),
+            body: format!("entry {i}"),
+            id: None,
+        };
+        copy.queue(&laptop(), add).await.unwrap();
+    }
+    copy.close().await;
+
+    // The server stops partway through, whatever is in flight then (a COMMIT among them).
+    let runtime = tokio::runtime::Handle::current();
+    let sending = tokio::task::spawn_blocking({
+        let (online, file, runtime) = (online.clone(), file.clone(), runtime.clone());
+        move || runtime.block_on(online.replay(&file, &laptop()))
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while online.comments(&card.id).await.map_or(0, |c| c.len()) < 20 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replay never started"
+        );
+        tokio::task::yield_now().await;
+    }
+    let stopping = server.clone();
+    tokio::task::spawn_blocking(move || stopping.crash())
+        .await
+        .unwrap()
+        .expect("the server stops");
+    let cut = sending.await.unwrap();
+    assert!(cut.is_err(), "the replay was cut off: {cut:?}");
+    let left = Store::waiting(&file).await.unwrap();
+    assert!(left > 0 && left < QUEUED as i64, "{left} left");
+
+    // Back: sent again until done; every change is there exactly once.
+    let starting = server.clone();
+    tokio::task::spawn_blocking(move || starting.start_again())
+        .await
+        .unwrap()
+        .expect("the server starts again");
+    let back = Store::open(&location, &laptop()).await.unwrap();
+    let replayed = back.replay(&file, &laptop()).await.unwrap();
+    assert_eq!(replayed.refused, 0, "{replayed:?}");
+    let comments = back.comments(&card.id).await.unwrap();
+    let bodies: std::collections::BTreeSet<&str> =
+        comments.iter().map(|c| c.body.as_str()).collect();
+    assert_eq!(comments.len(), QUEUED, "each change once");
+    assert_eq!(bodies.len(), QUEUED);
+    assert_eq!(Store::waiting(&file).await.unwrap(), 0);
+    back.close().await;
+}
