@@ -472,3 +472,56 @@ async fn a_replay_cut_off_by_the_server_stopping_sends_each_change_once_when_it_
     assert_eq!(Store::waiting(&file).await.unwrap(), 0);
     back.close().await;
 }
+
+#[tokio::test]
+async fn a_change_refused_for_lost_rights_is_kept_and_the_next_goes_on() {
+    let (_owner, name) = team(&["alice", "bob"]).await;
+    let bob = open_as("bob", &name).await.unwrap();
+    let launch = launch(&bob, "bob", &[("alice", Role::Editor)]).await;
+    let new = NewTask {
+        project_id: launch.id.clone(),
+        column_id: None,
+        title: "Ship".into(),
+    };
+    let ship = bob.create_task(&laptop(), new).await.unwrap();
+    let alice = open_as("alice", &name).await.unwrap();
+    let (_dir, file, url) = copied(&alice, &name).await;
+
+    // Offline, alice renames the card and makes a project of her own; meanwhile bob makes her
+    // a viewer of Launch.
+    let copy = Store::open_copy(&url, &file, &laptop()).await.unwrap();
+    copy.queue(&laptop(), rename(&ship, ship.version, "Shipped"))
+        .await
+        .unwrap();
+    let own = Mutation::ProjectCreate {
+        name: "Alice's".into(),
+        id: None,
+    };
+    copy.queue(&laptop(), own).await.unwrap();
+    copy.close().await;
+    bob.set_member(&laptop(), &launch.id, "alice", Role::Viewer)
+        .await
+        .unwrap();
+
+    let replayed = alice.replay(&file, &laptop()).await.unwrap();
+    assert_eq!((replayed.applied, replayed.refused), (1, 1), "{replayed:?}");
+    assert_eq!(bob.task(&ship.id).await.unwrap().title, "Ship");
+    assert!(alice
+        .projects()
+        .await
+        .unwrap()
+        .iter()
+        .any(|p| p.name == "Alice's"));
+    let kept = Store::outbox(&file).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].task_id.as_ref(), Some(&ship.id));
+    let why = kept[0].reason.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("your role in this project does not allow this"),
+        "{why}"
+    );
+    assert!(
+        kept[0].theirs.is_none(),
+        "not a conflict: nothing to set beside it"
+    );
+}
