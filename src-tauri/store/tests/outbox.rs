@@ -525,3 +525,51 @@ async fn a_change_refused_for_lost_rights_is_kept_and_the_next_goes_on() {
         "not a conflict: nothing to set beside it"
     );
 }
+
+#[tokio::test]
+async fn past_its_limit_the_outbox_refuses_an_edit_whole_rather_than_drop_one() {
+    let (_owner, name) = team(&["alice"]).await;
+    let alice = open_as("alice", &name).await.unwrap();
+    let project = alice.projects().await.unwrap().remove(0);
+    let new = NewTask {
+        project_id: project.id,
+        column_id: None,
+        title: "Ship".into(),
+    };
+    let ship = alice.create_task(&laptop(), new).await.unwrap();
+    let (_dir, file, url) = copied(&alice, &name).await;
+    let copy = Store::open_copy(&url, &file, &laptop()).await.unwrap();
+    copy.queue(&laptop(), rename(&ship, ship.version, "One"))
+        .await
+        .unwrap();
+    // The rest of the limit, as if queued one by one.
+    let (mut raw, _) = crate::store::sql::sqlite::open(&file).await.unwrap();
+    crate::store::sql::query(
+        "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+         INSERT INTO outbox (number, mutation, made_at) SELECT i, '{}', 0 FROM n",
+    )
+    .bind(crate::store::OUTBOX_LIMIT)
+    .execute(&mut raw.conn())
+    .await
+    .unwrap();
+    crate::store::sql::query("UPDATE outbox_machine SET next = $1")
+        .bind(crate::store::OUTBOX_LIMIT + 1)
+        .execute(&mut raw.conn())
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+    assert_eq!(Store::waiting(&file).await.unwrap(), 10_000);
+
+    let seen = copy.task(&ship.id).await.unwrap();
+    let refused = copy.queue(&laptop(), rename(&ship, seen.version, "Two")).await;
+    match refused {
+        Err(Error::Invalid { field, reason }) => {
+            assert_eq!(field, "outbox");
+            assert!(reason.contains("the most this machine keeps"), "{reason}");
+        }
+        other => panic!("not refused: {other:?}"),
+    }
+    assert_eq!(copy.task(&ship.id).await.unwrap().title, "One", "nothing changed");
+    assert_eq!(Store::waiting(&file).await.unwrap(), 10_000);
+    copy.close().await;
+}
