@@ -152,7 +152,9 @@ fn percentiles_row(
         target,
         tandem: format!("{} / {}", ms(p50), ms(p99)),
         baseline: format!("{} / {} ({naive_is})", ms(n50), ms(n99)),
-        ratio: if faster < 10.0 {
+        ratio: if faster < 1.0 {
+            format!("{:.1}× slower at p99", 1.0 / faster)
+        } else if faster < 10.0 {
             format!("{faster:.1}× faster at p99")
         } else {
             format!("{faster:.0}× faster at p99")

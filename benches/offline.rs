@@ -1,20 +1,133 @@
 //! DESIGN §10's figures for working offline (§18), on a private PostgreSQL server: a board of
-//! 10,000 cards opened from this machine's copy while the server is away.
+//! 10,000 cards opened from this machine's copy while the server is away; 1,000 changes made
+//! offline sent when it is back, and the copy's keyboard moves meanwhile.
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
 use tandem::config::Location;
-use tandem::model::{Actor, Origin};
-use tandem::store::Store;
+
+use tandem::model::{Actor, Mutation, Origin, Step, TaskId};
+use tandem::store::{NewTask, Store};
 use tandem::testing::TestServer;
 
-use super::{ms, percentile, Row};
+use super::{ms, percentile, percentiles_row, Row};
 
 const CARDS: usize = 10_000;
 const OPENS: usize = 10;
 
 pub async fn rows(server: &TestServer) -> Vec<Row> {
-    vec![open_from_copy(server).await]
+    let mut rows = vec![open_from_copy(server).await];
+    rows.extend(replay(server).await);
+    rows
+}
+
+/// Changes sent when the server is back.
+const QUEUED: usize = 1_000;
+
+/// Sending 1,000 changes made offline, against making them on the server as they come; and
+/// keyboard moves on the copy (what the windows show meanwhile) while they are sent, against
+/// the same moves with nothing being sent.
+async fn replay(server: &TestServer) -> Vec<Row> {
+    let database = server.database();
+    let location = Location::parse(&database.url).unwrap();
+    let Location::Server(url) = &location else {
+        unreachable!("a server's URL")
+    };
+    let origin = Origin::new("bench", Actor::Gui);
+    let online = Arc::new(Store::open(&location, &origin).await.unwrap());
+    let inbox = online.first_project().await.unwrap().id;
+    let mut cards = Vec::new();
+    for i in 0..20 {
+        let new = NewTask {
+            project_id: inbox.clone(),
+            column_id: None,
+            title: format!("Card {i}"),
+        };
+        cards.push(online.create_task(&origin, new).await.unwrap().id);
+    }
+    let comment = |i: usize| Mutation::CommentAdd {
+        task_id: cards[i % cards.len()].clone(),
+        body: format!("Written on the train, {i}"),
+        id: None,
+    };
+    // The baseline: the same changes made on the server one by one, as an online window does.
+    let t = Instant::now();
+    for i in 0..QUEUED {
+        online.change(&origin, comment(i)).await.unwrap();
+    }
+    let direct = t.elapsed();
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.db");
+    online.mirror_to(&file).await.unwrap();
+    let copy = Arc::new(Store::open_copy(url, &file, &origin).await.unwrap());
+    for i in 0..QUEUED {
+        copy.queue(&origin, comment(i)).await.unwrap();
+    }
+    // Keyboard moves on the copy with nothing being sent.
+    let calm = moves(&copy, &origin, &cards[0], None).await;
+    // Sent while the copy takes moves: the sender works on a thread of its own, as the app's.
+    let sender = {
+        let (online, file, origin) = (online.clone(), file.clone(), origin.clone());
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let t = Instant::now();
+            let sent = runtime
+                .block_on(online.send_outbox(&file, &origin))
+                .unwrap();
+            (t.elapsed(), sent)
+        })
+    };
+    let busy = moves(&copy, &origin, &cards[1], Some(&sender)).await;
+    let (sending, sent) = sender.await.unwrap();
+    // The moves made before it began were queued too, and are sent with the rest.
+    assert!(sent.applied >= QUEUED && sent.refused == 0, "{sent:?}");
+    let rate = sent.applied as f64 / sending.as_secs_f64();
+    let online_rate = QUEUED as f64 / direct.as_secs_f64();
+    let (mut busy, mut calm) = (busy, calm);
+    vec![
+        Row {
+            what: "send 1,000+ changes made offline once the server is back",
+            target: "≥ 500 changes/s",
+            tandem: format!("{rate:.0} changes/s"),
+            baseline: format!("{online_rate:.0} changes/s (the same made online, one by one)"),
+            ratio: format!("{:.2}×", rate / online_rate),
+        },
+        percentiles_row(
+            "keyboard move on the copy while they are sent (p50 / p99)",
+            "p99 ≤ 16 ms",
+            &mut busy,
+            &mut calm,
+            "the same moves, nothing being sent",
+        ),
+    ]
+}
+
+/// Moves `card` down and up on the copy, a keystroke every few milliseconds: while `sender`
+/// runs (until it is done), or 200 times.
+async fn moves(
+    copy: &Store,
+    origin: &Origin,
+    card: &TaskId,
+    sender: Option<&tokio::task::JoinHandle<(Duration, tandem::store::Replayed)>>,
+) -> Vec<Duration> {
+    let mut took = Vec::new();
+    let mut down = true;
+    while took.len() < 20 || sender.map_or(took.len() < 200, |s| !s.is_finished()) {
+        let seen = copy.task(card).await.unwrap();
+        let step = Mutation::TaskStep {
+            id: card.clone(),
+            expected_version: seen.version,
+            step: if down { Step::Down } else { Step::Up },
+        };
+        down = !down;
+        let t = Instant::now();
+        copy.queue(origin, step).await.unwrap();
+        took.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(4)).await;
+    }
+    took
 }
 
 /// Opening the board (the store, then the project's board) from the copy, against opening it

@@ -1167,6 +1167,9 @@ async fn the_command_line_works_on_this_machines_copy_while_the_server_is_away_a
         .await
         .unwrap();
     store.close().await;
+    let backup = machine.dir.path().join("before.db");
+    let made = machine.tandem(&["backup", backup.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", stderr(&made));
     server.crash().expect("the server stops");
 
     let listed = machine.tandem(&["task", "ls"]);
@@ -1208,13 +1211,26 @@ async fn the_command_line_works_on_this_machines_copy_while_the_server_is_away_a
     let dropped = machine.tandem(&["outbox", "drop", "99"]);
     assert_eq!(dropped.status.code(), Some(2), "{}", stderr(&dropped));
     // What needs the server now is refused, with why, and nothing is queued for it.
-    let member = machine.tandem(&["member", "add", "Inbox", "bob", "--role", "editor"]);
-    assert_eq!(member.status.code(), Some(1), "{}", stderr(&member));
-    assert!(
-        stderr(&member).contains("cannot be reached"),
-        "{}",
-        stderr(&member)
-    );
+    for args in [
+        vec!["member", "add", "Inbox", "bob", "--role", "editor"],
+        vec!["restore", backup.to_str().unwrap()],
+        vec!["inbox"],
+    ] {
+        let refused = machine.tandem(&args);
+        assert_eq!(
+            refused.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+        assert!(
+            stderr(&refused).contains("cannot be reached"),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+    }
+    let still = stdout(&machine.tandem(&["outbox"]));
+    assert_eq!(still.matches("waiting").count(), 4, "{still}");
 
     // The server is back: the next command sends what waited first, once and in order.
     server.start_again().expect("the server starts again");

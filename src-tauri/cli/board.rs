@@ -902,6 +902,9 @@ pub(super) async fn inbox(
     all: bool,
     command: Option<InboxCommand>,
 ) -> Result<()> {
+    if let Some(url) = store.copy_of() {
+        return Err(Error::Offline { host: url.host() });
+    }
     if store.dialect() == crate::store::Dialect::Sqlite {
         return Err(Error::invalid(
             "inbox",

@@ -561,7 +561,9 @@ async fn past_its_limit_the_outbox_refuses_an_edit_whole_rather_than_drop_one() 
     assert_eq!(Store::waiting(&file).await.unwrap(), 10_000);
 
     let seen = copy.task(&ship.id).await.unwrap();
-    let refused = copy.queue(&laptop(), rename(&ship, seen.version, "Two")).await;
+    let refused = copy
+        .queue(&laptop(), rename(&ship, seen.version, "Two"))
+        .await;
     match refused {
         Err(Error::Invalid { field, reason }) => {
             assert_eq!(field, "outbox");
@@ -569,7 +571,11 @@ async fn past_its_limit_the_outbox_refuses_an_edit_whole_rather_than_drop_one() 
         }
         other => panic!("not refused: {other:?}"),
     }
-    assert_eq!(copy.task(&ship.id).await.unwrap().title, "One", "nothing changed");
+    assert_eq!(
+        copy.task(&ship.id).await.unwrap().title,
+        "One",
+        "nothing changed"
+    );
     assert_eq!(Store::waiting(&file).await.unwrap(), 10_000);
     copy.close().await;
 }

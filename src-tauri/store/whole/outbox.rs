@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::config::Location;
 use crate::error::{Error, Result};
 use crate::model::{Actor, Entity, Mutation, Origin, QueueState, Queued, Queueing, TaskId};
-use crate::store::sql::{query, sqlite, Conn};
+use crate::store::sql::{query, sqlite, Conn, Connection};
 use crate::store::Store;
 
 /// The most changes a machine keeps waiting; past it, edits are refused rather than dropped.
@@ -199,7 +199,7 @@ impl Store {
                 ))
             }
         };
-        query(done).bind(number).execute(&mut copy.conn()).await?;
+        outbox_write(&mut copy, done, number, None).await?;
         copy.close().await?;
         Ok(())
     }
@@ -229,10 +229,8 @@ impl Store {
         }
         let made = self.change(origin, mutation).await?;
         let (mut copy, _) = sqlite::open(file).await?;
-        query("DELETE FROM outbox WHERE number = $1 AND state = 'refused'")
-            .bind(number)
-            .execute(&mut copy.conn())
-            .await?;
+        let forget = "DELETE FROM outbox WHERE number = $1 AND state = 'refused'";
+        outbox_write(&mut copy, forget, number, None).await?;
         copy.close().await?;
         Ok(made)
     }
@@ -312,10 +310,8 @@ impl Store {
                 };
                 match refusal {
                     None => {
-                        query("DELETE FROM outbox WHERE number = $1")
-                            .bind(number)
-                            .execute(&mut copy.conn())
-                            .await?;
+                        let sent = "DELETE FROM outbox WHERE number = $1";
+                        outbox_write(&mut copy, sent, number, None).await?;
                     }
                     Some(refused) => {
                         match self.pass_queued(&sent).await {
@@ -331,15 +327,10 @@ impl Store {
                             }
                             _ => None,
                         };
-                        query(
-                            "UPDATE outbox SET state = 'refused', reason = $2, theirs = $3
-                             WHERE number = $1",
-                        )
-                        .bind(number)
-                        .bind(refused.to_string())
-                        .bind(theirs)
-                        .execute(&mut copy.conn())
-                        .await?;
+                        let kept = "UPDATE outbox SET state = 'refused', reason = $2, theirs = $3
+                                    WHERE number = $1";
+                        let why = Some((refused.to_string(), theirs));
+                        outbox_write(&mut copy, kept, number, why).await?;
                     }
                 }
             }
@@ -403,4 +394,24 @@ async fn about(conn: &mut Conn<'_>, mutation: &Mutation) -> Result<Option<TaskId
         .bind(id)
         .scalar_optional(conn)
         .await
+}
+
+/// Writes change `number` of the outbox of `copy` (`sql`, binding `why` and the server's side
+/// after it when given) in a write transaction of its own: it waits its turn behind the copy's
+/// other writers (windows queueing meanwhile, another copy of Tandem, the command line).
+async fn outbox_write(
+    copy: &mut Connection,
+    sql: &'static str,
+    number: i64,
+    why: Option<(String, Option<String>)>,
+) -> Result<()> {
+    let mut tx = copy.begin_write().await?;
+    let mut conn = tx.conn();
+    let write = query(sql).bind(number);
+    let write = match why {
+        Some((reason, theirs)) => write.bind(reason).bind(theirs),
+        None => write,
+    };
+    write.execute(&mut conn).await?;
+    tx.commit().await
 }
