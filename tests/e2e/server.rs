@@ -365,7 +365,7 @@ async fn copy_holds(machine: &Sandbox, title: &str) {
     let copies = machine.dir.path().join("cache/dev.tandem.board/servers");
     let sql = format!("SELECT count(*) FROM tasks WHERE title = '{title}'");
     eventually("the copy to hold the card", UI_TIMEOUT, async || {
-        let copy = std::fs::read_dir(&copies).ok()?.flatten().next()?.path();
+        let copy = the_copy(&copies)?;
         let held = std::process::Command::new("sqlite3")
             .arg(&copy)
             .arg(&sql)
@@ -374,4 +374,123 @@ async fn copy_holds(machine: &Sandbox, title: &str) {
         (String::from_utf8_lossy(&held.stdout).trim() == "1").then_some(())
     })
     .await;
+}
+
+/// `tandem <args>` for `machine`, which must succeed; its standard output, trimmed.
+fn run(machine: &Sandbox, args: &[&str]) -> String {
+    let output = machine.tandem(args);
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_edits_from_two_windows_and_the_command_line_survive_an_outage_each_sent_once() {
+    let server = Arc::new(TestServer::start().expect("a server of its own"));
+    let database = server.database();
+    let machine = Sandbox::on_server(&database.url);
+    let first = run(&machine, &["task", "add", "Before"]);
+    on_desktop(&machine, async |desktop| {
+        let app = desktop.launch().await;
+        app.card("To do", "Before").await;
+        copy_holds(&machine, "Before").await;
+        // Another copy of Tandem runs on this machine throughout, on the same board.
+        let _second_copy = desktop.instance(&machine);
+
+        let stopping = server.clone();
+        tokio::task::spawn_blocking(move || stopping.crash())
+            .await
+            .unwrap()
+            .expect("the server stops");
+        app.find(r#"button.badge[aria-label*="copy of the board is shown"]"#)
+            .await;
+
+        // Ten cards from each of two windows, thirty changes from the command line.
+        let add = r#"input[aria-label="Add a card to To do"]"#;
+        for i in 0..10 {
+            app.find(add)
+                .await
+                .send_keys(&format!("Window one {i}{ENTER}"))
+                .await
+                .unwrap();
+            app.card("To do", &format!("Window one {i}")).await;
+        }
+        let (_, second) = super::live::open_second_window(&app).await;
+        app.client.switch_to_window(second).await.unwrap();
+        for i in 0..10 {
+            app.find(add)
+                .await
+                .send_keys(&format!("Window two {i}{ENTER}"))
+                .await
+                .unwrap();
+            app.card("To do", &format!("Window two {i}")).await;
+        }
+        for i in 0..10 {
+            let made = run(&machine, &["task", "add", &format!("Shell {i}")]);
+            run(&machine, &["task", "done", &made]);
+            run(&machine, &["comment", "add", &first, &format!("Note {i}")]);
+        }
+        app.wait_for_text("button.badge", &["Offline · 50 changes waiting"])
+            .await;
+        app.card("Done", "Shell 9").await;
+
+        // Closed and opened again while still offline: the copy, with what waits.
+        app.quit().await;
+        let app = desktop.launch().await;
+        app.card("To do", "Window two 9").await;
+        app.wait_for_text("button.badge", &["Offline · 50 changes waiting"])
+            .await;
+        app.quit().await;
+
+        // The server back: every change applied once, in the order made.
+        let starting = server.clone();
+        tokio::task::spawn_blocking(move || starting.start_again())
+            .await
+            .unwrap()
+            .expect("the server starts again");
+        eventually("every change on the server", UI_TIMEOUT, async || {
+            let sent = run(&machine, &["outbox"]);
+            sent.contains("Nothing waits").then_some(())
+        })
+        .await;
+        let on_server = |sql: &str| server.psql(&database.name, sql).unwrap();
+        assert_eq!(
+            on_server("SELECT count(*), count(DISTINCT title) FROM tasks").trim(),
+            "31|31"
+        );
+        let notes = on_server(&format!(
+            "SELECT string_agg(body, ',' ORDER BY created_at) FROM comments WHERE task_id = '{first}'"
+        ));
+        let order: Vec<String> = (0..10).map(|i| format!("Note {i}")).collect();
+        assert_eq!(notes.trim(), order.join(","), "in the order made");
+        let done = on_server(
+            "SELECT count(*) FROM tasks t JOIN columns c ON c.id = t.column_id
+             WHERE c.name = 'Done' AND t.title LIKE 'Shell %'",
+        );
+        assert_eq!(done.trim(), "10");
+
+        // Every window converges, and the copy equals the server row by row.
+        let app = desktop.launch().await;
+        app.wait_for_text("button.badge", &["Live"]).await;
+        app.card("To do", "Window one 0").await;
+        app.card("Done", "Shell 0").await;
+        let rows = "SELECT id, title, column_id, position, version FROM tasks ORDER BY id";
+        eventually("the copy to equal the server", UI_TIMEOUT, async || {
+            let copies = machine.dir.path().join("cache/dev.tandem.board/servers");
+            let copy = the_copy(&copies)?;
+            let held = crate::common::sqlite3(&copy, rows);
+            (held.trim() == on_server(rows).trim()).then_some(())
+        })
+        .await;
+    })
+    .await;
+}
+
+/// The copy of a server board in `copies`, a machine's folder of them (beside it, its
+/// companions: the WAL, the sender's lock).
+fn the_copy(copies: &std::path::Path) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(copies)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "db"))
 }
