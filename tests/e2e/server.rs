@@ -307,54 +307,71 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
         })
         .await;
 
-        // Away again: the command line renames a card on the copy while someone renames it on
-        // the server. Sent when Tandem opens, it is refused, kept, and shown both ways.
-        let id = server
-            .psql(
-                &database.name,
-                "SELECT id FROM tasks WHERE title = 'Plan the launch'",
-            )
-            .unwrap()
-            .trim()
-            .to_owned();
+        // Away again: the command line renames two cards on the copy while someone renames
+        // them on the server. Sent when Tandem opens, both are refused, kept, shown both ways,
+        // and settled: mine kept for one, theirs for the other.
+        let id_of = |title: &str| {
+            server
+                .psql(
+                    &database.name,
+                    &format!("SELECT id FROM tasks WHERE title = '{title}'"),
+                )
+                .unwrap()
+                .trim()
+                .to_owned()
+        };
+        let (plan, venue) = (id_of("Plan the launch"), id_of("Book the venue"));
         app.quit().await;
         let stopping = server.clone();
         tokio::task::spawn_blocking(move || stopping.crash())
             .await
             .unwrap()
             .expect("the server stops");
-        let queued = machine.tandem(&["task", "edit", &id, "--title", "Mine"]);
-        assert!(queued.status.success(), "{queued:?}");
+        for (id, title) in [(&plan, "Mine"), (&venue, "Mine too")] {
+            let queued = machine.tandem(&["task", "edit", id, "--title", title]);
+            assert!(queued.status.success(), "{queued:?}");
+        }
         let starting = server.clone();
         tokio::task::spawn_blocking(move || starting.start_again())
             .await
             .unwrap()
             .expect("the server starts again");
-        server
-            .psql(
-                &database.name,
-                &format!(
-                    "UPDATE tasks SET title = 'Theirs', version = version + 1 WHERE id = '{id}'"
-                ),
-            )
-            .unwrap();
+        for (id, title) in [(&plan, "Theirs"), (&venue, "Theirs too")] {
+            server
+                .psql(
+                    &database.name,
+                    &format!(
+                        "UPDATE tasks SET title = '{title}', version = version + 1 \
+                         WHERE id = '{id}'"
+                    ),
+                )
+                .unwrap();
+        }
         let app = desktop.launch().await;
-        app.wait_for_text("button.outbox", &["1 couldn't apply"])
+        app.wait_for_text("button.outbox", &["2 couldn't apply"])
             .await;
         app.click("button.outbox").await;
+        let panel = r#"[role="dialog"][aria-label="Couldn't apply"]"#;
         app.wait_for_text(
-            r#"[role="dialog"][aria-label="Couldn't apply"]"#,
+            panel,
             &[
                 "change a card's title to “Mine”",
-                "changed elsewhere",
-                "Mine",
+                "the card was changed on the server meanwhile",
                 "Theirs",
+                "change a card's title to “Mine too”",
+                "Theirs too",
             ],
         )
         .await;
-        app.click(r#"[role="dialog"][aria-label="Couldn't apply"] button.primary"#)
+        super::axe::clean(&app, "the Couldn't apply list").await;
+        app.click(&format!("{panel} li:first-child button.primary"))
             .await;
-        app.wait_for_titles("To do", &["Mine", "Book the venue", "While away"])
+        app.wait_for_text("button.outbox", &["1 couldn't apply"])
+            .await;
+        app.click(&format!("{panel} li:first-child button:not(.primary)"))
+            .await;
+        app.wait_for_text(panel, &["Nothing waits"]).await;
+        app.wait_for_titles("To do", &["Mine", "Theirs too", "While away"])
             .await;
     })
     .await;

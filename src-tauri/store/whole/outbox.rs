@@ -7,7 +7,9 @@ use std::path::Path;
 
 use crate::config::Location;
 use crate::error::{Error, Result};
-use crate::model::{Actor, Entity, Mutation, Origin, QueueState, Queued, Queueing, TaskId};
+use crate::model::{
+    Actor, Entity, EntityKind, Mutation, Origin, QueueState, Queued, Queueing, TaskId,
+};
 use crate::store::sql::{query, sqlite, Conn, Connection};
 use crate::store::Store;
 
@@ -329,7 +331,7 @@ impl Store {
                         };
                         let kept = "UPDATE outbox SET state = 'refused', reason = $2, theirs = $3
                                     WHERE number = $1";
-                        let why = Some((refused.to_string(), theirs));
+                        let why = Some((why_refused(&refused), theirs));
                         outbox_write(&mut copy, kept, number, why).await?;
                     }
                 }
@@ -414,4 +416,25 @@ async fn outbox_write(
     };
     write.execute(&mut conn).await?;
     tx.commit().await
+}
+
+/// Why the server refused a change sent from the outbox, as the Couldn't apply list says it:
+/// the person is not in a window that could reload, so a conflict says what happened instead.
+fn why_refused(refused: &Error) -> String {
+    let noun = |kind: EntityKind| match kind {
+        EntityKind::Task => "card".to_owned(),
+        EntityKind::Subtask => "checklist item".to_owned(),
+        other => format!("{other:?}").to_lowercase(),
+    };
+    match refused {
+        Error::Conflict { current } => format!(
+            "the {} was changed on the server meanwhile",
+            noun(current.kind())
+        ),
+        Error::NotFound { entity, .. } => format!(
+            "the {} is no longer on the server: deleted meanwhile, or out of your reach",
+            noun(*entity)
+        ),
+        other => other.to_string(),
+    }
 }
