@@ -1473,3 +1473,16 @@ async fn watching_and_the_inbox_are_for_a_team_server_and_a_file_says_so() {
         assert_user_error(&sandbox.tandem(args), "team's server");
     }
 }
+
+#[test]
+fn a_board_in_a_file_has_no_outbox_and_says_so() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["outbox"][..],
+        &["outbox", "retry"],
+        &["outbox", "drop", "1"],
+    ] {
+        let refused = sandbox.tandem(args);
+        assert_user_error(&refused, "a board in a file has no outbox");
+    }
+}

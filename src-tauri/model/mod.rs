@@ -1181,6 +1181,21 @@ impl Mutation {
     }
 }
 
+impl LabelId {
+    /// The id of the label a task moving to another project brings there (one of that name
+    /// being missing): made from the task, its version and the label it had, so that the same
+    /// move made offline and sent later makes the same label as on this machine's copy.
+    pub fn brought_by(task: &TaskId, version: i64, from: &LabelId) -> Self {
+        match uuid::Uuid::parse_str(&task.0) {
+            Ok(task) => {
+                let name = format!("{version}/{}", from.0);
+                Self(uuid::Uuid::new_v5(&task, name.as_bytes()).to_string())
+            }
+            Err(_) => Self::new(),
+        }
+    }
+}
+
 impl ColumnId {
     /// The id of column `number` of those a project is created with: made from the project's
     /// own, so that a project made offline and sent later has the same columns as on the copy.

@@ -127,7 +127,7 @@ impl Store {
                     let there = match there {
                         Some(there) => there,
                         None => {
-                            let made = LabelId::new();
+                            let made = LabelId::brought_by(id, task.version, &label.id);
                             query(
                                 "INSERT INTO labels (id, project_id, name, color, created_at,
                                     updated_at)

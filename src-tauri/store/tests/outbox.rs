@@ -335,7 +335,33 @@ async fn what_is_made_offline_keeps_its_id_so_what_was_queued_after_it_finds_it(
         })
         .await;
     }
-    assert_eq!(Store::waiting(&file).await.unwrap(), 14);
+    // The card moves to another project made offline, bringing its label there (made anew),
+    // and that label is taken off it again.
+    let home = ProjectId(made(
+        q(Mutation::ProjectCreate {
+            name: "Home".into(),
+            id: None,
+        })
+        .await,
+    ));
+    let home_columns = copy.board(&home).await.unwrap().columns;
+    let seen = copy.task(&card).await.unwrap();
+    q(Mutation::TaskTransfer {
+        id: card.clone(),
+        expected_version: seen.version,
+        to_column: home_columns[0].id.clone(),
+        to_index: 0,
+    })
+    .await;
+    let brought = copy.board(&home).await.unwrap().labels;
+    assert_eq!(brought.len(), 1);
+    q(Mutation::TaskLabel {
+        id: card.clone(),
+        label_id: brought[0].id.clone(),
+        on: false,
+    })
+    .await;
+    assert_eq!(Store::waiting(&file).await.unwrap(), 17);
     copy.close().await;
 
     // Back: everything applied, nothing refused, and the server's board is the copy's.
@@ -349,11 +375,18 @@ async fn what_is_made_offline_keeps_its_id_so_what_was_queued_after_it_finds_it(
     let replayed = alice.replay(&file, &laptop()).await.unwrap();
     assert_eq!(
         (replayed.applied, replayed.refused),
-        (14, 0),
+        (17, 0),
         "{replayed:?}"
     );
     let task = alice.task(&card).await.unwrap();
-    assert_eq!(task.column_id, columns[1].id);
+    assert_eq!(task.column_id, home_columns[0].id);
+    let there = alice.board(&home).await.unwrap().labels;
+    assert_eq!(
+        (there.len(), &there[0].id, &there[0].name),
+        (1, &brought[0].id, &brought[0].name),
+        "the label the move brought has the id it had on the copy"
+    );
+    assert!(alice.task_labels(&card).await.unwrap().is_empty());
     let subtasks = alice.subtasks(&card).await.unwrap();
     assert!(subtasks[0].done);
     assert_eq!(alice.comments(&card).await.unwrap()[0].body, "First class?");
