@@ -579,11 +579,32 @@ fn follow_the_database<R: Runtime>(app: &AppHandle<R>) {
                 () = &mut stopping => return,
                 _ = ticks.tick() => {}
             }
-            // Opened on the copy (the server was away at start): once the server answers,
-            // Tandem opens it again, and sends what waited before any window.
-            if opened.copy_of().is_some() && opened.server_is_back().await {
-                tracing::info!("the server is back: opening it again");
-                app.restart();
+            // Opened on the copy (the server was away at start): once the server answers, what
+            // waited is sent while the windows stay on the copy, the badge counting down; then
+            // Tandem opens the server again (a restart: its work for a team's server starts
+            // with it).
+            if opened.copy_of().is_some() {
+                match sending.take() {
+                    None if opened.server_is_back().await => {
+                        sending = Some(send_before_reopening(&app, &opened));
+                    }
+                    Some(sent) if sent.is_finished() => match sent.await {
+                        Ok(Ok(done)) => {
+                            tracing::info!(?done, "sent what waited: opening the server again");
+                            app.restart();
+                        }
+                        Ok(Err(e)) => tracing::info!(error = %e, "what waited still waits"),
+                        Err(e) => tracing::warn!(error = %e, "sending the outbox failed"),
+                    },
+                    still => sending = still,
+                }
+                let now = with_sending(opened.ping().await, sending.is_some());
+                if status.send_if_modified(|was| std::mem::replace(was, now.clone()) != now) {
+                    if let Err(e) = app.emit(DATABASE_EVENT, now) {
+                        tracing::warn!(error = %e, "cannot tell the windows about the database");
+                    }
+                }
+                continue;
             }
             let copy = lock(&app.state::<AppState>().copy).clone();
             let now = match copy {
@@ -625,20 +646,7 @@ fn follow_the_database<R: Runtime>(app: &AppHandle<R>) {
                     if lock(&app.state::<AppState>().copy).is_none() {
                         opened.ping().await
                     } else {
-                        match copy.ping().await {
-                            DatabaseStatus::Offline {
-                                host,
-                                waiting,
-                                copy,
-                                ..
-                            } => DatabaseStatus::Offline {
-                                host,
-                                waiting,
-                                copy,
-                                sending: sending.is_some(),
-                            },
-                            other => other,
-                        }
+                        with_sending(copy.ping().await, sending.is_some())
                     }
                 }
             };
@@ -650,6 +658,49 @@ fn follow_the_database<R: Runtime>(app: &AppHandle<R>) {
             }
         }
     });
+}
+
+/// `status` of a copy, saying whether what waited is being sent.
+fn with_sending(status: DatabaseStatus, sending: bool) -> DatabaseStatus {
+    match status {
+        DatabaseStatus::Offline {
+            host,
+            waiting,
+            copy,
+            ..
+        } => DatabaseStatus::Offline {
+            host,
+            waiting,
+            copy,
+            sending,
+        },
+        other => other,
+    }
+}
+
+/// For Tandem opened on the copy (`opened`): opens the server that answers again and sends
+/// what waited, then makes the copy anew from it, on a thread of its own.
+fn send_before_reopening<R: Runtime>(
+    app: &AppHandle<R>,
+    opened: &Arc<Store>,
+) -> tokio::task::JoinHandle<crate::error::Result<Replayed>> {
+    let state = app.state::<AppState>();
+    let origin = Origin::new(&state.instance, Actor::Gui);
+    let location = state.database.clone();
+    let file = opened.outbox_file();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        runtime.block_on(async {
+            let Some(file) = file else {
+                return Ok(Replayed::default());
+            };
+            let server = Store::open(&location, &origin).await?;
+            let done = server.send_outbox(&file, &origin).await?;
+            server.copy_anew(&file).await?;
+            server.close().await;
+            Ok(done)
+        })
+    })
 }
 
 /// How long a server must not answer before the windows go over to this machine's copy: a
