@@ -1,5 +1,7 @@
-//! `tandem doctor`: checks the set-up, one line per check, each passed (✓) or failed (✗) with
-//! what to do. It reads and asks, and changes nothing: not the database, not a folder's mode.
+//! `tandem doctor`: checks the set-up, one line per check: passed (✓); failed (✗), with what to
+//! do, for what stops Tandem working; a warning (⚠), with what it costs, for what it does
+//! without; or not checked (–), with why. It exits with 1 only when a check failed. It reads and
+//! asks, and changes nothing: not the database, not a folder's mode.
 
 use std::path::{Path, PathBuf};
 
@@ -16,36 +18,69 @@ use crate::store::{self, Found};
 pub struct Check {
     /// What was checked: "database", "schema", "socket folder", …
     pub check: &'static str,
+    /// Whether Tandem works as far as this check goes: false only when it failed.
     pub ok: bool,
+    pub status: Status,
     /// What was found.
     pub found: String,
-    /// What to do about it, when it failed.
+    /// What to do about it (a failure), or what going without costs (a warning).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
 
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    /// Something optional is missing: Tandem works without it, at a cost.
+    Warn,
+    /// Something Tandem needs is wrong.
+    Fail,
+    /// Nothing to check it against (no desktop session for a tray).
+    NotChecked,
+}
+
 impl Check {
-    fn pass(check: &'static str, found: impl Into<String>) -> Check {
+    fn new(check: &'static str, status: Status, found: String, fix: Option<String>) -> Check {
         Check {
             check,
-            ok: true,
-            found: found.into(),
-            fix: None,
+            ok: status != Status::Fail,
+            status,
+            found,
+            fix,
         }
     }
 
+    fn pass(check: &'static str, found: impl Into<String>) -> Check {
+        Check::new(check, Status::Pass, found.into(), None)
+    }
+
     fn fail(check: &'static str, found: impl Into<String>, fix: impl Into<String>) -> Check {
-        Check {
+        Check::new(check, Status::Fail, found.into(), Some(fix.into()))
+    }
+
+    fn warn(check: &'static str, found: impl Into<String>, cost: impl Into<String>) -> Check {
+        Check::new(check, Status::Warn, found.into(), Some(cost.into()))
+    }
+
+    fn not_checked(check: &'static str, why: impl Into<String>) -> Check {
+        Check::new(
             check,
-            ok: false,
-            found: found.into(),
-            fix: Some(fix.into()),
-        }
+            Status::NotChecked,
+            format!("not checked: {}", why.into()),
+            None,
+        )
     }
 
     /// The check as a line: a mark, its name, what was found, and what to do.
     pub fn line(&self) -> String {
-        let mark = if self.ok { '✓' } else { '✗' };
+        let mark = match self.status {
+            Status::Pass => '✓',
+            Status::Warn => '⚠',
+            Status::Fail => '✗',
+            Status::NotChecked => '–',
+        };
         match &self.fix {
             Some(fix) => format!("{mark} {:<14} {}: {fix}", self.check, self.found),
             None => format!("{mark} {:<14} {}", self.check, self.found),
@@ -72,16 +107,31 @@ pub async fn checks(db: Option<&str>) -> Vec<Check> {
         )),
     }
     checks.push(settings);
-    checks.push(bus_name("tray", TRAY, "a tray host (a StatusNotifierWatcher) shows Tandem's icon", "install one (a StatusNotifier tray such as the desktop's panel applet, or status-notifier-watcher); Tandem works without it, from its windows").await);
-    checks.push(
-        bus_name(
-            "notifications",
-            NOTIFICATIONS,
-            "a notification daemon tells of changes made elsewhere",
-            "install one (your desktop's, or dunst); Tandem works without it, silently",
-        )
-        .await,
-    );
+    let tray = Optional {
+        check: "tray",
+        name: TRAY,
+        good: "a tray host (a StatusNotifierWatcher) shows Tandem's icon",
+        cost: "Tandem shows no icon in the tray and works from its windows; for the icon, \
+               install a tray host (a StatusNotifier applet of your desktop's panel, or \
+               status-notifier-watcher)",
+    };
+    let notifications = Optional {
+        check: "notifications",
+        name: NOTIFICATIONS,
+        good: "a notification daemon tells of changes made elsewhere",
+        cost: "changes made elsewhere and news are not told in notifications, only in \
+               the windows; for them, install a notification daemon (your desktop's, or dunst)",
+    };
+    match desktop_session() {
+        Ok(()) => {
+            checks.push(tray.ask().await);
+            checks.push(notifications.ask().await);
+        }
+        Err(why) => {
+            checks.push(Check::not_checked(tray.check, why));
+            checks.push(Check::not_checked(notifications.check, why));
+        }
+    }
     checks.push(log_folder());
     checks
 }
@@ -317,30 +367,58 @@ fn settings_file() -> Check {
     }
 }
 
-/// Whether a service owns (or can be started for) `name` on the session bus.
-async fn bus_name(check: &'static str, name: &str, good: &str, fix: &str) -> Check {
-    let asked = async {
-        let bus = zbus::Connection::session().await?;
-        let dbus = zbus::fdo::DBusProxy::new(&bus).await?;
-        let bus_name = zbus::names::BusName::try_from(name)?;
-        if dbus.name_has_owner(bus_name).await? {
-            return Ok::<bool, zbus::Error>(true);
+/// Whether this runs in a desktop session: a display, and a session bus to ask. Without one
+/// (an SSH session, a server), what only a desktop has is not checked.
+fn desktop_session() -> Result<(), &'static str> {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+        return Err("no desktop session (no display)");
+    }
+    let runtime_bus =
+        std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|dir| Path::new(&dir).join("bus").exists());
+    if !set("DBUS_SESSION_BUS_ADDRESS") && !runtime_bus {
+        return Err("no desktop session (no session bus)");
+    }
+    Ok(())
+}
+
+/// A service of the desktop Tandem does without: a name on the session bus.
+struct Optional {
+    check: &'static str,
+    name: &'static str,
+    /// What it does for Tandem, when it is there.
+    good: &'static str,
+    /// What going without it costs, and how to have it.
+    cost: &'static str,
+}
+
+impl Optional {
+    /// Whether a service owns (or can be started for) the name on the session bus: passed, or
+    /// a warning saying what its absence costs.
+    async fn ask(&self) -> Check {
+        let asked = async {
+            let bus = zbus::Connection::session().await?;
+            let dbus = zbus::fdo::DBusProxy::new(&bus).await?;
+            let bus_name = zbus::names::BusName::try_from(self.name)?;
+            if dbus.name_has_owner(bus_name).await? {
+                return Ok::<bool, zbus::Error>(true);
+            }
+            let activatable = dbus.list_activatable_names().await?;
+            Ok(activatable.iter().any(|n| n.as_str() == self.name))
+        };
+        match asked.await {
+            Ok(true) => Check::pass(self.check, self.good),
+            Ok(false) => Check::warn(
+                self.check,
+                format!("nothing serves {} on the session bus", self.name),
+                self.cost,
+            ),
+            Err(e) => Check::warn(
+                self.check,
+                format!("the session bus cannot be reached ({e})"),
+                self.cost,
+            ),
         }
-        let activatable = dbus.list_activatable_names().await?;
-        Ok(activatable.iter().any(|n| n.as_str() == name))
-    };
-    match asked.await {
-        Ok(true) => Check::pass(check, good),
-        Ok(false) => Check::fail(
-            check,
-            format!("nothing serves {name} on the session bus"),
-            fix,
-        ),
-        Err(e) => Check::fail(
-            check,
-            format!("the session bus cannot be reached ({e})"),
-            "run Tandem in a desktop session (DBUS_SESSION_BUS_ADDRESS)",
-        ),
     }
 }
 
