@@ -1486,3 +1486,39 @@ fn a_board_in_a_file_has_no_outbox_and_says_so() {
         assert_user_error(&refused, "a board in a file has no outbox");
     }
 }
+
+#[test]
+fn json_names_each_cards_project_column_and_labels_beside_their_ids() {
+    let sandbox = Sandbox::new();
+    let id = add(&sandbox, &["Ship"]);
+    ok(&sandbox, &["label", "add", "Urgent", "--color", "#dc2626"]);
+    ok(&sandbox, &["task", "label", &id.0, "Urgent"]);
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        serde_json::from_str(&ok(&sandbox, &args)).unwrap()
+    };
+    let card = |value: &serde_json::Value| {
+        (
+            value["project"].as_str().unwrap().to_owned(),
+            value["column"].as_str().unwrap().to_owned(),
+            value["labels"][0]["name"].as_str().unwrap().to_owned(),
+            value["labels"][0]["id"].is_string(),
+            value["column_id"].is_string(),
+        )
+    };
+    let named = |column: &str| ("Inbox".into(), column.into(), "Urgent".into(), true, true);
+    assert_eq!(card(&json(&["task", "ls"])[0]), named("To do"));
+    assert_eq!(
+        card(&json(&["task", "show", &id.0])["task"]),
+        named("To do")
+    );
+    assert_eq!(
+        card(&json(&["task", "move", &id.0, "--column", "Doing"])),
+        named("Doing")
+    );
+    assert_eq!(card(&json(&["task", "done", &id.0])), named("Done"));
+    assert_eq!(card(&json(&["task", "archive", &id.0])[0]), named("Done"));
+    assert_eq!(card(&json(&["task", "ls", "--archived"])[0]), named("Done"));
+    assert_eq!(card(&json(&["task", "rm", &id.0])), named("Done"));
+}

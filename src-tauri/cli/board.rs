@@ -5,14 +5,16 @@
 //! writes, so a terminal never trips over its own stale view; the store's rules are the same
 //! as for a window.
 
+use std::collections::HashMap;
+
 use clap::{ArgGroup, Args, Subcommand};
 
 use super::Output;
 use crate::error::{Error, Result};
 use crate::history;
 use crate::model::{
-    Column, Comment, CommentId, Label, Mutation, Origin, Priority, Project, QueueState, SeenTask,
-    Subtask, SubtaskId, Task, TaskId,
+    Board, BoardTask, Column, ColumnId, Comment, CommentId, Label, LabelId, Mutation, Origin,
+    Priority, Project, ProjectId, QueueState, SeenTask, Subtask, SubtaskId, Task, TaskId,
 };
 use crate::store::{Step, Store};
 use crate::validate;
@@ -426,7 +428,7 @@ pub(super) async fn task(
                 id: None,
             };
             let task: Task = store.change_as(origin, create).await?;
-            out.print(&task, || task.id.to_string())
+            print_card(store, out, task, |t| t.id.to_string()).await
         }
         TaskCommand::Edit {
             id,
@@ -453,14 +455,19 @@ pub(super) async fn task(
                 due_date,
             };
             let edited: Task = store.change_as(origin, edit).await?;
-            out.print(&edited, String::new)
+            print_card(store, out, edited, |_| String::new()).await
         }
         TaskCommand::Show { id } => {
             let task = store.task(&TaskId(id)).await?;
             let labels = store.task_labels(&task.id).await?;
             let subtasks = store.subtasks(&task.id).await?;
-            let shown = serde_json::json!({ "task": task, "labels": labels, "subtasks": subtasks });
-            out.print(&shown, || {
+            if out.json() {
+                let task = named(store, task).await?;
+                let shown =
+                    serde_json::json!({ "task": task, "labels": labels, "subtasks": subtasks });
+                return out.print(&shown, String::new);
+            }
+            out.print(&(), || {
                 let mut text = format!("{}  {}\n", task.id, task.title);
                 text.push_str(&format!("priority  {}\n", priority_name(task.priority)));
                 if let Some(due) = &task.due_date {
@@ -506,7 +513,12 @@ pub(super) async fn task(
                         .any(|a| a.task_id == t.id && a.login == login)
                 });
             }
-            out.print(&tasks, || listing(&project, &board.columns, &tasks))
+            if out.json() {
+                let names = Names::of_board(&project, &board);
+                let tasks: Vec<_> = tasks.into_iter().map(|t| names.card(t)).collect();
+                return out.print(&tasks, String::new);
+            }
+            out.print(&(), || listing(&project, &board.columns, &tasks))
         }
         TaskCommand::Ls {
             project,
@@ -515,7 +527,14 @@ pub(super) async fn task(
         } => {
             let project = project.resolve(store).await?;
             let tasks = store.archived_tasks(Some(&project.id)).await?;
-            out.print(&tasks, || {
+            if out.json() {
+                let mut cards = Vec::with_capacity(tasks.len());
+                for task in tasks {
+                    cards.push(named(store, task).await?);
+                }
+                return out.print(&cards, String::new);
+            }
+            out.print(&(), || {
                 let mut text = format!("{} (archived: {})\n", project.name, tasks.len());
                 for task in &tasks {
                     let at = task.archived_at.map(when).unwrap_or_default();
@@ -579,7 +598,7 @@ pub(super) async fn task(
                 }
                 (None, None) => return Err(Error::invalid("move", "say where the task goes")),
             };
-            out.print(&moved, String::new)
+            print_card(store, out, moved, |_| String::new()).await
         }
         TaskCommand::Done { id } => {
             let task = store.task(&TaskId(id)).await?;
@@ -595,7 +614,7 @@ pub(super) async fn task(
                 to_index: i64::MAX,
             };
             let moved: Task = store.change_as(origin, done).await?;
-            out.print(&moved, String::new)
+            print_card(store, out, moved, |_| String::new()).await
         }
         TaskCommand::Rm { id } => {
             let task = store.task(&TaskId(id)).await?;
@@ -603,6 +622,8 @@ pub(super) async fn task(
                 id: task.id.clone(),
                 expected_version: task.version,
             };
+            // Named while it is there to name.
+            let task = named(store, task).await?;
             store.change(origin, delete).await?;
             out.print(&task, String::new)
         }
@@ -735,7 +756,7 @@ async fn archive(
     store.change(origin, archive).await?;
     let mut tasks = Vec::with_capacity(ids.len());
     for id in &ids {
-        tasks.push(store.task(id).await?);
+        tasks.push(named(store, store.task(id).await?).await?);
     }
     out.print(&tasks, String::new)
 }
@@ -1359,4 +1380,136 @@ pub(super) async fn outbox(
             .collect();
         lines.join("\n")
     })
+}
+
+/// A card as `--json` gives it: its fields, and beside the ids of its project, column and
+/// labels, their names, so a script needs no second call to say where a card is.
+#[derive(Debug, serde::Serialize)]
+struct Named<T> {
+    #[serde(flatten)]
+    card: T,
+    project: String,
+    column: String,
+    labels: Vec<LabelName>,
+}
+
+/// A label on a card: its id and its name.
+#[derive(Debug, Clone, serde::Serialize)]
+struct LabelName {
+    id: LabelId,
+    name: String,
+}
+
+/// A card's place on the board, for naming it.
+trait Placed {
+    fn id(&self) -> &TaskId;
+    fn project_id(&self) -> &ProjectId;
+    fn column_id(&self) -> &ColumnId;
+}
+
+macro_rules! placed {
+    ($($card:ty),*) => {$(
+        impl Placed for $card {
+            fn id(&self) -> &TaskId {
+                &self.id
+            }
+            fn project_id(&self) -> &ProjectId {
+                &self.project_id
+            }
+            fn column_id(&self) -> &ColumnId {
+                &self.column_id
+            }
+        }
+    )*};
+}
+
+placed!(Task, BoardTask);
+
+/// `card` with its project's, column's and labels' names, read for it alone.
+async fn named<T: Placed>(store: &Store, card: T) -> Result<Named<T>> {
+    let project = store.find_project(&card.project_id().0).await?.name;
+    let column = store
+        .find_column(card.project_id(), &card.column_id().0)
+        .await?
+        .name;
+    let labels = store
+        .task_labels(card.id())
+        .await?
+        .into_iter()
+        .map(|l| LabelName {
+            id: l.id,
+            name: l.name,
+        })
+        .collect();
+    Ok(Named {
+        card,
+        project,
+        column,
+        labels,
+    })
+}
+
+/// Prints `task`: named, as JSON; as `text` says, else.
+async fn print_card(
+    store: &Store,
+    out: &Output,
+    task: Task,
+    text: impl FnOnce(&Task) -> String,
+) -> Result<()> {
+    if out.json() {
+        out.print(&named(store, task).await?, String::new)
+    } else {
+        out.print(&(), || text(&task))
+    }
+}
+
+/// The names of one project's board, for naming many of its cards at once.
+struct Names {
+    project: String,
+    columns: HashMap<ColumnId, String>,
+    labels: HashMap<TaskId, Vec<LabelName>>,
+}
+
+impl Names {
+    fn of_board(project: &Project, board: &Board) -> Names {
+        let label_names: HashMap<&LabelId, &str> = board
+            .labels
+            .iter()
+            .map(|l| (&l.id, l.name.as_str()))
+            .collect();
+        let mut labels: HashMap<TaskId, Vec<LabelName>> = HashMap::new();
+        for on in &board.task_labels {
+            if let Some(name) = label_names.get(&on.label_id) {
+                labels
+                    .entry(on.task_id.clone())
+                    .or_default()
+                    .push(LabelName {
+                        id: on.label_id.clone(),
+                        name: (*name).to_owned(),
+                    });
+            }
+        }
+        Names {
+            project: project.name.clone(),
+            columns: board
+                .columns
+                .iter()
+                .map(|c| (c.id.clone(), c.name.clone()))
+                .collect(),
+            labels,
+        }
+    }
+
+    fn card<T: Placed>(&self, card: T) -> Named<T> {
+        Named {
+            project: self.project.clone(),
+            column: self
+                .columns
+                .get(card.column_id())
+                .cloned()
+                .unwrap_or_default(),
+            labels: self.labels.get(card.id()).cloned().unwrap_or_default(),
+            card,
+        }
+    }
 }

@@ -778,6 +778,11 @@ pub(crate) struct Output {
 }
 
 impl Output {
+    /// Whether it prints JSON, for scripts.
+    pub(crate) fn json(&self) -> bool {
+        self.json
+    }
+
     pub(crate) fn print<T: serde::Serialize>(
         &self,
         value: &T,
