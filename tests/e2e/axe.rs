@@ -101,7 +101,7 @@ async fn axe_finds_no_wcag_violation_on_the_board_its_dialogs_and_panels_in_both
         clean(&app, "the card dialog").await;
 
         // The conflict dialog: a title edited here while the command line changed it.
-        let title = app.find(r#"input[aria-label="Title"]"#).await;
+        let title = app.find(r#"textarea[aria-label="Title"]"#).await;
         title.send_keys(" (mine)").await.unwrap();
         ok(&["task", "edit", &soon, "--title", "Write the release notes"]);
         title.send_keys(ENTER).await.unwrap();

@@ -209,7 +209,7 @@ async fn two_windows_editing_one_card_meet_the_conflict_dialog_and_keep_either_s
         let app = desktop.launch().await;
         app.card("To do", "Plan").await;
         let (first, second) = super::live::open_second_window(&app).await;
-        let title = r#"input[aria-label="Title"]"#;
+        let title = r#"textarea[aria-label="Title"]"#;
         let switch = async |window: &WindowHandle| {
             app.client.switch_to_window(window.clone()).await.unwrap();
         };
@@ -644,6 +644,52 @@ async fn a_conversation_is_written_edited_deleted_and_undone_in_the_details_and_
         );
         assert!(thread[1].edited_at.is_some());
         app.quit().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_title_shows_whole_in_the_details_and_the_columns_hold_still_under_them() {
+    let sandbox = Sandbox::new();
+    // As long as a real Trello card's title.
+    let long = "Migrate the customer onboarding emails to the new template system and check \
+                every locale before the launch";
+    for i in 0..30 {
+        let added = sandbox.tandem(&["task", "add", &format!("Card {i}")]);
+        assert!(added.status.success());
+    }
+    assert!(sandbox.tandem(&["task", "add", long]).status.success());
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        open_card(&app, "To do", long).await;
+        let look = r#"
+            const title = document.querySelector('textarea[aria-label="Title"]');
+            const cards = document.querySelector('section[aria-label="To do"] .cards');
+            return [title.value, title.scrollHeight <= title.clientHeight + 1,
+                    getComputedStyle(cards).overflowY, cards.scrollTop > 0];
+        "#;
+        // The whole title, wrapped, from its start; the column, scrolled to the card, still.
+        let whole = serde_json::json!([long, true, "hidden", true]);
+        eventually(
+            "the whole title, the column still",
+            UI_TIMEOUT,
+            async || {
+                let seen = app.client.execute(look, Vec::new()).await.ok()?;
+                (seen == whole).then_some(())
+            },
+        )
+        .await;
+        app.find(DIALOG).await.send_keys("\u{E00C}").await.unwrap();
+        // Closed: the column scrolls again, where it was.
+        let column = r#"
+            const cards = document.querySelector('section[aria-label="To do"] .cards');
+            return [getComputedStyle(cards).overflowY, cards.scrollTop > 0];
+        "#;
+        eventually("the details to close", UI_TIMEOUT, async || {
+            let seen = app.client.execute(column, Vec::new()).await.ok()?;
+            (seen == serde_json::json!(["auto", true])).then_some(())
+        })
+        .await;
     })
     .await;
 }

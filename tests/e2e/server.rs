@@ -187,7 +187,7 @@ async fn an_edit_racing_another_machines_meets_the_conflict_dialog_and_keeps_eit
     };
     on_desktop(&b, async |desktop| {
         let app = desktop.launch().await;
-        let title = r#"input[aria-label="Title"]"#;
+        let title = r#"textarea[aria-label="Title"]"#;
 
         // Machine B's window starts editing; machine A saves its own edit meanwhile.
         open_card(&app, "To do", "Plan").await;
