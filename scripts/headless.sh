@@ -7,6 +7,13 @@ display=$1
 size=$2
 shift 2
 
+# A display whose server still runs (or is still closing) is not ours; a lock left by one that
+# died, Xvfb takes over itself.
+lock="/tmp/.X${display#:}-lock"
+if [ -e "$lock" ] && kill -0 "$(tr -dc 0-9 <"$lock")" 2>/dev/null; then
+	echo "headless: the display $display is in use (or its server is still closing)" >&2
+	exit 1
+fi
 Xvfb "$display" -screen 0 "${size}x24" -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill "$xvfb" 2>/dev/null || true' EXIT

@@ -55,6 +55,16 @@ measure() {
 	done
 	kill -- "-$group" 2>/dev/null || true
 	wait "$group" 2>/dev/null || true
+	# The next measure starts a display of the same name: this one must be gone first, or the
+	# next app meets its dying server ("Failed to initialize GTK").
+	local gone=$((SECONDS + 15))
+	while [ -e "/tmp/.X${display#:}-lock" ] || [ -e "/tmp/.X11-unix/X${display#:}" ]; do
+		if ((SECONDS > gone)); then
+			echo "memory: the display $display did not close" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
 	rm -rf "$tmp"
 	echo "$total"
 }
