@@ -800,8 +800,8 @@ async fn a_file_that_fails_anywhere_imports_nothing_and_says_where_and_why() {
         ),
         (
             vec!["import", "csv"],
-            write("no-title.csv", "name,column\nA,Done\n"),
-            "line 1: the header has no title column (it has: name, column)",
+            write("no-title.csv", "heading,column\nA,Done\n"),
+            "line 1: the header has no title column (it has: heading, column;",
         ),
         (
             vec!["import", "csv"],
@@ -813,8 +813,11 @@ async fn a_file_that_fails_anywhere_imports_nothing_and_says_where_and_why() {
         ),
         (
             vec!["import", "csv"],
-            write("date.csv", "title,due\nA,2027-02-30\n"),
-            "line 2: due:",
+            write(
+                "quote.csv",
+                "title,column\nA,To do\n\"unterminated,To do\nB,Done\n",
+            ),
+            "line 3: a quote opened here is never closed",
         ),
         (
             vec!["import", "csv"],

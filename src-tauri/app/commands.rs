@@ -339,15 +339,8 @@ pub async fn import_preview(
 ) -> Result<ImportPreview> {
     let projects = app.store().projects().await?;
     let (source, plan) = plan(&app.store(), &request).await?;
-    let header = match source {
-        Source::Csv => {
-            let path = whole_path(&request.path)?;
-            blocking(move || import::csv_header(&path)).await?
-        }
-        _ => Vec::new(),
-    };
     let names: Vec<&str> = projects.iter().map(|p| p.name.as_str()).collect();
-    Ok(plan.preview(source, header, &names))
+    Ok(plan.preview(source, &names))
 }
 
 /// Imports the file in one transaction, telling `progress` how far it has come; answers with
@@ -379,7 +372,8 @@ async fn plan(store: &Store, request: &ImportRequest) -> Result<(Source, import:
     };
     let path = whole_path(&request.path)?;
     let (source, project) = (request.source, request.project.clone());
-    blocking(move || import::read(&path, source, project.as_deref(), &fallback)).await
+    let options = request.csv.clone().unwrap_or_default();
+    blocking(move || import::read(&path, source, project.as_deref(), &fallback, &options)).await
 }
 
 /// A path typed in a window, which has no working folder to start from: whole, or from `~/`.

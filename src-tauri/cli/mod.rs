@@ -189,15 +189,27 @@ pub enum ImportCommand {
         #[arg(long)]
         project: Option<String>,
     },
-    /// CSV with a header row: `title` required; `column`, `description`, `priority`, `due`
-    /// (YYYY-MM-DD), `labels` (separated by `;`), `checklist` and `project` optional, in any
-    /// order and case.
+    /// CSV with a header row, as Tandem, spreadsheets (comma, semicolon or tab; UTF-8, UTF-16
+    /// or Windows-1252), Jira, Asana, GitHub Projects and Trello write it: a title column
+    /// required (title, Summary, Name, Card Name, Task…); column (Status, List Name,
+    /// Section…), description, priority, due, labels (Tags…), checklist, archived, assignees,
+    /// comments and project optional, in any order and case. Says what it leaves out.
     Csv {
         file: std::path::PathBuf,
         /// The project the cards go to (made if need be) [default: the file's `project` column,
         /// else the first project].
         #[arg(long)]
         project: Option<String>,
+        /// What separates the cells [default: told from the header line].
+        #[arg(long, value_enum)]
+        delimiter: Option<crate::import::Delimiter>,
+        /// The file's encoding [default: told from its bytes].
+        #[arg(long, value_enum)]
+        encoding: Option<crate::import::Encoding>,
+        /// Read a card field from a column the file names otherwise: FIELD=HEADER, for example
+        /// due=Deadline (again for more).
+        #[arg(long, value_name = "FIELD=HEADER", value_parser = parse_map)]
+        map: Vec<crate::import::FieldMap>,
     },
 }
 
@@ -237,6 +249,11 @@ pub enum MemberCommand {
     Ls { project: String },
     /// Take LOGIN off PROJECT: they no longer see it. Only the project's owners may.
     Rm { project: String, login: String },
+}
+
+/// A `--map` as typed.
+fn parse_map(text: &str) -> Result<crate::import::FieldMap> {
+    text.parse()
 }
 
 /// A role as typed, in any case.
@@ -649,16 +666,31 @@ async fn import(
     out: &Output,
     command: ImportCommand,
 ) -> Result<()> {
+    let mut options = crate::import::CsvOptions::default();
     let (file, source, project) = match command {
         ImportCommand::Tandem { file } => (file, Source::Tandem, None),
         ImportCommand::Trello { file, project } => (file, Source::Trello, project),
-        ImportCommand::Csv { file, project } => (file, Source::Csv, project),
+        ImportCommand::Csv {
+            file,
+            project,
+            delimiter,
+            encoding,
+            map,
+        } => {
+            options = crate::import::CsvOptions {
+                delimiter,
+                encoding,
+                map,
+            };
+            (file, Source::Csv, project)
+        }
     };
     let fallback = match source {
         Source::Csv => store.first_project().await?.name,
         _ => String::new(),
     };
-    let (_, plan) = crate::import::read(&file, Some(source), project.as_deref(), &fallback)?;
+    let (_, plan) =
+        crate::import::read(&file, Some(source), project.as_deref(), &fallback, &options)?;
     let total = plan.cards();
     let imported = store
         .import(origin, &plan.projects, |done, total| {
@@ -667,7 +699,18 @@ async fn import(
             }
         })
         .await?;
-    out.print(&imported, || {
+    #[derive(serde::Serialize)]
+    struct Report<'a> {
+        #[serde(flatten)]
+        imported: &'a crate::store::Imported,
+        /// What the file held that the import left out or read differently.
+        notes: &'a [String],
+    }
+    let report = Report {
+        imported: &imported,
+        notes: &plan.notes,
+    };
+    out.print(&report, || {
         let names: Vec<&str> = plan.projects.iter().map(|p| p.name.as_str()).collect();
         let archived = match plan.archived() {
             0 => String::new(),
@@ -689,11 +732,18 @@ async fn import(
                 if n == 1 { "" } else { "s" }
             ),
         };
-        format!(
+        let mut said = format!(
             "Imported {total} card{}{archived}{comments} into {}{left_out}",
             if total == 1 { "" } else { "s" },
             names.join(", ")
-        )
+        );
+        if !plan.notes.is_empty() {
+            said.push_str("\nLeft out or read differently:");
+            for note in &plan.notes {
+                said.push_str(&format!("\n  {note}"));
+            }
+        }
+        said
     })
 }
 

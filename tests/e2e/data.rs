@@ -42,14 +42,14 @@ async fn a_csv_imported_through_the_window_shows_its_mapping_first_and_lands_in_
     let good = dir.join("sheet.csv");
     std::fs::write(
         &good,
-        "Title,Notes,Column,Labels,Comments\n\
+        "Title,Estimate,Column,Labels,Comments\n\
          Call the printer,\"ask for the proof, then pay\",To do,Errand,Before noon\n\
          Book the hall,,Doing,Errand;Venue,\n\
          Send invitations,,To do,,\n",
     )
     .unwrap();
     let untitled = dir.join("untitled.csv");
-    std::fs::write(&untitled, "Name,Column\nA,To do\n").unwrap();
+    std::fs::write(&untitled, "Heading,Column\nA,To do\n").unwrap();
     let before = titles(&sandbox).await;
 
     on_desktop(&sandbox, async |desktop| {
@@ -69,7 +69,7 @@ async fn a_csv_imported_through_the_window_shows_its_mapping_first_and_lands_in_
         type_path(&app, &path, &untitled).await;
         app.wait_for_text(
             &format!("{IMPORT} [role=\"alert\"]"),
-            &["no title column", "name, column"],
+            &["no title column", "Heading, Column"],
         )
         .await;
         let go = app
@@ -91,8 +91,19 @@ async fn a_csv_imported_through_the_window_shows_its_mapping_first_and_lands_in_
         app.wait_for_text(
             &format!(r#"{IMPORT} table[aria-label="How the header maps"]"#),
             &[
-                "Title", "title", "Notes", "ignored", "Labels", "labels", "Comments", "comments",
+                "Title", "title", "Estimate", "ignored", "Labels", "labels", "Comments", "comments",
             ],
+        )
+        .await;
+        // How it was read, and what it leaves out, before anything is written.
+        app.wait_for_text(
+            &format!("{IMPORT} .reading"),
+            &["Read as UTF-8, cells separated by commas"],
+        )
+        .await;
+        app.wait_for_text(
+            &format!(r#"{IMPORT} [aria-label="Left out or read differently"]"#),
+            &["1 column of the file left out, none of a card's fields: Estimate"],
         )
         .await;
         assert_eq!(titles(&sandbox).await, before, "a preview writes nothing");

@@ -17,6 +17,10 @@ use crate::export::{CSV_HEADER, JSON_VERSION};
 use crate::model::{plain, Priority};
 use crate::validate;
 
+pub mod text;
+
+pub use text::{Delimiter, Encoding};
+
 /// The colour of a label a file names without one.
 pub const LABEL_COLOR: &str = "#6b7280";
 
@@ -28,6 +32,11 @@ const FIRST_COLUMN: &str = "To do";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub projects: Vec<plain::Project>,
+    /// What the file holds that the import leaves out or reads differently, counted, as
+    /// sentences: "2 columns of the file left out, …: Estimate, Team".
+    pub notes: Vec<String>,
+    /// For a CSV: how it was read.
+    pub csv: Option<CsvReading>,
 }
 
 impl Plan {
@@ -98,6 +107,7 @@ pub fn read(
     source: Option<Source>,
     project: Option<&str>,
     fallback: &str,
+    options: &CsvOptions,
 ) -> Result<(Source, Plan)> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", path.display())))?;
@@ -110,7 +120,7 @@ pub fn read(
     let plan = match source {
         Source::Tandem => tandem(text()?)?,
         Source::Trello => trello(text()?, project)?,
-        Source::Csv => csv(&bytes, project, fallback)?,
+        Source::Csv => csv(&bytes, project, fallback, options)?,
     };
     Ok((source, plan))
 }
@@ -120,25 +130,6 @@ pub fn read(
 pub struct HeaderField {
     pub name: String,
     pub field: Option<String>,
-}
-
-/// How the header of the CSV at `path` maps to card fields, cell by cell.
-pub fn csv_header(path: &Path) -> Result<Vec<HeaderField>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", path.display())))?;
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let header = reader.headers().map_err(|e| csv_error(&e))?;
-    Ok(header
-        .iter()
-        .map(|name| {
-            let key = name.trim().to_lowercase();
-            HeaderField {
-                name: name.to_owned(),
-                field: CSV_HEADER.contains(&key.as_str()).then_some(key),
-            }
-        })
-        .collect())
 }
 
 /// Asks what a file would import, or to import it.
@@ -154,14 +145,20 @@ pub struct ImportRequest {
     /// Where a CSV's cards go that name no project: the project on show.
     #[ts(optional)]
     pub fallback: Option<String>,
+    /// How to read a CSV, where the file is not to say.
+    #[serde(default)]
+    #[ts(optional)]
+    pub csv: Option<CsvOptions>,
 }
 
 /// What importing a file would do, read and checked whole but written nowhere.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ImportPreview {
     pub source: Source,
-    /// A CSV's header, cell by cell; empty for JSON.
-    pub header: Vec<HeaderField>,
+    /// How a CSV was read: its encoding, delimiter and header, cell by cell.
+    pub csv: Option<CsvReading>,
+    /// What the import leaves out or reads differently, counted, as sentences.
+    pub notes: Vec<String>,
     pub projects: Vec<ProjectPreview>,
     pub cards: usize,
     /// Of the cards, those that go straight to the archive.
@@ -188,12 +185,7 @@ pub struct ImportProgress {
 
 impl Plan {
     /// What it brings, project by project, beside the projects there are (`existing`, by name).
-    pub fn preview(
-        &self,
-        source: Source,
-        header: Vec<HeaderField>,
-        existing: &[&str],
-    ) -> ImportPreview {
+    pub fn preview(&self, source: Source, existing: &[&str]) -> ImportPreview {
         let projects = self
             .projects
             .iter()
@@ -205,7 +197,8 @@ impl Plan {
             .collect();
         ImportPreview {
             source,
-            header,
+            csv: self.csv.clone(),
+            notes: self.notes.clone(),
             projects,
             cards: self.cards(),
             archived: self.archived(),
@@ -243,38 +236,353 @@ pub fn tandem(text: &str) -> Result<Plan> {
         let place = format!("project {:?}", project.name);
         projects.push(checked_project(project, &place)?);
     }
-    Ok(Plan { projects })
+    Ok(Plan {
+        projects,
+        notes: Vec::new(),
+        csv: None,
+    })
 }
 
-/// CSV with a header row: `title` required; `column`, `description`, `priority`, `due`,
-/// `labels` (separated by `;`), `checklist` (one item a line, `[x] ` marking one done),
-/// `archived` (yes or no), `assignees` (separated by `;` or `,`), `comments` (as Tandem's CSV
-/// writes them: see [`csv_comments`]) and `project` optional, in any order and case. UTF-8, with or without a byte-order mark. Cards go
-/// to `project` when given, else to the project each row names, else to `fallback`.
-pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(refused("the file is empty"));
+/// How to read a CSV: each told from the file unless given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CsvOptions {
+    #[serde(default)]
+    #[ts(optional)]
+    pub delimiter: Option<Delimiter>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub encoding: Option<Encoding>,
+    /// Card fields read from columns the file names otherwise (`--map due=Deadline`).
+    #[serde(default)]
+    pub map: Vec<FieldMap>,
+}
+
+/// A card field read from the file's column `header`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FieldMap {
+    pub field: String,
+    pub header: String,
+}
+
+impl std::str::FromStr for FieldMap {
+    type Err = Error;
+
+    /// `FIELD=HEADER`, as `--map` takes it.
+    fn from_str(text: &str) -> Result<FieldMap> {
+        let Some((field, header)) = text.split_once('=') else {
+            return Err(Error::invalid(
+                "map",
+                format!("{text:?} is not FIELD=HEADER (for example due=Deadline)"),
+            ));
+        };
+        let field = field.trim().to_lowercase();
+        if !CSV_HEADER.contains(&field.as_str()) {
+            return Err(Error::invalid(
+                "map",
+                format!(
+                    "{field:?} is not a card field; the fields are {}",
+                    CSV_HEADER.join(", ")
+                ),
+            ));
+        }
+        Ok(FieldMap {
+            field,
+            header: header.trim().to_owned(),
+        })
     }
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let header: Vec<String> = reader
+}
+
+/// The names other tools' exports give each card field (lower case), after Tandem's own:
+/// Jira, Asana, GitHub Projects, Trello's CSV, and what people type.
+const HEADER_NAMES: [(&str, &[&str]); 11] = [
+    (
+        "title",
+        &[
+            "title",
+            "summary",
+            "name",
+            "card name",
+            "task name",
+            "task",
+            "subject",
+        ],
+    ),
+    (
+        "column",
+        &[
+            "column",
+            "status",
+            "list",
+            "list name",
+            "section",
+            "section/column",
+            "stage",
+            "state",
+        ],
+    ),
+    (
+        "description",
+        &[
+            "description",
+            "notes",
+            "card description",
+            "body",
+            "details",
+        ],
+    ),
+    ("priority", &["priority"]),
+    ("due", &["due", "due date", "due on", "duedate", "deadline"]),
+    ("labels", &["labels", "label", "tags", "tag"]),
+    ("checklist", &["checklist"]),
+    ("archived", &["archived", "closed"]),
+    (
+        "assignees",
+        &["assignees", "assignee", "members", "assigned to", "owner"],
+    ),
+    ("comments", &["comments"]),
+    (
+        "project",
+        &["project", "board", "board name", "project name"],
+    ),
+];
+
+/// Fields that take every column that maps to them (Jira writes one `Labels` column a label).
+const MANY: [&str; 2] = ["labels", "assignees"];
+
+/// The card field each header cell fills, `None` for a cell left out: `--map` first, then the
+/// names of [`HEADER_NAMES`] in order; a field takes one column, except [`MANY`].
+fn map_header(names: &[String], map: &[FieldMap]) -> Result<Vec<HeaderField>> {
+    for wanted in map {
+        if !names
+            .iter()
+            .any(|n| n.trim().eq_ignore_ascii_case(&wanted.header))
+        {
+            return Err(refused(&format!(
+                "--map {}={}: the file has no column {:?} (it has: {})",
+                wanted.field,
+                wanted.header,
+                wanted.header,
+                names.join(", ")
+            )));
+        }
+    }
+    let mut fields: Vec<Option<String>> = names
+        .iter()
+        .map(|name| {
+            map.iter()
+                .find(|m| m.header.eq_ignore_ascii_case(name.trim()))
+                .map(|m| m.field.clone())
+        })
+        .collect();
+    for (field, aliases) in HEADER_NAMES {
+        for alias in aliases {
+            for (i, name) in names.iter().enumerate() {
+                let taken = fields.iter().any(|f| f.as_deref() == Some(field));
+                if fields[i].is_none()
+                    && name.trim().eq_ignore_ascii_case(alias)
+                    && (!taken || MANY.contains(&field))
+                {
+                    fields[i] = Some(field.to_owned());
+                }
+            }
+        }
+    }
+    Ok(names
+        .iter()
+        .zip(fields)
+        .map(|(name, field)| HeaderField {
+            name: name.clone(),
+            field,
+        })
+        .collect())
+}
+
+/// What an import leaves out or reads differently, counted, with an example of each.
+#[derive(Debug, Default)]
+struct Notes {
+    /// What (one, many), why, how many, and the first few examples.
+    kinds: Vec<([&'static str; 2], &'static str, usize, Vec<String>)>,
+}
+
+impl Notes {
+    fn add(&mut self, what: [&'static str; 2], why: &'static str, example: impl Into<String>) {
+        let example = example.into();
+        match self.kinds.iter_mut().find(|(w, ..)| *w == what) {
+            Some((_, _, n, examples)) => {
+                *n += 1;
+                if examples.len() < 3 && !examples.contains(&example) {
+                    examples.push(example);
+                }
+            }
+            None => self.kinds.push((what, why, 1, vec![example])),
+        }
+    }
+
+    /// Each kind as a sentence: "3 due dates left out, not a date Tandem reads: “next week”".
+    fn sentences(self) -> Vec<String> {
+        self.kinds
+            .into_iter()
+            .map(|([one, many], why, n, examples)| {
+                let quoted: Vec<String> = examples.iter().map(|e| format!("“{e}”")).collect();
+                let what = if n == 1 { one } else { many };
+                format!("{n} {what} {why}: {}", quoted.join(", "))
+            })
+            .collect()
+    }
+}
+
+/// Jira's and others' priority names, as Tandem's.
+fn priority_of(text: &str) -> Option<Priority> {
+    let text = text.trim().to_lowercase();
+    let known = match text.as_str() {
+        "highest" | "blocker" | "critical" | "p0" => "urgent",
+        "lowest" | "trivial" | "minor" | "p3" => "low",
+        "major" | "p1" => "high",
+        "p2" | "normal" => "medium",
+        other => other,
+    };
+    validate::priority("priority", known).ok()
+}
+
+/// A due date as other tools write it, as the day it names where it was written: `2026-12-05`,
+/// `2026-12-05T23:00:00+01:00` (the 5th), `2026-12-05T22:00:00.000Z` (the 5th, in UTC),
+/// Jira's `05/Dec/26 12:00 AM`; `None` for anything else.
+fn due_of(text: &str) -> Option<String> {
+    let text = text.trim();
+    if let Some(date) = text.get(..10).filter(|d| validate::date("due", d).is_ok()) {
+        let rest = &text[10..];
+        if rest.is_empty() || rest.starts_with(['T', ' ']) {
+            return Some(date.to_owned());
+        }
+    }
+    // Jira: DD/Mon/YY, then a time.
+    let mut parts = text.split(['/', ' ']);
+    let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let month = 1 + MONTHS.iter().position(|m| month.eq_ignore_ascii_case(m))?;
+    let day: u32 = day.parse().ok()?;
+    let year: u32 = match year.parse().ok()? {
+        y @ 0..100 => 2000 + y,
+        y => y,
+    };
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    validate::date("due", &date).ok()
+}
+
+/// A Trello CSV's label, `Name (color)`, without its colour.
+fn label_name(label: &str) -> &str {
+    match label.rsplit_once(" (") {
+        Some((name, color))
+            if color.strip_suffix(')').is_some_and(|c| {
+                TRELLO_COLORS
+                    .iter()
+                    .any(|(t, _)| c == *t || c.starts_with(&format!("{t}_")))
+            }) =>
+        {
+            name
+        }
+        _ => label,
+    }
+}
+
+/// What a CSV file is and how its header maps: told from the file at `path` unless `options`
+/// say.
+pub fn csv_reading(path: &Path, options: &CsvOptions) -> Result<CsvReading> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", path.display())))?;
+    let (text, encoding) = text::decode(&bytes, options.encoding)?;
+    let delimiter = options
+        .delimiter
+        .unwrap_or_else(|| text::sniff_delimiter(&text));
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter.byte())
+        .from_reader(text.as_bytes());
+    let names: Vec<String> = reader
         .headers()
         .map_err(|e| csv_error(&e))?
         .iter()
-        .map(|h| h.trim().to_lowercase())
+        .map(str::to_owned)
         .collect();
-    let at = |name: &str| header.iter().position(|h| h == name);
+    Ok(CsvReading {
+        encoding,
+        delimiter,
+        header: map_header(&names, &options.map)?,
+    })
+}
+
+/// How a CSV was read: its encoding, its delimiter, and what each header cell fills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CsvReading {
+    pub encoding: Encoding,
+    pub delimiter: Delimiter,
+    pub header: Vec<HeaderField>,
+}
+
+/// CSV with a header row, as Tandem, spreadsheets, Jira, Asana, GitHub Projects and Trello
+/// write it: a title column required (`title`, or a name another tool gives it, or `--map`);
+/// column, description, priority, due, labels (separated by `;` or `,`), checklist (one item a
+/// line, `[x] ` marking one done), archived (yes or no), assignees, comments (as Tandem's CSV
+/// writes them: see [`csv_comments`]) and project optional, in any order and case. Its
+/// encoding and delimiter are told from it unless `options` say; its quoting is held to RFC
+/// 4180. Cards go to `project` when given, else to the project each row names, else to
+/// `fallback`. What it leaves out, and why, is in the plan's notes.
+pub fn csv(
+    bytes: &[u8],
+    project: Option<&str>,
+    fallback: &str,
+    options: &CsvOptions,
+) -> Result<Plan> {
+    let (text, encoding) = text::decode(bytes, options.encoding)?;
+    if text.trim().is_empty() {
+        return Err(refused("the file is empty"));
+    }
+    let delimiter = options
+        .delimiter
+        .unwrap_or_else(|| text::sniff_delimiter(&text));
+    text::check(&text, delimiter)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter.byte())
+        .from_reader(text.as_bytes());
+    let names: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(&e))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let header = map_header(&names, &options.map)?;
+    let all = |name: &str| -> Vec<usize> {
+        header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.field.as_deref() == Some(name))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let at = |name: &str| all(name).first().copied();
     let Some(title_at) = at("title") else {
         return Err(refused(&format!(
-            "line 1: the header has no title column (it has: {})",
-            header.join(", ")
+            "line 1: the header has no title column (it has: {}; read as {} separated by {}); \
+             name the title's column with --map title=HEADER",
+            names.join(", "),
+            encoding.name(),
+            delimiter.name(),
         )));
     };
+    let mut notes = Notes::default();
+    let left_out: Vec<&str> = header
+        .iter()
+        .filter(|h| h.field.is_none() && !h.name.trim().is_empty())
+        .map(|h| h.name.as_str())
+        .collect();
     let (column_at, description_at, priority_at) =
         (at("column"), at("description"), at("priority"));
-    let (due_at, labels_at, checklist_at) = (at("due"), at("labels"), at("checklist"));
+    let (due_at, labels_at, checklist_at) = (at("due"), all("labels"), at("checklist"));
     let (archived_at, assignees_at, comments_at) =
-        (at("archived"), at("assignees"), at("comments"));
+        (at("archived"), all("assignees"), at("comments"));
     let project_at = if project.is_some() {
         None
     } else {
@@ -286,6 +594,15 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
         let record = record.map_err(|e| csv_error(&e))?;
         let line = record.position().map_or(0, |p| p.line());
         let field = |index: Option<usize>| index.and_then(|i| record.get(i)).unwrap_or("").trim();
+        let many = |indexes: &[usize]| -> Vec<String> {
+            indexes
+                .iter()
+                .flat_map(|&i| record.get(i).unwrap_or("").split([';', ',']))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -293,11 +610,9 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
         let name = project
             .or_else(|| Some(field(project_at)).filter(|p| !p.is_empty()))
             .unwrap_or(fallback);
-        let labels: Vec<String> = field(labels_at)
-            .split(';')
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
+        let labels: Vec<String> = many(&labels_at)
+            .iter()
+            .map(|l| label_name(l).to_owned())
             .collect();
         let checklist = field(checklist_at)
             .lines()
@@ -319,8 +634,28 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
                 }
             })
             .collect();
-        let priority = field(priority_at);
-        let due = field(due_at);
+        let priority = match field(priority_at) {
+            "" => Priority::None,
+            given => priority_of(given).unwrap_or_else(|| {
+                notes.add(
+                    ["priority", "priorities"],
+                    "left out, not one Tandem has",
+                    given,
+                );
+                Priority::None
+            }),
+        };
+        let due_date = match field(due_at) {
+            "" => None,
+            given => due_of(given).or_else(|| {
+                notes.add(
+                    ["due date", "due dates"],
+                    "left out, not a date Tandem reads",
+                    given,
+                );
+                None
+            }),
+        };
         let archived = match field(archived_at).to_lowercase().as_str() {
             "" | "no" | "false" | "0" => false,
             "yes" | "true" | "1" | "x" => true,
@@ -330,11 +665,19 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
                 )))
             }
         };
-        let assignees = field(assignees_at)
-            .split([';', ','])
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(str::to_owned)
+        let assignees = many(&assignees_at)
+            .into_iter()
+            .filter(|a| {
+                let login = validate::login(a).is_ok();
+                if !login {
+                    notes.add(
+                        ["person", "people"],
+                        "left off their cards, not a login",
+                        a.clone(),
+                    );
+                }
+                login
+            })
             .collect();
         let card = plain::Card {
             title: record.get(title_at).unwrap_or("").to_owned(),
@@ -342,12 +685,8 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
                 .get(description_at.unwrap_or(usize::MAX))
                 .unwrap_or("")
                 .to_owned(),
-            priority: if priority.is_empty() {
-                Priority::None
-            } else {
-                validate::priority("priority", priority).map_err(|e| at_place(&place, e))?
-            },
-            due_date: (!due.is_empty()).then(|| due.to_owned()),
+            priority,
+            due_date,
             labels,
             assignees,
             checklist,
@@ -398,7 +737,25 @@ pub fn csv(bytes: &[u8], project: Option<&str>, fallback: &str) -> Result<Plan> 
     if projects.is_empty() {
         return Err(refused("the file has a header but no cards"));
     }
-    Ok(Plan { projects })
+    let mut said = Vec::new();
+    if !left_out.is_empty() {
+        said.push(format!(
+            "{} column{} of the file left out, none of a card's fields: {}",
+            left_out.len(),
+            if left_out.len() == 1 { "" } else { "s" },
+            left_out.join(", ")
+        ));
+    }
+    said.extend(notes.sentences());
+    Ok(Plan {
+        projects,
+        notes: said,
+        csv: Some(CsvReading {
+            encoding,
+            delimiter,
+            header,
+        }),
+    })
 }
 
 /// Trello's colour names, as its boards show them (a `_dark` or `_light` shade counts as its
@@ -662,6 +1019,8 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
     let place = format!("board {:?}", board.name);
     Ok(Plan {
         projects: vec![checked_project(project, &place)?],
+        notes: Vec::new(),
+        csv: None,
     })
 }
 
