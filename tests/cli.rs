@@ -1525,3 +1525,231 @@ fn json_names_each_cards_project_column_and_labels_beside_their_ids() {
     assert_eq!(card(&json(&["task", "ls", "--archived"])[0]), named("Done"));
     assert_eq!(card(&json(&["task", "rm", &id.0])), named("Done"));
 }
+
+/// A fixture of `tests/fixtures/csv`, as another tool wrote it.
+fn csv_fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/csv/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A card as `cards_of` gives it: column, priority, due date, labels, description.
+type Listed = (String, String, Option<String>, Vec<String>, String);
+
+/// The cards of `project` with `--json`, by title.
+fn cards_of(sandbox: &Sandbox, project: &str) -> std::collections::BTreeMap<String, Listed> {
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&ok(
+        sandbox,
+        &["task", "ls", "--project", project, "--json"],
+    ))
+    .unwrap();
+    listed
+        .iter()
+        .map(|c| {
+            let mut labels: Vec<String> = c["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["name"].as_str().unwrap().to_owned())
+                .collect();
+            labels.sort();
+            (
+                c["title"].as_str().unwrap().to_owned(),
+                (
+                    c["column"].as_str().unwrap().to_owned(),
+                    c["priority"].as_str().unwrap().to_owned(),
+                    c["due_date"].as_str().map(str::to_owned),
+                    labels,
+                    c["description"].as_str().unwrap_or_default().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn jiras_csv_comes_in_with_its_statuses_priorities_labels_and_dates_and_says_what_it_left_out() {
+    let sandbox = Sandbox::new();
+    let report = ok(&sandbox, &["import", "csv", &csv_fixture("jira.csv")]);
+    assert!(
+        report.starts_with("Imported 3 cards into Website"),
+        "{report}"
+    );
+    for said in [
+        "6 columns of the file left out, none of a card's fields: Issue key, Issue id, Issue \
+         Type, Reporter, Created, Story Points",
+        "1 person left off their cards, not a login: “Ann Lee”",
+        "1 due date left out, not a date Tandem reads: “next sprint”",
+    ] {
+        assert!(report.contains(said), "{report}\nshould say: {said}");
+    }
+    let cards = cards_of(&sandbox, "Website");
+    let login = &cards["Login page times out"];
+    assert_eq!(
+        (&login.0[..], &login.1[..], login.2.as_deref(), &login.3[..]),
+        (
+            "In Progress",
+            "urgent",
+            Some("2026-12-05"),
+            &["frontend".to_owned(), "urgent-fix".to_owned()][..]
+        )
+    );
+    assert_eq!(login.4, "Users see a spinner, then \"502\".");
+    let pricing = &cards["Ship the new pricing page"];
+    assert_eq!(
+        (&pricing.0[..], &pricing.1[..], &pricing.2),
+        ("Done", "low", &None)
+    );
+    assert_eq!(pricing.4, "Copy from marketing.\nDesign from Figma.");
+}
+
+#[test]
+fn asana_github_and_trello_csv_map_their_headers_without_renaming() {
+    let sandbox = Sandbox::new();
+    let asana = ok(&sandbox, &["import", "csv", &csv_fixture("asana.csv")]);
+    assert!(
+        asana.starts_with("Imported 3 cards into Offsite 2027"),
+        "{asana}"
+    );
+    assert!(asana.contains("“Carol Diaz”"), "{asana}");
+    let offsite = cards_of(&sandbox, "Offsite 2027");
+    let agenda = &offsite["Draft the agenda"];
+    assert_eq!(
+        (
+            &agenda.0[..],
+            agenda.2.as_deref(),
+            &agenda.3[..],
+            &agenda.4[..]
+        ),
+        (
+            "Planning",
+            Some("2026-12-09"),
+            &["agenda".to_owned(), "offsite".to_owned()][..],
+            "Two days; one workshop."
+        )
+    );
+    assert_eq!(offsite["Book the venue"].0, "Done");
+
+    let github = ok(
+        &sandbox,
+        &[
+            "import",
+            "csv",
+            &csv_fixture("github-projects.csv"),
+            "--project",
+            "App",
+        ],
+    );
+    assert!(github.starts_with("Imported 2 cards into App"), "{github}");
+    let app = cards_of(&sandbox, "App");
+    assert_eq!(app["Crash when the config is empty"].0, "In Progress");
+    assert_eq!(
+        app["Crash when the config is empty"].3,
+        ["bug".to_owned(), "p1".to_owned()]
+    );
+
+    let trello = ok(&sandbox, &["import", "csv", &csv_fixture("trello.csv")]);
+    assert!(
+        trello.starts_with("Imported 2 cards (1 archived) into Product"),
+        "{trello}"
+    );
+    let product = cards_of(&sandbox, "Product");
+    let sprint = &product["Plan the sprint"];
+    // The label's colour is Trello's, not its name; the due day is UTC's, as Trello writes it.
+    assert_eq!(
+        (&sprint.0[..], sprint.2.as_deref(), &sprint.3[..]),
+        (
+            "Doing",
+            Some("2026-12-07"),
+            &["Team".to_owned(), "Urgent".to_owned()][..]
+        )
+    );
+    assert!(!product.contains_key("Old idea"), "archived, off the board");
+}
+
+#[test]
+fn excels_csv_in_a_european_locale_and_its_unicode_text_come_in_with_their_accents() {
+    let sandbox = Sandbox::new();
+    let de = ok(
+        &sandbox,
+        &[
+            "import",
+            "csv",
+            &csv_fixture("excel-de.csv"),
+            "--project",
+            "Haus",
+        ],
+    );
+    assert!(de.starts_with("Imported 2 cards into Haus"), "{de}");
+    let haus = cards_of(&sandbox, "Haus");
+    assert_eq!(
+        haus["Äpfel kaufen"],
+        (
+            "Zu erledigen".to_owned(),
+            "none".to_owned(),
+            Some("2026-12-06".to_owned()),
+            Vec::new(),
+            "Für den Kuchen, rote".to_owned()
+        )
+    );
+    assert_eq!(haus["Grüße schreiben"].4, "Weihnachtskarten; an alle");
+
+    let text = ok(
+        &sandbox,
+        &[
+            "import",
+            "csv",
+            &csv_fixture("excel-unicode.txt"),
+            "--project",
+            "Café",
+        ],
+    );
+    assert!(text.starts_with("Imported 2 cards into Café"), "{text}");
+    let cafe = cards_of(&sandbox, "Café");
+    assert_eq!(cafe["Café menu"].4, "Crème brûlée");
+    assert_eq!(cafe["Naïve plan"].0, "Doing");
+
+    // Read the wrong way on purpose: said how it was read, and nothing written.
+    let wrong = sandbox.tandem(&[
+        "import",
+        "csv",
+        &csv_fixture("excel-de.csv"),
+        "--delimiter",
+        "comma",
+        "--encoding",
+        "utf-8",
+    ]);
+    assert_user_error(&wrong, "not UTF-8 text");
+    let wrong = sandbox.tandem(&[
+        "import",
+        "csv",
+        &csv_fixture("excel-unicode.txt"),
+        "--delimiter",
+        "comma",
+    ]);
+    assert_user_error(&wrong, "read as UTF-16LE separated by comma");
+    // --map names a column the file calls otherwise.
+    let mapped = ok(
+        &sandbox,
+        &[
+            "import",
+            "csv",
+            &csv_fixture("jira.csv"),
+            "--project",
+            "Mapped",
+            "--map",
+            "description=Issue Type",
+        ],
+    );
+    assert!(mapped.contains("Imported 3 cards"), "{mapped}");
+    assert_eq!(
+        cards_of(&sandbox, "Mapped")["Update privacy policy"].4,
+        "Task"
+    );
+    let unknown = sandbox.tandem(&[
+        "import",
+        "csv",
+        &csv_fixture("jira.csv"),
+        "--map",
+        "due=Deadline",
+    ]);
+    assert_user_error(&unknown, "the file has no column \"Deadline\"");
+}

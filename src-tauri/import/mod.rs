@@ -293,7 +293,8 @@ impl std::str::FromStr for FieldMap {
 }
 
 /// The names other tools' exports give each card field (lower case), after Tandem's own:
-/// Jira, Asana, GitHub Projects, Trello's CSV, and what people type.
+/// Jira, Asana, GitHub Projects, Trello's CSV, what people type, and the same in German,
+/// French and Spanish spreadsheets.
 const HEADER_NAMES: [(&str, &[&str]); 11] = [
     (
         "title",
@@ -305,6 +306,13 @@ const HEADER_NAMES: [(&str, &[&str]); 11] = [
             "task name",
             "task",
             "subject",
+            "titel",
+            "titre",
+            "título",
+            "titulo",
+            "aufgabe",
+            "tâche",
+            "tarea",
         ],
     ),
     (
@@ -318,6 +326,13 @@ const HEADER_NAMES: [(&str, &[&str]); 11] = [
             "section/column",
             "stage",
             "state",
+            "spalte",
+            "liste",
+            "colonne",
+            "statut",
+            "columna",
+            "estado",
+            "lista",
         ],
     ),
     (
@@ -328,21 +343,78 @@ const HEADER_NAMES: [(&str, &[&str]); 11] = [
             "card description",
             "body",
             "details",
+            "beschreibung",
+            "notizen",
+            "descripción",
+            "descripcion",
+            "notas",
         ],
     ),
-    ("priority", &["priority"]),
-    ("due", &["due", "due date", "due on", "duedate", "deadline"]),
-    ("labels", &["labels", "label", "tags", "tag"]),
-    ("checklist", &["checklist"]),
-    ("archived", &["archived", "closed"]),
+    (
+        "priority",
+        &["priority", "priorität", "priorite", "priorité", "prioridad"],
+    ),
+    (
+        "due",
+        &[
+            "due",
+            "due date",
+            "due on",
+            "duedate",
+            "deadline",
+            "fällig",
+            "fälligkeit",
+            "fällig am",
+            "échéance",
+            "echeance",
+            "vencimiento",
+            "fecha límite",
+        ],
+    ),
+    (
+        "labels",
+        &[
+            "labels",
+            "label",
+            "tags",
+            "tag",
+            "etiketten",
+            "étiquettes",
+            "etiquetas",
+        ],
+    ),
+    ("checklist", &["checklist", "checkliste"]),
+    (
+        "archived",
+        &["archived", "closed", "archiviert", "archivé", "archivado"],
+    ),
     (
         "assignees",
-        &["assignees", "assignee", "members", "assigned to", "owner"],
+        &[
+            "assignees",
+            "assignee",
+            "members",
+            "assigned to",
+            "owner",
+            "zuständig",
+        ],
     ),
-    ("comments", &["comments"]),
+    (
+        "comments",
+        &["comments", "kommentare", "commentaires", "comentarios"],
+    ),
     (
         "project",
-        &["project", "board", "board name", "project name"],
+        &[
+            "project",
+            "projects",
+            "board",
+            "board name",
+            "project name",
+            "projekt",
+            "projet",
+            "proyecto",
+        ],
     ),
 ];
 
