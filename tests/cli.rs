@@ -632,12 +632,18 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
     let said = ok(&sandbox, &["import", "trello", file]);
     assert_eq!(
         said,
-        "Imported 5 cards (1 archived) with 2 comments into Website relaunch"
+        "Imported 6 cards (2 archived) with 2 comments into Website relaunch\n\
+         Left out or read differently:\n  \
+         2 attachments added to their cards' descriptions as links: “Brand voice guide”, \
+         “copy-draft-v2.pdf”\n  \
+         1 card of a closed list brought in archived, each naming its list: “Old ideas”\n  \
+         2 custom fields left out, Tandem having no place for them: “Estimate”, “Team”"
     );
     let board = exported(&sandbox);
     let site = &board["projects"][1];
     assert_eq!(site["name"], "Website relaunch");
-    // Open lists in Trello's order, closed lists left out; a closed card comes in archived.
+    // Open lists in Trello's order; a closed card comes in archived, and so does a closed
+    // list's, in the first column, naming its list.
     let columns: Vec<(&str, Vec<&str>)> = site["columns"]
         .as_array()
         .unwrap()
@@ -653,7 +659,14 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
     assert_eq!(
         columns,
         [
-            ("To Do", vec!["Write the copy", "Redesign the navigation"]),
+            (
+                "To Do",
+                vec![
+                    "Write the copy",
+                    "A card of a closed list",
+                    "Redesign the navigation"
+                ]
+            ),
             (
                 "Doing",
                 vec!["An old card, archived in Trello", "Fix the 404 on /pricing"]
@@ -664,7 +677,7 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
     // Comments come in oldest first, with their authors and dates; one whose author has no
     // username Tandem takes as a login is the importer's, led by the author's name.
     let me = sandbox.store().await.login().to_owned();
-    let navigation = &site["columns"][0]["cards"][1];
+    let navigation = &site["columns"][0]["cards"][2];
     assert_eq!(
         navigation["comments"],
         serde_json::json!([
@@ -702,7 +715,21 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
             ("Someday", "#6b7280")
         ]
     );
-    let nav = &site["columns"][0]["cards"][1];
+    let nav = &site["columns"][0]["cards"][2];
+    // Attachments become links; a closed list's card says which list it was in.
+    let copy = &site["columns"][0]["cards"][0];
+    assert_eq!(
+        copy["description"],
+        "Attachments:\n- [Brand voice guide](https://example.com/brand-voice)\n- \
+         [copy-draft-v2.pdf](https://trello.com/1/cards/card-copy/attachments/att-2/download/\
+         copy-draft-v2.pdf)"
+    );
+    let of_closed = &site["columns"][0]["cards"][1];
+    assert_eq!(of_closed["archived"], true);
+    assert!(of_closed["description"]
+        .as_str()
+        .unwrap()
+        .ends_with("(In Trello, in the closed list “Old ideas”.)"));
     assert_eq!(
         nav["description"],
         "Mobile first.\n\n**Keep** the search box."
@@ -722,9 +749,10 @@ async fn a_trello_export_lands_as_a_board_in_trellos_order_with_its_labels_and_c
         serde_json::json!(["Bug", "Someday"])
     );
     // Into a project of one's choosing.
-    assert_eq!(
-        ok(&sandbox, &["import", "trello", file, "--project", "Inbox"]),
-        "Imported 5 cards (1 archived) with 2 comments into Inbox"
+    let into = ok(&sandbox, &["import", "trello", file, "--project", "Inbox"]);
+    assert!(
+        into.starts_with("Imported 6 cards (2 archived) with 2 comments into Inbox\n"),
+        "{into}"
     );
 }
 
@@ -1752,4 +1780,28 @@ fn excels_csv_in_a_european_locale_and_its_unicode_text_come_in_with_their_accen
         "due=Deadline",
     ]);
     assert_user_error(&unknown, "the file has no column \"Deadline\"");
+}
+
+#[test]
+fn a_trello_export_of_2015_keeps_the_labels_its_cards_carry_named_by_colour() {
+    let sandbox = Sandbox::new();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/trello-2015.json"
+    );
+    let said = ok(&sandbox, &["import", "trello", file]);
+    assert_eq!(said, "Imported 3 cards into Garden 2015");
+    let cards = cards_of(&sandbox, "Garden 2015");
+    // Its labels lived only inside the cards, an unnamed one named by the board's labelNames.
+    assert_eq!(
+        cards["Tomatoes by the wall"].3,
+        ["Urgent".to_owned(), "Veg".to_owned()]
+    );
+    assert_eq!(cards["Tulips"].3, ["Flowers".to_owned()]);
+    assert_eq!(cards["Herb spiral"].3, ["Veg".to_owned()]);
+    assert_eq!(
+        cards["Tomatoes by the wall"].2.as_deref(),
+        Some("2015-05-01")
+    );
+    assert_eq!(cards["Tulips"].0, "Ideas");
 }

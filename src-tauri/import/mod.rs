@@ -912,6 +912,27 @@ struct TrelloBoard {
     /// conversations. Read loosely, each on its own, as actions come in many shapes.
     #[serde(default)]
     actions: Vec<serde_json::Value>,
+    /// Older exports: the labels' names by colour, before labels had ids of their own.
+    #[serde(default, rename = "labelNames")]
+    label_names: HashMap<String, String>,
+    /// The board's custom fields (a Power-Up), which Tandem has no place for.
+    #[serde(default, rename = "customFields")]
+    custom_fields: Vec<TrelloNamed>,
+}
+
+#[derive(serde::Deserialize)]
+struct TrelloNamed {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TrelloAttachment {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    url: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -949,10 +970,18 @@ struct TrelloCard {
     /// The card's members, who become its assignees.
     #[serde(default)]
     id_members: Vec<String>,
+    /// Older exports carry a card's labels whole, here only.
+    #[serde(default)]
+    labels: Vec<TrelloLabel>,
+    /// Links and uploaded files, each with its URL.
+    #[serde(default)]
+    attachments: Vec<TrelloAttachment>,
 }
 
 #[derive(serde::Deserialize)]
 struct TrelloLabel {
+    /// Older exports give a card's labels no id.
+    #[serde(default)]
     id: String,
     #[serde(default)]
     name: String,
@@ -979,6 +1008,9 @@ struct TrelloItem {
     pos: f64,
 }
 
+/// How many actions Trello's export holds at most: the latest.
+const TRELLO_ACTIONS_KEPT: usize = 1_000;
+
 /// Trello's board export, checked: open lists become columns, their cards become cards in
 /// Trello's order (closed ones archived), with their descriptions, due dates, labels (colour
 /// names as `#RRGGBB`, unnamed ones named after their colour) and checklists (items of several
@@ -1003,9 +1035,26 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
         ))
     })?;
 
+    let mut notes = Notes::default();
     let mut labels: Vec<plain::Label> = Vec::new();
-    let mut label_names: HashMap<&str, String> = HashMap::new();
-    for label in &board.labels {
+    let mut label_names: HashMap<String, String> = HashMap::new();
+    // A label by its id, or (older exports, which give none) by its colour and name.
+    let key = |label: &TrelloLabel| {
+        if label.id.is_empty() {
+            format!("{}/{}", label.color.as_deref().unwrap_or(""), label.name)
+        } else {
+            label.id.clone()
+        }
+    };
+    // The board's labels, and (older exports) those only its cards carry.
+    let every_label = board
+        .labels
+        .iter()
+        .chain(board.cards.iter().flat_map(|c| &c.labels));
+    for label in every_label {
+        if label_names.contains_key(&key(label)) {
+            continue;
+        }
         let base = label
             .color
             .as_deref()
@@ -1013,9 +1062,14 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
         let color = base
             .and_then(|b| TRELLO_COLORS.iter().find(|(name, _)| *name == b))
             .map_or(LABEL_COLOR, |(_, hex)| hex);
-        let name = match label.name.trim() {
-            "" => base.unwrap_or("label").to_owned(),
-            named => named.to_owned(),
+        let named_by_colour = base
+            .and_then(|b| board.label_names.get(b))
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty());
+        let name = match (label.name.trim(), named_by_colour) {
+            ("", Some(named)) => named.to_owned(),
+            ("", None) => base.unwrap_or("label").to_owned(),
+            (named, _) => named.to_owned(),
         };
         if !labels.iter().any(|l| l.name.eq_ignore_ascii_case(&name)) {
             labels.push(plain::Label {
@@ -1023,7 +1077,7 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
                 color: color.to_owned(),
             });
         }
-        label_names.insert(label.id.as_str(), name);
+        label_names.insert(key(label), name);
     }
 
     let mut checklists: Vec<&TrelloChecklist> = board.checklists.iter().collect();
@@ -1043,27 +1097,90 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
 
     let mut comments_of = trello_comments(&board);
 
-    let mut lists: Vec<&TrelloList> = board.lists.iter().filter(|l| !l.closed).collect();
+    let mut lists: Vec<&TrelloList> = board.lists.iter().collect();
     lists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
     let mut cards: Vec<&TrelloCard> = board.cards.iter().collect();
     cards.sort_by(|a, b| a.pos.total_cmp(&b.pos));
-    let columns = lists
+    // A closed list's cards come in archived, into the first open column, each saying which
+    // list it was in: Tandem archives cards, not columns.
+    let open: Vec<&&TrelloList> = lists.iter().filter(|l| !l.closed).collect();
+    let closed_list = |id: &str| lists.iter().find(|l| l.id == id && l.closed);
+    let first_open = open.first().map(|l| l.id.as_str());
+    let in_column = |card: &TrelloCard, list: &str| {
+        card.id_list == list || (Some(list) == first_open && closed_list(&card.id_list).is_some())
+    };
+    for card in &cards {
+        if let Some(list) = closed_list(&card.id_list) {
+            notes.add(
+                ["card of a closed list", "cards of closed lists"],
+                "brought in archived, each naming its list",
+                list.name.clone(),
+            );
+        }
+        for attachment in &card.attachments {
+            if !attachment.url.is_empty() {
+                notes.add(
+                    ["attachment", "attachments"],
+                    "added to their cards' descriptions as links",
+                    attachment.name.clone(),
+                );
+            }
+        }
+    }
+    let description = |card: &TrelloCard| {
+        let mut text = card.desc.clone();
+        let links: Vec<String> = card
+            .attachments
+            .iter()
+            .filter(|a| !a.url.is_empty())
+            .map(|a| {
+                let name = if a.name.trim().is_empty() {
+                    &a.url
+                } else {
+                    &a.name
+                };
+                format!("- [{}]({})", name.replace(['[', ']'], ""), a.url)
+            })
+            .collect();
+        if !links.is_empty() {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str("Attachments:\n");
+            text.push_str(&links.join("\n"));
+        }
+        if let Some(list) = closed_list(&card.id_list) {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(&format!("(In Trello, in the closed list “{}”.)", list.name));
+        }
+        text
+    };
+    if first_open.is_none() && cards.iter().any(|c| closed_list(&c.id_list).is_some()) {
+        return Err(refused(
+            "every list of the board is closed: there is no column for its cards",
+        ));
+    }
+    let columns = open
         .into_iter()
         .map(|list| plain::Column {
             name: list.name.clone(),
             wip_limit: None,
             cards: cards
                 .iter()
-                .filter(|c| c.id_list == list.id)
+                .filter(|c| in_column(c, &list.id))
                 .map(|card| plain::Card {
                     title: card.name.clone(),
-                    description: card.desc.clone(),
+                    description: description(card),
                     priority: Priority::None,
                     due_date: card.due.as_deref().map(|d| d.chars().take(10).collect()),
                     labels: card
                         .id_labels
                         .iter()
-                        .filter_map(|id| label_names.get(id.as_str()).cloned())
+                        .cloned()
+                        .chain(card.labels.iter().map(key))
+                        .filter_map(|id| label_names.get(&id).cloned())
                         .collect(),
                     assignees: card
                         .id_members
@@ -1077,7 +1194,7 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
                         })
                         .collect(),
                     checklist: items_of.remove(card.id.as_str()).unwrap_or_default(),
-                    archived: card.closed,
+                    archived: card.closed || closed_list(&card.id_list).is_some(),
                     comments: comments_of.remove(card.id.as_str()).unwrap_or_default(),
                 })
                 .collect(),
@@ -1088,10 +1205,24 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
         labels,
         columns,
     };
+    for field in &board.custom_fields {
+        notes.add(
+            ["custom field", "custom fields"],
+            "left out, Tandem having no place for them",
+            field.name.clone(),
+        );
+    }
+    let mut said = notes.sentences();
+    if board.actions.len() >= TRELLO_ACTIONS_KEPT {
+        said.push(format!(
+            "Trello's export holds only the board's latest {TRELLO_ACTIONS_KEPT} actions: older \
+             comments are not in the file"
+        ));
+    }
     let place = format!("board {:?}", board.name);
     Ok(Plan {
         projects: vec![checked_project(project, &place)?],
-        notes: Vec::new(),
+        notes: said,
         csv: None,
     })
 }
@@ -1317,6 +1448,35 @@ mod tests {
         );
         assert!(csv_comments("").is_empty());
         assert!(csv_comments(" \n ").is_empty());
+    }
+
+    #[test]
+    fn a_trello_export_cut_at_its_action_limit_says_older_comments_are_missing() {
+        let actions: Vec<String> = (0..TRELLO_ACTIONS_KEPT)
+            .map(|i| format!(r#"{{"type": "updateCard", "id": "a{i}"}}"#))
+            .collect();
+        let board = format!(
+            r#"{{"name": "B", "lists": [{{"id": "l", "name": "To Do"}}],
+                "cards": [{{"id": "c", "name": "Card", "idList": "l"}}],
+                "actions": [{}]}}"#,
+            actions.join(",")
+        );
+        let plan = trello(&board, None).unwrap();
+        assert_eq!(
+            plan.notes,
+            [
+                "Trello's export holds only the board's latest 1000 actions: older comments are \
+              not in the file"
+            ]
+        );
+        let whole = trello(
+            &board.replace(r#"{"type": "updateCard", "id": "a0"},"#, ""),
+            None,
+        );
+        assert!(
+            whole.unwrap().notes.is_empty(),
+            "fewer than the limit: the whole history"
+        );
     }
 
     #[test]
