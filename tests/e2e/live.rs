@@ -188,3 +188,37 @@ async fn a_window_links_to_the_other_instances_and_takes_over_the_hub_when_it_di
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_thousand_cards_written_at_once_by_another_program_show_and_the_stream_goes_on() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.tandem(&["task", "add", "First"]).status.success());
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.wait_for_text(".summary", &["1 card"]).await;
+        // One transaction of 10,000 rows, as a script or another tool writes them.
+        crate::common::sqlite3(
+            sandbox.db(),
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+             INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
+             SELECT printf('bulk-%05d', i), c.project_id, c.id, printf('Bulk card %05d', i),
+                    100000 + i * 1024, 0, 0
+             FROM n, (SELECT id, project_id FROM columns ORDER BY position LIMIT 1) AS c",
+        );
+        app.wait_for_text(".summary", &["10001 cards"]).await;
+        // The stream goes on after the snapshot, in order: the next change arrives as ever.
+        assert!(sandbox
+            .tandem(&["task", "add", "After the bulk"])
+            .status
+            .success());
+        app.wait_for_text(".summary", &["10002 cards"]).await;
+        // At the bottom of a long column (drawn as it scrolls): found through the filter.
+        app.find(r#"input[aria-label^="Filter cards"]"#)
+            .await
+            .send_keys("After the bulk")
+            .await
+            .unwrap();
+        app.wait_for_titles("To do", &["After the bulk"]).await;
+    })
+    .await;
+}

@@ -17,6 +17,7 @@ import {
   withLabel,
   withTask,
   withoutTask,
+  bulky,
 } from "./board";
 import { describe as describeError } from "./api";
 import { indexBoard } from "./index";
@@ -369,5 +370,18 @@ describe("withAssignee", () => {
     expect(withAssignee(both, "a" as TaskId, "ada", false).task_assignees).toEqual([
       { task_id: "a", login: "bob" },
     ]);
+  });
+});
+
+describe("a bulk write", () => {
+  it("is read whole once it is large beside the board, and applied change by change else", () => {
+    // Ten thousand cards written by another program at once, onto an empty board.
+    expect(bulky(10_000, 0)).toBe(true);
+    // A quarter of a big board changed at once.
+    expect(bulky(2_500, 10_000)).toBe(true);
+    expect(bulky(2_499, 10_000)).toBe(false);
+    // The everyday: a few changes, even on a small board.
+    expect(bulky(3, 4)).toBe(false);
+    expect(bulky(199, 10)).toBe(false);
   });
 });

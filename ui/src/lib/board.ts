@@ -254,6 +254,18 @@ function remove<T extends Keyed>(list: T[], id: string): T[] {
   return list.filter((x) => x.id !== id);
 }
 
+/** The changes in one batch past which a window reads its board afresh. */
+export const SNAPSHOT_AT = 200;
+
+/**
+ * Whether a batch of `changes` is better read whole than applied change by change to a board
+ * of `cards`: a bulk write by another program (an import, a script, thousands of rows in one
+ * transaction) costs a snapshot one read, where applying each would copy the board each time.
+ */
+export function bulky(changes: number, cards: number): boolean {
+  return changes >= Math.max(SNAPSHOT_AT, cards / 4);
+}
+
 /**
  * The board after `changes` (in seq order), as the backend's change log describes them. An
  * insert of an entity the board holds replaces it; a task never goes back to an older version

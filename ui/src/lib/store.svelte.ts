@@ -34,6 +34,7 @@ import { localToday } from "./card";
 import { byWhom, changeSentence, together } from "./announce";
 import {
   applyChanges,
+  bulky,
   boardTask,
   locate,
   provisionalPosition,
@@ -1141,6 +1142,19 @@ class BoardStore {
   /** Applies one batch of the stream `stream`: each change once, in seq order, gaps filled. */
   async #receive(stream: number, batch: Batch): Promise<void> {
     if (stream !== this.#stream || !this.board || batch.to_seq <= this.#seq) return;
+    if (bulky(batch.changes.length, this.board.tasks.length)) {
+      // A bulk write: the board read whole, at a seq at least the batch's, and the stream
+      // goes on after it (later batches' changes it already holds are passed over).
+      const fresh = await api.board(this.board.project.id);
+      if (stream !== this.#stream || !this.board) return;
+      if (fresh.seq >= batch.to_seq) {
+        this.board = fresh;
+        this.#seq = Math.max(this.#seq, fresh.seq);
+        void this.loadPeople();
+        if (this.openTask) this.openTaskChanged++;
+        return;
+      }
+    }
     if (batch.from_seq > this.#seq + 1) {
       // Missed changes come from the log, never from guesses.
       const fill = await api.changesSince(this.#seq, this.board.project.id);
