@@ -39,12 +39,13 @@ APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libg
 UI_SOURCES := $(shell find ui/src ui/index.html ui/vite.config.ts ui/svelte.config.js \
 	ui/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: help run test bench package deps bindings fmt screenshot clean-stamps
+.PHONY: help run test bench fuzz package deps bindings fmt screenshot clean-stamps
 
 help:
 	@echo "make run    build and open Tandem (under Xvfb when there is no display)"
 	@echo "make test   every check and test: format, clippy, Rust, UI, end to end"
 	@echo "make bench  measure the DESIGN targets beside naive baselines (release build)"
+	@echo "make fuzz   fuzz every reader of outside bytes for FUZZ_SECONDS each (cargo-fuzz, nightly)"
 	@echo "make package   build the .deb (release) into $(CARGO_TARGET_DIR)/release/bundle/deb"
 	@echo "make bindings   regenerate ui/src/bindings from the Rust types"
 	@echo "make fmt    format Rust and UI sources"
@@ -123,6 +124,20 @@ bench: deps ui/dist/index.html
 	cargo bench --locked --bench live
 	@# The memory rows: the release app under Xvfb, its PSS with one window and with two.
 	@scripts/memory.sh $(CARGO_TARGET_DIR)/release/tandem-desktop
+
+# Every reader of outside bytes (CSV, Trello and Tandem JSON, the settings file, the hub's
+# frames, database locations, database files) fuzzed with libFuzzer for FUZZ_SECONDS each. What
+# it finds new is kept in fuzz/corpus/<target>, which `make test` replays on stable; a crash is
+# written to fuzz/artifacts and stops the run.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := csv trello tandem_json settings frames location database_file
+fuzz: deps
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	cd fuzz && for target in $(FUZZ_TARGETS); do \
+		cargo +nightly fuzz run $$target corpus/$$target -- \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 || exit 1; \
+	done
 
 ## Helpers -------------------------------------------------------------------------------------
 

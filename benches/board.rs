@@ -42,6 +42,7 @@ pub async fn rows() -> Vec<Row> {
     let mut all = address.clone();
     all.set_query(Some("windowed=off"));
     let drawn_all = measure(client, all.as_str()).await;
+    let (bulk, reopen) = bulk(client, &sandbox, address.as_str()).await;
     app.quit().await;
 
     let (mut moves, mut all_moves) = (windowed.moves, drawn_all.moves);
@@ -79,8 +80,65 @@ pub async fn rows() -> Vec<Row> {
             baseline: format!("{:.0} ({baseline})", drawn_all.fps),
             ratio: format!("{:.1}×", windowed.fps / drawn_all.fps.max(0.1)),
         },
+        Row {
+            what: "10,000 cards written by another program in one transaction, shown in the open window",
+            target: "≤ 1 s",
+            tandem: ms(bulk),
+            baseline: format!("{} (the window opened afresh on the board after)", ms(reopen)),
+            ratio: format!("{:.1}×", reopen.as_secs_f64() / bulk.as_secs_f64()),
+        },
     ]
 }
+
+/// Cards another program adds at once.
+const BULK: usize = 10_000;
+
+/// From the start of a transaction of [`BULK`] cards, written by another program into the
+/// project the window at `address` shows, to the frame whose summary counts them; and opening
+/// the window afresh on the board after, until the same.
+async fn bulk(client: &Client, sandbox: &Sandbox, address: &str) -> (Duration, Duration) {
+    client.goto(address).await.expect("the window loads");
+    script(client, SHOWS, json!(CARDS)).await;
+    client
+        .execute("window.__bulkFrom = performance.now();", Vec::new())
+        .await
+        .expect("the page answers");
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", sandbox.db().display()))
+        .await
+        .expect("the database");
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+         INSERT INTO tasks (id, project_id, column_id, title, position, created_at, updated_at)
+         SELECT printf('bulk-%05d', i), c.project_id, c.id, printf('Bulk card %05d', i),
+                10000000 + i * 1024, 0, 0
+         FROM n, (SELECT t.project_id, t.column_id AS id FROM tasks t
+                  WHERE t.id = 'bench-00001') AS c",
+    )
+    .bind(BULK as i64)
+    .execute(&mut conn)
+    .await
+    .expect("the bulk");
+    conn.close().await.expect("the database closes");
+    let shown = script(client, SHOWS, json!(CARDS + BULK)).await;
+    let from = client
+        .execute("return window.__bulkFrom;", Vec::new())
+        .await
+        .expect("the page answers")
+        .as_f64()
+        .expect("a number");
+    let bulk = Duration::from_secs_f64((shown - from).max(0.0) / 1000.0);
+    client.goto(address).await.expect("the window loads");
+    let reopen = script(client, SHOWS, json!(CARDS + BULK)).await;
+    (bulk, Duration::from_secs_f64(reopen / 1000.0))
+}
+
+/// `performance.now()` at the frame whose summary first counts `argument` cards.
+const SHOWS: &str = r#"
+  const shown = () =>
+    document.querySelector('.summary')?.textContent?.trim() === `${argument} cards`;
+  const look = () => (shown() ? done(performance.now()) : requestAnimationFrame(look));
+  look();
+"#;
 
 /// A new database in `sandbox` holding the project, as another program would write it (the
 /// log's triggers record every card).

@@ -31,6 +31,7 @@ pub mod config;
 pub mod debounce;
 pub mod error;
 pub mod export;
+pub mod fuzzing;
 pub mod history;
 pub mod import;
 pub mod inbox;

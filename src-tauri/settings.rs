@@ -176,6 +176,16 @@ pub struct SettingsFile {
     path: PathBuf,
 }
 
+/// Settings as a settings file holds them, checked.
+pub fn parse(text: &str) -> Result<Settings> {
+    let settings: Settings = serde_json::from_str(text)
+        .map_err(|e| Error::invalid("settings", format!("is not valid settings: {e}")))?;
+    settings
+        .validate()
+        .map_err(|e| Error::invalid("settings", format!("holds a bad value: {e}")))?;
+    Ok(settings)
+}
+
 impl SettingsFile {
     /// The settings file in the user's config folder; `None` when there is no config folder.
     pub fn in_config_dir() -> Option<Self> {
@@ -197,12 +207,10 @@ impl SettingsFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
             Err(e) => return Err(self.error(format!("cannot be read: {}", e.kind()))),
         };
-        let settings: Settings = serde_json::from_str(&text)
-            .map_err(|e| self.error(format!("is not valid settings: {e}")))?;
-        settings
-            .validate()
-            .map_err(|e| self.error(format!("holds a bad value: {e}")))?;
-        Ok(settings)
+        parse(&text).map_err(|e| match e {
+            Error::Invalid { reason, .. } => self.error(reason),
+            other => other,
+        })
     }
 
     /// Saves `settings` whole: written beside the file, then renamed over it, so a crash

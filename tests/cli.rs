@@ -1805,3 +1805,21 @@ fn a_trello_export_of_2015_keeps_the_labels_its_cards_carry_named_by_colour() {
     );
     assert_eq!(cards["Tulips"].0, "Ideas");
 }
+
+#[test]
+fn a_file_of_a_gigabyte_is_refused_before_it_is_read() {
+    let sandbox = Sandbox::new();
+    let big = sandbox.dir.path().join("big.csv");
+    // Sparse: a gigabyte on paper, nothing on the disk.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1024 * 1024 * 1024)
+        .unwrap();
+    for kind in ["csv", "trello", "tandem"] {
+        let refused = sandbox.tandem(&["import", kind, big.to_str().unwrap()]);
+        assert_user_error(
+            &refused,
+            "the file is 1024 MB; Tandem imports files of up to 256 MB",
+        );
+    }
+}

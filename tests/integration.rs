@@ -8,4 +8,5 @@ mod cli;
 mod convergence;
 mod doctor;
 mod e2e;
+mod fuzz_corpus;
 mod team;

@@ -109,8 +109,7 @@ pub fn read(
     fallback: &str,
     options: &CsvOptions,
 ) -> Result<(Source, Plan)> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", path.display())))?;
+    let bytes = read_file(path)?;
     let source = source.unwrap_or_else(|| Source::detect(&bytes));
     let text = || {
         std::str::from_utf8(&bytes)
@@ -130,6 +129,26 @@ pub fn read(
 pub struct HeaderField {
     pub name: String,
     pub field: Option<String>,
+}
+
+/// The largest file an import reads: read whole and checked before anything is written, a
+/// file is held in memory (with its text beside it, once decoded).
+pub const MAX_FILE: u64 = 256 * 1024 * 1024;
+
+/// The bytes of the file at `path`, refused past [`MAX_FILE`] before any is read.
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let cannot =
+        |e: std::io::Error| Error::invalid("file", format!("cannot read {}: {e}", path.display()));
+    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    if size > MAX_FILE {
+        return Err(refused(&format!(
+            "the file is {} MB; Tandem imports files of up to {} MB (split it, for example a \
+             project at a time)",
+            size / (1024 * 1024),
+            MAX_FILE / (1024 * 1024)
+        )));
+    }
+    std::fs::read(path).map_err(cannot)
 }
 
 /// Asks what a file would import, or to import it.
@@ -562,8 +581,7 @@ fn label_name(label: &str) -> &str {
 /// What a CSV file is and how its header maps: told from the file at `path` unless `options`
 /// say.
 pub fn csv_reading(path: &Path, options: &CsvOptions) -> Result<CsvReading> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::invalid("file", format!("cannot read {}: {e}", path.display())))?;
+    let bytes = read_file(path)?;
     let (text, encoding) = text::decode(&bytes, options.encoding)?;
     let delimiter = options
         .delimiter

@@ -180,3 +180,62 @@ async fn a_backup_restored_from_the_command_line_shows_in_every_open_window() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_other_tools_wrote_preview_how_they_were_read_and_what_is_left_out_then_import() {
+    let sandbox = Sandbox::new();
+    let fixture = |name: &str| {
+        std::path::PathBuf::from(format!(
+            "{}/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+    };
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.find(r#"section[aria-label="To do"]"#).await;
+        app.press_with_ctrl(&['i']).await;
+        let path = format!("{IMPORT} #import-path");
+
+        // Excel's German CSV: told to be Windows-1252 with semicolons, its accents kept.
+        type_path(&app, &path, &fixture("csv/excel-de.csv")).await;
+        app.wait_for_text(
+            &format!("{IMPORT} .reading"),
+            &["Read as Windows-1252, cells separated by semicolons"],
+        )
+        .await;
+        app.wait_for_text(
+            &format!(r#"{IMPORT} table[aria-label="How the header maps"]"#),
+            &["Titel", "title", "Spalte", "column", "Fällig", "due"],
+        )
+        .await;
+
+        // Jira's: what it leaves out, counted, before anything is written.
+        type_path(&app, &path, &fixture("csv/jira.csv")).await;
+        app.wait_for_text(
+            &format!(r#"{IMPORT} [aria-label="Left out or read differently"]"#),
+            &[
+                "6 columns of the file left out",
+                "1 person left off their cards, not a login: “Ann Lee”",
+                "1 due date left out, not a date Tandem reads: “next sprint”",
+            ],
+        )
+        .await;
+
+        // Trello's, with a closed list, attachments and custom fields: said, then imported.
+        type_path(&app, &path, &fixture("trello.json")).await;
+        app.wait_for_text(
+            &format!(r#"{IMPORT} [aria-label="Left out or read differently"]"#),
+            &[
+                "2 attachments added to their cards' descriptions as links",
+                "1 card of a closed list brought in archived, each naming its list: “Old ideas”",
+                "2 custom fields left out",
+            ],
+        )
+        .await;
+        app.click(&format!(r#"{IMPORT} button[type="submit"]"#))
+            .await;
+        app.gone(IMPORT).await;
+        app.card("To Do", "Write the copy").await;
+    })
+    .await;
+}

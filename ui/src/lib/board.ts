@@ -274,6 +274,9 @@ export function bulky(changes: number, cards: number): boolean {
 export function applyChanges(board: Board, changes: Change[]): Applied {
   let next = board;
   let projectGone = false;
+  // The cards, by id, once a change touches one: a batch of thousands (a script's import)
+  // then costs one copy of the board's cards, not one for each change.
+  let cards: Map<TaskId, BoardTask> | null = null;
   for (const change of changes) {
     const data = change.data as unknown;
     const deleted = change.op === "delete";
@@ -293,11 +296,23 @@ export function applyChanges(board: Board, changes: Change[]): Applied {
           columns: edit<Column>(next.columns).sort((a, b) => a.position - b.position),
         };
         break;
-      case "task":
-        next = deleted
-          ? withoutTask(next, change.entity_id as TaskId)
-          : withTask(next, data as Task);
+      case "task": {
+        cards ??= new Map(next.tasks.map((t) => [t.id, t]));
+        if (deleted) {
+          cards.delete(change.entity_id as TaskId);
+          break;
+        }
+        // As `withTask`: never back to an older version; archived or moved away, off it.
+        const task = boardTask(data as Task);
+        const current = cards.get(task.id);
+        if (current && current.version > task.version) break;
+        if (task.archived_at !== null || task.project_id !== next.project.id) {
+          cards.delete(task.id);
+        } else {
+          cards.set(task.id, task);
+        }
         break;
+      }
       case "subtask":
         next = { ...next, subtasks: edit<Subtask>(next.subtasks) };
         break;
@@ -318,5 +333,6 @@ export function applyChanges(board: Board, changes: Change[]): Applied {
       }
     }
   }
+  if (cards) next = { ...next, tasks: [...cards.values()] };
   return { board: next, projectGone };
 }
