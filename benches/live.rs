@@ -78,6 +78,9 @@ async fn main() {
     if wanted("board") {
         rows.extend(board::rows().await);
     }
+    if wanted("bulk") {
+        rows.extend(board::bulk_rows().await);
+    }
     if wanted("search") {
         rows.push(search(dir).await);
     }
