@@ -134,8 +134,9 @@ FUZZ_TARGETS := csv trello tandem_json settings frames location database_file
 fuzz: deps
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@# Instrumented builds of their own, beside the app's.
 	cd fuzz && for target in $(FUZZ_TARGETS); do \
-		cargo +nightly fuzz run $$target corpus/$$target -- \
+		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)-fuzz cargo +nightly fuzz run $$target corpus/$$target -- \
 			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 || exit 1; \
 	done
 
