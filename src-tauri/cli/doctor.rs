@@ -122,12 +122,12 @@ pub async fn checks(db: Option<&str>) -> Vec<Check> {
         cost: "changes made elsewhere and news are not told in notifications, only in \
                the windows; for them, install a notification daemon (your desktop's, or dunst)",
     };
-    match desktop_session() {
-        Ok(()) => {
+    match no_desktop_session() {
+        None => {
             checks.push(tray.ask().await);
             checks.push(notifications.ask().await);
         }
-        Err(why) => {
+        Some(why) => {
             checks.push(Check::not_checked(tray.check, why));
             checks.push(Check::not_checked(notifications.check, why));
         }
@@ -367,19 +367,19 @@ fn settings_file() -> Check {
     }
 }
 
-/// Whether this runs in a desktop session: a display, and a session bus to ask. Without one
-/// (an SSH session, a server), what only a desktop has is not checked.
-fn desktop_session() -> Result<(), &'static str> {
+/// Why this does not run in a desktop session (a display, and a session bus to ask), if it
+/// does not: then (an SSH session, a server) what only a desktop has is not checked.
+fn no_desktop_session() -> Option<&'static str> {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
-        return Err("no desktop session (no display)");
+        return Some("no desktop session (no display)");
     }
     let runtime_bus =
         std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|dir| Path::new(&dir).join("bus").exists());
     if !set("DBUS_SESSION_BUS_ADDRESS") && !runtime_bus {
-        return Err("no desktop session (no session bus)");
+        return Some("no desktop session (no session bus)");
     }
-    Ok(())
+    None
 }
 
 /// A service of the desktop Tandem does without: a name on the session bus.
