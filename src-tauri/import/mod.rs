@@ -578,31 +578,6 @@ fn label_name(label: &str) -> &str {
     }
 }
 
-/// What a CSV file is and how its header maps: told from the file at `path` unless `options`
-/// say.
-pub fn csv_reading(path: &Path, options: &CsvOptions) -> Result<CsvReading> {
-    let bytes = read_file(path)?;
-    let (text, encoding) = text::decode(&bytes, options.encoding)?;
-    let delimiter = options
-        .delimiter
-        .unwrap_or_else(|| text::sniff_delimiter(&text));
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .delimiter(delimiter.byte())
-        .from_reader(text.as_bytes());
-    let names: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_error(&e))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    Ok(CsvReading {
-        encoding,
-        delimiter,
-        header: map_header(&names, &options.map)?,
-    })
-}
-
 /// How a CSV was read: its encoding, its delimiter, and what each header cell fills.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CsvReading {
