@@ -3,6 +3,7 @@
 //! Any input gives a result or a typed error: a panic, a hang or a blow-up is a finding.
 
 use bytes::BytesMut;
+use jiff::tz::TimeZone;
 use tokio_util::codec::Decoder;
 
 use crate::bridge::frame::{Frame, LineDecoder};
@@ -11,13 +12,13 @@ use crate::import::{self, CsvOptions};
 
 /// A CSV to import, with its encoding and delimiter told from it.
 pub fn csv(data: &[u8]) {
-    let _ = import::csv(data, None, "Inbox", &CsvOptions::default());
+    let _ = import::csv(data, None, "Inbox", &CsvOptions::default(), &TimeZone::UTC);
 }
 
 /// A Trello board export.
 pub fn trello(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = import::trello(text, None);
+        let _ = import::trello(text, None, &TimeZone::UTC);
     }
 }
 

@@ -1807,6 +1807,52 @@ fn a_trello_export_of_2015_keeps_the_labels_its_cards_carry_named_by_colour() {
 }
 
 #[test]
+fn trello_due_dates_fall_on_the_day_trello_shows_where_they_are_imported() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/trello.json");
+    // Trello keeps a due date as an instant in UTC and shows it on the day it falls on where
+    // it is read: midnight of 10 February in Berlin is written 2027-02-09T23:00:00.000Z.
+    for (zone, day, said) in [
+        (
+            "Europe/Berlin",
+            "2027-02-10",
+            Some(
+                "1 due date given in UTC, each taken as the day it falls on in Europe/Berlin, \
+                 this computer's time zone, as Trello shows it: “2027-02-09T23:00:00.000Z → \
+                 2027-02-10”",
+            ),
+        ),
+        ("America/New_York", "2027-02-09", None),
+        ("UTC", "2027-02-09", None),
+    ] {
+        let sandbox = Sandbox::new();
+        let imported = sandbox
+            .command(&["import", "trello", file])
+            .env("TZ", zone)
+            .output()
+            .unwrap();
+        assert!(imported.status.success(), "{imported:?}");
+        let out = String::from_utf8(imported.stdout).unwrap();
+        // Said when the day is not the one written; nothing said when it is.
+        match said {
+            Some(said) => assert!(out.contains(said), "{zone}: {out}"),
+            None => assert!(!out.contains("due date"), "{zone}: {out}"),
+        }
+        let cards = cards_of(&sandbox, "Website relaunch");
+        assert_eq!(
+            cards["Fix the 404 on /pricing"].2.as_deref(),
+            Some(day),
+            "{zone}"
+        );
+        // 17:00 UTC is the same day in all three.
+        assert_eq!(
+            cards["Redesign the navigation"].2.as_deref(),
+            Some("2027-03-01"),
+            "{zone}"
+        );
+    }
+}
+
+#[test]
 fn a_file_of_a_gigabyte_is_refused_before_it_is_read() {
     let sandbox = Sandbox::new();
     let big = sandbox.dir.path().join("big.csv");

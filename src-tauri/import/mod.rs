@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -118,8 +119,8 @@ pub fn read(
     };
     let plan = match source {
         Source::Tandem => tandem(text()?)?,
-        Source::Trello => trello(text()?, project)?,
-        Source::Csv => csv(&bytes, project, fallback, options)?,
+        Source::Trello => trello(text()?, project, &TimeZone::system())?,
+        Source::Csv => csv(&bytes, project, fallback, options, &TimeZone::system())?,
     };
     Ok((source, plan))
 }
@@ -492,20 +493,24 @@ fn map_header(names: &[String], map: &[FieldMap]) -> Result<Vec<HeaderField>> {
 #[derive(Debug, Default)]
 struct Notes {
     /// What (one, many), why, how many, and the first few examples.
-    kinds: Vec<([&'static str; 2], &'static str, usize, Vec<String>)>,
+    kinds: Vec<([&'static str; 2], String, usize, Vec<String>)>,
 }
 
 impl Notes {
-    fn add(&mut self, what: [&'static str; 2], why: &'static str, example: impl Into<String>) {
-        let example = example.into();
-        match self.kinds.iter_mut().find(|(w, ..)| *w == what) {
+    fn add(&mut self, what: [&'static str; 2], why: impl AsRef<str>, example: impl Into<String>) {
+        let (why, example) = (why.as_ref(), example.into());
+        match self
+            .kinds
+            .iter_mut()
+            .find(|(w, y, ..)| *w == what && y == why)
+        {
             Some((_, _, n, examples)) => {
                 *n += 1;
                 if examples.len() < 3 && !examples.contains(&example) {
                     examples.push(example);
                 }
             }
-            None => self.kinds.push((what, why, 1, vec![example])),
+            None => self.kinds.push((what, why.to_owned(), 1, vec![example])),
         }
     }
 
@@ -535,13 +540,20 @@ fn priority_of(text: &str) -> Option<Priority> {
     validate::priority("priority", known).ok()
 }
 
-/// A due date as other tools write it, as the day it names where it was written: `2026-12-05`,
-/// `2026-12-05T23:00:00+01:00` (the 5th), `2026-12-05T22:00:00.000Z` (the 5th, in UTC),
-/// Jira's `05/Dec/26 12:00 AM`; `None` for anything else.
-fn due_of(text: &str) -> Option<String> {
+/// A due date as other tools write it, as a day: `2026-12-05`; a time with its offset,
+/// `2026-12-05T23:00:00+01:00`, the day it names where it was written (the 5th); a time in
+/// UTC, `2026-12-05T23:30:00.000Z`, as Trello keeps its due dates, the day it falls on in `zone`
+/// (the 6th in Berlin), the day Trello shows there; Jira's `05/Dec/26 12:00 AM`; `None` for
+/// anything else.
+fn due_of(text: &str, zone: &TimeZone) -> Option<String> {
     let text = text.trim();
     if let Some(date) = text.get(..10).filter(|d| validate::date("due", d).is_ok()) {
         let rest = &text[10..];
+        if rest.ends_with(['Z', 'z']) {
+            if let Ok(instant) = text.parse::<jiff::Timestamp>() {
+                return Some(instant.to_zoned(zone.clone()).date().to_string());
+            }
+        }
         if rest.is_empty() || rest.starts_with(['T', ' ']) {
             return Some(date.to_owned());
         }
@@ -560,6 +572,33 @@ fn due_of(text: &str) -> Option<String> {
     };
     let date = format!("{year:04}-{month:02}-{day:02}");
     validate::date("due", &date).ok()
+}
+
+/// `given`'s day as [`due_of`] reads it, saying in `notes` what it leaves out, and which days
+/// are not the one written because they fall on another in `zone`.
+fn due_noted(given: &str, zone: &TimeZone, notes: &mut Notes) -> Option<String> {
+    let Some(day) = due_of(given, zone) else {
+        notes.add(
+            ["due date", "due dates"],
+            "left out, not a date Tandem reads",
+            given,
+        );
+        return None;
+    };
+    if !given.trim().starts_with(&day) {
+        let zone = match zone.iana_name() {
+            Some(name) => format!("{name}, this computer's time zone"),
+            None => "this computer's time zone".to_owned(),
+        };
+        notes.add(
+            ["due date", "due dates"],
+            format!(
+                "given in UTC, each taken as the day it falls on in {zone}, as Trello shows it"
+            ),
+            format!("{} → {day}", given.trim()),
+        );
+    }
+    Some(day)
 }
 
 /// A Trello CSV's label, `Name (color)`, without its colour.
@@ -599,6 +638,7 @@ pub fn csv(
     project: Option<&str>,
     fallback: &str,
     options: &CsvOptions,
+    zone: &TimeZone,
 ) -> Result<Plan> {
     let (text, encoding) = text::decode(bytes, options.encoding)?;
     if text.trim().is_empty() {
@@ -712,14 +752,7 @@ pub fn csv(
         };
         let due_date = match field(due_at) {
             "" => None,
-            given => due_of(given).or_else(|| {
-                notes.add(
-                    ["due date", "due dates"],
-                    "left out, not a date Tandem reads",
-                    given,
-                );
-                None
-            }),
+            given => due_noted(given, zone, &mut notes),
         };
         let archived = match field(archived_at).to_lowercase().as_str() {
             "" | "no" | "false" | "0" => false,
@@ -1009,7 +1042,7 @@ const TRELLO_ACTIONS_KEPT: usize = 1_000;
 /// names as `#RRGGBB`, unnamed ones named after their colour) and checklists (items of several
 /// checklists one after another). Cards go to `project` when given, else to a project named
 /// after the board.
-pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
+pub fn trello(text: &str, project: Option<&str>, zone: &TimeZone) -> Result<Plan> {
     if text.trim().is_empty() {
         return Err(refused("the file is empty"));
     }
@@ -1102,7 +1135,16 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
     let in_column = |card: &TrelloCard, list: &str| {
         card.id_list == list || (Some(list) == first_open && closed_list(&card.id_list).is_some())
     };
+    let mut due_of_card: HashMap<&str, String> = HashMap::new();
     for card in &cards {
+        if let Some(day) = card
+            .due
+            .as_deref()
+            .filter(|due| !due.trim().is_empty())
+            .and_then(|due| due_noted(due, zone, &mut notes))
+        {
+            due_of_card.insert(card.id.as_str(), day);
+        }
         if let Some(list) = closed_list(&card.id_list) {
             notes.add(
                 ["card of a closed list", "cards of closed lists"],
@@ -1167,7 +1209,7 @@ pub fn trello(text: &str, project: Option<&str>) -> Result<Plan> {
                     title: card.name.clone(),
                     description: description(card),
                     priority: Priority::None,
-                    due_date: card.due.as_deref().map(|d| d.chars().take(10).collect()),
+                    due_date: due_of_card.remove(card.id.as_str()),
                     labels: card
                         .id_labels
                         .iter()
@@ -1410,6 +1452,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_due_time_in_utc_is_the_day_it_falls_on_where_it_is_read() {
+        let (berlin, honolulu) = (
+            TimeZone::get("Europe/Berlin").unwrap(),
+            TimeZone::get("Pacific/Honolulu").unwrap(),
+        );
+        for (given, in_berlin, in_honolulu) in [
+            // Midnight of the 6th in Berlin, as Trello writes it.
+            ("2026-12-05T23:00:00.000Z", "2026-12-06", "2026-12-05"),
+            ("2026-12-05T09:00:00Z", "2026-12-05", "2026-12-04"),
+            // In summer Berlin is two hours ahead.
+            ("2026-07-31T22:30:00.000Z", "2026-08-01", "2026-07-31"),
+            // A time with its own offset is the day where it was written, anywhere.
+            ("2026-12-05T23:00:00+01:00", "2026-12-05", "2026-12-05"),
+            ("2026-12-05 23:00", "2026-12-05", "2026-12-05"),
+            ("2026-12-05", "2026-12-05", "2026-12-05"),
+            ("05/Dec/26 12:00 AM", "2026-12-05", "2026-12-05"),
+        ] {
+            assert_eq!(
+                due_of(given, &berlin).as_deref(),
+                Some(in_berlin),
+                "{given}"
+            );
+            assert_eq!(
+                due_of(given, &honolulu).as_deref(),
+                Some(in_honolulu),
+                "{given}"
+            );
+        }
+        for nonsense in ["2026-12-05Z", "2026-02-30T10:00:00Z", "soon"] {
+            assert_eq!(due_of(nonsense, &berlin), None, "{nonsense}");
+        }
+    }
+
+    #[test]
     fn a_csv_cell_of_comments_reads_back_as_tandem_wrote_it() {
         let cell = "ann, 2026-12-04 09:00 UTC:\nFirst\n\nstill first\n\nbob, 2026-12-04 10:30 UTC:\nSecond";
         let comments = csv_comments(cell);
@@ -1454,7 +1530,7 @@ mod tests {
                 "actions": [{}]}}"#,
             actions.join(",")
         );
-        let plan = trello(&board, None).unwrap();
+        let plan = trello(&board, None, &TimeZone::UTC).unwrap();
         assert_eq!(
             plan.notes,
             [
@@ -1465,6 +1541,7 @@ mod tests {
         let whole = trello(
             &board.replace(r#"{"type": "updateCard", "id": "a0"},"#, ""),
             None,
+            &TimeZone::UTC,
         );
         assert!(
             whole.unwrap().notes.is_empty(),
@@ -1488,7 +1565,7 @@ mod tests {
                 {"type": "commentCard", "data": {"text": "no card"}},
                 "not even an object"
             ]}"#;
-        let plan = trello(board, None).unwrap();
+        let plan = trello(board, None, &TimeZone::UTC).unwrap();
         let card = &plan.projects[0].columns[0].cards[0];
         let said: Vec<(&str, &str)> = card
             .comments

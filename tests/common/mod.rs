@@ -101,6 +101,8 @@ impl Sandbox {
             .env("XDG_STATE_HOME", self.dir.path().join("state"))
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
             .env("XDG_RUNTIME_DIR", self.runtime_dir())
+            // Days read from times (Trello's due dates) are this zone's unless a test says.
+            .env("TZ", "UTC")
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("TANDEM_LOG");
