@@ -1681,7 +1681,8 @@ fn asana_github_and_trello_csv_map_their_headers_without_renaming() {
     );
     let product = cards_of(&sandbox, "Product");
     let sprint = &product["Plan the sprint"];
-    // The label's colour is Trello's, not its name; the due day is UTC's, as Trello writes it.
+    // The label's colour is Trello's, not its name; the due day is the one Trello's time in UTC
+    // falls on here (UTC in these tests).
     assert_eq!(
         (&sprint.0[..], sprint.2.as_deref(), &sprint.3[..]),
         (

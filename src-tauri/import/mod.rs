@@ -585,7 +585,8 @@ fn due_noted(given: &str, zone: &TimeZone, notes: &mut Notes) -> Option<String> 
         );
         return None;
     };
-    if !given.trim().starts_with(&day) {
+    let given = given.trim();
+    if given.ends_with(['Z', 'z']) && !given.starts_with(&day) {
         let zone = match zone.iana_name() {
             Some(name) => format!("{name}, this computer's time zone"),
             None => "this computer's time zone".to_owned(),
@@ -595,7 +596,7 @@ fn due_noted(given: &str, zone: &TimeZone, notes: &mut Notes) -> Option<String> 
             format!(
                 "given in UTC, each taken as the day it falls on in {zone}, as Trello shows it"
             ),
-            format!("{} → {day}", given.trim()),
+            format!("{given} → {day}"),
         );
     }
     Some(day)
@@ -1483,6 +1484,31 @@ mod tests {
         for nonsense in ["2026-12-05Z", "2026-02-30T10:00:00Z", "soon"] {
             assert_eq!(due_of(nonsense, &berlin), None, "{nonsense}");
         }
+    }
+
+    #[test]
+    fn only_a_day_moved_off_the_one_written_is_said_and_one_unread_is_counted() {
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let mut notes = Notes::default();
+        for given in [
+            "2026-12-05T23:00:00.000Z",
+            "2026-12-05T09:00:00.000Z",
+            "05/Dec/26 12:00 AM",
+            "2026-12-05",
+            "2026-12-05T23:30:00+01:00",
+            "next sprint",
+        ] {
+            due_noted(given, &berlin, &mut notes);
+        }
+        assert_eq!(
+            notes.sentences(),
+            [
+                "1 due date given in UTC, each taken as the day it falls on in Europe/Berlin, \
+                 this computer's time zone, as Trello shows it: “2026-12-05T23:00:00.000Z → \
+                 2026-12-06”",
+                "1 due date left out, not a date Tandem reads: “next sprint”"
+            ]
+        );
     }
 
     #[test]

@@ -190,52 +190,134 @@ async fn files_other_tools_wrote_preview_how_they_were_read_and_what_is_left_out
             env!("CARGO_MANIFEST_DIR")
         ))
     };
-    on_desktop(&sandbox, async |desktop| {
-        let app = desktop.launch().await;
-        app.find(r#"section[aria-label="To do"]"#).await;
-        app.press_with_ctrl(&['i']).await;
-        let path = format!("{IMPORT} #import-path");
-
-        // Excel's German CSV: told to be Windows-1252 with semicolons, its accents kept.
-        type_path(&app, &path, &fixture("csv/excel-de.csv")).await;
-        app.wait_for_text(
-            &format!("{IMPORT} .reading"),
-            &["Read as Windows-1252, cells separated by semicolons"],
-        )
-        .await;
-        app.wait_for_text(
-            &format!(r#"{IMPORT} table[aria-label="How the header maps"]"#),
-            &["Titel", "title", "Spalte", "column", "Fällig", "due"],
-        )
-        .await;
-
-        // Jira's: what it leaves out, counted, before anything is written.
-        type_path(&app, &path, &fixture("csv/jira.csv")).await;
-        app.wait_for_text(
-            &format!(r#"{IMPORT} [aria-label="Left out or read differently"]"#),
+    // Each file as its tool wrote it, what the preview says of it, and its first card.
+    let files: [(&str, &[&str], &str); 8] = [
+        (
+            "csv/excel-de.csv",
+            &[
+                "Read as Windows-1252, cells separated by semicolons",
+                "Titel",
+                "Fällig",
+            ],
+            "Äpfel kaufen",
+        ),
+        (
+            "csv/excel-unicode.txt",
+            &["Read as UTF-16LE, cells separated by tabs"],
+            "Café menu",
+        ),
+        (
+            "csv/jira.csv",
             &[
                 "6 columns of the file left out",
                 "1 person left off their cards, not a login: “Ann Lee”",
                 "1 due date left out, not a date Tandem reads: “next sprint”",
+                "Summary",
             ],
-        )
-        .await;
-
-        // Trello's, with a closed list, attachments and custom fields: said, then imported.
-        type_path(&app, &path, &fixture("trello.json")).await;
-        app.wait_for_text(
-            &format!(r#"{IMPORT} [aria-label="Left out or read differently"]"#),
+            "Login page times out",
+        ),
+        (
+            "csv/asana.csv",
+            &["Section/Column", "“Carol Diaz”", "Offsite 2027"],
+            "Draft the agenda",
+        ),
+        (
+            "csv/github-projects.csv",
+            &["Read as UTF-8, cells separated by commas", "Assignees"],
+            "Crash when the config is empty",
+        ),
+        (
+            "csv/trello.csv",
+            &["Card Name", "List Name", "Product"],
+            "Plan the sprint",
+        ),
+        (
+            "trello.json",
             &[
                 "2 attachments added to their cards' descriptions as links",
                 "1 card of a closed list brought in archived, each naming its list: “Old ideas”",
                 "2 custom fields left out",
             ],
+            "Write the copy",
+        ),
+        (
+            "trello-2015.json",
+            &["A Trello board: 3 cards", "Garden 2015"],
+            "Tulips",
+        ),
+    ];
+    let stray = sandbox.dir.path().join("stray-quote.csv");
+    std::fs::write(
+        &stray,
+        "title,column\nA,To do\n\"unterminated,To do\nB,Done\n",
+    )
+    .unwrap();
+    on_desktop(&sandbox, async |desktop| {
+        let app = desktop.launch().await;
+        app.find(r#"section[aria-label="To do"]"#).await;
+        let path = format!("{IMPORT} #import-path");
+        let go = format!(r#"{IMPORT} button[type="submit"]"#);
+
+        // A stray quote is refused at its line, and nothing can be imported.
+        app.press_with_ctrl(&['i']).await;
+        type_path(&app, &path, &stray).await;
+        app.wait_for_text(
+            &format!("{IMPORT} [role=\"alert\"]"),
+            &["line 3: a quote opened here is never closed"],
         )
         .await;
-        app.click(&format!(r#"{IMPORT} button[type="submit"]"#))
-            .await;
+        assert!(!app.find(&go).await.is_enabled().await.unwrap());
+        // Esc closes the panel.
+        app.find(&path).await.send_keys("\u{E00C}").await.unwrap();
         app.gone(IMPORT).await;
-        app.card("To Do", "Write the copy").await;
+
+        // Every file: how it was read and what it leaves out, before anything is written; then
+        // imported, its cards on the board.
+        for (file, said, card) in files {
+            app.press_with_ctrl(&['i']).await;
+            type_path(&app, &path, &fixture(file)).await;
+            app.wait_for_text(IMPORT, said).await;
+            if file == "csv/jira.csv" {
+                // The longest preview: it scrolls within the panel, the buttons in view.
+                super::axe::clean(&app, "the import panel's preview of Jira's CSV").await;
+            }
+            app.click(&go).await;
+            app.gone(IMPORT).await;
+            let found = sandbox.tandem(&["search", card]);
+            assert!(
+                String::from_utf8_lossy(&found.stdout).contains(card),
+                "{file}: {found:?}"
+            );
+        }
+        // The window shows the project the last import made.
+        app.card("Ideas", "Tulips").await;
     })
     .await;
+
+    // Every card of every file, archived ones too: a CSV's cards that name no project land in
+    // the project the window shows (GitHub's, after Asana's made Offsite 2027).
+    let exported = sandbox.tandem(&["export", "json"]);
+    let board: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
+    let cards: std::collections::BTreeMap<&str, usize> = board["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let columns = p["columns"].as_array().unwrap();
+            let cards = columns.iter().map(|c| c["cards"].as_array().unwrap().len());
+            (p["name"].as_str().unwrap(), cards.sum())
+        })
+        .collect();
+    assert_eq!(
+        cards,
+        [
+            ("Garden 2015", 3),
+            ("Inbox", 4),
+            ("Offsite 2027", 5),
+            ("Product", 2),
+            ("Website", 3),
+            ("Website relaunch", 6),
+        ]
+        .into()
+    );
 }
