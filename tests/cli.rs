@@ -259,6 +259,21 @@ async fn another_programs_database_is_refused_byte_for_byte_untouched_and_tandem
     assert_eq!(id.trim(), "1413566020");
 }
 
+#[test]
+fn a_commands_change_is_in_the_database_file_itself_once_it_ends() {
+    let sandbox = Sandbox::new();
+    add(&sandbox, &["First"]);
+    add(&sandbox, &["Copied with the file"]);
+    // The close copied the WAL back into the file and removed it: the file alone, read as it
+    // lies on the disk (no WAL), holds the card, as a copy of it taken now would.
+    let db = sandbox.db();
+    let wal = db.with_file_name("tandem.db-wal");
+    assert!(!wal.exists(), "{} is left", wal.display());
+    let on_disk = format!("file:{}?immutable=1", db.display());
+    let titles = sqlite3(&on_disk, "SELECT title FROM tasks ORDER BY title");
+    assert_eq!(titles, "Copied with the file\nFirst\n");
+}
+
 /// A board with something of everything: in Inbox, a card with a label, a priority, a due date,
 /// a description (with a comma, quotes and a blank line), a checklist, one done, and a
 /// conversation (mine, and dana's, edited, as another program wrote it); a card in Done; and an

@@ -152,8 +152,9 @@ pub enum Command {
     /// Serve the hub headless (for service managers), or stand by while another serves it.
     Hub,
     /// Check the set-up: the database, its schema, the socket folder, the hub, the settings,
-    /// a tray host and a notification daemon, the log folder. One line each, ✓ or ✗ with what
-    /// to do; exits 1 when any check fails. Changes nothing.
+    /// a tray host and a notification daemon, the log folder. One line each: ✓, ✗ with what to
+    /// do, or ⚠ for what Tandem works without (tray, notifications); exits 1 only when a check
+    /// fails. Changes nothing.
     Doctor,
     /// Move a board between databases.
     #[command(subcommand)]
@@ -417,6 +418,7 @@ async fn execute(db: Option<String>, json: bool, command: Command) -> Result<()>
         Command::Status => return live::status(&store, &location, endpoint, &instance, &out).await,
         Command::Hub => return live::hub(Arc::new(store), endpoint, instance).await,
         command => {
+            store.checkpoint_at_close();
             let done = edit(&store, &origin, &out, command).await;
             let waiting = store.outbox_waiting().await;
             store.close().await;

@@ -182,6 +182,14 @@ impl Store {
         self.settle(&mut writer, found)
     }
 
+    /// Has this process's commits checkpointed when it closes the file, not in the background
+    /// (see [`checkpoint::Checkpointer::at_close_only`]): for a command that writes and ends.
+    pub fn checkpoint_at_close(&self) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.at_close_only();
+        }
+    }
+
     /// Closes the database cleanly before the process ends; the store writes no more. On a
     /// file this checkpoints the WAL when no other process has the file open: a process that
     /// just exits leaves it for the next one to replay, page by page.

@@ -37,6 +37,14 @@ impl Checkpointer {
         }
     }
 
+    /// Leaves checkpoints to the close, for a process that writes a little and then closes the
+    /// file (a command line call): starting the thread and its connection cost it more than the
+    /// checkpoint does, and it would end before the thread's first one.
+    pub(in crate::store) fn at_close_only(&self) {
+        let (no_thread, _) = sync_channel(0);
+        let _ = self.wake.set(no_thread);
+    }
+
     /// Says the WAL grew. Costs nothing while a checkpoint is already due. The thread ends when
     /// the checkpointer is dropped with its store.
     pub(in crate::store) fn wake(&self) {
