@@ -63,6 +63,7 @@ fn rendered(cfg: &Config) -> BTreeMap<PathBuf, String> {
         crate::export::ExportRequest,
         ChooseFile,
         crate::export::Format,
+        crate::app::CannotOpen,
         crate::import::Source,
         crate::import::HeaderField,
         crate::import::CsvOptions,

@@ -7,6 +7,9 @@
 mod commands;
 mod desktop;
 mod presence;
+mod unopened;
+
+pub use unopened::{passes as passes_by_itself, run as run_cannot_open, CannotOpen};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -359,14 +362,17 @@ pub fn run(state: AppState) -> tauri::Result<()> {
     let builder = Builder::default()
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init());
-    setup(builder, state)
-        .build(tauri::generate_context!())?
-        .run(|app, event| {
-            if let RunEvent::Exit = event {
-                app.state::<AppState>().shutdown.send_replace(true);
-            }
-        });
+    setup(builder, state).build(context())?.run(|app, event| {
+        if let RunEvent::Exit = event {
+            app.state::<AppState>().shutdown.send_replace(true);
+        }
+    });
     Ok(())
+}
+
+/// The app's configuration and its pages, embedded once for whichever way it runs.
+fn context() -> tauri::Context {
+    tauri::generate_context!()
 }
 
 /// The app's state, commands, window events, menu and background tasks, generic over the

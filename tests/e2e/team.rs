@@ -188,6 +188,58 @@ async fn a_window_on_a_full_server_says_so_refuses_an_edit_whole_and_comes_back_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn tandem_started_on_a_full_server_says_so_and_opens_the_board_once_a_slot_frees() {
+    use sqlx::Connection as _;
+    // 8 connections, 3 kept for superusers: 5 for the team.
+    const TEAM_SLOTS: usize = 5;
+    let server = TestServer::start_with_connections(8).expect("a server of its own");
+    let database = server.database();
+    let owner = Sandbox::on_server(&database.url);
+    ok(&owner, &["team", "init"]);
+    server.login("alice").expect("a login");
+    ok(&owner, &["team", "add", "alice"]);
+    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
+    ok(&alice, &["task", "add", "Before it filled up"]);
+
+    // Everyone else's machines take every slot the team has, before alice starts Tandem.
+    let url = server.url_as("alice", &database.name);
+    let mut others = Vec::new();
+    while let Ok(conn) = sqlx::PgConnection::connect(&url).await {
+        others.push(conn);
+    }
+    assert!(others.len() >= TEAM_SLOTS, "{} slots taken", others.len());
+
+    on_desktop(&alice, async |desktop| {
+        // Not an exit nobody sees: a window that says what and why, and waits.
+        let app = desktop.launch().await;
+        app.wait_for_text(
+            "main",
+            &[
+                "The team's server is full",
+                "localhost",
+                "max_connections",
+                "Tandem tries again every few seconds",
+            ],
+        )
+        .await;
+        super::axe::clean(&app, "the window of a board that cannot be opened").await;
+        app.click("main button.primary").await;
+        app.wait_for_text(r#"main [role="status"]"#, &["tried 2 times"])
+            .await;
+
+        // A slot frees up: Tandem starts anew on the board by itself, its window among those
+        // the team sees.
+        drop(others);
+        eventually("alice's window on the board", UI_TIMEOUT, async || {
+            let here = ok(&owner, &["who", "--json"]);
+            here.contains("\"login\": \"alice\"").then_some(())
+        })
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn news_arrives_live_in_the_inbox_opens_its_card_and_reads_on_every_machine() {
     let [alice, bob] = team_of(["alice", "bob"]);
     ok(&alice, &["project", "add", "Launch"]);

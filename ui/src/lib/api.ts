@@ -7,6 +7,7 @@ import type { Queueing } from "../bindings/Queueing";
 import type { CommentCount } from "../bindings/CommentCount";
 import type { ArchiveTasks } from "../bindings/ArchiveTasks";
 import type { Batch } from "../bindings/Batch";
+import type { CannotOpen } from "../bindings/CannotOpen";
 import type { Board } from "../bindings/Board";
 import type { BoardTask } from "../bindings/BoardTask";
 import type { ChooseFile } from "../bindings/ChooseFile";
@@ -160,6 +161,18 @@ export const api = {
 };
 
 /** Whether a rejection is one of the backend's typed errors. */
+/** The window shown when the board could not be opened at start (`?cannot-open`). */
+export const cannotOpen = {
+  /** Why the board is not open, as last tried. */
+  state: () => invoke<CannotOpen>("cannot_open"),
+  /** Tries again now; the answer comes to `onTried`, or as Tandem starting anew on the board. */
+  retry: () => invoke<null>("cannot_open_retry"),
+  quit: () => invoke<null>("cannot_open_quit"),
+  /** Calls `handler` after every try that still could not open the board. */
+  onTried: (handler: (state: CannotOpen) => void) =>
+    listen<CannotOpen>("cannot-open", (event) => handler(event.payload)),
+};
+
 export function isCommandError(error: unknown): error is CommandError {
   return (
     typeof error === "object" &&

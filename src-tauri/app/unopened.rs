@@ -1,0 +1,204 @@
+//! When the board cannot be opened at start for a reason that passes by itself (the team's
+//! server is full, or away with no copy of its board on this machine): a window that says so,
+//! tries again every few seconds and at the user's word, and starts Tandem anew on the board
+//! once the server lets it in. Started from the desktop, Tandem would otherwise end without a
+//! word anyone sees.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tauri::{AppHandle, Builder, Emitter, Manager, Runtime, State, WebviewUrl};
+use tokio::sync::Notify;
+use ts_rs::TS;
+
+use crate::config::Location;
+use crate::error::{Error, ErrorCode};
+use crate::model::{Actor, Origin};
+use crate::store::Store;
+use crate::sync::lock;
+
+/// How often the server is tried again.
+const TRY_EVERY: Duration = Duration::from_secs(3);
+
+/// The event that tells the window how the last try went.
+const CANNOT_OPEN_EVENT: &str = "cannot-open";
+
+/// Why the board is not open, for its window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CannotOpen {
+    /// The database, a server's URL without its password.
+    pub database: String,
+    /// What kind of problem: `server_full` or `offline`.
+    pub code: ErrorCode,
+    /// The problem in words, as a command's error says it.
+    pub message: String,
+    /// How many times the board was tried, the first at start included.
+    pub tries: u32,
+}
+
+/// Whether `error`, met opening the board at start, passes by itself: worth a window that
+/// waits for it rather than an exit.
+pub fn passes(error: &Error) -> bool {
+    matches!(error, Error::ServerFull { .. } | Error::Offline { .. })
+}
+
+/// Why the board could not be opened, said for a window that has not shown it yet: a command's
+/// error says what its failure changed, and here nothing was under way.
+fn why(error: &Error) -> String {
+    match error {
+        Error::ServerFull { host } => format!(
+            "Every connection the database server{} allows (its max_connections setting) is in \
+             use by others. Its administrator can raise max_connections (see the README).",
+            host.as_deref().map(|h| format!(" {h}")).unwrap_or_default()
+        ),
+        Error::Offline { host } => format!(
+            "The database server {host} does not answer, and this computer has no copy of the \
+             board yet: Tandem keeps one once it has opened the board here."
+        ),
+        other => other.to_string(),
+    }
+}
+
+struct Waiting {
+    location: Location,
+    said: Mutex<CannotOpen>,
+    /// Rung by "Try again".
+    try_now: Notify,
+}
+
+/// Runs the app as one window saying why the board at `location` could not be opened
+/// (`error`), until it can: then Tandem starts anew on it.
+pub fn run(location: Location, error: &Error) -> tauri::Result<()> {
+    let said = CannotOpen {
+        database: location.to_string(),
+        code: error.code(),
+        message: why(error),
+        tries: 1,
+    };
+    let waiting = Arc::new(Waiting {
+        location,
+        said: Mutex::new(said),
+        try_now: Notify::new(),
+    });
+    Builder::default()
+        .manage(waiting)
+        .invoke_handler(tauri::generate_handler![
+            cannot_open,
+            cannot_open_retry,
+            cannot_open_quit
+        ])
+        .setup(|app| {
+            tauri::WebviewWindowBuilder::new(
+                app,
+                "cannot-open",
+                WebviewUrl::App("index.html?cannot-open".into()),
+            )
+            .title("Tandem")
+            .inner_size(560.0, 340.0)
+            .min_inner_size(420.0, 280.0)
+            .center()
+            .build()?;
+            keep_trying(app.handle());
+            Ok(())
+        })
+        .run(super::context())
+}
+
+/// Tries the board every [`TRY_EVERY`], or at once when asked, telling the window each time;
+/// once it opens, starts Tandem anew on it.
+fn keep_trying<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    let waiting = app.state::<Arc<Waiting>>().inner().clone();
+    let origin = Origin::new(&uuid::Uuid::now_v7().to_string(), Actor::Gui);
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(TRY_EVERY) => {}
+                () = waiting.try_now.notified() => {}
+            }
+            let (location, origin) = (waiting.location.clone(), origin.clone());
+            let runtime = tokio::runtime::Handle::current();
+            // Opening a SQLite file (a copy) holds its connection across awaits: a thread of
+            // its own, as the app's other opens.
+            let tried = tokio::task::spawn_blocking(move || {
+                runtime.block_on(async {
+                    let store = Store::open(&location, &origin).await?;
+                    store.close().await;
+                    Ok::<_, Error>(())
+                })
+            })
+            .await;
+            let e = match tried {
+                Ok(Ok(())) => {
+                    tracing::info!(db = %waiting.location, "the board opens now: starting anew");
+                    app.restart();
+                }
+                Ok(Err(e)) => e,
+                Err(e) => {
+                    tracing::warn!(error = %e, "trying the board failed");
+                    continue;
+                }
+            };
+            let said = {
+                let mut said = lock(&waiting.said);
+                said.code = e.code();
+                said.message = why(&e);
+                said.tries += 1;
+                said.clone()
+            };
+            tracing::info!(error = %e, tries = said.tries, "the board still cannot be opened");
+            if let Err(e) = app.emit(CANNOT_OPEN_EVENT, said) {
+                tracing::warn!(error = %e, "cannot tell the window");
+            }
+        }
+    });
+}
+
+/// Why the board is not open, as last tried.
+#[tauri::command]
+fn cannot_open(waiting: State<'_, Arc<Waiting>>) -> CannotOpen {
+    lock(&waiting.said).clone()
+}
+
+/// Tries the board again now; the answer comes as the event, or as Tandem starting anew.
+#[tauri::command]
+fn cannot_open_retry(waiting: State<'_, Arc<Waiting>>) {
+    waiting.try_now.notify_one();
+}
+
+/// Gives up waiting: Tandem ends.
+#[tauri::command]
+fn cannot_open_quit<R: Runtime>(app: AppHandle<R>) {
+    app.exit(0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_or_silent_server_is_waited_for_and_said_as_at_start() {
+        let full = Error::ServerFull {
+            host: Some("db.example.com".into()),
+        };
+        let away = Error::Offline {
+            host: "db.example.com".into(),
+        };
+        assert!(passes(&full) && passes(&away));
+        assert!(!passes(&Error::invalid(
+            "database",
+            "not a Tandem database"
+        )));
+        assert_eq!(
+            why(&full),
+            "Every connection the database server db.example.com allows (its max_connections \
+             setting) is in use by others. Its administrator can raise max_connections (see the \
+             README)."
+        );
+        let said = why(&away);
+        assert!(said.starts_with("The database server db.example.com does not answer"));
+        // Nothing was under way, so nothing "was changed".
+        assert!(!said.contains("changed") && !why(&full).contains("changed"));
+    }
+}
