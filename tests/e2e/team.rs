@@ -2,7 +2,7 @@
 //! owner adds them, offers no way to change it (and says why when asked), and lets it go when
 //! they are taken off.
 
-use tandem::testing::TestServer;
+use tandem::testing::{TestDatabase, TestServer};
 
 use super::{on_desktop, ENTER, UI_TIMEOUT};
 
@@ -108,11 +108,11 @@ async fn a_viewers_window_receives_the_project_live_cannot_change_it_and_lets_it
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_window_on_a_full_server_says_so_refuses_an_edit_whole_and_comes_back_by_itself() {
-    use sqlx::Connection as _;
-    // 8 connections, 3 kept for superusers: 5 for the team.
-    const TEAM_SLOTS: usize = 5;
+/// The team's slots on a server of its own: 8 connections, 3 kept for superusers.
+const TEAM_SLOTS: usize = 5;
+
+/// A server that fills up quickly: its owner's team, with alice in it and a card of hers.
+fn small_server() -> (TestServer, TestDatabase, Sandbox, Sandbox) {
     let server = TestServer::start_with_connections(8).expect("a server of its own");
     let database = server.database();
     let owner = Sandbox::on_server(&database.url);
@@ -121,6 +121,13 @@ async fn a_window_on_a_full_server_says_so_refuses_an_edit_whole_and_comes_back_
     ok(&owner, &["team", "add", "alice"]);
     let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
     ok(&alice, &["task", "add", "Before it filled up"]);
+    (server, database, owner, alice)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_on_a_full_server_says_so_refuses_an_edit_whole_and_comes_back_by_itself() {
+    use sqlx::Connection as _;
+    let (server, database, owner, alice) = small_server();
 
     on_desktop(&alice, async |desktop| {
         let app = desktop.launch().await;
@@ -190,16 +197,7 @@ async fn a_window_on_a_full_server_says_so_refuses_an_edit_whole_and_comes_back_
 #[tokio::test(flavor = "multi_thread")]
 async fn tandem_started_on_a_full_server_says_so_and_opens_the_board_once_a_slot_frees() {
     use sqlx::Connection as _;
-    // 8 connections, 3 kept for superusers: 5 for the team.
-    const TEAM_SLOTS: usize = 5;
-    let server = TestServer::start_with_connections(8).expect("a server of its own");
-    let database = server.database();
-    let owner = Sandbox::on_server(&database.url);
-    ok(&owner, &["team", "init"]);
-    server.login("alice").expect("a login");
-    ok(&owner, &["team", "add", "alice"]);
-    let alice = Sandbox::on_server(&server.url_as("alice", &database.name));
-    ok(&alice, &["task", "add", "Before it filled up"]);
+    let (server, database, owner, alice) = small_server();
 
     // Everyone else's machines take every slot the team has, before alice starts Tandem.
     let url = server.url_as("alice", &database.name);
