@@ -1751,6 +1751,23 @@ fn excels_csv_in_a_european_locale_and_its_unicode_text_come_in_with_their_accen
     assert_eq!(cafe["Café menu"].4, "Crème brûlée");
     assert_eq!(cafe["Naïve plan"].0, "Doing");
 
+    // Excel for Mac's CSV (Macintosh): Mac Roman, each line ended by a carriage return.
+    let mac = ok(
+        &sandbox,
+        &[
+            "import",
+            "csv",
+            &csv_fixture("excel-mac.csv"),
+            "--project",
+            "Soirée",
+        ],
+    );
+    assert!(mac.starts_with("Imported 2 cards into Soirée"), "{mac}");
+    let soiree = cards_of(&sandbox, "Soirée");
+    assert_eq!(soiree["Crêpes for the party"].4, "Crème brûlée");
+    assert_eq!(soiree["Soirée plan"].0, "Doing");
+    assert_eq!(soiree["Soirée plan"].4, "Über, ç");
+
     // Read the wrong way on purpose: said how it was read, and nothing written.
     let wrong = sandbox.tandem(&[
         "import",

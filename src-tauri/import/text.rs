@@ -25,6 +25,10 @@ pub enum Encoding {
     #[value(name = "windows-1252")]
     #[serde(rename = "windows-1252")]
     Windows1252,
+    /// Excel for Mac's "CSV (Macintosh)": Mac OS Roman, lines ended by a carriage return.
+    #[value(name = "mac-roman")]
+    #[serde(rename = "mac-roman")]
+    MacRoman,
 }
 
 impl Encoding {
@@ -35,6 +39,7 @@ impl Encoding {
             Encoding::Utf16Le => "UTF-16LE",
             Encoding::Utf16Be => "UTF-16BE",
             Encoding::Windows1252 => "Windows-1252",
+            Encoding::MacRoman => "Mac Roman",
         }
     }
 }
@@ -83,13 +88,17 @@ pub fn decode(bytes: &[u8], given: Option<Encoding>) -> Result<(String, Encoding
     let body = if bom == Some(encoding) { rest } else { bytes };
     let text = match encoding {
         Encoding::Utf8 => std::str::from_utf8(body).map(str::to_owned).map_err(|e| {
-            let line = 1 + body[..e.valid_up_to()]
+            // Lines end with LF, CRLF, or (Excel for Mac) a CR alone.
+            let before = &body[..e.valid_up_to()];
+            let line = 1 + before
                 .iter()
-                .filter(|&&b| b == b'\n')
+                .enumerate()
+                .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && before.get(i + 1) != Some(&b'\n')))
                 .count();
             refused(&format!(
                 "line {line}: the file is not UTF-8 text (a spreadsheet may have saved it \
-                     as Windows-1252: try --encoding windows-1252)"
+                     as Windows-1252 or, on a Mac, as Mac Roman: try --encoding windows-1252 \
+                     or --encoding mac-roman)"
             ))
         })?,
         Encoding::Utf16Le | Encoding::Utf16Be => {
@@ -117,12 +126,18 @@ pub fn decode(bytes: &[u8], given: Option<Encoding>) -> Result<(String, Encoding
             .decode_without_bom_handling(body)
             .0
             .into_owned(),
+        Encoding::MacRoman => encoding_rs::MACINTOSH
+            .decode_without_bom_handling(body)
+            .0
+            .into_owned(),
     };
     Ok((text, encoding))
 }
 
 /// UTF-16 when NULs fill every other byte of the start (text of Latin letters, which is valid
-/// UTF-8 too, NULs and all); UTF-8 when the bytes are; else Windows-1252.
+/// UTF-8 too, NULs and all); UTF-8 when the bytes are; else Mac Roman for what Excel for Mac
+/// writes (lines ended by a carriage return alone, or a byte Windows-1252 leaves undefined),
+/// and Windows-1252 for the rest.
 fn sniff_encoding(bytes: &[u8]) -> Encoding {
     let head = &bytes[..bytes.len().min(1024) & !1];
     let pairs = head.len() / 2;
@@ -138,6 +153,12 @@ fn sniff_encoding(bytes: &[u8]) -> Encoding {
     }
     if std::str::from_utf8(bytes).is_ok() {
         return Encoding::Utf8;
+    }
+    let mac_lines = bytes.contains(&b'\r') && !bytes.contains(&b'\n');
+    // Windows-1252 has no character for these; in Mac Roman they are Å ç è ê ù.
+    let not_1252 = |b: &u8| matches!(b, 0x81 | 0x8d | 0x8f | 0x90 | 0x9d);
+    if mac_lines || bytes.iter().any(not_1252) {
+        return Encoding::MacRoman;
     }
     Encoding::Windows1252
 }
@@ -317,9 +338,23 @@ mod tests {
         );
         let refused = decode(b"title\nok\nCaf\xe9\n", Some(Encoding::Utf8)).unwrap_err();
         assert!(refused.to_string().contains("line 3"), "{refused}");
+        let refused = decode(b"title\rok\r\nCaf\xe9\r", Some(Encoding::Utf8)).unwrap_err();
+        assert!(refused.to_string().contains("line 3"), "{refused}");
         assert!(
             refused.to_string().contains("--encoding windows-1252"),
             "{refused}"
+        );
+        // Excel for Mac's CSV (Macintosh): told by its line ends, or by a byte 1252 lacks.
+        assert_eq!(
+            decode(b"title,column\rCaf\x8e cr\x8fme,To do\r", None).unwrap(),
+            (
+                "title,column\rCafé crème,To do\r".into(),
+                Encoding::MacRoman
+            )
+        );
+        assert_eq!(
+            decode(b"title\nGar\x8don\n", None).unwrap().1,
+            Encoding::MacRoman
         );
         assert!(decode(b"\xff\xfet\x00i\x00", None).is_ok());
         assert!(decode(b"\xff\xfet\x00i", None).is_err(), "an odd byte");

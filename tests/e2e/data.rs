@@ -191,7 +191,12 @@ async fn files_other_tools_wrote_preview_how_they_were_read_and_what_is_left_out
         ))
     };
     // Each file as its tool wrote it, what the preview says of it, and its first card.
-    let files: [(&str, &[&str], &str); 8] = [
+    let files: [(&str, &[&str], &str); 9] = [
+        (
+            "csv/excel-mac.csv",
+            &["Read as Mac Roman, cells separated by commas", "Status"],
+            "Crêpes for the party",
+        ),
         (
             "csv/excel-de.csv",
             &[
@@ -312,7 +317,7 @@ async fn files_other_tools_wrote_preview_how_they_were_read_and_what_is_left_out
         cards,
         [
             ("Garden 2015", 3),
-            ("Inbox", 4),
+            ("Inbox", 6),
             ("Offsite 2027", 5),
             ("Product", 2),
             ("Website", 3),

@@ -3,4 +3,4 @@
 /**
  * The encodings spreadsheets and other tools write CSV in.
  */
-export type Encoding = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
+export type Encoding = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252" | "mac-roman";
