@@ -31,7 +31,7 @@ pub struct CannotOpen {
     pub database: String,
     /// What kind of problem: `server_full` or `offline`.
     pub code: ErrorCode,
-    /// The problem in words, as a command's error says it.
+    /// The problem in words, with what can be done about it.
     pub message: String,
     /// How many times the board was tried, the first at start included.
     pub tries: u32,
@@ -60,6 +60,7 @@ fn why(error: &Error) -> String {
     }
 }
 
+/// The board being waited for, and what its window was last told.
 struct Waiting {
     location: Location,
     said: Mutex<CannotOpen>,
