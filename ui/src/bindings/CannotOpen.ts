@@ -14,7 +14,7 @@ database: string,
  */
 code: ErrorCode, 
 /**
- * The problem in words, as a command's error says it.
+ * The problem in words, with what can be done about it.
  */
 message: string, 
 /**
