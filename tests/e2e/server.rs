@@ -377,6 +377,42 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn tandem_started_with_its_server_away_and_no_copy_says_so_and_opens_the_board_once_back() {
+    let server = Arc::new(TestServer::start().expect("a server of its own"));
+    let database = server.database();
+    let machine = Sandbox::on_server(&database.url);
+    // The command line wrote the board; Tandem never showed it here, so there is no copy.
+    run(&machine, &["task", "add", "Plan the launch"]);
+    let copies = machine.dir.path().join("cache/dev.tandem.board/servers");
+    assert_eq!(the_copy(&copies), None);
+    let stopping = server.clone();
+    tokio::task::spawn_blocking(move || stopping.crash())
+        .await
+        .unwrap()
+        .expect("the server stops");
+    on_desktop(&machine, async |desktop| {
+        let app = desktop.launch().await;
+        app.wait_for_text(
+            "main",
+            &[
+                "The team's server cannot be reached",
+                "localhost",
+                "no copy of the board yet",
+            ],
+        )
+        .await;
+        // The server back, Tandem starts anew on the board by itself, and keeps its copy.
+        let starting = server.clone();
+        tokio::task::spawn_blocking(move || starting.start_again())
+            .await
+            .unwrap()
+            .expect("the server starts again");
+        copy_holds(&machine, "Plan the launch").await;
+    })
+    .await;
+}
+
 /// Waits until `machine`'s copy of its server board holds a card titled `title`.
 async fn copy_holds(machine: &Sandbox, title: &str) {
     let copies = machine.dir.path().join("cache/dev.tandem.board/servers");
