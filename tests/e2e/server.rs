@@ -36,11 +36,7 @@ async fn a_window_follows_another_machine_works_on_through_an_outage_and_catches
         // Machine B keeps a copy of the board, a moment behind.
         copy_holds(&b, "Renamed in psql").await;
 
-        let stopping = server.clone();
-        tokio::task::spawn_blocking(move || stopping.crash())
-            .await
-            .unwrap()
-            .expect("the server stops");
+        crash(&server).await;
         app.wait_for_text("button.badge", &["Offline · localhost"])
             .await;
 
@@ -69,11 +65,7 @@ async fn a_window_follows_another_machine_works_on_through_an_outage_and_catches
             .await;
 
         // The server back: both sent, each once, and the same window is on the server again.
-        let starting = server.clone();
-        tokio::task::spawn_blocking(move || starting.start_again())
-            .await
-            .unwrap()
-            .expect("the server starts again");
+        start_again(&server).await;
         app.wait_for_text("button.badge", &["Live"]).await;
         let on_server = server
             .psql(
@@ -243,11 +235,7 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
         copy_holds(&machine, "Book the venue").await;
         app.quit().await;
 
-        let stopping = server.clone();
-        tokio::task::spawn_blocking(move || stopping.crash())
-            .await
-            .unwrap()
-            .expect("the server stops");
+        crash(&server).await;
         // Opened while the server is away: the board as last seen, said to be offline.
         let app = desktop.launch().await;
         app.wait_for_titles("To do", &["Plan the launch", "Book the venue"])
@@ -289,11 +277,7 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
             .await;
         app.wait_for_text("button.outbox", &["2 waiting"]).await;
         // The server back, Tandem opens it again and sends what waited: the server has it.
-        let starting = server.clone();
-        tokio::task::spawn_blocking(move || starting.start_again())
-            .await
-            .unwrap()
-            .expect("the server starts again");
+        start_again(&server).await;
         // Asked of the server itself: the command line would send what waits too.
         eventually("the queued changes on the server", UI_TIMEOUT, async || {
             let found = server
@@ -322,20 +306,12 @@ async fn tandem_opened_while_the_server_is_away_shows_its_copy_and_sends_queued_
         };
         let (plan, venue) = (id_of("Plan the launch"), id_of("Book the venue"));
         app.quit().await;
-        let stopping = server.clone();
-        tokio::task::spawn_blocking(move || stopping.crash())
-            .await
-            .unwrap()
-            .expect("the server stops");
+        crash(&server).await;
         for (id, title) in [(&plan, "Mine"), (&venue, "Mine too")] {
             let queued = machine.tandem(&["task", "edit", id, "--title", title]);
             assert!(queued.status.success(), "{queued:?}");
         }
-        let starting = server.clone();
-        tokio::task::spawn_blocking(move || starting.start_again())
-            .await
-            .unwrap()
-            .expect("the server starts again");
+        start_again(&server).await;
         for (id, title) in [(&plan, "Theirs"), (&venue, "Theirs too")] {
             server
                 .psql(
@@ -386,11 +362,7 @@ async fn tandem_started_with_its_server_away_and_no_copy_says_so_and_opens_the_b
     run(&machine, &["task", "add", "Plan the launch"]);
     let copies = machine.dir.path().join("cache/dev.tandem.board/servers");
     assert_eq!(the_copy(&copies), None);
-    let stopping = server.clone();
-    tokio::task::spawn_blocking(move || stopping.crash())
-        .await
-        .unwrap()
-        .expect("the server stops");
+    crash(&server).await;
     on_desktop(&machine, async |desktop| {
         let app = desktop.launch().await;
         app.wait_for_text(
@@ -403,14 +375,28 @@ async fn tandem_started_with_its_server_away_and_no_copy_says_so_and_opens_the_b
         )
         .await;
         // The server back, Tandem starts anew on the board by itself, and keeps its copy.
-        let starting = server.clone();
-        tokio::task::spawn_blocking(move || starting.start_again())
-            .await
-            .unwrap()
-            .expect("the server starts again");
+        start_again(&server).await;
         copy_holds(&machine, "Plan the launch").await;
     })
     .await;
+}
+
+/// Stops `server` as a crash would (no goodbye to its clients), off the test's runtime.
+async fn crash(server: &Arc<TestServer>) {
+    let stopping = server.clone();
+    tokio::task::spawn_blocking(move || stopping.crash())
+        .await
+        .unwrap()
+        .expect("the server stops");
+}
+
+/// Starts `server` again on its data, off the test's runtime.
+async fn start_again(server: &Arc<TestServer>) {
+    let starting = server.clone();
+    tokio::task::spawn_blocking(move || starting.start_again())
+        .await
+        .unwrap()
+        .expect("the server starts again");
 }
 
 /// Waits until `machine`'s copy of its server board holds a card titled `title`.
@@ -449,11 +435,7 @@ async fn fifty_edits_from_two_windows_and_the_command_line_survive_an_outage_eac
         // Another copy of Tandem runs on this machine throughout, on the same board.
         let _second_copy = desktop.instance(&machine);
 
-        let stopping = server.clone();
-        tokio::task::spawn_blocking(move || stopping.crash())
-            .await
-            .unwrap()
-            .expect("the server stops");
+        crash(&server).await;
         app.find(r#"button.badge[aria-label*="copy of the board is shown"]"#)
             .await;
 
@@ -495,11 +477,7 @@ async fn fifty_edits_from_two_windows_and_the_command_line_survive_an_outage_eac
         app.quit().await;
 
         // The server back: every change applied once, in the order made.
-        let starting = server.clone();
-        tokio::task::spawn_blocking(move || starting.start_again())
-            .await
-            .unwrap()
-            .expect("the server starts again");
+        start_again(&server).await;
         eventually("every change on the server", UI_TIMEOUT, async || {
             let sent = run(&machine, &["outbox"]);
             sent.contains("Nothing waits").then_some(())
