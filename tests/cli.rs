@@ -1644,6 +1644,51 @@ fn jiras_csv_comes_in_with_its_statuses_priorities_labels_and_dates_and_says_wha
     assert_eq!(pricing.4, "Copy from marketing.\nDesign from Figma.");
 }
 
+#[tokio::test]
+async fn a_dry_run_says_what_an_import_would_do_and_writes_nothing() {
+    let sandbox = Sandbox::new();
+    add(&sandbox, &["Already here"]);
+    let before = logged(&sandbox).await;
+    let said = ok(
+        &sandbox,
+        &["import", "csv", &csv_fixture("jira.csv"), "--dry-run"],
+    );
+    for part in [
+        "Would import 3 cards into Website (3 cards, a new project)",
+        "Read as UTF-8, cells separated by commas: Summary → title, Issue key (left out)",
+        "1 due date left out, not a date Tandem reads: “next sprint”",
+        "Nothing was written (--dry-run).",
+    ] {
+        assert!(said.contains(part), "{said}\nshould say: {part}");
+    }
+    // The option goes anywhere after `import`, and --json gives the preview the window shows.
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/trello.json");
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        &sandbox,
+        &[
+            "--json",
+            "import",
+            "--dry-run",
+            "trello",
+            file,
+            "--project",
+            "Inbox",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        (&json["cards"], &json["archived"], &json["comments"]),
+        (&6.into(), &2.into(), &2.into())
+    );
+    assert_eq!(
+        json["projects"],
+        serde_json::json!([{"name": "Inbox", "cards": 6, "new": false}])
+    );
+    assert_eq!(json["notes"].as_array().unwrap().len(), 3, "{json}");
+    assert_eq!(logged(&sandbox).await, before, "nothing written");
+    assert_eq!(list(&sandbox, &[]).len(), 1);
+}
+
 #[test]
 fn asana_github_and_trello_csv_map_their_headers_without_renaming() {
     let sandbox = Sandbox::new();

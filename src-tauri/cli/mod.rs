@@ -122,9 +122,16 @@ pub enum Command {
         output: Option<std::path::PathBuf>,
     },
     /// Bring cards in from a file, all of it or nothing: Tandem's own JSON, Trello's board
-    /// export or a spreadsheet's CSV.
-    #[command(subcommand)]
-    Import(ImportCommand),
+    /// export or a spreadsheet's CSV. Says what it brought, and what it left out or read
+    /// differently; --dry-run says it and writes nothing.
+    Import {
+        /// Read and check the file and say what importing it would bring and leave out, how
+        /// a CSV was read and where the cards would go; write nothing.
+        #[arg(long, global = true)]
+        dry_run: bool,
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
     /// Copy the whole database, history included, to a new SQLite file while Tandem runs:
     /// `tandem --db FILE` opens it, and so does `sqlite3`.
     Backup {
@@ -182,16 +189,17 @@ pub enum ImportCommand {
     /// Tandem's own JSON (`tandem export json`): its projects, columns, labels and cards, added
     /// to the projects and columns of the same names, or made.
     Tandem { file: std::path::PathBuf },
-    /// Trello's board export (JSON): open lists as columns, open cards with their descriptions,
-    /// due dates, labels and checklists, in Trello's order.
+    /// Trello's board export (JSON), old or new: open lists as columns, cards in Trello's
+    /// order with their descriptions, due dates, labels, checklists, members and comments;
+    /// closed cards, and the cards of closed lists, archived; attachments as links.
     Trello {
         file: std::path::PathBuf,
         /// The project the cards go to (made if need be) [default: the board's name].
         #[arg(long)]
         project: Option<String>,
     },
-    /// CSV with a header row, as Tandem, spreadsheets (comma, semicolon or tab; UTF-8, UTF-16
-    /// or Windows-1252), Jira, Asana, GitHub Projects and Trello write it: a title column
+    /// CSV with a header row, as Tandem, spreadsheets (comma, semicolon or tab; UTF-8, UTF-16,
+    /// Windows-1252 or Mac Roman), Jira, Asana, GitHub Projects and Trello write it: a title column
     /// required (title, Summary, Name, Card Name, Task…); column (Status, List Name,
     /// Section…), description, priority, due, labels (Tags…), checklist, archived, assignees,
     /// comments and project optional, in any order and case. Says what it leaves out.
@@ -488,7 +496,7 @@ async fn edit(store: &Store, origin: &Origin, out: &Output, command: Command) ->
         } => export(store, format, project.as_deref(), output.as_deref()).await,
         Command::Backup { file } => backup(store, out, file).await,
         Command::Restore { file } => restore(store, origin, out, &file).await,
-        Command::Import(command) => import(store, origin, out, command).await,
+        Command::Import { dry_run, what } => import(store, origin, out, what, dry_run).await,
         Command::Team(command) => team(store, out, command).await,
         Command::Member(command) => member(store, origin, out, command).await,
         Command::Whoami { name, color } => whoami(store, out, PersonEdit { name, color }).await,
@@ -667,6 +675,7 @@ async fn import(
     origin: &Origin,
     out: &Output,
     command: ImportCommand,
+    dry_run: bool,
 ) -> Result<()> {
     let mut options = crate::import::CsvOptions::default();
     let (file, source, project) = match command {
@@ -691,8 +700,14 @@ async fn import(
         Source::Csv => store.first_project().await?.name,
         _ => String::new(),
     };
-    let (_, plan) =
+    let (source, plan) =
         crate::import::read(&file, Some(source), project.as_deref(), &fallback, &options)?;
+    if dry_run {
+        let projects = store.projects().await?;
+        let names: Vec<&str> = projects.iter().map(|p| p.name.as_str()).collect();
+        let preview = plan.preview(source, &names);
+        return out.print(&preview, || would_import(&preview));
+    }
     let total = plan.cards();
     let imported = store
         .import(origin, &plan.projects, |done, total| {
@@ -747,6 +762,57 @@ async fn import(
         }
         said
     })
+}
+
+/// What an import would do, as `--dry-run` says it: the cards and where they go, how a CSV was
+/// read, what is left out or read differently.
+fn would_import(preview: &crate::import::ImportPreview) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let archived = match preview.archived {
+        0 => String::new(),
+        n => format!(" ({n} archived)"),
+    };
+    let comments = match preview.comments {
+        0 => String::new(),
+        n => format!(" with {}", plural(n, "comment")),
+    };
+    let into: Vec<String> = preview
+        .projects
+        .iter()
+        .map(|p| {
+            let new = if p.new { ", a new project" } else { "" };
+            format!("{} ({}{new})", p.name, plural(p.cards, "card"))
+        })
+        .collect();
+    let mut said = format!(
+        "Would import {}{archived}{comments} into {}",
+        plural(preview.cards, "card"),
+        into.join(", ")
+    );
+    if let Some(csv) = &preview.csv {
+        let header: Vec<String> = csv
+            .header
+            .iter()
+            .map(|cell| match &cell.field {
+                Some(field) => format!("{} → {field}", cell.name),
+                None => format!("{} (left out)", cell.name),
+            })
+            .collect();
+        said.push_str(&format!(
+            "\nRead as {}, cells separated by {}s: {}",
+            csv.encoding.name(),
+            csv.delimiter.name(),
+            header.join(", ")
+        ));
+    }
+    if !preview.notes.is_empty() {
+        said.push_str("\nLeft out or read differently:");
+        for note in &preview.notes {
+            said.push_str(&format!("\n  {note}"));
+        }
+    }
+    said.push_str("\nNothing was written (--dry-run).");
+    said
 }
 
 /// `tandem backup`: the file it wrote, on stdout.
