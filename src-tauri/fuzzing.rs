@@ -8,17 +8,25 @@ use tokio_util::codec::Decoder;
 
 use crate::bridge::frame::{Frame, LineDecoder};
 use crate::config::Location;
-use crate::import::{self, CsvOptions};
+use crate::import::{self, CsvOptions, Here};
+
+/// The same place for every input: UTC, no locale.
+fn nowhere() -> Here {
+    Here {
+        zone: TimeZone::UTC,
+        locale: None,
+    }
+}
 
 /// A CSV to import, with its encoding and delimiter told from it.
 pub fn csv(data: &[u8]) {
-    let _ = import::csv(data, None, "Inbox", &CsvOptions::default(), &TimeZone::UTC);
+    let _ = import::csv(data, None, "Inbox", &CsvOptions::default(), &nowhere());
 }
 
 /// A Trello board export.
 pub fn trello(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = import::trello(text, None, &TimeZone::UTC);
+        let _ = import::trello(text, None, &nowhere());
     }
 }
 

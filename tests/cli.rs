@@ -1644,6 +1644,43 @@ fn jiras_csv_comes_in_with_its_statuses_priorities_labels_and_dates_and_says_wha
     assert_eq!(pricing.4, "Copy from marketing.\nDesign from Figma.");
 }
 
+#[test]
+fn a_spreadsheets_dates_come_in_as_its_locale_wrote_them_and_an_ambiguous_one_is_said() {
+    // Excel in the United States: month first, which 12/24 shows.
+    let sandbox = Sandbox::new();
+    let us = ok(&sandbox, &["import", "csv", &csv_fixture("excel-us.csv")]);
+    assert!(
+        us.contains(
+            "1 due date read as month/day, as “12/24/2026 7:30 PM” in the file shows: \
+             “6/12/2026 → 2026-06-12”"
+        ),
+        "{us}"
+    );
+    let cards = cards_of(&sandbox, "Inbox");
+    assert_eq!(cards["Plan the picnic"].2.as_deref(), Some("2026-06-12"));
+    assert_eq!(cards["Book the band"].2.as_deref(), Some("2026-12-24"));
+
+    // Nothing in the file tells: the computer's locale does, and the report says so.
+    let file = sandbox.dir.path().join("ambiguous.csv");
+    std::fs::write(&file, "title,due\nGarden party,6/12/2026\n").unwrap();
+    for (locale, day) in [("de_DE.UTF-8", "2026-12-06"), ("en_US.UTF-8", "2026-06-12")] {
+        let sandbox = Sandbox::new();
+        let said = sandbox
+            .command(&["import", "csv", file.to_str().unwrap()])
+            .env("LANG", locale)
+            .output()
+            .unwrap();
+        assert!(said.status.success(), "{said:?}");
+        let said = String::from_utf8(said.stdout).unwrap();
+        assert!(
+            said.contains(&format!("this computer's locale, {locale}")),
+            "{said}"
+        );
+        let cards = cards_of(&sandbox, "Inbox");
+        assert_eq!(cards["Garden party"].2.as_deref(), Some(day), "{locale}");
+    }
+}
+
 #[tokio::test]
 async fn a_dry_run_says_what_an_import_would_do_and_writes_nothing() {
     let sandbox = Sandbox::new();

@@ -101,6 +101,23 @@ impl Source {
     }
 }
 
+/// Where an import runs: this computer's time zone and locale, which decide the day a time in
+/// UTC falls on and the order of a date written `A/B/YYYY`.
+pub struct Here {
+    pub zone: TimeZone,
+    /// `LC_ALL`, `LC_TIME` or `LANG`, like `de_DE.UTF-8`.
+    pub locale: Option<String>,
+}
+
+impl Here {
+    pub fn system() -> Here {
+        Here {
+            zone: TimeZone::system(),
+            locale: Slashes::locale(),
+        }
+    }
+}
+
 /// The file at `path`, read whole, as `source` (told from the file when `None`): a checked plan.
 /// Cards go to `project` when given; a CSV's cards without a project go to `fallback`.
 pub fn read(
@@ -119,8 +136,8 @@ pub fn read(
     };
     let plan = match source {
         Source::Tandem => tandem(text()?)?,
-        Source::Trello => trello(text()?, project, &TimeZone::system())?,
-        Source::Csv => csv(&bytes, project, fallback, options, &TimeZone::system())?,
+        Source::Trello => trello(text()?, project, &Here::system())?,
+        Source::Csv => csv(&bytes, project, fallback, options, &Here::system())?,
     };
     Ok((source, plan))
 }
@@ -543,9 +560,10 @@ fn priority_of(text: &str) -> Option<Priority> {
 /// A due date as other tools write it, as a day: `2026-12-05`; a time with its offset,
 /// `2026-12-05T23:00:00+01:00`, the day it names where it was written (the 5th); a time in
 /// UTC, `2026-12-05T23:30:00.000Z`, as Trello keeps its due dates, the day it falls on in `zone`
-/// (the 6th in Berlin), the day Trello shows there; Jira's `05/Dec/26 12:00 AM`; `None` for
-/// anything else.
-fn due_of(text: &str, zone: &TimeZone) -> Option<String> {
+/// (the 6th in Berlin), the day Trello shows there; Jira's `05/Dec/26 12:00 AM`; a
+/// spreadsheet's `5.12.2026` (day first), `2026/12/05`, and `12/5/2026` read in `slashes`'
+/// order; `None` for anything else.
+fn due_of(text: &str, zone: &TimeZone, slashes: Slashes) -> Option<String> {
     let text = text.trim();
     if let Some(date) = text.get(..10).filter(|d| validate::date("due", d).is_ok()) {
         let rest = &text[10..];
@@ -558,26 +576,129 @@ fn due_of(text: &str, zone: &TimeZone) -> Option<String> {
             return Some(date.to_owned());
         }
     }
-    // Jira: DD/Mon/YY, then a time.
-    let mut parts = text.split(['/', ' ']);
-    let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+    // A date, then perhaps a time: DD/Mon/YY (Jira), D.M.YYYY, YYYY/MM/DD, A/B/YYYY.
+    let date = text.split(' ').next()?;
+    let (separator, parts) = match (date.contains('.'), date.contains('/')) {
+        (true, false) => ('.', date.split('.').collect::<Vec<_>>()),
+        (false, true) => ('/', date.split('/').collect()),
+        _ => return None,
+    };
+    let [a, b, c] = parts[..] else {
+        return None;
+    };
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
-    let month = 1 + MONTHS.iter().position(|m| month.eq_ignore_ascii_case(m))?;
-    let day: u32 = day.parse().ok()?;
-    let year: u32 = match year.parse().ok()? {
-        y @ 0..100 => 2000 + y,
-        y => y,
+    let number = |part: &str| -> Option<u32> {
+        (!part.is_empty() && part.len() <= 4 && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
     };
+    let year = |part: &str| match (part.len(), number(part)?) {
+        (2, y) => Some(2000 + y),
+        (4, y) => Some(y),
+        _ => None,
+    };
+    let (year, month, day) =
+        if let Some(month) = MONTHS.iter().position(|m| b.eq_ignore_ascii_case(m)) {
+            (year(c)?, month as u32 + 1, number(a)?)
+        } else if a.len() == 4 && separator == '/' {
+            (year(a)?, number(b)?, number(c)?)
+        } else if separator == '.' || slashes == Slashes::DayFirst {
+            (year(c)?, number(b)?, number(a)?)
+        } else {
+            (year(c)?, number(a)?, number(b)?)
+        };
     let date = format!("{year:04}-{month:02}-{day:02}");
     validate::date("due", &date).ok()
 }
 
+/// Which comes first in a date written `A/B/YYYY`: the day (most of the world) or the month
+/// (the United States), as the file shows or the computer's locale says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slashes {
+    DayFirst,
+    MonthFirst,
+}
+
+impl Slashes {
+    /// The order a locale (`LC_ALL`, `LC_TIME` or `LANG`, like `en_US.UTF-8`) writes dates in:
+    /// the month first in the United States and where none is set (Excel's own default).
+    pub fn of_locale(locale: Option<&str>) -> Slashes {
+        let locale = locale.unwrap_or("").split(['.', '@']).next().unwrap_or("");
+        match locale.split_once('_') {
+            Some((_, region)) if region != "US" => Slashes::DayFirst,
+            _ => Slashes::MonthFirst,
+        }
+    }
+
+    /// The locale of this process, as the C library reads it.
+    pub fn locale() -> Option<String> {
+        ["LC_ALL", "LC_TIME", "LANG"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|value| !value.is_empty())
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Slashes::DayFirst => "day/month",
+            Slashes::MonthFirst => "month/day",
+        }
+    }
+}
+
+/// The two numbers before the year of a date written `A/B/YYYY`, if `text` is one.
+fn slashed(text: &str) -> Option<(u32, u32)> {
+    let date = text.trim().split(' ').next()?;
+    let mut parts = date.split('/');
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || a.len() > 2 || b.len() > 2 || !matches!(c.len(), 2 | 4) {
+        return None;
+    }
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// How a file's `A/B/YYYY` dates are read: as a date in it shows (a first number above 12 is
+/// a day, a second above 12 is), else as `locale` writes them; with why, for the report.
+fn slashes_of<'a>(dues: impl Iterator<Item = &'a str>, locale: Option<&str>) -> (Slashes, String) {
+    let (mut day_first, mut month_first) = (None, None);
+    for due in dues {
+        match slashed(due) {
+            Some((a, _)) if a > 12 => day_first = day_first.or(Some(due.trim())),
+            Some((_, b)) if b > 12 => month_first = month_first.or(Some(due.trim())),
+            _ => {}
+        }
+    }
+    match (day_first, month_first) {
+        (Some(seen), None) => (Slashes::DayFirst, format!("as “{seen}” in the file shows")),
+        (None, Some(seen)) => (
+            Slashes::MonthFirst,
+            format!("as “{seen}” in the file shows"),
+        ),
+        _ => {
+            let slashes = Slashes::of_locale(locale);
+            let why = match locale {
+                Some(locale) => format!("as this computer's locale, {locale}, writes dates"),
+                None => "as this computer, with no locale set, takes them".to_owned(),
+            };
+            (slashes, why)
+        }
+    }
+}
+
+/// How due dates that are ISO days or times are read (Trello's): no `A/B/YYYY` among them.
+const ISO_ONLY: (Slashes, String) = (Slashes::MonthFirst, String::new());
+
 /// `given`'s day as [`due_of`] reads it, saying in `notes` what it leaves out, and which days
 /// are not the one written because they fall on another in `zone`.
-fn due_noted(given: &str, zone: &TimeZone, notes: &mut Notes) -> Option<String> {
-    let Some(day) = due_of(given, zone) else {
+fn due_noted(
+    given: &str,
+    zone: &TimeZone,
+    slashes: &(Slashes, String),
+    notes: &mut Notes,
+) -> Option<String> {
+    let Some(day) = due_of(given, zone, slashes.0) else {
         notes.add(
             ["due date", "due dates"],
             "left out, not a date Tandem reads",
@@ -586,6 +707,14 @@ fn due_noted(given: &str, zone: &TimeZone, notes: &mut Notes) -> Option<String> 
         return None;
     };
     let given = given.trim();
+    if slashed(given).is_some_and(|(a, b)| a <= 12 && b <= 12 && a != b) {
+        let (order, why) = slashes;
+        notes.add(
+            ["due date", "due dates"],
+            format!("read as {}, {why}", order.words()),
+            format!("{given} → {day}"),
+        );
+    }
     if given.ends_with(['Z', 'z']) && !given.starts_with(&day) {
         let zone = match zone.iana_name() {
             Some(name) => format!("{name}, this computer's time zone"),
@@ -639,7 +768,7 @@ pub fn csv(
     project: Option<&str>,
     fallback: &str,
     options: &CsvOptions,
-    zone: &TimeZone,
+    here: &Here,
 ) -> Result<Plan> {
     let (text, encoding) = text::decode(bytes, options.encoding)?;
     if text.trim().is_empty() {
@@ -696,6 +825,8 @@ pub fn csv(
     };
 
     let mut projects: Vec<plain::Project> = Vec::new();
+    // Each card's due date as written, by where the card is: (project, column, card).
+    let mut dues: Vec<((usize, usize, usize), String)> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(&e))?;
         let line = record.position().map_or(0, |p| p.line());
@@ -751,10 +882,8 @@ pub fn csv(
                 Priority::None
             }),
         };
-        let due_date = match field(due_at) {
-            "" => None,
-            given => due_noted(given, zone, &mut notes),
-        };
+        // Read once every due date is seen: they tell how the file orders day and month.
+        let due = field(due_at);
         let archived = match field(archived_at).to_lowercase().as_str() {
             "" | "no" | "false" | "0" => false,
             "yes" | "true" | "1" | "x" => true,
@@ -785,7 +914,7 @@ pub fn csv(
                 .unwrap_or("")
                 .to_owned(),
             priority,
-            due_date,
+            due_date: None,
             labels,
             assignees,
             checklist,
@@ -796,17 +925,18 @@ pub fn csv(
         let column = Some(field(column_at))
             .filter(|c| !c.is_empty())
             .unwrap_or(FIRST_COLUMN);
-        let target = match projects.iter().position(|p| p.name == name) {
-            Some(i) => &mut projects[i],
+        let in_project = match projects.iter().position(|p| p.name == name) {
+            Some(i) => i,
             None => {
                 projects.push(plain::Project {
                     name: validate::name("project", name).map_err(|e| at_place(&place, e))?,
                     labels: Vec::new(),
                     columns: Vec::new(),
                 });
-                projects.last_mut().expect("just pushed")
+                projects.len() - 1
             }
         };
+        let target = &mut projects[in_project];
         for label in &card.labels {
             if !target
                 .labels
@@ -820,21 +950,37 @@ pub fn csv(
             }
         }
         let column = validate::name("column", column).map_err(|e| at_place(&place, e))?;
-        match target
+        let in_column = match target
             .columns
-            .iter_mut()
-            .find(|c| c.name.eq_ignore_ascii_case(&column))
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(&column))
         {
-            Some(existing) => existing.cards.push(card),
-            None => target.columns.push(plain::Column {
-                name: column,
-                wip_limit: None,
-                cards: vec![card],
-            }),
+            Some(existing) => existing,
+            None => {
+                target.columns.push(plain::Column {
+                    name: column,
+                    wip_limit: None,
+                    cards: Vec::new(),
+                });
+                target.columns.len() - 1
+            }
+        };
+        let cards = &mut target.columns[in_column].cards;
+        cards.push(card);
+        if !due.is_empty() {
+            dues.push(((in_project, in_column, cards.len() - 1), due.to_owned()));
         }
     }
     if projects.is_empty() {
         return Err(refused("the file has a header but no cards"));
+    }
+    let slashes = slashes_of(
+        dues.iter().map(|(_, due)| due.as_str()),
+        here.locale.as_deref(),
+    );
+    for ((p, c, k), due) in dues {
+        projects[p].columns[c].cards[k].due_date =
+            due_noted(&due, &here.zone, &slashes, &mut notes);
     }
     let mut said = Vec::new();
     if !left_out.is_empty() {
@@ -1043,7 +1189,7 @@ const TRELLO_ACTIONS_KEPT: usize = 1_000;
 /// names as `#RRGGBB`, unnamed ones named after their colour) and checklists (items of several
 /// checklists one after another). Cards go to `project` when given, else to a project named
 /// after the board.
-pub fn trello(text: &str, project: Option<&str>, zone: &TimeZone) -> Result<Plan> {
+pub fn trello(text: &str, project: Option<&str>, here: &Here) -> Result<Plan> {
     if text.trim().is_empty() {
         return Err(refused("the file is empty"));
     }
@@ -1142,7 +1288,7 @@ pub fn trello(text: &str, project: Option<&str>, zone: &TimeZone) -> Result<Plan
             .due
             .as_deref()
             .filter(|due| !due.trim().is_empty())
-            .and_then(|due| due_noted(due, zone, &mut notes))
+            .and_then(|due| due_noted(due, &here.zone, &ISO_ONLY, &mut notes))
         {
             due_of_card.insert(card.id.as_str(), day);
         }
@@ -1452,6 +1598,13 @@ fn csv_error(error: &csv::Error) -> Error {
 mod tests {
     use super::*;
 
+    fn utc() -> Here {
+        Here {
+            zone: TimeZone::UTC,
+            locale: None,
+        }
+    }
+
     #[test]
     fn a_due_time_in_utc_is_the_day_it_falls_on_where_it_is_read() {
         let (berlin, honolulu) = (
@@ -1471,19 +1624,98 @@ mod tests {
             ("05/Dec/26 12:00 AM", "2026-12-05", "2026-12-05"),
         ] {
             assert_eq!(
-                due_of(given, &berlin).as_deref(),
+                due_of(given, &berlin, Slashes::DayFirst).as_deref(),
                 Some(in_berlin),
                 "{given}"
             );
             assert_eq!(
-                due_of(given, &honolulu).as_deref(),
+                due_of(given, &honolulu, Slashes::DayFirst).as_deref(),
                 Some(in_honolulu),
                 "{given}"
             );
         }
         for nonsense in ["2026-12-05Z", "2026-02-30T10:00:00Z", "soon"] {
-            assert_eq!(due_of(nonsense, &berlin), None, "{nonsense}");
+            assert_eq!(
+                due_of(nonsense, &berlin, Slashes::DayFirst),
+                None,
+                "{nonsense}"
+            );
         }
+    }
+
+    #[test]
+    fn a_spreadsheets_dates_are_read_in_the_order_the_file_or_the_locale_shows() {
+        let utc = TimeZone::UTC;
+        let due = |text: &str, slashes| due_of(text, &utc, slashes);
+        for slashes in [Slashes::DayFirst, Slashes::MonthFirst] {
+            // A dotted date is the day first wherever it is written; a year first is clear.
+            assert_eq!(due("6.12.2026", slashes).as_deref(), Some("2026-12-06"));
+            assert_eq!(
+                due("06.12.26 00:00", slashes).as_deref(),
+                Some("2026-12-06")
+            );
+            assert_eq!(due("2026/12/05", slashes).as_deref(), Some("2026-12-05"));
+            assert_eq!(due("31.02.2026", slashes), None, "no 31 February");
+            assert_eq!(due("1.2.3.2026", slashes), None);
+        }
+        assert_eq!(
+            due("06/12/2026", Slashes::DayFirst).as_deref(),
+            Some("2026-12-06")
+        );
+        assert_eq!(
+            due("06/12/2026", Slashes::MonthFirst).as_deref(),
+            Some("2026-06-12")
+        );
+        assert_eq!(
+            due("12/24/2026 11:00 AM", Slashes::MonthFirst).as_deref(),
+            Some("2026-12-24")
+        );
+        assert_eq!(due("12/24/2026", Slashes::DayFirst), None);
+
+        // The file decides when a date in it can only be read one way; else the locale.
+        let of = |dues: &[&str], locale| slashes_of(dues.iter().copied(), locale);
+        assert_eq!(of(&["06/12/2026", "25/12/2026"], None).0, Slashes::DayFirst);
+        assert_eq!(
+            of(&["06/12/2026", "12/24/2026"], Some("de_DE.UTF-8")),
+            (
+                Slashes::MonthFirst,
+                "as “12/24/2026” in the file shows".to_owned()
+            )
+        );
+        assert_eq!(
+            of(&["06/12/2026"], Some("de_DE.UTF-8")),
+            (
+                Slashes::DayFirst,
+                "as this computer's locale, de_DE.UTF-8, writes dates".to_owned()
+            )
+        );
+        assert_eq!(
+            of(&["06/12/2026"], Some("en_US.UTF-8")).0,
+            Slashes::MonthFirst
+        );
+        for (locale, slashes) in [
+            ("en_GB.UTF-8", Slashes::DayFirst),
+            ("fr_FR", Slashes::DayFirst),
+            ("en_US", Slashes::MonthFirst),
+            ("C.UTF-8", Slashes::MonthFirst),
+            ("POSIX", Slashes::MonthFirst),
+        ] {
+            assert_eq!(Slashes::of_locale(Some(locale)), slashes, "{locale}");
+        }
+
+        // Only a date that could be read either way is said, with why it was read so.
+        let mut notes = Notes::default();
+        let slashes = of(&["06/12/2026", "25/12/2026", "05/05/2026"], None);
+        for given in ["06/12/2026", "25/12/2026", "05/05/2026"] {
+            due_noted(given, &utc, &slashes, &mut notes);
+        }
+        assert_eq!(
+            notes.sentences(),
+            [
+                "1 due date read as day/month, as “25/12/2026” in the file shows: \
+              “06/12/2026 → 2026-12-06”"
+            ]
+        );
     }
 
     #[test]
@@ -1498,7 +1730,7 @@ mod tests {
             "2026-12-05T23:30:00+01:00",
             "next sprint",
         ] {
-            due_noted(given, &berlin, &mut notes);
+            due_noted(given, &berlin, &ISO_ONLY, &mut notes);
         }
         assert_eq!(
             notes.sentences(),
@@ -1556,7 +1788,7 @@ mod tests {
                 "actions": [{}]}}"#,
             actions.join(",")
         );
-        let plan = trello(&board, None, &TimeZone::UTC).unwrap();
+        let plan = trello(&board, None, &utc()).unwrap();
         assert_eq!(
             plan.notes,
             [
@@ -1567,7 +1799,7 @@ mod tests {
         let whole = trello(
             &board.replace(r#"{"type": "updateCard", "id": "a0"},"#, ""),
             None,
-            &TimeZone::UTC,
+            &utc(),
         );
         assert!(
             whole.unwrap().notes.is_empty(),
@@ -1591,7 +1823,7 @@ mod tests {
                 {"type": "commentCard", "data": {"text": "no card"}},
                 "not even an object"
             ]}"#;
-        let plan = trello(board, None, &TimeZone::UTC).unwrap();
+        let plan = trello(board, None, &utc()).unwrap();
         let card = &plan.projects[0].columns[0].cards[0];
         let said: Vec<(&str, &str)> = card
             .comments

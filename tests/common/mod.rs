@@ -101,8 +101,12 @@ impl Sandbox {
             .env("XDG_STATE_HOME", self.dir.path().join("state"))
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
             .env("XDG_RUNTIME_DIR", self.runtime_dir())
-            // Days read from times (Trello's due dates) are this zone's unless a test says.
+            // Days read from times (Trello's due dates) are this zone's, and a date written
+            // 6/12/2026 is read as this (no) locale reads it, unless a test says.
             .env("TZ", "UTC")
+            .env_remove("LC_ALL")
+            .env_remove("LC_TIME")
+            .env_remove("LANG")
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("TANDEM_LOG");

@@ -191,7 +191,12 @@ async fn files_other_tools_wrote_preview_how_they_were_read_and_what_is_left_out
         ))
     };
     // Each file as its tool wrote it, what the preview says of it, and its first card.
-    let files: [(&str, &[&str], &str); 9] = [
+    let files: [(&str, &[&str], &str); 10] = [
+        (
+            "csv/excel-us.csv",
+            &["1 due date read as month/day, as “12/24/2026 7:30 PM” in the file shows"],
+            "Plan the picnic",
+        ),
         (
             "csv/excel-mac.csv",
             &["Read as Mac Roman, cells separated by commas", "Status"],
@@ -317,7 +322,7 @@ async fn files_other_tools_wrote_preview_how_they_were_read_and_what_is_left_out
         cards,
         [
             ("Garden 2015", 3),
-            ("Inbox", 6),
+            ("Inbox", 8),
             ("Offsite 2027", 5),
             ("Product", 2),
             ("Website", 3),
