@@ -1138,6 +1138,9 @@ struct TrelloCard {
     pos: f64,
     #[serde(default)]
     due: Option<String>,
+    /// When work on it starts: Tandem has no place for it.
+    #[serde(default)]
+    start: Option<String>,
     #[serde(default)]
     id_labels: Vec<String>,
     /// The card's members, who become its assignees.
@@ -1278,9 +1281,14 @@ pub fn trello(text: &str, project: Option<&str>, here: &Here) -> Result<Plan> {
     // list it was in: Tandem archives cards, not columns.
     let open: Vec<&&TrelloList> = lists.iter().filter(|l| !l.closed).collect();
     let closed_list = |id: &str| lists.iter().find(|l| l.id == id && l.closed);
+    // A card whose list the export lacks (moved to another board, or a file cut short) comes
+    // into the first column too, as it was, saying so.
+    let unknown_list = |id: &str| !lists.iter().any(|l| l.id == id);
     let first_open = open.first().map(|l| l.id.as_str());
     let in_column = |card: &TrelloCard, list: &str| {
-        card.id_list == list || (Some(list) == first_open && closed_list(&card.id_list).is_some())
+        card.id_list == list
+            || (Some(list) == first_open
+                && (closed_list(&card.id_list).is_some() || unknown_list(&card.id_list)))
     };
     let mut due_of_card: HashMap<&str, String> = HashMap::new();
     for card in &cards {
@@ -1297,6 +1305,23 @@ pub fn trello(text: &str, project: Option<&str>, here: &Here) -> Result<Plan> {
                 ["card of a closed list", "cards of closed lists"],
                 "brought in archived, each naming its list",
                 list.name.clone(),
+            );
+        }
+        if card.start.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+            notes.add(
+                ["start date", "start dates"],
+                "left out, Tandem having no place for them",
+                card.name.clone(),
+            );
+        }
+        if unknown_list(&card.id_list) {
+            notes.add(
+                [
+                    "card of a list not in the file",
+                    "cards of lists not in the file",
+                ],
+                "put in the first column",
+                card.name.clone(),
             );
         }
         for attachment in &card.attachments {
@@ -1339,7 +1364,11 @@ pub fn trello(text: &str, project: Option<&str>, here: &Here) -> Result<Plan> {
         }
         text
     };
-    if first_open.is_none() && cards.iter().any(|c| closed_list(&c.id_list).is_some()) {
+    if first_open.is_none()
+        && cards
+            .iter()
+            .any(|c| closed_list(&c.id_list).is_some() || unknown_list(&c.id_list))
+    {
         return Err(refused(
             "every list of the board is closed: there is no column for its cards",
         ));
@@ -1603,6 +1632,33 @@ mod tests {
             zone: TimeZone::UTC,
             locale: None,
         }
+    }
+
+    #[test]
+    fn a_trello_card_whose_list_the_file_lacks_comes_in_and_a_start_date_is_said() {
+        let board = r#"{"name": "B",
+            "lists": [{"id": "l1", "name": "Todo", "pos": 1}, {"id": "l2", "name": "Done", "pos": 2}],
+            "cards": [{"id": "c1", "name": "Kept", "idList": "l2", "pos": 1,
+                       "start": "2026-12-01T09:00:00.000Z"},
+                      {"id": "c2", "name": "Orphan", "idList": "gone", "pos": 2}]}"#;
+        let plan = trello(board, None, &utc()).unwrap();
+        let columns: Vec<(&str, Vec<&str>)> = plan.projects[0]
+            .columns
+            .iter()
+            .map(|c| {
+                let titles = c.cards.iter().map(|k| k.title.as_str()).collect();
+                (c.name.as_str(), titles)
+            })
+            .collect();
+        assert_eq!(columns, [("Todo", vec!["Orphan"]), ("Done", vec!["Kept"])]);
+        assert!(!plan.projects[0].columns[0].cards[0].archived);
+        assert_eq!(
+            plan.notes,
+            [
+                "1 start date left out, Tandem having no place for them: “Kept”",
+                "1 card of a list not in the file put in the first column: “Orphan”"
+            ]
+        );
     }
 
     #[test]
