@@ -1141,6 +1141,9 @@ struct TrelloCard {
     /// When work on it starts: Tandem has no place for it.
     #[serde(default)]
     start: Option<String>,
+    /// Its due date ticked off: Tandem has no place for that either.
+    #[serde(default)]
+    due_complete: Option<bool>,
     #[serde(default)]
     id_labels: Vec<String>,
     /// The card's members, who become its assignees.
@@ -1311,6 +1314,13 @@ pub fn trello(text: &str, project: Option<&str>, here: &Here) -> Result<Plan> {
             notes.add(
                 ["start date", "start dates"],
                 "left out, Tandem having no place for them",
+                card.name.clone(),
+            );
+        }
+        if card.due_complete == Some(true) {
+            notes.add(
+                ["due date marked complete", "due dates marked complete"],
+                "kept without the mark, Tandem having no place for it",
                 card.name.clone(),
             );
         }
@@ -1635,11 +1645,14 @@ mod tests {
     }
 
     #[test]
-    fn a_trello_card_whose_list_the_file_lacks_comes_in_and_a_start_date_is_said() {
+    fn a_trello_card_whose_list_the_file_lacks_comes_in_and_what_has_no_place_is_said() {
         let board = r#"{"name": "B",
             "lists": [{"id": "l1", "name": "Todo", "pos": 1}, {"id": "l2", "name": "Done", "pos": 2}],
             "cards": [{"id": "c1", "name": "Kept", "idList": "l2", "pos": 1,
-                       "start": "2026-12-01T09:00:00.000Z"},
+                       "start": "2026-12-01T09:00:00.000Z", "due": "2026-12-02T09:00:00.000Z",
+                       "dueComplete": true},
+                      {"id": "c3", "name": "Nulls", "idList": "l2", "pos": 3,
+                       "start": null, "due": null, "dueComplete": null},
                       {"id": "c2", "name": "Orphan", "idList": "gone", "pos": 2}]}"#;
         let plan = trello(board, None, &utc()).unwrap();
         let columns: Vec<(&str, Vec<&str>)> = plan.projects[0]
@@ -1650,12 +1663,17 @@ mod tests {
                 (c.name.as_str(), titles)
             })
             .collect();
-        assert_eq!(columns, [("Todo", vec!["Orphan"]), ("Done", vec!["Kept"])]);
+        assert_eq!(
+            columns,
+            [("Todo", vec!["Orphan"]), ("Done", vec!["Kept", "Nulls"])]
+        );
         assert!(!plan.projects[0].columns[0].cards[0].archived);
         assert_eq!(
             plan.notes,
             [
                 "1 start date left out, Tandem having no place for them: “Kept”",
+                "1 due date marked complete kept without the mark, Tandem having no place for \
+                 it: “Kept”",
                 "1 card of a list not in the file put in the first column: “Orphan”"
             ]
         );
