@@ -9,7 +9,7 @@ mod desktop;
 mod presence;
 mod unopened;
 
-pub use unopened::{passes as passes_by_itself, run as run_cannot_open, CannotOpen};
+pub use unopened::{run as run_cannot_open, CannotOpen};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};

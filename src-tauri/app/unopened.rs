@@ -1,8 +1,9 @@
-//! When the board cannot be opened at start for a reason that passes by itself (the team's
-//! server is full, or away with no copy of its board on this machine): a window that says so,
-//! tries again every few seconds and at the user's word, and starts Tandem anew on the board
-//! once the server lets it in. Started from the desktop, Tandem would otherwise end without a
-//! word anyone sees.
+//! When the board cannot be opened at start: a window that says why, instead of a line on
+//! standard error that nobody sees who started Tandem from the desktop. What passes by itself
+//! (the team's server is full, or away with no copy of its board on this machine) is tried
+//! again every few seconds; anything else at the user's word, once they have put it right; a
+//! board chosen in the settings can be left for the default one. Once the board opens, Tandem
+//! starts anew on it.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,9 +13,10 @@ use tauri::{AppHandle, Builder, Emitter, Manager, Runtime, State, WebviewUrl};
 use tokio::sync::Notify;
 use ts_rs::TS;
 
-use crate::config::Location;
-use crate::error::{Error, ErrorCode};
+use crate::config::{DatabaseSource, Location};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Actor, Origin};
+use crate::settings::{Settings, SettingsFile};
 use crate::store::Store;
 use crate::sync::lock;
 
@@ -35,6 +37,10 @@ pub struct CannotOpen {
     pub message: String,
     /// How many times the board was tried, the first at start included.
     pub tries: u32,
+    /// Whether it is tried again every few seconds: the problem passes by itself.
+    pub retrying: bool,
+    /// Whether the board was chosen in the settings, and the default one can be used instead.
+    pub chosen_in_settings: bool,
 }
 
 /// Whether `error`, met opening the board at start, passes by itself: worth a window that
@@ -68,14 +74,16 @@ struct Waiting {
     try_now: Notify,
 }
 
-/// Runs the app as one window saying why the board at `location` could not be opened
-/// (`error`), until it can: then Tandem starts anew on it.
-pub fn run(location: Location, error: &Error) -> tauri::Result<()> {
+/// Runs the app as one window saying why the board at `location` (chosen by `source`) could not
+/// be opened (`error`), until it can: then Tandem starts anew on it.
+pub fn run(location: Location, source: DatabaseSource, error: &Error) -> tauri::Result<()> {
     let said = CannotOpen {
         database: location.to_string(),
         code: error.code(),
         message: why(error),
         tries: 1,
+        retrying: passes(error),
+        chosen_in_settings: source == DatabaseSource::Settings,
     };
     let waiting = Arc::new(Waiting {
         location,
@@ -87,6 +95,7 @@ pub fn run(location: Location, error: &Error) -> tauri::Result<()> {
         .invoke_handler(tauri::generate_handler![
             cannot_open,
             cannot_open_retry,
+            cannot_open_use_default,
             cannot_open_quit
         ])
         .setup(|app| {
@@ -114,8 +123,16 @@ fn keep_trying<R: Runtime>(app: &AppHandle<R>) {
     let origin = Origin::new(&uuid::Uuid::now_v7().to_string(), Actor::Gui);
     tauri::async_runtime::spawn(async move {
         loop {
+            let retrying = lock(&waiting.said).retrying;
+            let every = async {
+                if retrying {
+                    tokio::time::sleep(TRY_EVERY).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
             tokio::select! {
-                () = tokio::time::sleep(TRY_EVERY) => {}
+                () = every => {}
                 () = waiting.try_now.notified() => {}
             }
             let (location, origin) = (waiting.location.clone(), origin.clone());
@@ -146,6 +163,7 @@ fn keep_trying<R: Runtime>(app: &AppHandle<R>) {
                 said.code = e.code();
                 said.message = why(&e);
                 said.tries += 1;
+                said.retrying = passes(&e);
                 said.clone()
             };
             tracing::info!(error = %e, tries = said.tries, "the board still cannot be opened");
@@ -166,6 +184,25 @@ fn cannot_open(waiting: State<'_, Arc<Waiting>>) -> CannotOpen {
 #[tauri::command]
 fn cannot_open_retry(waiting: State<'_, Arc<Waiting>>) {
     waiting.try_now.notify_one();
+}
+
+/// Forgets the board chosen in the settings, and starts Tandem anew on the default one. The
+/// board left is not touched.
+#[tauri::command]
+fn cannot_open_use_default<R: Runtime>(app: AppHandle<R>) -> Result<()> {
+    let Some(file) = SettingsFile::in_config_dir() else {
+        return Err(Error::Config {
+            name: "settings",
+            reason: "there is no config folder to keep settings in".to_owned(),
+        });
+    };
+    let settings = Settings {
+        database: None,
+        ..file.load()?
+    };
+    file.save(&settings)?;
+    tracing::info!("the board chosen in the settings forgotten: starting on the default one");
+    app.restart();
 }
 
 /// Gives up waiting: Tandem ends.

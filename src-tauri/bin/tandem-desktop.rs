@@ -61,13 +61,13 @@ fn gui(db: Option<String>, env_window: Option<std::time::Duration>) -> anyhow::R
     // what was queued on the copy meanwhile goes first, in order, each change once.
     let opened = match tauri::async_runtime::block_on(Store::open_board(&location, &origin)) {
         Ok(opened) => opened,
-        // The server is full, or away with no copy here: a window says so and waits for it.
-        Err(e) if app::passes_by_itself(&e) => {
-            tracing::warn!(error = %e, db = %location, "cannot open the board yet");
-            app::run_cannot_open(location, &e)?;
+        // Said in a window too: started from the desktop, standard error is seen by nobody.
+        Err(e) => {
+            eprintln!("tandem: {e}");
+            tracing::warn!(error = %e, db = %location, "cannot open the board");
+            app::run_cannot_open(location, source, &e)?;
             return Ok(());
         }
-        Err(e) => return Err(e.into()),
     };
     match opened.sent {
         Some(Ok(done)) => tracing::info!(?done, "sent the changes made while offline"),

@@ -22,6 +22,9 @@ pub struct Sandbox {
     pub dir: tempfile::TempDir,
     /// A server database's URL, instead of the sandbox's own file.
     server: Option<String>,
+    /// Whether its programs are given `TANDEM_DB`; without it they open the database the
+    /// settings choose, or the default one.
+    pub given_db: bool,
 }
 
 impl Sandbox {
@@ -32,7 +35,11 @@ impl Sandbox {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700))
             .expect("a private runtime folder");
-        Self { dir, server: None }
+        Self {
+            dir,
+            server: None,
+            given_db: true,
+        }
     }
 
     /// A machine on the server database at `url`.

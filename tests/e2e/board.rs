@@ -26,6 +26,63 @@ async fn assert_in_database(sandbox: &Sandbox, title: &str, column: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_board_that_cannot_be_opened_says_why_in_a_window_and_the_default_can_be_used() {
+    // Settings ▸ Database chose another program's database; nothing gives TANDEM_DB.
+    let mut sandbox = Sandbox::new();
+    sandbox.given_db = false;
+    let theirs = sandbox.dir.path().join("notes.db");
+    crate::common::sqlite3(
+        &theirs,
+        "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');",
+    );
+    let before = std::fs::read(&theirs).unwrap();
+    let settings = sandbox.settings_file();
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let chosen = serde_json::json!({ "database": theirs });
+    std::fs::write(&settings, chosen.to_string()).unwrap();
+
+    on_desktop(&sandbox, async |desktop| {
+        // Not an exit nobody sees from the desktop: what, why, and what can be done.
+        let app = desktop.launch().await;
+        app.wait_for_text(
+            "main",
+            &[
+                "Tandem cannot open its board",
+                "notes.db",
+                "another program's tables (notes)",
+                "Put it right, then try again",
+                "chosen in Settings",
+            ],
+        )
+        .await;
+        super::axe::clean(&app, "the window of a board that cannot be opened").await;
+        app.click("main button.primary").await;
+        app.wait_for_text(r#"main [role="status"]"#, &["tried 2 times"])
+            .await;
+
+        // The default board instead: the choice forgotten, Tandem anew on tandem.db in the
+        // data folder, their file untouched.
+        // Tandem restarts at once: the click's answer may never come.
+        let use_default = app.find("main button.use-default").await;
+        let _ = use_default.click().await;
+        let default = sandbox.dir.path().join("data/dev.tandem.board/tandem.db");
+        eventually("Tandem on the default board", UI_TIMEOUT, async || {
+            default.exists().then_some(())
+        })
+        .await;
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+        assert!(saved["database"].is_null(), "{saved}");
+    })
+    .await;
+    assert_eq!(
+        std::fs::read(&theirs).unwrap(),
+        before,
+        "their file untouched"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_card_added_and_moved_by_keyboard_is_still_there_after_a_restart() {
     let sandbox = Sandbox::new();
     on_desktop(&sandbox, async |desktop| {

@@ -88,12 +88,16 @@ fn on_this_desktop<'c>(
         std::iter::once(home.join("browser")).chain(std::env::split_paths(&path)),
     )
     .expect("a PATH");
+    if sandbox.given_db {
+        command.env("TANDEM_DB", sandbox.database());
+    } else {
+        command.env_remove("TANDEM_DB");
+    }
     command
         .env("DISPLAY", display)
         .env("PATH", path)
         .env_remove("WAYLAND_DISPLAY")
         .env("NO_AT_BRIDGE", "1")
-        .env("TANDEM_DB", sandbox.database())
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_RUNTIME_DIR", sandbox.runtime_dir())
         .env("XDG_CONFIG_HOME", home.join("config"))

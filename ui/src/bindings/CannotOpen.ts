@@ -20,4 +20,12 @@ message: string,
 /**
  * How many times the board was tried, the first at start included.
  */
-tries: number, };
+tries: number, 
+/**
+ * Whether it is tried again every few seconds: the problem passes by itself.
+ */
+retrying: boolean, 
+/**
+ * Whether the board was chosen in the settings, and the default one can be used instead.
+ */
+chosen_in_settings: boolean, };

@@ -167,6 +167,8 @@ export const cannotOpen = {
   state: () => invoke<CannotOpen>("cannot_open"),
   /** Tries again now; the answer comes to `onTried`, or as Tandem starting anew on the board. */
   retry: () => invoke<null>("cannot_open_retry"),
+  /** Forgets the board chosen in the settings; Tandem starts anew on the default one. */
+  useDefault: () => invoke<null>("cannot_open_use_default"),
   quit: () => invoke<null>("cannot_open_quit"),
   /** Calls `handler` after every try that still could not open the board. */
   onTried: (handler: (state: CannotOpen) => void) =>
