@@ -197,7 +197,7 @@ pub fn check(text: &str, delimiter: Delimiter) -> Result<()> {
     let mut header: Option<usize> = None;
     let mut cells = 1usize;
     let mut row_has_text = false;
-    #[derive(PartialEq)]
+    #[derive(Clone, Copy, PartialEq)]
     enum At {
         CellStart,
         Unquoted,
@@ -220,69 +220,49 @@ pub fn check(text: &str, delimiter: Delimiter) -> Result<()> {
         Ok(())
     };
     while let Some(c) = chars.next() {
-        match at {
-            At::CellStart | At::Unquoted => match c {
-                '"' if at == At::CellStart => {
-                    at = At::Quoted;
-                    opened_at = line;
-                    row_has_text = true;
+        match (at, c) {
+            (At::Quoted, '"') => at = At::QuoteInQuoted,
+            (At::Quoted, '\n') => line += 1,
+            (At::Quoted, '\r') if chars.peek() != Some(&'\n') => line += 1,
+            (At::Quoted, _) => {}
+            (At::QuoteInQuoted, '"') => at = At::Quoted,
+            (_, c) if c == delimiter => {
+                cells += 1;
+                at = At::CellStart;
+            }
+            (_, '\r' | '\n') => {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
                 }
-                '"' => {
-                    return Err(refused(&format!(
-                        "line {line}: a quote inside a cell that does not start with one (quote \
-                         the whole cell and double the quote: \"\"like this\"\")"
-                    )))
-                }
-                c if c == delimiter => {
-                    cells += 1;
-                    at = At::CellStart;
-                }
-                '\r' | '\n' => {
-                    if c == '\r' && chars.peek() == Some(&'\n') {
-                        chars.next();
-                    }
-                    if row_has_text || cells > 1 {
-                        end_row(cells, line, &mut header)?;
-                    }
-                    line += 1;
-                    cells = 1;
-                    row_has_text = false;
-                    at = At::CellStart;
-                }
-                _ => {
-                    at = At::Unquoted;
-                    row_has_text = true;
-                }
-            },
-            At::Quoted => match c {
-                '"' => at = At::QuoteInQuoted,
-                '\n' => line += 1,
-                '\r' if chars.peek() != Some(&'\n') => line += 1,
-                _ => {}
-            },
-            At::QuoteInQuoted => match c {
-                '"' => at = At::Quoted,
-                c if c == delimiter => {
-                    cells += 1;
-                    at = At::CellStart;
-                }
-                '\r' | '\n' => {
-                    if c == '\r' && chars.peek() == Some(&'\n') {
-                        chars.next();
-                    }
+                if row_has_text || cells > 1 {
                     end_row(cells, line, &mut header)?;
-                    line += 1;
-                    cells = 1;
-                    row_has_text = false;
-                    at = At::CellStart;
                 }
-                _ => {
-                    return Err(refused(&format!(
-                        "line {line}: text after a cell's closing quote (a quote inside a \
-                         quoted cell is written twice: \"\")"
-                    )))
-                }
-            },
+                line += 1;
+                cells = 1;
+                row_has_text = false;
+                at = At::CellStart;
+            }
+            (At::CellStart, '"') => {
+                at = At::Quoted;
+                opened_at = line;
+                row_has_text = true;
+            }
+            (At::Unquoted, '"') => {
+                return Err(refused(&format!(
+                    "line {line}: a quote inside a cell that does not start with one (quote \
+                     the whole cell and double the quote: \"\"like this\"\")"
+                )))
+            }
+            (At::QuoteInQuoted, _) => {
+                return Err(refused(&format!(
+                    "line {line}: text after a cell's closing quote (a quote inside a \
+                     quoted cell is written twice: \"\")"
+                )))
+            }
+            (At::CellStart | At::Unquoted, _) => {
+                at = At::Unquoted;
+                row_has_text = true;
+            }
         }
     }
     if at == At::Quoted {
