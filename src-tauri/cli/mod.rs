@@ -754,14 +754,19 @@ async fn import(
             if total == 1 { "" } else { "s" },
             names.join(", ")
         );
-        if !plan.notes.is_empty() {
-            said.push_str("\nLeft out or read differently:");
-            for note in &plan.notes {
-                said.push_str(&format!("\n  {note}"));
-            }
-        }
+        said_left_out(&mut said, &plan.notes);
         said
     })
+}
+
+/// Adds an import's notes to what it says, under their heading: nothing when there are none.
+fn said_left_out(said: &mut String, notes: &[String]) {
+    if !notes.is_empty() {
+        said.push_str("\nLeft out or read differently:");
+        for note in notes {
+            said.push_str(&format!("\n  {note}"));
+        }
+    }
 }
 
 /// What an import would do, as `--dry-run` says it: the cards and where they go, how a CSV was
@@ -805,12 +810,7 @@ fn would_import(preview: &crate::import::ImportPreview) -> String {
             header.join(", ")
         ));
     }
-    if !preview.notes.is_empty() {
-        said.push_str("\nLeft out or read differently:");
-        for note in &preview.notes {
-            said.push_str(&format!("\n  {note}"));
-        }
-    }
+    said_left_out(&mut said, &preview.notes);
     said.push_str("\nNothing was written (--dry-run).");
     said
 }
